@@ -1,0 +1,3 @@
+"""catalog: urls."""
+
+urlpatterns: list = []

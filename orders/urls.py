@@ -1,0 +1,3 @@
+"""orders: urls."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""providers: urls."""
+
+urlpatterns: list = []

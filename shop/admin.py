@@ -1,0 +1,18 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+
+from shop.models import Heartbeat, User
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    list_display = ("username", "email", "role", "price_tier", "is_staff", "date_joined")
+    list_filter = ("role", "price_tier", "is_staff", "is_active")
+    fieldsets = (*DjangoUserAdmin.fieldsets, ("Shop", {"fields": ("role", "price_tier")}))
+    add_fieldsets = (*DjangoUserAdmin.add_fieldsets, ("Shop", {"fields": ("role", "price_tier")}))
+
+
+@admin.register(Heartbeat)
+class HeartbeatAdmin(admin.ModelAdmin):
+    list_display = ("name", "beat_at")
+    readonly_fields = ("name", "beat_at")

@@ -1,0 +1,3 @@
+"""wallets: urls."""
+
+urlpatterns: list = []

@@ -1,0 +1,1 @@
+"""wallets: views."""

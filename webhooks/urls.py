@@ -1,0 +1,3 @@
+"""webhooks: urls."""
+
+urlpatterns: list = []
