@@ -1,1 +1,259 @@
-"""catalog: models."""
+"""What the shop sells and from whom: providers, categories, brands, products, pricing."""
+
+from decimal import Decimal
+
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from shop.models import PriceTier
+from shop.money import money_field
+
+
+class ProviderKind(models.TextChoices):
+    UPSTREAM = "upstream", "Upstream supplier"
+    GATEWAY = "gateway", "Payment gateway"
+
+
+class Provider(models.Model):
+    """A supplier or payment gateway; non-secret settings only (credentials live in the env)."""
+
+    code = models.SlugField(max_length=32, unique=True)
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=16, choices=ProviderKind.choices)
+    enabled = models.BooleanField(default=True)
+    currency = models.CharField(max_length=3, default="IDR")
+    # Shop currency per one unit of the provider's currency; set by an admin.
+    exchange_rate = models.DecimalField(
+        max_digits=18, decimal_places=6, default=Decimal("1"), validators=[MinValueValidator(0)]
+    )
+    low_balance_threshold = money_field(default=Decimal("0"))
+    last_balance = money_field(null=True, blank=True)
+    last_balance_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Category(models.Model):
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=100, unique=True)
+    sort_order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["sort_order", "name"]
+        verbose_name_plural = "categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class InputSchema(models.TextChoices):
+    """What the buyer types for a brand's products (validated in catalog.input_schemas)."""
+
+    GAME = "game", "Game user id"
+    GAME_WITH_ZONE = "game_zone", "Game user id and zone id"
+    PHONE = "phone", "Phone number"
+    PLN = "pln", "PLN meter number"
+    EMAIL = "email", "E-mail (gift cards)"
+    OTHER = "other", "Free text"
+
+
+class Brand(models.Model):
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=100, unique=True)
+    category = models.ForeignKey(
+        Category, null=True, blank=True, on_delete=models.SET_NULL, related_name="brands"
+    )
+    image_url = models.URLField(blank=True)
+    description = models.TextField(blank=True)
+    instructions = models.TextField(blank=True)
+    input_schema = models.CharField(
+        max_length=16, choices=InputSchema.choices, default=InputSchema.OTHER
+    )
+    is_popular = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DenominationType(models.TextChoices):
+    FIXED = "fixed", "Fixed price"
+    FLEXIBLE = "flexible", "Any amount in range"
+
+
+class Product(models.Model):
+    """One item of one provider (its SKU), sold under a brand.
+
+    FIXED products cost `cost`. FLEXIBLE products (gift cards of any amount) sell any face
+    amount between `min_amount` and `max_amount`; their `cost` is the cost of one unit of
+    face value (e.g. 0.95 for a 5% discount), so an amount of 100,000 costs 95,000.
+    """
+
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="products")
+    provider_sku = models.CharField(max_length=100)
+    brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="products")
+    category = models.ForeignKey(
+        Category, null=True, blank=True, on_delete=models.SET_NULL, related_name="products"
+    )
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    cost = models.DecimalField(max_digits=18, decimal_places=4, validators=[MinValueValidator(0)])
+    cost_currency = models.CharField(max_length=3, default="IDR")
+    denomination_type = models.CharField(
+        max_length=16, choices=DenominationType.choices, default=DenominationType.FIXED
+    )
+    min_amount = money_field(null=True, blank=True)
+    max_amount = money_field(null=True, blank=True)
+    provider_active = models.BooleanField(default=True)
+    admin_active = models.BooleanField(default=True)
+    # Stored selling prices per tier (shop currency), refreshed by catalog_reprice_product;
+    # null means not for sale at that tier, and `unavailable_reason` says why.
+    price_retail = money_field(null=True, blank=True)
+    price_reseller = money_field(null=True, blank=True)
+    unavailable_reason = models.CharField(max_length=200, blank=True)
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["brand__name", "price_retail", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "provider_sku"], name="product_sku_unique_per_provider"
+            ),
+            models.CheckConstraint(
+                condition=Q(denomination_type="fixed")
+                | (Q(min_amount__isnull=False) & Q(max_amount__isnull=False)),
+                name="product_flexible_has_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.provider.code}:{self.provider_sku})"
+
+    @property
+    def is_flexible(self) -> bool:
+        return self.denomination_type == DenominationType.FLEXIBLE
+
+    def stored_price(self, tier: str) -> Decimal | None:
+        return self.price_reseller if tier == PriceTier.RESELLER else self.price_retail
+
+
+class PricingScope(models.TextChoices):
+    PRODUCT = "product", "Product"
+    BRAND = "brand", "Brand"
+    CATEGORY = "category", "Category"
+    GLOBAL = "global", "Global"
+
+
+class PricingRule(models.Model):
+    """Margin for a tier: the most specific active rule (product, brand, category, global) wins."""
+
+    scope = models.CharField(max_length=16, choices=PricingScope.choices)
+    tier = models.CharField(max_length=16, choices=PriceTier.choices)
+    product = models.ForeignKey(
+        Product, null=True, blank=True, on_delete=models.CASCADE, related_name="pricing_rules"
+    )
+    brand = models.ForeignKey(
+        Brand, null=True, blank=True, on_delete=models.CASCADE, related_name="pricing_rules"
+    )
+    category = models.ForeignKey(
+        Category, null=True, blank=True, on_delete=models.CASCADE, related_name="pricing_rules"
+    )
+    percent = models.DecimalField(max_digits=7, decimal_places=4, default=Decimal("0"))
+    flat_amount = money_field(default=Decimal("0"))
+    min_margin = money_field(default=Decimal("0"))
+    rounding_step = money_field(default=Decimal("1"))
+    active = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(
+                        scope="product",
+                        product__isnull=False,
+                        brand__isnull=True,
+                        category__isnull=True,
+                    )
+                    | Q(
+                        scope="brand",
+                        product__isnull=True,
+                        brand__isnull=False,
+                        category__isnull=True,
+                    )
+                    | Q(
+                        scope="category",
+                        product__isnull=True,
+                        brand__isnull=True,
+                        category__isnull=False,
+                    )
+                    | Q(
+                        scope="global",
+                        product__isnull=True,
+                        brand__isnull=True,
+                        category__isnull=True,
+                    )
+                ),
+                name="pricing_rule_target_matches_scope",
+            ),
+            models.CheckConstraint(
+                condition=Q(rounding_step__gte=0) & Q(min_margin__gte=0),
+                name="pricing_rule_non_negative_step_and_margin",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        target = self.product or self.brand or self.category or "all products"
+        return f"{self.get_tier_display()} {self.percent}% + {self.flat_amount} on {target}"
+
+
+class PriceChange(models.Model):
+    """History of a product's stored price per tier (written by catalog_reprice_product)."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="price_changes")
+    tier = models.CharField(max_length=16, choices=PriceTier.choices)
+    old_price = money_field(null=True, blank=True)
+    new_price = money_field(null=True, blank=True)
+    cost = models.DecimalField(max_digits=18, decimal_places=4)
+    reason = models.CharField(max_length=200, blank=True)
+    changed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.product} {self.tier}: {self.old_price} → {self.new_price}"
+
+
+class SyncRun(models.Model):
+    """One catalog sync of one provider (filled by the providers issue's sync service)."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCESS = "success", "Success"
+        FAILED = "failed", "Failed"
+
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="sync_runs")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    deactivated = models.PositiveIntegerField(default=0)
+    hidden = models.PositiveIntegerField(default=0)
+    message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.provider.code} sync {self.started_at:%Y-%m-%d %H:%M} {self.status}"
