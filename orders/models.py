@@ -1,1 +1,181 @@
-"""orders: models."""
+"""Orders, their audit trail of transitions, and the vouchers they deliver."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from shop.money import money_field
+
+
+class OrderStatus(models.TextChoices):
+    PENDING_PAYMENT = "pending_payment", "Pending payment"
+    PAID = "paid", "Paid"
+    PROCESSING = "processing", "Processing"
+    SUCCESS = "success", "Success"
+    FAILED = "failed", "Failed"
+    REFUNDED = "refunded", "Refunded"
+    EXPIRED = "expired", "Expired"
+    CANCELLED = "cancelled", "Cancelled"
+    NEEDS_REVIEW = "needs_review", "Needs review"
+
+
+S = OrderStatus
+# The state machine as data: {state: states it may move to}. Anything else is refused.
+ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
+    S.PENDING_PAYMENT: frozenset({S.PAID, S.EXPIRED, S.CANCELLED, S.NEEDS_REVIEW}),
+    S.PAID: frozenset({S.PROCESSING, S.SUCCESS, S.FAILED, S.NEEDS_REVIEW}),
+    S.PROCESSING: frozenset({S.SUCCESS, S.FAILED, S.NEEDS_REVIEW}),
+    S.FAILED: frozenset({S.REFUNDED, S.NEEDS_REVIEW}),
+    # A payment or a success that arrives after the order ended waits for a person.
+    S.REFUNDED: frozenset({S.NEEDS_REVIEW}),
+    S.EXPIRED: frozenset({S.NEEDS_REVIEW}),
+    S.CANCELLED: frozenset({S.NEEDS_REVIEW}),
+    # Staff resolve a review: place it (paid), deliver (success), or refund / keep refunded.
+    S.NEEDS_REVIEW: frozenset({S.PAID, S.SUCCESS, S.REFUNDED}),
+    S.SUCCESS: frozenset(),
+}
+# When each state is entered, this field records the time.
+STATUS_TIMESTAMP_FIELDS = {
+    S.PAID: "paid_at",
+    S.PROCESSING: "processing_at",
+    S.SUCCESS: "completed_at",
+    S.FAILED: "failed_at",
+    S.REFUNDED: "refunded_at",
+    S.EXPIRED: "closed_at",
+    S.CANCELLED: "closed_at",
+    S.NEEDS_REVIEW: "review_at",
+}
+
+
+class PaymentMethod(models.TextChoices):
+    BALANCE = "balance", "Wallet balance"
+    GATEWAY = "gateway", "Payment gateway"
+
+
+class Order(models.Model):
+    code = models.CharField(max_length=40, unique=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="orders",
+    )
+    guest_email = models.EmailField(blank=True)
+    # Lets a guest open the order page from the link in the e-mail.
+    access_token = models.CharField(max_length=64, unique=True)
+    status = models.CharField(
+        max_length=20, choices=OrderStatus.choices, default=OrderStatus.PENDING_PAYMENT
+    )
+
+    # What was bought, as it was when the order was made.
+    product = models.ForeignKey("catalog.Product", on_delete=models.PROTECT, related_name="+")
+    product_name = models.CharField(max_length=200)
+    provider_code = models.CharField(max_length=32)
+    provider_sku = models.CharField(max_length=100)
+    price_tier = models.CharField(max_length=16)
+    customer_data = models.JSONField(default=dict)
+    customer_no = models.CharField(max_length=200)
+    amount = money_field(null=True, blank=True, help_text="Face amount of a flexible product.")
+
+    price = money_field()
+    cost = money_field()
+    currency = models.CharField(max_length=3)
+    payment_method = models.CharField(max_length=16, choices=PaymentMethod.choices)
+    payment_expires_at = models.DateTimeField(null=True, blank=True)
+    gateway_reference = models.CharField(max_length=100, blank=True)
+    amount_received = money_field(null=True, blank=True)
+
+    # What the provider said last.
+    provider_order_id = models.CharField(max_length=100, blank=True)
+    provider_status = models.CharField(max_length=32, blank=True)
+    provider_message = models.TextField(blank=True)
+    provider_rc = models.CharField(max_length=16, blank=True)
+    # The last placement's outcome is unknown: look it up by reference before anything else.
+    needs_verification = models.BooleanField(default=False)
+    attempts = models.PositiveIntegerField(default=0)
+    poll_count = models.PositiveIntegerField(default=0)
+    first_requested_at = models.DateTimeField(null=True, blank=True)
+    next_poll_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    deadline_at = models.DateTimeField(null=True, blank=True)
+
+    failure_reason = models.TextField(blank=True)
+    refund_note = models.TextField(blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    processing_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    refunded_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    review_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(user__isnull=False) | ~Q(guest_email=""),
+                name="order_has_buyer",
+            ),
+            models.CheckConstraint(
+                condition=~Q(payment_method="balance") | Q(user__isnull=False),
+                name="order_balance_payment_needs_user",
+            ),
+            models.CheckConstraint(condition=Q(price__gt=0), name="order_price_positive"),
+        ]
+        indexes = [models.Index(fields=["status", "created_at"], name="order_status_created")]
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def buyer_email(self) -> str:
+        return self.user.email if self.user_id else self.guest_email
+
+    @property
+    def refunds_to_wallet(self) -> bool:
+        """Signed-in buyers get their money back in their wallet at once; guests through staff."""
+        return self.user_id is not None
+
+
+class OrderEvent(models.Model):
+    """Every transition of an order (and notable non-moves), with who and what caused it."""
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="events")
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20)
+    message = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.order.code}: {self.from_status or '-'} → {self.to_status}"
+
+
+class Voucher(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="vouchers")
+    code = models.CharField(max_length=255, blank=True)
+    pin = models.CharField(max_length=255, blank=True)
+    serial = models.CharField(max_length=255, blank=True)
+    expires_on = models.DateField(null=True, blank=True)
+    amount = money_field(null=True, blank=True)
+    provider_voucher_id = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"Voucher #{self.pk} of {self.order.code}"

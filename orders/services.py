@@ -1,1 +1,382 @@
-"""orders: services."""
+"""Every write to an order. One function moves an order: `order_transition`.
+
+Each service runs in one transaction and locks the order row first (`order_qs_for_update`),
+so concurrent callbacks, polls and staff actions apply one after the other; a duplicate or
+stale update finds the order already moved and changes nothing.
+"""
+
+import secrets
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from catalog.input_schemas import validate_customer_input
+from catalog.models import Product
+from catalog.services import catalog_price_for
+from orders.models import (
+    ALLOWED_TRANSITIONS,
+    STATUS_TIMESTAMP_FIELDS,
+    Order,
+    OrderEvent,
+    OrderStatus,
+    PaymentMethod,
+    Voucher,
+)
+from providers.base import ProviderResult, ProviderStatus
+from shop.errors import ApplicationError
+from shop.models import NotificationLevel, PriceTier
+from shop.notifications import notify
+from wallets.services import (
+    wallet_debit_for_order,
+    wallet_record_gateway_payment,
+    wallet_refund_order,
+)
+
+CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford: no I, L, O, U
+# DESIGN.md's default pending rule (Hubble's); each adapter may set its own schedule.
+FIRST_POLL_AFTER = timedelta(minutes=1)
+PENDING_DEADLINE = timedelta(minutes=15)
+ACTIVE_STATUSES = (OrderStatus.PAID, OrderStatus.PROCESSING)
+
+
+def order_qs_for_update():
+    return Order.objects.order_by("pk").select_for_update(of=("self",))
+
+
+def order_lock(order: Order) -> Order:
+    """The order row, locked until the surrounding transaction ends, with fresh values."""
+    return order_qs_for_update().get(pk=order.pk)
+
+
+@transaction.atomic
+def order_transition(
+    *,
+    order: Order,
+    to: str,
+    message: str = "",
+    data: dict | None = None,
+    actor=None,
+    **fields,
+) -> Order:
+    """Move `order` to `to` if the state machine allows it, setting `fields` too, and write
+    an OrderEvent. Any other move raises ApplicationError(code="invalid_transition")."""
+    order = order_lock(order)
+    if to not in ALLOWED_TRANSITIONS[order.status]:
+        raise ApplicationError(
+            f"Order {order.code} cannot move from {order.status} to {to}.",
+            code="invalid_transition",
+            extra={"from": order.status, "to": to},
+        )
+    from_status = order.status
+    order.status = to
+    now = timezone.now()
+    setattr(order, STATUS_TIMESTAMP_FIELDS[to], now)
+    for name, value in fields.items():
+        setattr(order, name, value)
+    order.save()
+    OrderEvent.objects.create(
+        order=order,
+        from_status=from_status,
+        to_status=to,
+        message=message,
+        data=data or {},
+        actor=actor,
+    )
+    return order
+
+
+def _new_order_code() -> str:
+    suffix = "".join(secrets.choice(CODE_ALPHABET) for _ in range(6))
+    return f"TRX-{timezone.localdate():%Y%m%d}-{suffix}"
+
+
+def order_create(
+    *,
+    product: Product,
+    customer_data: dict,
+    payment_method: str,
+    user=None,
+    guest_email: str = "",
+    amount: Decimal | None = None,
+) -> Order:
+    """Create a `pending_payment` order at the buyer's tier price, fixed from now on.
+
+    Refuses (ApplicationError) a product not for sale, input that fails the brand's schema
+    (code `invalid_input`, `extra["fields"]` per field), a balance payment without a
+    signed-in buyer, and a guest without an e-mail.
+    """
+    if user is None and not guest_email:
+        raise ApplicationError("Guests must give an e-mail address.", code="email_required")
+    if payment_method == PaymentMethod.BALANCE and user is None:
+        raise ApplicationError("Log in to pay from your wallet.", code="login_required")
+    tier = user.price_tier if user is not None else PriceTier.RETAIL
+    quote = catalog_price_for(product=product, tier=tier, amount=amount)
+    if not quote.for_sale:
+        raise ApplicationError(
+            f"{product.name} is not for sale: {quote.reason}.", code="not_for_sale"
+        )
+    try:
+        customer = validate_customer_input(schema=product.brand.input_schema, data=customer_data)
+    except ValidationError as exc:
+        raise ApplicationError(
+            "Please correct the account details.",
+            code="invalid_input",
+            extra={"fields": exc.message_dict},
+        ) from None
+    expires = timezone.now() + timedelta(minutes=settings.ORDER_PAYMENT_MINUTES)
+    for _ in range(5):  # a code collision is rare; try a new one
+        try:
+            with transaction.atomic():
+                order = Order.objects.create(
+                    code=_new_order_code(),
+                    user=user,
+                    guest_email=guest_email,
+                    access_token=secrets.token_urlsafe(32),
+                    product=product,
+                    product_name=product.name,
+                    provider_code=product.provider.code,
+                    provider_sku=product.provider_sku,
+                    price_tier=tier,
+                    customer_data=customer.fields,
+                    customer_no=customer.customer_no,
+                    amount=amount,
+                    price=quote.price,
+                    cost=quote.cost,
+                    currency=settings.SHOP_CURRENCY,
+                    payment_method=payment_method,
+                    payment_expires_at=expires,
+                )
+                OrderEvent.objects.create(
+                    order=order, to_status=order.status, message="Order created", actor=user
+                )
+                return order
+        except IntegrityError:
+            continue
+    raise ApplicationError("Could not allocate an order code; try again.", code="busy")
+
+
+@transaction.atomic
+def order_pay_with_balance(*, order: Order, actor=None) -> Order:
+    """Debit the buyer's wallet (key `order:<code>:debit`) and move the order to `paid`, in
+    one transaction: with too little balance nothing is debited and the order stays unpaid
+    (ApplicationError `insufficient_balance`, the balance in `extra`). Paying a paid order
+    again changes nothing."""
+    order = order_lock(order)
+    if order.payment_method != PaymentMethod.BALANCE:
+        raise ApplicationError("This order is paid through the gateway.", code="wrong_method")
+    if order.status != OrderStatus.PENDING_PAYMENT:
+        if order.paid_at is not None:
+            return order
+        raise ApplicationError(f"Order {order.code} is {order.status}.", code="not_payable")
+    wallet_debit_for_order(order=order, actor=actor)
+    return order_transition(order=order, to=OrderStatus.PAID, message="Paid from wallet")
+
+
+@transaction.atomic
+def order_mark_paid(
+    *, order: Order, amount: Decimal, gateway_reference: str = "", data: dict | None = None
+) -> Order:
+    """The gateway reports a payment. The money is recorded in the ledger exactly once
+    (key `order:<code>:payment`); the order becomes `paid` when the amount matches and it
+    was awaiting payment, otherwise `needs_review`. A repeated report changes nothing."""
+    order = order_lock(order)
+    if order.payment_method != PaymentMethod.GATEWAY:
+        raise ApplicationError("This order is paid from a wallet.", code="wrong_method")
+    if order.amount_received is not None:
+        return order
+    amount = Decimal(amount)
+    wallet_record_gateway_payment(order=order, amount=amount)
+    fields = {"amount_received": amount, "gateway_reference": gateway_reference}
+    if order.status == OrderStatus.PENDING_PAYMENT and amount == order.price:
+        return order_transition(
+            order=order,
+            to=OrderStatus.PAID,
+            message="Paid through the gateway",
+            data=data,
+            **fields,
+        )
+    problem = (
+        f"received {amount} {order.currency} for a price of {order.price}"
+        if amount != order.price
+        else f"payment arrived while the order was {order.status}"
+    )
+    return order_flag_review(
+        order=order, message=f"Payment needs review: {problem}.", data=data, **fields
+    )
+
+
+@transaction.atomic
+def order_flag_review(*, order: Order, message: str, actor=None, data=None, **fields) -> Order:
+    """Hand an order to a person: what no rule may settle alone (staff are notified)."""
+    order = order_transition(
+        order=order, to=OrderStatus.NEEDS_REVIEW, message=message, data=data, actor=actor, **fields
+    )
+    notify(
+        title=f"Order {order.code} needs review",
+        message=message,
+        level=NotificationLevel.WARNING,
+        data={"order": order.code},
+    )
+    return order
+
+
+@transaction.atomic
+def order_apply_provider_update(*, order: Order, result: ProviderResult) -> Order:
+    """The single entry for every provider result (placement reply, poll, callback).
+
+    - SUCCESS: vouchers stored once, `success`, buyer notified; after a failure or refund,
+      `needs_review` instead (never both money back and goods);
+    - PENDING: `processing`, with the first poll and deadline scheduled;
+    - FAILED: `failed` and refunded (order_fail_and_refund);
+    - UNKNOWN: `processing`, marked for verification by reference; nothing refunded.
+    An update for an order that has already moved past it changes nothing.
+    """
+    order = order_lock(order)
+    provider_fields = {
+        "provider_order_id": result.provider_order_id or order.provider_order_id,
+        "provider_status": result.status.value,
+        "provider_message": result.message[:2000],
+        "provider_rc": result.rc,
+    }
+    data = {"status": result.status.value, "raw": result.raw}
+    if result.status == ProviderStatus.SUCCESS:
+        return _apply_success(order, result, provider_fields, data)
+    if order.status not in ACTIVE_STATUSES:
+        return order  # stale: a late pending/failed/unknown for a finished order
+    if result.status == ProviderStatus.FAILED:
+        _set_fields(order, provider_fields)
+        return order_fail_and_refund(order=order, reason=result.message or "Failed at provider")
+    verify = result.status == ProviderStatus.UNKNOWN
+    if order.status == OrderStatus.PAID:
+        now = timezone.now()
+        return order_transition(
+            order=order,
+            to=OrderStatus.PROCESSING,
+            message="Outcome unknown: verify by reference" if verify else "Pending at provider",
+            data=data,
+            needs_verification=verify,
+            first_requested_at=order.first_requested_at or now,
+            next_poll_at=now + FIRST_POLL_AFTER,
+            deadline_at=order.deadline_at or now + PENDING_DEADLINE,
+            **provider_fields,
+        )
+    _set_fields(order, {**provider_fields, "needs_verification": verify})
+    return order
+
+
+def _set_fields(order: Order, fields: dict) -> None:
+    for name, value in fields.items():
+        setattr(order, name, value)
+    order.save(update_fields=[*fields, "updated_at"])
+
+
+def _apply_success(order: Order, result: ProviderResult, provider_fields: dict, data) -> Order:
+    if order.status in (OrderStatus.SUCCESS, OrderStatus.NEEDS_REVIEW):
+        return order  # a duplicate success, or one already waiting for a person
+    if order.status in ACTIVE_STATUSES:
+        _store_vouchers(order, result)
+        order = order_transition(
+            order=order,
+            to=OrderStatus.SUCCESS,
+            message=result.message or "Delivered",
+            data=data,
+            needs_verification=False,
+            next_poll_at=None,
+            **provider_fields,
+        )
+        _notify_buyer(order, "Your order is complete", NotificationLevel.SUCCESS)
+        return order
+    if order.status in (OrderStatus.FAILED, OrderStatus.REFUNDED):
+        _store_vouchers(order, result)
+        return order_flag_review(
+            order=order,
+            message=f"The provider reported success after the order was {order.status}.",
+            data=data,
+            **provider_fields,
+        )
+    return order  # expired/cancelled orders were never placed: nothing to deliver
+
+
+def _store_vouchers(order: Order, result: ProviderResult) -> None:
+    if order.vouchers.exists():
+        return
+    Voucher.objects.bulk_create(
+        Voucher(
+            order=order,
+            code=voucher.code,
+            pin=voucher.pin,
+            serial=voucher.serial,
+            expires_on=voucher.expires_on,
+            amount=voucher.amount,
+            provider_voucher_id=voucher.provider_voucher_id,
+        )
+        for voucher in result.vouchers
+    )
+
+
+@transaction.atomic
+def order_fail_and_refund(*, order: Order, reason: str, actor=None, data=None) -> Order:
+    """Fail a paid or processing order and give the money back exactly once.
+
+    Signed-in buyers are refunded to their wallet at once (key `order:<code>:refund`) and
+    the order ends `refunded`. A guest's gateway payment stays `failed` with a refund note
+    until staff refund it through the gateway or a bank transfer. Calling it again, or on
+    a refunded order, changes nothing.
+    """
+    order = order_lock(order)
+    if order.status in ACTIVE_STATUSES:
+        order = order_transition(
+            order=order,
+            to=OrderStatus.FAILED,
+            message=reason,
+            data=data,
+            actor=actor,
+            failure_reason=reason,
+            next_poll_at=None,
+            needs_verification=False,
+        )
+    if order.status != OrderStatus.FAILED:
+        return order
+    if not order.refunds_to_wallet:
+        if not order.refund_note:
+            note = (
+                "Refund pending: staff will refund your payment through the gateway "
+                "or a bank transfer."
+            )
+            _set_fields(order, {"refund_note": note})
+            _notify_buyer(order, "Your order failed", NotificationLevel.ERROR)
+            notify(
+                title=f"Guest refund due for {order.code}",
+                message=f"{order.price} {order.currency} to {order.guest_email}: {reason}",
+                level=NotificationLevel.WARNING,
+                data={"order": order.code},
+            )
+        return order
+    wallet_refund_order(order=order, actor=actor, memo=reason)
+    order = order_transition(
+        order=order,
+        to=OrderStatus.REFUNDED,
+        message=f"Refunded {order.price} {order.currency} to the wallet",
+        actor=actor,
+        refund_note=f"Refunded to your wallet: {order.price} {order.currency}.",
+    )
+    _notify_buyer(order, "Your order failed and was refunded", NotificationLevel.ERROR)
+    return order
+
+
+def _notify_buyer(order: Order, title: str, level: str) -> None:
+    message = f"{order.product_name} for {order.customer_no}: {order.get_status_display()}."
+    if order.refund_note:
+        message += f" {order.refund_note}"
+    notify(
+        user=order.user,
+        email="" if order.user_id else order.guest_email,
+        title=f"{title} ({order.code})",
+        message=message,
+        level=level,
+        data={"order": order.code},
+    )

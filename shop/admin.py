@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from shop.models import Heartbeat, User
+from shop.models import Heartbeat, Notification, User
 
 
 @admin.register(User)
@@ -16,3 +16,12 @@ class UserAdmin(DjangoUserAdmin):
 class HeartbeatAdmin(admin.ModelAdmin):
     list_display = ("name", "beat_at")
     readonly_fields = ("name", "beat_at")
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ("title", "user", "level", "created_at", "read_at")
+    list_filter = ("level", ("user", admin.EmptyFieldListFilter))
+    search_fields = ("title", "message", "user__username")
+    date_hierarchy = "created_at"
+    readonly_fields = ("user", "title", "message", "level", "data", "created_at")

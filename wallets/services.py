@@ -1,1 +1,407 @@
-"""wallets: services."""
+"""Every change of a balance. `wallet_transfer` is the one primitive; the rest build on it.
+
+Guarantees of every service here:
+- one database transaction; the wallets involved are locked with `select_for_update` in
+  primary-key order (the same order on every path, so two transfers never deadlock);
+- idempotent by a unique key: the same key with the same request returns the first
+  transfer and moves nothing; the same key with a different request raises;
+- legs sum to zero; a user wallet never goes below zero (`insufficient_balance`).
+"""
+
+import hashlib
+import json
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from shop.errors import ApplicationError
+from shop.money import quantize
+from wallets.models import (
+    BalanceMutation,
+    Deposit,
+    DepositStatus,
+    SystemAccount,
+    Transfer,
+    TransferReason,
+    Wallet,
+)
+
+
+@dataclass(frozen=True)
+class Leg:
+    wallet: Wallet
+    amount: Decimal
+
+
+def wallet_qs_for_update(wallet_ids):
+    """Lock wallets in primary-key order: every path locks the same way."""
+    return Wallet.objects.filter(pk__in=wallet_ids).order_by("pk").select_for_update()
+
+
+def wallet_for_user(*, user, currency: str | None = None) -> Wallet:
+    """The user's wallet in `currency` (the shop currency by default), created on first use."""
+    wallet, _ = Wallet.objects.get_or_create(user=user, currency=currency or settings.SHOP_CURRENCY)
+    return wallet
+
+
+def system_wallet(code: str, *, currency: str | None = None) -> Wallet:
+    """A system account (sales, clearing, house bank ...), which may go below zero."""
+    wallet, _ = Wallet.objects.get_or_create(
+        system_code=SystemAccount(code),
+        currency=currency or settings.SHOP_CURRENCY,
+        defaults={"allow_negative": True},
+    )
+    return wallet
+
+
+def _fingerprint(request: dict) -> str:
+    canonical = json.dumps(request, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _apply(
+    *,
+    wallet_ids: Sequence[int],
+    plan_legs: Callable[[dict[int, Wallet]], list[tuple[int, Decimal]]],
+    request: dict,
+    reason: str,
+    reference: str,
+    idempotency_key: str,
+    actor=None,
+    memo: str = "",
+) -> Transfer:
+    """Lock the wallets, dedupe by key, then write the legs `plan_legs` computes from the
+    locked balances. The key is looked up after the locks, so a concurrent duplicate waits
+    for the first and then finds its transfer."""
+    fingerprint = _fingerprint({**request, "reason": reason, "reference": reference})
+    with transaction.atomic():
+        wallets = {wallet.pk: wallet for wallet in wallet_qs_for_update(wallet_ids)}
+        if len(wallets) != len(set(wallet_ids)):
+            raise ApplicationError("A wallet of this transfer does not exist.", code="no_wallet")
+        existing = Transfer.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return _same_request_or_raise(existing, fingerprint)
+        if len({wallet.currency for wallet in wallets.values()}) > 1:
+            raise ApplicationError("A transfer moves one currency only.", code="currency_mismatch")
+        legs = [(wallet_id, quantize(amount)) for wallet_id, amount in plan_legs(wallets) if amount]
+        if sum(amount for _, amount in legs) != 0:
+            raise ApplicationError("The legs of a transfer must sum to zero.", code="unbalanced")
+        _refuse_overdraft(wallets, legs)
+        try:
+            with transaction.atomic():
+                transfer = Transfer.objects.create(
+                    idempotency_key=idempotency_key,
+                    fingerprint=fingerprint,
+                    reason=reason,
+                    reference=reference,
+                    actor=actor,
+                    memo=memo,
+                )
+        except IntegrityError:
+            # The same key raced in through other wallets: never apply it twice.
+            existing = Transfer.objects.get(idempotency_key=idempotency_key)
+            return _same_request_or_raise(existing, fingerprint)
+        mutations = []
+        for wallet_id, amount in legs:
+            wallet = wallets[wallet_id]
+            before = wallet.balance
+            wallet.balance = before + amount
+            wallet.save(update_fields=["balance", "updated_at"])
+            mutations.append(
+                BalanceMutation(
+                    transfer=transfer,
+                    wallet=wallet,
+                    amount=amount,
+                    balance_before=before,
+                    balance_after=wallet.balance,
+                )
+            )
+        BalanceMutation.objects.bulk_create(mutations)
+    return transfer
+
+
+def _same_request_or_raise(existing: Transfer, fingerprint: str) -> Transfer:
+    if existing.fingerprint != fingerprint:
+        raise ApplicationError(
+            f"The key {existing.idempotency_key} was already used for a different transfer.",
+            code="idempotency_conflict",
+        )
+    return existing
+
+
+def _refuse_overdraft(wallets: dict[int, Wallet], legs: list[tuple[int, Decimal]]) -> None:
+    for wallet_id, amount in legs:
+        wallet = wallets[wallet_id]
+        if not wallet.allow_negative and wallet.balance + amount < 0:
+            raise ApplicationError(
+                f"Insufficient balance: {wallet.balance} {wallet.currency} available, "
+                f"{-amount} {wallet.currency} needed.",
+                code="insufficient_balance",
+                extra={"balance": str(wallet.balance), "needed": str(-amount)},
+            )
+
+
+def wallet_transfer(
+    *,
+    legs: Sequence[Leg],
+    reason: str,
+    reference: str = "",
+    idempotency_key: str,
+    actor=None,
+    memo: str = "",
+) -> Transfer:
+    """Move money between wallets: each leg a signed amount, the legs summing to zero."""
+    if len(legs) < 2:
+        raise ApplicationError("A transfer needs at least two legs.", code="unbalanced")
+    wallet_ids = [leg.wallet.pk for leg in legs]
+    if len(set(wallet_ids)) != len(wallet_ids):
+        raise ApplicationError("A wallet may appear only once in a transfer.", code="unbalanced")
+    amounts = {leg.wallet.pk: Decimal(leg.amount) for leg in legs}
+    if any(amount == 0 or amount != quantize(amount) for amount in amounts.values()):
+        raise ApplicationError("Every leg needs a non-zero amount in cents.", code="bad_amount")
+    return _apply(
+        wallet_ids=wallet_ids,
+        plan_legs=lambda _wallets: list(amounts.items()),
+        request={"legs": sorted((pk, str(amount)) for pk, amount in amounts.items())},
+        reason=reason,
+        reference=reference,
+        idempotency_key=idempotency_key,
+        actor=actor,
+        memo=memo,
+    )
+
+
+def _positive(amount: Decimal) -> Decimal:
+    amount = Decimal(amount)
+    if amount <= 0 or amount != quantize(amount):
+        raise ApplicationError(
+            "The amount must be positive, in cents.", code="bad_amount", extra={"amount": amount}
+        )
+    return amount
+
+
+def wallet_move(
+    *,
+    source: Wallet,
+    target: Wallet,
+    amount: Decimal,
+    reason: str,
+    reference: str,
+    idempotency_key: str,
+    actor=None,
+    memo: str = "",
+) -> Transfer:
+    """A two-leg transfer of a positive `amount` from `source` to `target`."""
+    amount = _positive(amount)
+    return wallet_transfer(
+        legs=[Leg(source, -amount), Leg(target, amount)],
+        reason=reason,
+        reference=reference,
+        idempotency_key=idempotency_key,
+        actor=actor,
+        memo=memo,
+    )
+
+
+def wallet_debit_for_order(*, order, actor=None) -> Transfer:
+    """The buyer's wallet pays `order.price` to sales (key `order:<code>:debit`)."""
+    return wallet_move(
+        source=wallet_for_user(user=order.user, currency=order.currency),
+        target=system_wallet(SystemAccount.SALES, currency=order.currency),
+        amount=order.price,
+        reason=TransferReason.PURCHASE,
+        reference=order.code,
+        idempotency_key=f"order:{order.code}:debit",
+        actor=actor,
+    )
+
+
+def wallet_record_gateway_payment(*, order, amount: Decimal) -> Transfer:
+    """Money the gateway collected for an order reaches sales (key `order:<code>:payment`)."""
+    return wallet_move(
+        source=system_wallet(SystemAccount.GATEWAY_CLEARING, currency=order.currency),
+        target=system_wallet(SystemAccount.SALES, currency=order.currency),
+        amount=amount,
+        reason=TransferReason.PAYMENT,
+        reference=order.code,
+        idempotency_key=f"order:{order.code}:payment",
+    )
+
+
+def wallet_refund_order(*, order, actor=None, memo: str = "") -> Transfer:
+    """Sales pays `order.price` back to the buyer's wallet (key `order:<code>:refund`)."""
+    return wallet_move(
+        source=system_wallet(SystemAccount.SALES, currency=order.currency),
+        target=wallet_for_user(user=order.user, currency=order.currency),
+        amount=order.price,
+        reason=TransferReason.REFUND,
+        reference=order.code,
+        idempotency_key=f"order:{order.code}:refund",
+        actor=actor,
+        memo=memo,
+    )
+
+
+def wallet_deposit(
+    *, wallet: Wallet, amount: Decimal, reference: str, idempotency_key: str, actor=None
+) -> Transfer:
+    """Credit a deposit from the gateway clearing account."""
+    return wallet_move(
+        source=system_wallet(SystemAccount.GATEWAY_CLEARING, currency=wallet.currency),
+        target=wallet,
+        amount=amount,
+        reason=TransferReason.DEPOSIT,
+        reference=reference,
+        idempotency_key=idempotency_key,
+        actor=actor,
+    )
+
+
+def wallet_adjust(
+    *,
+    wallet: Wallet,
+    amount: Decimal,
+    reason: str,
+    actor=None,
+    idempotency_key: str | None = None,
+) -> Transfer:
+    """A manual correction by staff: a signed amount against the adjustments account.
+
+    `reason` is required and kept as the transfer's memo.
+    """
+    if not reason or not reason.strip():
+        raise ApplicationError("An adjustment needs a reason.", code="reason_required")
+    amount = Decimal(amount)
+    if amount == 0 or amount != quantize(amount):
+        raise ApplicationError("The amount must be non-zero, in cents.", code="bad_amount")
+    adjustments = system_wallet(SystemAccount.ADJUSTMENTS, currency=wallet.currency)
+    return wallet_transfer(
+        legs=[Leg(adjustments, -amount), Leg(wallet, amount)],
+        reason=TransferReason.ADJUSTMENT,
+        reference=f"wallet:{wallet.pk}",
+        idempotency_key=idempotency_key or f"adjust:{uuid.uuid4()}",
+        actor=actor,
+        memo=reason.strip(),
+    )
+
+
+def wallet_set_balances(
+    *,
+    targets: Mapping[Wallet, Decimal],
+    counter_wallet: Wallet,
+    reason: str,
+    reference: str,
+    idempotency_key: str,
+    actor=None,
+) -> Transfer:
+    """Move each wallet to an absolute balance in one transfer; `counter_wallet` takes the
+    difference. Used by the Shan settlement, where the provider reports new balances.
+
+    The differences are computed from the balances read under the lock, so a concurrent
+    purchase is never overwritten. A delivery whose balances already hold writes a transfer
+    with no legs, which still records the key.
+    """
+    new_balances = {wallet.pk: quantize(Decimal(balance)) for wallet, balance in targets.items()}
+    if counter_wallet.pk in new_balances:
+        raise ApplicationError("The counter-account cannot also be a target.", code="unbalanced")
+    if any(balance < 0 for balance in new_balances.values()):
+        raise ApplicationError("A balance cannot be set below zero.", code="bad_amount")
+
+    def plan_legs(wallets: dict[int, Wallet]) -> list[tuple[int, Decimal]]:
+        legs = [(pk, balance - wallets[pk].balance) for pk, balance in new_balances.items()]
+        return [*legs, (counter_wallet.pk, -sum(amount for _, amount in legs))]
+
+    return _apply(
+        wallet_ids=[*new_balances, counter_wallet.pk],
+        plan_legs=plan_legs,
+        request={
+            "set_balances": sorted((pk, str(balance)) for pk, balance in new_balances.items()),
+            "counter": counter_wallet.pk,
+        },
+        reason=reason,
+        reference=reference,
+        idempotency_key=idempotency_key,
+        actor=actor,
+    )
+
+
+def wallet_set_balance(
+    *,
+    wallet: Wallet,
+    balance: Decimal,
+    counter_wallet: Wallet,
+    reason: str,
+    reference: str,
+    idempotency_key: str,
+    actor=None,
+) -> Transfer:
+    """Move one wallet to an absolute balance (see `wallet_set_balances`)."""
+    return wallet_set_balances(
+        targets={wallet: balance},
+        counter_wallet=counter_wallet,
+        reason=reason,
+        reference=reference,
+        idempotency_key=idempotency_key,
+        actor=actor,
+    )
+
+
+# --- Deposits ------------------------------------------------------------------------------
+
+
+def deposit_create(*, user, amount: Decimal, method: str, note: str = "") -> Deposit:
+    return Deposit.objects.create(
+        user=user,
+        amount=_positive(amount),
+        currency=settings.SHOP_CURRENCY,
+        method=method,
+        note=note,
+    )
+
+
+def _deposit_for_update(deposit: Deposit) -> Deposit:
+    return Deposit.objects.select_for_update().get(pk=deposit.pk)
+
+
+@transaction.atomic
+def deposit_credit(*, deposit: Deposit, actor=None, gateway_reference: str = "") -> Deposit:
+    """Credit a pending or paid deposit to its user's wallet, exactly once
+    (key `deposit:<id>:credit`). Crediting a credited deposit changes nothing."""
+    deposit = _deposit_for_update(deposit)
+    if deposit.status == DepositStatus.CREDITED:
+        return deposit
+    if deposit.status == DepositStatus.REJECTED:
+        raise ApplicationError("A rejected deposit cannot be credited.", code="deposit_rejected")
+    deposit.transfer = wallet_deposit(
+        wallet=wallet_for_user(user=deposit.user, currency=deposit.currency),
+        amount=deposit.amount,
+        reference=f"deposit:{deposit.pk}",
+        idempotency_key=f"deposit:{deposit.pk}:credit",
+        actor=actor,
+    )
+    deposit.status = DepositStatus.CREDITED
+    deposit.decided_by = actor
+    deposit.gateway_reference = gateway_reference or deposit.gateway_reference
+    deposit.save(update_fields=["transfer", "status", "decided_by", "gateway_reference"])
+    return deposit
+
+
+@transaction.atomic
+def deposit_reject(*, deposit: Deposit, actor=None, note: str = "") -> Deposit:
+    """Reject a deposit that was not credited; nothing moves."""
+    deposit = _deposit_for_update(deposit)
+    if deposit.status == DepositStatus.REJECTED:
+        return deposit
+    if deposit.status == DepositStatus.CREDITED:
+        raise ApplicationError("A credited deposit cannot be rejected.", code="deposit_credited")
+    deposit.status = DepositStatus.REJECTED
+    deposit.decided_by = actor
+    deposit.note = note or deposit.note
+    deposit.updated_at = timezone.now()
+    deposit.save(update_fields=["status", "decided_by", "note", "updated_at"])
+    return deposit

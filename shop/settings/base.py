@@ -133,6 +133,8 @@ TIME_ZONE = env.str("TIME_ZONE", default="Asia/Jakarta")
 USE_I18N = True
 USE_TZ = True
 SHOP_CURRENCY = env.str("SHOP_CURRENCY", default="IDR")
+# How long a gateway order waits for its payment before it expires.
+ORDER_PAYMENT_MINUTES = env.int("ORDER_PAYMENT_MINUTES", default=60)
 
 # --- Static files (whitenoise; no CDN, the machines have no internet) -----------------------
 STATIC_URL = "static/"
