@@ -11,6 +11,9 @@ from django.db import connection
 
 BASE_DIR = Path(settings.BASE_DIR)
 
+# Shared fixtures: a priced product, buyers, and orders (tests/orders/fixtures.py).
+pytest_plugins = ["tests.orders.fixtures"]
+
 
 def wait_until(
     condition: Callable[[], bool], *, timeout: float = 30, interval: float = 0.2

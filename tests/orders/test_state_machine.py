@@ -47,7 +47,11 @@ def test_every_allowed_move_happens_once_with_an_event(guest_order, from_status,
     assert order.status == to_status
     assert getattr(order, STATUS_TIMESTAMP_FIELDS[to_status]) is not None
     event = order.events.last()
-    assert (event.from_status, event.to_status, event.message) == (from_status, to_status, "because")
+    assert (event.from_status, event.to_status, event.message) == (
+        from_status,
+        to_status,
+        "because",
+    )
 
 
 @pytest.mark.parametrize(("from_status", "to_status"), FORBIDDEN)
@@ -59,7 +63,10 @@ def test_every_forbidden_move_is_refused_and_changes_nothing(guest_order, from_s
         order_transition(order=guest_order, to=to_status)
 
     assert refused.value.code == "invalid_transition"
-    assert str(refused.value) == f"Order {guest_order.code} cannot move from {from_status} to {to_status}."
+    assert (
+        str(refused.value)
+        == f"Order {guest_order.code} cannot move from {from_status} to {to_status}."
+    )
     guest_order.refresh_from_db()
     assert guest_order.status == from_status
     assert guest_order.events.count() == events_before

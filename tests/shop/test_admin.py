@@ -1,0 +1,61 @@
+"""Every registered model's admin pages load, and the ledger and orders cannot be deleted."""
+
+from decimal import Decimal
+
+import pytest
+from django.contrib import admin
+from django.urls import reverse
+
+from orders.models import Order, OrderStatus
+from orders.services import order_apply_provider_update, order_pay_with_balance
+from providers.base import ProviderResult, ProviderStatus, VoucherData
+from wallets.models import BalanceMutation, Transfer, Wallet
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def delivered_order(balance_order):
+    order = order_pay_with_balance(order=balance_order)
+    result = ProviderResult(
+        status=ProviderStatus.SUCCESS, vouchers=[VoucherData(code="SECRET-CODE", pin="9876")]
+    )
+    return order_apply_provider_update(order=order, result=result)
+
+
+@pytest.mark.parametrize(
+    "model", list(admin.site._registry), ids=lambda model: model._meta.label_lower
+)
+def test_every_changelist_loads(admin_client, delivered_order, model):
+    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+
+    assert admin_client.get(url).status_code == 200
+
+
+@pytest.mark.parametrize("model", [Order, Transfer, BalanceMutation, Wallet])
+def test_orders_and_the_ledger_cannot_be_deleted_or_edited_in_the_admin(
+    admin_client, delivered_order, model
+):
+    obj = model.objects.first()
+    info = f"admin:{model._meta.app_label}_{model._meta.model_name}"
+
+    assert admin_client.get(reverse(f"{info}_change", args=[obj.pk])).status_code == 200
+    assert admin_client.post(reverse(f"{info}_delete", args=[obj.pk])).status_code == 403
+    assert model.objects.filter(pk=obj.pk).exists()
+
+
+def test_an_order_cannot_be_edited_through_the_admin_form(admin_client, delivered_order):
+    url = reverse("admin:orders_order_change", args=[delivered_order.pk])
+
+    admin_client.post(url, {"status": OrderStatus.PENDING_PAYMENT, "price": "1"})
+
+    delivered_order.refresh_from_db()
+    assert delivered_order.status == OrderStatus.SUCCESS
+    assert delivered_order.price != Decimal("1")
+
+
+def test_voucher_codes_are_not_shown_in_the_order_admin(admin_client, delivered_order):
+    page = admin_client.get(reverse("admin:orders_order_change", args=[delivered_order.pk]))
+
+    assert b"SECRET-CODE" not in page.content
+    assert b"9876" not in page.content
