@@ -1,1 +1,85 @@
-"""catalog: selectors."""
+"""catalog: reads. Which pricing rule applies to a product, and what is for sale."""
+
+from collections.abc import Iterable
+
+from django.db.models import Q, QuerySet
+
+from catalog.models import PricingRule, PricingScope, Product
+from shop.models import PriceTier
+
+_STORED_PRICE_FIELDS = {PriceTier.RETAIL: "price_retail", PriceTier.RESELLER: "price_reseller"}
+
+
+def stored_price_field(tier: str) -> str:
+    """The Product field holding the stored price of `tier`; ValueError for an unknown tier."""
+    try:
+        return _STORED_PRICE_FIELDS[PriceTier(tier)]
+    except ValueError:
+        raise ValueError(f"unknown price tier {tier!r}") from None
+
+
+def product_category_id(product: Product) -> int | None:
+    """The category a product is priced and listed under: its own, else its brand's."""
+    return product.category_id or product.brand.category_id
+
+
+def active_pricing_rules() -> list[PricingRule]:
+    """Every active rule, in the order ties are broken (oldest first), for bulk repricing."""
+    return list(PricingRule.objects.filter(active=True).order_by("pk"))
+
+
+_SCOPE_ORDER = (  # most specific first
+    PricingScope.PRODUCT,
+    PricingScope.BRAND,
+    PricingScope.CATEGORY,
+    PricingScope.GLOBAL,
+)
+
+
+def pricing_rule_for(
+    *, product: Product, tier: str, rules: Iterable[PricingRule] | None = None
+) -> PricingRule | None:
+    """The active rule that prices `product` at `tier`, or None.
+
+    The most specific scope wins: product, then brand, then category (see
+    `product_category_id`), then global; within one scope the oldest rule wins. Pass `rules`
+    (e.g. `active_pricing_rules()`) to price many products without a query each; otherwise
+    one query fetches this product's candidates.
+    """
+    category_id = product_category_id(product)
+    if rules is None:
+        targets = (
+            Q(scope=PricingScope.PRODUCT, product_id=product.pk)
+            | Q(scope=PricingScope.BRAND, brand_id=product.brand_id)
+            | Q(scope=PricingScope.GLOBAL)
+        )
+        if category_id is not None:
+            targets |= Q(scope=PricingScope.CATEGORY, category_id=category_id)
+        rules = PricingRule.objects.filter(targets, active=True, tier=tier)
+    matching = [rule for rule in rules if _rule_matches(rule, product, category_id, tier)]
+    return min(matching, key=lambda rule: (_SCOPE_ORDER.index(rule.scope), rule.pk), default=None)
+
+
+def _rule_matches(rule: PricingRule, product: Product, category_id: int | None, tier: str) -> bool:
+    if not rule.active or rule.tier != tier:
+        return False
+    if rule.scope == PricingScope.PRODUCT:
+        return rule.product_id == product.pk
+    if rule.scope == PricingScope.BRAND:
+        return rule.brand_id == product.brand_id
+    if rule.scope == PricingScope.CATEGORY:
+        return category_id is not None and rule.category_id == category_id
+    return rule.scope == PricingScope.GLOBAL
+
+
+def products_for_sale(*, tier: str) -> QuerySet[Product]:
+    """Products with a stored price at `tier` whose provider is enabled and both flags active.
+
+    FLEXIBLE products store no price (theirs is computed per order), so they are not here.
+    """
+    return Product.objects.filter(
+        **{f"{stored_price_field(tier)}__isnull": False},
+        provider__enabled=True,
+        provider_active=True,
+        admin_active=True,
+    ).select_related("provider", "brand__category", "category")

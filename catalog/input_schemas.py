@@ -1,0 +1,221 @@
+"""What the buyer types for a product, per brand `InputSchema`: fields and server-side checks.
+
+`schema_fields` describes the fields (for forms and API docs); `validate_customer_input`
+cleans what was typed and builds the provider-formatted account number (`customer_no`).
+"""
+
+import re
+import unicodedata
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator
+
+from catalog.models import InputSchema
+
+REQUIRED = "This field is required."
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One input field; `input_mode` and `pattern` are the HTML attributes ("" = no pattern)."""
+
+    name: str
+    label: str
+    help_text: str
+    input_mode: str
+    pattern: str = ""
+
+
+@dataclass(frozen=True)
+class CustomerInput:
+    """Cleaned fields, and the account number in the form the provider expects."""
+
+    fields: dict[str, str]
+    customer_no: str
+
+
+class _Invalid(Exception):
+    """A field's value is wrong; the message is shown next to the field."""
+
+
+def _digits(label: str, min_length: int, max_length: int) -> Callable[[str], str]:
+    def clean(value: str) -> str:
+        if not value.isascii() or not value.isdigit():
+            raise _Invalid(f"{label} must contain digits only.")
+        if not min_length <= len(value) <= max_length:
+            raise _Invalid(f"{label} must be {min_length} to {max_length} digits long.")
+        return value
+
+    return clean
+
+
+_PHONE_SEPARATORS = re.compile(r"[\s.\-]")
+
+
+def _clean_phone(value: str) -> str:
+    """Indonesian mobile number as "08…": +628…/628… are rewritten, separators dropped."""
+    number = _PHONE_SEPARATORS.sub("", value)
+    for international_prefix in ("+62", "62"):
+        if number.startswith(international_prefix):
+            number = "0" + number.removeprefix(international_prefix)
+            break
+    if not number.isascii() or not number.isdigit():
+        raise _Invalid("Phone number must contain digits only.")
+    if not number.startswith("08"):
+        raise _Invalid("Enter an Indonesian mobile number starting with 08, +628 or 628.")
+    if not 10 <= len(number) <= 13:
+        raise _Invalid("Phone number must be 10 to 13 digits long, starting with 08.")
+    return number
+
+
+_email_validator = EmailValidator()
+
+
+def _clean_email(value: str) -> str:
+    try:
+        _email_validator(value)
+    except ValidationError as error:
+        raise _Invalid(error.messages[0]) from None
+    local_part, domain = value.rsplit("@", 1)
+    return f"{local_part}@{domain.lower()}"
+
+
+def _clean_account(value: str) -> str:
+    if len(value) > 100:
+        raise _Invalid("Account must be at most 100 characters.")
+    if any(unicodedata.category(char) == "Cc" for char in value):
+        raise _Invalid("Account must not contain control characters.")
+    return value
+
+
+@dataclass(frozen=True)
+class _Field:
+    spec: FieldSpec
+    clean: Callable[[str], str]
+
+
+@dataclass(frozen=True)
+class _Schema:
+    fields: tuple[_Field, ...]
+    customer_no: Callable[[dict[str, str]], str]
+
+
+_USER_ID = _Field(
+    FieldSpec(
+        name="user_id",
+        label="User ID",
+        help_text="The numeric ID shown in your game profile.",
+        input_mode="numeric",
+        pattern="[0-9]{4,20}",
+    ),
+    _digits("User ID", 4, 20),
+)
+_ZONE_ID = _Field(
+    FieldSpec(
+        name="zone_id",
+        label="Zone ID",
+        help_text="The number in brackets after your user ID.",
+        input_mode="numeric",
+        pattern="[0-9]{1,8}",
+    ),
+    _digits("Zone ID", 1, 8),
+)
+_PHONE = _Field(
+    FieldSpec(
+        name="phone",
+        label="Phone number",
+        help_text="An Indonesian mobile number, e.g. 0812 3456 7890.",
+        input_mode="tel",
+        pattern=r"\+?[0-9 .\-]{9,20}",
+    ),
+    _clean_phone,
+)
+_METER_NUMBER = _Field(
+    FieldSpec(
+        name="meter_number",
+        label="Meter number",
+        help_text="The 11 or 12 digit number on your PLN meter or token receipt.",
+        input_mode="numeric",
+        pattern="[0-9]{11,12}",
+    ),
+    _digits("Meter number", 11, 12),
+)
+_EMAIL = _Field(
+    FieldSpec(
+        name="email",
+        label="E-mail address",
+        help_text="The gift card is sent to this address.",
+        input_mode="email",
+    ),
+    _clean_email,
+)
+_ACCOUNT = _Field(
+    FieldSpec(
+        name="account",
+        label="Account",
+        help_text="The account the item is delivered to.",
+        input_mode="text",
+    ),
+    _clean_account,
+)
+
+
+def _single(name: str) -> Callable[[dict[str, str]], str]:
+    return lambda fields: fields[name]
+
+
+_SCHEMAS: dict[str, _Schema] = {
+    InputSchema.GAME: _Schema((_USER_ID,), _single("user_id")),
+    InputSchema.GAME_WITH_ZONE: _Schema(
+        (_USER_ID, _ZONE_ID), lambda fields: f"{fields['user_id']}-{fields['zone_id']}"
+    ),
+    InputSchema.PHONE: _Schema((_PHONE,), _single("phone")),
+    InputSchema.PLN: _Schema((_METER_NUMBER,), _single("meter_number")),
+    InputSchema.EMAIL: _Schema((_EMAIL,), _single("email")),
+    InputSchema.OTHER: _Schema((_ACCOUNT,), _single("account")),
+}
+
+
+def _schema(schema: str) -> _Schema:
+    try:
+        return _SCHEMAS[schema]
+    except KeyError:
+        raise ValueError(f"unknown input schema {schema!r}") from None
+
+
+def schema_fields(schema: str) -> list[FieldSpec]:
+    """The fields a buyer fills in for `schema`, in display order; ValueError if unknown."""
+    return [field.spec for field in _schema(schema).fields]
+
+
+def validate_customer_input(*, schema: str, data: Mapping[str, Any]) -> CustomerInput:
+    """Clean `data` for `schema`; ValueError for an unknown schema.
+
+    Values are stripped (integers are accepted as their digits); keys that are not fields
+    of the schema are ignored. Raises ValidationError({field: [message]}) naming every
+    field at fault at once.
+    """
+    fields: dict[str, str] = {}
+    errors: dict[str, list[str]] = {}
+    for field in _schema(schema).fields:
+        name = field.spec.name
+        raw = data.get(name)
+        if isinstance(raw, int) and not isinstance(raw, bool):
+            raw = str(raw)
+        if raw is not None and not isinstance(raw, str):
+            errors[name] = ["Enter a single value."]
+            continue
+        value = (raw or "").strip()
+        if not value:
+            errors[name] = [REQUIRED]
+            continue
+        try:
+            fields[name] = field.clean(value)
+        except _Invalid as error:
+            errors[name] = [str(error)]
+    if errors:
+        raise ValidationError(errors)
+    return CustomerInput(fields=fields, customer_no=_schema(schema).customer_no(fields))

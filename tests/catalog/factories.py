@@ -1,0 +1,103 @@
+"""Catalog test data. The default product: FIXED, costs 10,000 IDR, an enabled upstream
+provider at exchange rate 1, a brand whose buyers type a game user id. No pricing rule is
+made by default: create one with PricingRuleFactory (global retail unless told otherwise).
+"""
+
+from decimal import Decimal
+
+import factory
+
+from catalog.models import (
+    Brand,
+    Category,
+    DenominationType,
+    InputSchema,
+    PricingRule,
+    PricingScope,
+    Product,
+    Provider,
+    ProviderKind,
+)
+from shop.models import PriceTier
+
+
+class ProviderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Provider
+
+    code = factory.Sequence(lambda n: f"provider{n}")
+    name = factory.LazyAttribute(lambda o: o.code.title())
+    kind = ProviderKind.UPSTREAM
+    enabled = True
+    currency = "IDR"
+    exchange_rate = Decimal("1")
+
+
+class CategoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Category
+
+    name = factory.Sequence(lambda n: f"Category {n}")
+    slug = factory.Sequence(lambda n: f"category-{n}")
+
+
+class BrandFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Brand
+
+    name = factory.Sequence(lambda n: f"Brand {n}")
+    slug = factory.Sequence(lambda n: f"brand-{n}")
+    category = factory.SubFactory(CategoryFactory)
+    input_schema = InputSchema.GAME
+
+
+class ProductFactory(factory.django.DjangoModelFactory):
+    """`ProductFactory(flexible=True)`: any amount 10,000 to 1,000,000 at 0.95 per unit."""
+
+    class Meta:
+        model = Product
+
+    class Params:
+        flexible = factory.Trait(
+            denomination_type=DenominationType.FLEXIBLE,
+            cost=Decimal("0.95"),
+            min_amount=Decimal("10000"),
+            max_amount=Decimal("1000000"),
+        )
+
+    provider = factory.SubFactory(ProviderFactory)
+    provider_sku = factory.Sequence(lambda n: f"SKU{n}")
+    brand = factory.SubFactory(BrandFactory)
+    category = factory.SelfAttribute("brand.category")
+    name = factory.Sequence(lambda n: f"Product {n}")
+    cost = Decimal("10000")
+    cost_currency = factory.SelfAttribute("provider.currency")
+    denomination_type = DenominationType.FIXED
+
+
+def _scope_of(rule) -> str:
+    if rule.product is not None:
+        return PricingScope.PRODUCT
+    if rule.brand is not None:
+        return PricingScope.BRAND
+    if rule.category is not None:
+        return PricingScope.CATEGORY
+    return PricingScope.GLOBAL
+
+
+class PricingRuleFactory(factory.django.DjangoModelFactory):
+    """The scope follows the target given: product=, brand=, category= or none (global)."""
+
+    class Meta:
+        model = PricingRule
+
+    product = None
+    brand = None
+    category = None
+    scope = factory.LazyAttribute(_scope_of)
+    tier = PriceTier.RETAIL
+    percent = Decimal("0")
+    flat_amount = Decimal("0")
+    min_margin = Decimal("0")
+    rounding_step = Decimal("1")
+    active = True

@@ -1,0 +1,185 @@
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from catalog.models import (
+    Brand,
+    Category,
+    PriceChange,
+    PricingRule,
+    Product,
+    Provider,
+    SyncRun,
+)
+from catalog.services import catalog_reprice_product
+from shop.models import PriceTier
+from tests.catalog.factories import PricingRuleFactory, ProductFactory
+
+pytestmark = pytest.mark.django_db
+
+MODELS = [Provider, Category, Brand, Product, PricingRule, PriceChange, SyncRun]
+
+
+def _url(model, view: str, *args) -> str:
+    return reverse(f"admin:catalog_{model._meta.model_name}_{view}", args=args)
+
+
+@pytest.fixture
+def catalog_with_history():
+    """One row of every catalog model, so the changelists render real rows."""
+    product = ProductFactory()
+    PricingRuleFactory(percent=Decimal("10"))
+    PricingRuleFactory(brand=product.brand, tier=PriceTier.RESELLER)
+    catalog_reprice_product(product=product, reason="test")
+    SyncRun.objects.create(provider=product.provider, status=SyncRun.Status.SUCCESS, created=1)
+    return product
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda model: model.__name__)
+def test_every_catalog_changelist_loads(admin_client, catalog_with_history, model):
+    response = admin_client.get(_url(model, "changelist"))
+
+    assert response.status_code == 200
+    assert response.context["cl"].result_count >= 1
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda model: model.__name__)
+def test_every_catalog_changelist_searches(admin_client, catalog_with_history, model):
+    assert admin_client.get(_url(model, "changelist"), {"q": "x"}).status_code == 200
+
+
+def test_the_product_page_shows_stored_prices_read_only(admin_client, catalog_with_history):
+    response = admin_client.get(_url(Product, "change", catalog_with_history.pk))
+
+    assert response.status_code == 200
+    form_fields = response.context["adminform"].form.fields
+    for field in ("price_retail", "price_reseller", "unavailable_reason", "last_synced_at"):
+        assert field not in form_fields
+    assert "cost" in form_fields
+
+
+@pytest.mark.parametrize("model", [PriceChange, SyncRun], ids=lambda model: model.__name__)
+def test_history_cannot_be_added_changed_or_deleted(admin_client, catalog_with_history, model):
+    row = model.objects.first()
+
+    assert admin_client.get(_url(model, "add")).status_code == 403
+    assert admin_client.post(_url(model, "add"), {}).status_code == 403
+    assert admin_client.post(_url(model, "delete", row.pk), {"post": "yes"}).status_code == 403
+    change_page = admin_client.get(_url(model, "change", row.pk))
+    assert change_page.status_code == 200
+    assert not change_page.context["has_change_permission"]
+
+
+def test_the_reprice_action_stores_prices_of_the_selected_products(admin_client):
+    PricingRuleFactory(percent=Decimal("10"))
+    selected, not_selected = ProductFactory(), ProductFactory()
+
+    response = admin_client.post(
+        _url(Product, "changelist"),
+        {"action": "reprice_selected", "_selected_action": [selected.pk]},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert "Repriced 1 product(s)." in response.content.decode()
+    selected.refresh_from_db()
+    not_selected.refresh_from_db()
+    assert selected.price_retail == Decimal("11000.00")
+    assert not_selected.price_retail is None
+
+
+def test_saving_a_pricing_rule_reprices_the_catalog(
+    admin_client, django_capture_on_commit_callbacks
+):
+    product = ProductFactory()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            _url(PricingRule, "add"),
+            {
+                "scope": "brand",
+                "tier": PriceTier.RETAIL,
+                "brand": product.brand.pk,
+                "percent": "5",
+                "flat_amount": "0",
+                "min_margin": "0",
+                "rounding_step": "100",
+                "active": "on",
+            },
+        )
+
+    assert response.status_code == 302
+    product.refresh_from_db()
+    assert product.price_retail == Decimal("10500.00")
+    change = PriceChange.objects.get(product=product)
+    assert change.reason.startswith(f"pricing rule #{PricingRule.objects.get().pk} saved")
+
+
+def test_deleting_a_pricing_rule_reprices_the_catalog(
+    admin_client, django_capture_on_commit_callbacks
+):
+    rule = PricingRuleFactory(percent=Decimal("10"))
+    product = ProductFactory()
+    catalog_reprice_product(product=product)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(_url(PricingRule, "delete", rule.pk), {"post": "yes"})
+
+    product.refresh_from_db()
+    assert product.price_retail is None
+    assert product.unavailable_reason == "no pricing rule for retail"
+
+
+def test_changing_a_providers_exchange_rate_reprices_its_products(
+    admin_client, django_capture_on_commit_callbacks
+):
+    PricingRuleFactory()
+    product = ProductFactory(cost=Decimal("1.50"))
+    catalog_reprice_product(product=product)
+    provider = product.provider
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            _url(Provider, "change", provider.pk),
+            {
+                "code": provider.code,
+                "name": provider.name,
+                "kind": provider.kind,
+                "enabled": "on",
+                "currency": "USD",
+                "exchange_rate": "16000",
+                "low_balance_threshold": "0",
+            },
+        )
+
+    assert response.status_code == 302
+    product.refresh_from_db()
+    assert product.price_retail == Decimal("24000.00")
+
+
+def test_deactivating_a_product_in_the_admin_takes_it_off_sale(
+    admin_client, django_capture_on_commit_callbacks
+):
+    PricingRuleFactory()
+    product = ProductFactory()
+    catalog_reprice_product(product=product)
+    form = {
+        "provider": product.provider.pk,
+        "provider_sku": product.provider_sku,
+        "brand": product.brand.pk,
+        "category": product.category.pk,
+        "name": product.name,
+        "cost": "10000",
+        "cost_currency": "IDR",
+        "denomination_type": "fixed",
+        "provider_active": "on",
+    }
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(_url(Product, "change", product.pk), form)
+
+    assert response.status_code == 302
+    product.refresh_from_db()
+    assert (product.admin_active, product.price_retail) == (False, None)
+    assert product.unavailable_reason == "deactivated by an admin"
