@@ -1,11 +1,13 @@
-"""The boundary between the shop and its upstream providers: plain dataclasses, no ORM.
+"""The boundary between the shop and its providers: plain dataclasses and errors, no ORM.
 
-Adapters (the providers issue) return `ProviderResult`; callbacks and polls hand the same
-shape to `orders.services.order_apply_provider_update`.
+Upstream adapters implement `UpstreamAdapter`; payment gateways implement `GatewayAdapter`.
+Callbacks and polls hand a `ProviderResult` to `orders.services.order_apply_provider_update`.
 """
 
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
@@ -15,6 +17,7 @@ class ProviderStatus(StrEnum):
     PENDING = "PENDING"  # accepted, not finished: poll or wait for the callback
     FAILED = "FAILED"  # a definite failure: no goods, safe to refund
     UNKNOWN = "UNKNOWN"  # timeout, connection reset, 5xx: verify by reference, never refund
+    NOT_FOUND = "NOT_FOUND"  # (check_order only) never placed: may be placed again
 
 
 @dataclass(frozen=True)
@@ -35,3 +38,172 @@ class ProviderResult:
     message: str = ""
     rc: str = ""
     raw: dict = field(default_factory=dict)
+    # The provider itself ran out of money (Hubble E300, Digiflazz rc 44, FoxReload
+    # BalanceNotEnough): the shop stops selling its products until a balance check passes.
+    provider_out_of_balance: bool = False
+
+
+@dataclass(frozen=True)
+class CatalogItem:
+    """One sellable item in a provider's price list, mapped to the shop's words."""
+
+    sku: str
+    name: str
+    brand: str
+    category: str
+    cost: Decimal  # FIXED: the item's cost; FLEXIBLE: cost of one unit of face value
+    currency: str
+    active: bool
+    denomination_type: str = "fixed"  # catalog.models.DenominationType values
+    min_amount: Decimal | None = None
+    max_amount: Decimal | None = None
+    description: str = ""
+    brand_image_url: str = ""
+    input_schema: str = ""  # catalog.models.InputSchema value, "" when the provider can't say
+    raw: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class OrderRequest:
+    reference: str  # our order code: the provider's idempotency key
+    sku: str
+    customer_no: str
+    customer_data: dict = field(default_factory=dict)
+    amount: Decimal | None = None  # face amount of a FLEXIBLE item
+    max_price: Decimal | None = None  # the cost we priced with, where the provider takes it
+    customer_name: str = ""
+    customer_email: str = ""
+    customer_phone: str = ""
+    provider_order_id: str = ""  # known once placed (FoxReload and Hubble look up by it)
+
+
+@dataclass(frozen=True)
+class Balance:
+    amount: Decimal
+    currency: str
+
+
+class ProviderError(Exception):
+    def __init__(self, message: str, *, code: str = "", raw: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.raw = raw or {}
+
+
+class TransientProviderError(ProviderError):
+    """Timeout, connection error, 5xx, 429, malformed reply: try later; an order's state is
+    unknown."""
+
+
+class FinalProviderError(ProviderError):
+    """A documented rejection: the request was refused and no order exists."""
+
+
+class NotConfigured(ProviderError):
+    """The provider's credentials are not in the environment."""
+
+
+class InvalidSignature(ProviderError):
+    """A callback's signature did not verify."""
+
+
+class UpstreamAdapter(ABC):
+    code: str
+
+    @abstractmethod
+    def fetch_catalog(self) -> Iterable[CatalogItem]: ...
+
+    @abstractmethod
+    def place_order(self, request: OrderRequest) -> ProviderResult:
+        """Place once. Errors become results: FAILED for a definite rejection, UNKNOWN for
+        anything that may have created an order."""
+
+    @abstractmethod
+    def check_order(self, request: OrderRequest) -> ProviderResult:
+        """Look the order up by reference (or provider order id); NOT_FOUND if never placed."""
+
+    @abstractmethod
+    def get_balance(self) -> Balance: ...
+
+
+@dataclass(frozen=True)
+class PaymentChannel:
+    code: str  # e.g. QRIS, BRIVA
+    name: str
+    group: str = ""
+    fee_flat: Decimal = Decimal("0")
+    fee_percent: Decimal = Decimal("0")
+    icon_url: str = ""
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class PaymentItem:
+    sku: str
+    name: str
+    price: Decimal
+    quantity: int = 1
+
+
+@dataclass(frozen=True)
+class PaymentRequest:
+    merchant_ref: str  # our order or deposit code
+    amount: Decimal
+    method: str
+    customer_name: str
+    customer_email: str
+    customer_phone: str = ""
+    items: list[PaymentItem] = field(default_factory=list)
+    return_url: str = ""
+    callback_url: str = ""
+    expires_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class PaymentInstructions:
+    """What the buyer needs to pay; kept on the order so a refreshed page still shows it."""
+
+    reference: str  # the gateway's reference
+    checkout_url: str = ""
+    pay_code: str = ""
+    qr_url: str = ""
+    qr_string: str = ""
+    instructions: list = field(default_factory=list)
+    status: str = "UNPAID"
+    expires_at: datetime | None = None
+    raw: dict = field(default_factory=dict)
+
+
+class PaymentStatus(StrEnum):
+    PAID = "PAID"
+    EXPIRED = "EXPIRED"
+    FAILED = "FAILED"
+    REFUND = "REFUND"
+    UNPAID = "UNPAID"
+
+
+@dataclass(frozen=True)
+class PaymentCallback:
+    merchant_ref: str
+    reference: str
+    status: PaymentStatus
+    amount_received: Decimal | None
+    total_amount: Decimal | None
+    payment_method: str = ""
+    paid_at: datetime | None = None
+    raw: dict = field(default_factory=dict)
+
+
+class GatewayAdapter(ABC):
+    code: str
+
+    @abstractmethod
+    def payment_channels(self) -> list[PaymentChannel]: ...
+
+    @abstractmethod
+    def create_payment(self, request: PaymentRequest) -> PaymentInstructions: ...
+
+    @abstractmethod
+    def parse_callback(self, *, body: bytes, headers: Mapping[str, str]) -> PaymentCallback:
+        """Verify the signature on the raw bytes (InvalidSignature), then parse."""

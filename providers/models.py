@@ -1,1 +1,63 @@
-"""providers: models."""
+"""Provider call log, and the state the simulators keep (their own tables, not the shop's)."""
+
+from django.db import models
+
+
+class CallOutcome(models.TextChoices):
+    OK = "ok", "OK (2xx)"
+    HTTP_ERROR = "http_error", "HTTP error (4xx/5xx)"
+    TIMEOUT = "timeout", "Timeout"
+    CONNECTION_ERROR = "connection_error", "Connection error"
+
+
+class ProviderCall(models.Model):
+    """One outbound HTTP request to a provider or gateway (bodies with secrets redacted)."""
+
+    provider = models.CharField(max_length=32, db_index=True)
+    endpoint = models.CharField(max_length=100)
+    method = models.CharField(max_length=8)
+    url = models.CharField(max_length=500)
+    request_id = models.CharField(max_length=64, db_index=True)
+    reference = models.CharField(max_length=100, blank=True, db_index=True)
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    latency_ms = models.PositiveIntegerField(default=0)
+    outcome = models.CharField(max_length=20, choices=CallOutcome.choices)
+    error = models.TextField(blank=True)
+    request_body = models.TextField(blank=True)
+    response_body = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.method} {self.endpoint} → {self.http_status or self.outcome}"
+
+
+class SimulatedOrder(models.Model):
+    """An order (or payment) as a simulator remembers it, keyed by the caller's reference."""
+
+    provider = models.CharField(max_length=32)
+    reference = models.CharField(max_length=100)
+    external_id = models.CharField(max_length=100, db_index=True)
+    status = models.CharField(max_length=32)
+    request = models.JSONField(default=dict)
+    state = models.JSONField(default=dict)
+    # A pending order resolves to `final_status` at `resolve_at` and sends its callback.
+    final_status = models.CharField(max_length=32, blank=True)
+    resolve_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    callback_url = models.CharField(max_length=500, blank=True)
+    callback_sent_at = models.DateTimeField(null=True, blank=True)
+    status_checks = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "reference"], name="simulated_order_reference_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"[sim {self.provider}] {self.reference} {self.status}"

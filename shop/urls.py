@@ -1,5 +1,6 @@
+from django.conf import settings
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from shop import views
 
@@ -8,3 +9,6 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
 ]
+
+if settings.SIMULATORS_ENABLED:
+    urlpatterns += [path("sim/", include("providers.simulator_urls"))]

@@ -160,6 +160,42 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="shop@localhost")
 if env.str("EMAIL_URL", default=""):
     vars().update(env.email_url("EMAIL_URL"))
 
+# --- Providers and gateways (credentials only from the environment) ------------------------
+# Simulators speak each provider's real protocol under /sim/<code>/ for the demo and tests.
+# With them on, a provider with no base URL points at its simulator, and missing
+# credentials get the simulator's demo values.
+SIMULATORS_ENABLED = env.bool("SIMULATORS_ENABLED", default=DEBUG)
+# Seconds a simulated pending order waits before it resolves and calls back.
+SIMULATOR_PENDING_SECONDS = env.int("SIMULATOR_PENDING_SECONDS", default=20)
+# Seconds a simulator's "slow" scenario sleeps (past PROVIDER_READ_TIMEOUT).
+SIMULATOR_SLOW_SECONDS = env.float("SIMULATOR_SLOW_SECONDS", default=25)
+# Where simulators send callbacks (the shop itself).
+SIMULATOR_CALLBACK_BASE_URL = env.str("SIMULATOR_CALLBACK_BASE_URL", default=SITE_URL)
+PROVIDER_CONNECT_TIMEOUT = env.float("PROVIDER_CONNECT_TIMEOUT", default=3.05)
+PROVIDER_READ_TIMEOUT = env.float("PROVIDER_READ_TIMEOUT", default=20)
+
+
+def _credential(name: str, simulator_default: str) -> str:
+    return env.str(name, default=simulator_default if SIMULATORS_ENABLED else "")
+
+
+DIGIFLAZZ_USERNAME = _credential("DIGIFLAZZ_USERNAME", "sim-buyer")
+DIGIFLAZZ_API_KEY = _credential("DIGIFLAZZ_API_KEY", "sim-digiflazz-key")
+DIGIFLAZZ_BASE_URL = env.str("DIGIFLAZZ_BASE_URL", default="")
+DIGIFLAZZ_TESTING = env.bool("DIGIFLAZZ_TESTING", default=False)
+DIGIFLAZZ_WEBHOOK_SECRET = _credential("DIGIFLAZZ_WEBHOOK_SECRET", "sim-digiflazz-webhook")
+HUBBLE_CLIENT_ID = _credential("HUBBLE_CLIENT_ID", "sim-client")
+HUBBLE_CLIENT_SECRET = _credential("HUBBLE_CLIENT_SECRET", "sim-hubble-secret")
+HUBBLE_BASE_URL = env.str("HUBBLE_BASE_URL", default="")
+HUBBLE_WEBHOOK_SECRET = _credential("HUBBLE_WEBHOOK_SECRET", "sim-hubble-webhook")
+FOXRELOAD_API_KEY = _credential("FOXRELOAD_API_KEY", "sim-foxreload-key")
+FOXRELOAD_BASE_URL = env.str("FOXRELOAD_BASE_URL", default="")
+FOXRELOAD_MOCK = env.bool("FOXRELOAD_MOCK", default=False)
+TRIPAY_API_KEY = _credential("TRIPAY_API_KEY", "sim-tripay-api-key")
+TRIPAY_PRIVATE_KEY = _credential("TRIPAY_PRIVATE_KEY", "sim-tripay-private-key")
+TRIPAY_MERCHANT_CODE = _credential("TRIPAY_MERCHANT_CODE", "T0001")
+TRIPAY_BASE_URL = env.str("TRIPAY_BASE_URL", default="")
+
 # --- Security (production values pass `check --deploy --fail-level WARNING`) ------------------
 if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
@@ -214,6 +250,7 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "beat-heartbeat": {"task": "shop.tasks.beat_heartbeat", "schedule": 30.0},
+    "simulators-tick": {"task": "providers.tasks.simulators_tick", "schedule": 5.0},
 }
 # /healthz calls the beat stale after this many seconds without a heartbeat.
 BEAT_HEARTBEAT_MAX_AGE = env.int("BEAT_HEARTBEAT_MAX_AGE", default=120)

@@ -17,6 +17,10 @@ os.environ.setdefault("REDIS_URL", os.environ.get("TEST_REDIS_URL", "redis://127
 # Threaded tests open one connection per thread: the pool would make them queue.
 os.environ.setdefault("DATABASE_POOL", "false")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+os.environ.setdefault("SIMULATORS_ENABLED", "true")
+os.environ.setdefault("SIMULATOR_PENDING_SECONDS", "1")
+os.environ.setdefault("SIMULATOR_SLOW_SECONDS", "3")
+os.environ.setdefault("PROVIDER_READ_TIMEOUT", "1.5")
 
 from shop.settings.base import *  # noqa: F403
 from shop.settings.base import env

@@ -1,0 +1,3 @@
+"""The digiflazz simulator (being written)."""
+
+urlpatterns: list = []

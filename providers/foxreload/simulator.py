@@ -1,0 +1,3 @@
+"""The foxreload simulator (being written)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""The hubble simulator (being written)."""
+
+urlpatterns: list = []

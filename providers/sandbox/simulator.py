@@ -1,0 +1,3 @@
+"""The sandbox simulator (being written)."""
+
+urlpatterns: list = []

@@ -1,0 +1,112 @@
+"""What every simulator shares: scripted scenarios, and pending orders that resolve later.
+
+Scenarios are chosen by the last two digits of the customer number (or of the local part
+of an e-mail), the same for every upstream simulator:
+
+    91 pending, then success (with the provider's callback)
+    92 pending, then failure (with the provider's callback)
+    93 failure at once
+    94 slow: the reply comes after SIMULATOR_SLOW_SECONDS (past the shop's read timeout);
+       the order is still created, as a real provider would
+    95 HTTP 500 (no order created)
+    96 HTTP 429 (no order created)
+    97 malformed JSON (the order is created)
+    98 connection reset after the order is created (the reply is cut short)
+    99 the provider's own balance is too low
+    anything else: success at once
+
+A simulator may add its provider's documented test numbers on top (Digiflazz's).
+"""
+
+import re
+from collections.abc import Callable
+from enum import StrEnum
+
+from django.db import transaction
+from django.http import HttpResponse
+from django.utils import timezone
+
+from providers.models import SimulatedOrder
+
+
+class Scenario(StrEnum):
+    SUCCESS = "success"
+    PENDING_SUCCESS = "pending_success"
+    PENDING_FAILURE = "pending_failure"
+    FAILURE = "failure"
+    SLOW = "slow"
+    SERVER_ERROR = "server_error"
+    RATE_LIMITED = "rate_limited"
+    MALFORMED = "malformed"
+    CONNECTION_RESET = "connection_reset"
+    OUT_OF_BALANCE = "out_of_balance"
+
+
+SCENARIO_BY_SUFFIX = {
+    "91": Scenario.PENDING_SUCCESS,
+    "92": Scenario.PENDING_FAILURE,
+    "93": Scenario.FAILURE,
+    "94": Scenario.SLOW,
+    "95": Scenario.SERVER_ERROR,
+    "96": Scenario.RATE_LIMITED,
+    "97": Scenario.MALFORMED,
+    "98": Scenario.CONNECTION_RESET,
+    "99": Scenario.OUT_OF_BALANCE,
+}
+
+
+def scenario_for(customer_no: str) -> Scenario:
+    account = customer_no.split("@", 1)[0]
+    digits = re.sub(r"\D", "", account)
+    return SCENARIO_BY_SUFFIX.get(digits[-2:], Scenario.SUCCESS)
+
+
+def malformed_json_response() -> HttpResponse:
+    return HttpResponse(b'{"data": {"status": "Sukses", ', content_type="application/json")
+
+
+def connection_reset_response() -> HttpResponse:
+    """A reply that promises more bytes than it sends: the client sees the connection end
+    mid-body, as after a reset, once the server has already acted."""
+    response = HttpResponse(b'{"data": {', content_type="application/json")
+    response["Content-Length"] = "4096"
+    return response
+
+
+# provider code → function that finishes a due pending order and sends its callback
+_RESOLVERS: dict[str, Callable[[SimulatedOrder], None]] = {}
+
+
+def simulator_resolver(provider: str):
+    """Register how `provider`'s simulator resolves a due pending order."""
+
+    def register(function: Callable[[SimulatedOrder], None]):
+        _RESOLVERS[provider] = function
+        return function
+
+    return register
+
+
+def simulators_resolve_due(*, limit: int = 100) -> int:
+    """Resolve simulated pending orders whose time has come (and send their callbacks)."""
+    import providers.simulator_urls  # noqa: F401 (imports every simulator, registering it)
+
+    resolved = 0
+    due = SimulatedOrder.objects.filter(resolve_at__lte=timezone.now()).order_by("resolve_at")
+    for sim_order_id in due.values_list("pk", flat=True)[:limit]:
+        with transaction.atomic():
+            sim_order = (
+                SimulatedOrder.objects.select_for_update(skip_locked=True)
+                .filter(pk=sim_order_id, resolve_at__isnull=False)
+                .first()
+            )
+            if sim_order is None:
+                continue
+            sim_order.status = sim_order.final_status
+            sim_order.resolve_at = None
+            sim_order.save(update_fields=["status", "resolve_at", "updated_at"])
+        resolver = _RESOLVERS.get(sim_order.provider)
+        if resolver is not None:
+            resolver(sim_order)
+        resolved += 1
+    return resolved

@@ -1,0 +1,3 @@
+"""The tripay simulator (being written)."""
+
+urlpatterns: list = []
