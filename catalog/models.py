@@ -30,6 +30,11 @@ class Provider(models.Model):
     low_balance_threshold = money_field(default=Decimal("0"))
     last_balance = money_field(null=True, blank=True)
     last_balance_at = models.DateTimeField(null=True, blank=True)
+    # Set when the provider refused an order for its own lack of balance: its products stop
+    # selling until a balance check shows enough again.
+    out_of_balance_since = models.DateTimeField(null=True, blank=True)
+    # Staff were told the balance is under the threshold; cleared when it is back above.
+    low_balance_notified = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["name"]

@@ -100,6 +100,8 @@ class Order(models.Model):
     poll_count = models.PositiveIntegerField(default=0)
     first_requested_at = models.DateTimeField(null=True, blank=True)
     next_poll_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # The poll message currently allowed to run; a duplicate or stale message finds another.
+    poll_claim = models.CharField(max_length=32, blank=True)
     deadline_at = models.DateTimeField(null=True, blank=True)
 
     failure_reason = models.TextField(blank=True)

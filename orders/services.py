@@ -6,7 +6,7 @@ stale update finds the order already moved and changes nothing.
 """
 
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -78,6 +78,8 @@ def order_transition(
     for name, value in fields.items():
         setattr(order, name, value)
     order.save()
+    if to == OrderStatus.PAID:
+        _enqueue_placement(order)
     OrderEvent.objects.create(
         order=order,
         from_status=from_status,
@@ -87,6 +89,15 @@ def order_transition(
         actor=actor,
     )
     return order
+
+
+def _enqueue_placement(order: Order) -> None:
+    """A paid order is placed by a worker once this transaction commits."""
+    from orders.tasks import order_place  # the tasks module imports the services
+
+    order_id = order.pk
+    # robust: a broker that is down must not undo the payment; the reconciler re-enqueues.
+    transaction.on_commit(lambda: order_place.delay(order_id), robust=True)
 
 
 def _new_order_code() -> str:
@@ -225,15 +236,23 @@ def order_flag_review(*, order: Order, message: str, actor=None, data=None, **fi
 
 
 @transaction.atomic
-def order_apply_provider_update(*, order: Order, result: ProviderResult) -> Order:
+def order_apply_provider_update(
+    *,
+    order: Order,
+    result: ProviderResult,
+    next_poll_at: datetime | None = None,
+    deadline_at: datetime | None = None,
+) -> Order:
     """The single entry for every provider result (placement reply, poll, callback).
 
     - SUCCESS: vouchers stored once, `success`, buyer notified; after a failure or refund,
       `needs_review` instead (never both money back and goods);
-    - PENDING: `processing`, with the first poll and deadline scheduled;
+    - PENDING: `processing`; the next poll at `next_poll_at` (default one minute on) and
+      the deadline at `deadline_at` (default 15 minutes after the first request);
     - FAILED: `failed` and refunded (order_fail_and_refund);
     - UNKNOWN: `processing`, marked for verification by reference; nothing refunded.
-    An update for an order that has already moved past it changes nothing.
+    An update for an order that has already moved past it changes nothing. NOT_FOUND is
+    not an update (the pipeline decides what to do with it) and changes nothing here.
     """
     order = order_lock(order)
     provider_fields = {
@@ -245,26 +264,30 @@ def order_apply_provider_update(*, order: Order, result: ProviderResult) -> Orde
     data = {"status": result.status.value, "raw": result.raw}
     if result.status == ProviderStatus.SUCCESS:
         return _apply_success(order, result, provider_fields, data)
-    if order.status not in ACTIVE_STATUSES:
+    if order.status not in ACTIVE_STATUSES or result.status == ProviderStatus.NOT_FOUND:
         return order  # stale: a late pending/failed/unknown for a finished order
     if result.status == ProviderStatus.FAILED:
         _set_fields(order, provider_fields)
         return order_fail_and_refund(order=order, reason=result.message or "Failed at provider")
     verify = result.status == ProviderStatus.UNKNOWN
+    now = timezone.now()
+    first_requested_at = order.first_requested_at or now
+    schedule = {
+        "needs_verification": verify,
+        "first_requested_at": first_requested_at,
+        "next_poll_at": next_poll_at or now + FIRST_POLL_AFTER,
+        "deadline_at": deadline_at or order.deadline_at or first_requested_at + PENDING_DEADLINE,
+    }
     if order.status == OrderStatus.PAID:
-        now = timezone.now()
         return order_transition(
             order=order,
             to=OrderStatus.PROCESSING,
             message="Outcome unknown: verify by reference" if verify else "Pending at provider",
             data=data,
-            needs_verification=verify,
-            first_requested_at=order.first_requested_at or now,
-            next_poll_at=now + FIRST_POLL_AFTER,
-            deadline_at=order.deadline_at or now + PENDING_DEADLINE,
+            **schedule,
             **provider_fields,
         )
-    _set_fields(order, {**provider_fields, "needs_verification": verify})
+    _set_fields(order, {**provider_fields, **schedule})
     return order
 
 

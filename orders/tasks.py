@@ -1,1 +1,32 @@
-"""orders: tasks."""
+"""Thin Celery wrappers: each takes ids, calls one service, and is safe to run twice."""
+
+from celery import shared_task
+
+from orders import pipeline
+
+
+@shared_task(name="orders.tasks.order_place")
+def order_place(order_id: int) -> None:
+    pipeline.order_place(order_id=order_id)
+
+
+@shared_task(name="orders.tasks.order_poll")
+def order_poll(order_id: int, claim: str = "") -> None:
+    pipeline.order_poll(order_id=order_id, claim=claim)
+
+
+@shared_task(name="orders.tasks.orders_poll_due")
+def orders_poll_due() -> None:
+    for order_id, claim in pipeline.orders_poll_due():
+        order_poll.delay(order_id, claim)
+
+
+@shared_task(name="orders.tasks.orders_reconcile")
+def orders_reconcile() -> None:
+    for order_id in pipeline.orders_reconcile()["unplaced"]:
+        order_place.delay(order_id)
+
+
+@shared_task(name="orders.tasks.orders_expire_unpaid")
+def orders_expire_unpaid() -> None:
+    pipeline.orders_expire_unpaid()

@@ -7,7 +7,7 @@ Callbacks and polls hand a `ProviderResult` to `orders.services.order_apply_prov
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
@@ -109,7 +109,24 @@ class InvalidSignature(ProviderError):
 
 
 class UpstreamAdapter(ABC):
+    """An upstream supplier. Its pending-order schedule lives here, not in the tasks:
+    by default DESIGN.md's (Hubble's) rule: first poll one minute after placing, at most
+    5 polls, and failed if still pending 15 minutes after the first request."""
+
     code: str
+    first_poll_after = timedelta(minutes=1)
+    poll_interval = timedelta(minutes=3)
+    max_polls = 5
+    pending_deadline = timedelta(minutes=15)
+
+    def poll_schedule(self, *, first_requested_at: datetime, poll_count: int) -> datetime | None:
+        """When to poll next after `poll_count` polls; None when the budget is spent."""
+        if poll_count >= self.max_polls:
+            return None
+        return first_requested_at + self.first_poll_after + poll_count * self.poll_interval
+
+    def deadline(self, *, first_requested_at: datetime) -> datetime:
+        return first_requested_at + self.pending_deadline
 
     @abstractmethod
     def fetch_catalog(self) -> Iterable[CatalogItem]: ...

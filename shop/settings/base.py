@@ -8,6 +8,7 @@ kombu's filesystem broker under `var/`, so `make run` needs no server.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 env = environ.Env()
@@ -248,9 +249,24 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# The daily catalog sync, "HH:MM" in TIME_ZONE.
+CATALOG_SYNC_AT = tuple(
+    int(part) for part in env.str("CATALOG_SYNC_AT", default="02:00").split(":")
+)
 CELERY_BEAT_SCHEDULE = {
     "beat-heartbeat": {"task": "shop.tasks.beat_heartbeat", "schedule": 30.0},
     "simulators-tick": {"task": "providers.tasks.simulators_tick", "schedule": 5.0},
+    "orders-poll-due": {"task": "orders.tasks.orders_poll_due", "schedule": 15.0},
+    "orders-reconcile": {"task": "orders.tasks.orders_reconcile", "schedule": 60.0},
+    "orders-expire-unpaid": {"task": "orders.tasks.orders_expire_unpaid", "schedule": 60.0},
+    "providers-check-balances": {
+        "task": "providers.tasks.providers_check_balances",
+        "schedule": 15 * 60.0,
+    },
+    "catalog-sync-all": {
+        "task": "catalog.tasks.catalog_sync_all",
+        "schedule": crontab(hour=CATALOG_SYNC_AT[0], minute=CATALOG_SYNC_AT[1]),
+    },
 }
 # /healthz calls the beat stale after this many seconds without a heartbeat.
 BEAT_HEARTBEAT_MAX_AGE = env.int("BEAT_HEARTBEAT_MAX_AGE", default=120)

@@ -68,3 +68,14 @@ def guest_order(product):
         customer_data=GAME_INPUT,
         payment_method=PaymentMethod.GATEWAY,
     )
+
+
+@pytest.fixture
+def placement_deferred():
+    """Paid orders are sent to the real broker instead of being placed in this process:
+    for tests of payment and refunds that must not reach a provider."""
+    from shop.celery import app
+
+    app.conf.task_always_eager = False
+    yield
+    app.conf.task_always_eager = True

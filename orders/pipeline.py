@@ -1,0 +1,260 @@
+"""From `paid` to delivered or refunded: placement, polling, reconciliation, expiry.
+
+The database drives it: an order's `status`, `next_poll_at` and `poll_claim` say what is
+due, so a lost Celery message or a killed worker delays an order but never strands it.
+Provider calls happen outside any transaction; their results go through
+`order_apply_provider_update`, which locks the order and ignores what is stale.
+
+Rules kept here:
+- an order is placed only from `paid`, and the move to `processing` (marked "verify")
+  happens before the call, so a crash during the call leaves an order that is verified
+  by reference, never placed blind a second time;
+- an unknown outcome is looked up by reference before anything else; only a "never
+  placed" answer allows placing again, with the same reference;
+- nothing is refunded while the outcome is unknown.
+"""
+
+import logging
+import uuid
+from datetime import timedelta
+from decimal import ROUND_CEILING, Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from catalog.models import Provider
+from orders.models import Order, OrderStatus
+from orders.services import (
+    order_apply_provider_update,
+    order_fail_and_refund,
+    order_flag_review,
+    order_lock,
+    order_transition,
+)
+from providers.base import (
+    NotConfigured,
+    OrderRequest,
+    ProviderResult,
+    ProviderStatus,
+    UpstreamAdapter,
+)
+from providers.registry import UnknownProvider, get_adapter
+from providers.services import provider_mark_out_of_balance
+
+logger = logging.getLogger(__name__)
+
+# A worker that dies while placing leaves the order to be verified after this long.
+VERIFY_AFTER = timedelta(minutes=2)
+# A poll message that never ran is replaced after this long.
+POLL_LEASE = timedelta(minutes=2)
+# Paid orders never placed after this long are enqueued again.
+PLACEMENT_GRACE = timedelta(minutes=2)
+# An outcome still unknown this long after the deadline goes to a person.
+UNKNOWN_REVIEW_AFTER = timedelta(hours=1)
+POLL_BATCH_SIZE = 500
+
+
+def order_request_for(order: Order) -> OrderRequest:
+    """What the adapter needs, in the provider's words; `max_price` is the cost we priced
+    with, in the provider's currency, so a seller's price rise fails instead of selling at
+    a loss."""
+    rate = Provider.objects.values_list("exchange_rate", flat=True).get(code=order.provider_code)
+    max_price = (
+        (order.cost / rate).quantize(Decimal("0.01"), rounding=ROUND_CEILING) if rate else None
+    )
+    return OrderRequest(
+        reference=order.code,
+        sku=order.provider_sku,
+        customer_no=order.customer_no,
+        customer_data=order.customer_data,
+        amount=order.amount,
+        max_price=max_price,
+        customer_name=order.user.get_full_name() if order.user_id else "",
+        customer_email=order.buyer_email,
+        customer_phone=order.customer_data.get("phone", ""),
+        provider_order_id=order.provider_order_id,
+    )
+
+
+def order_place(*, order_id: int) -> Order | None:
+    """Place a paid order at its provider, once. Runs from `paid` only; anything else
+    (a duplicate message, an order already placed) returns without a call."""
+    with transaction.atomic():
+        order = order_lock(Order(pk=order_id))
+        if order.status != OrderStatus.PAID:
+            return None
+        try:
+            adapter = get_adapter(order.provider_code)
+        except (UnknownProvider, NotConfigured) as exc:
+            return order_flag_review(order=order, message=f"Cannot place this order: {exc}")
+        now = timezone.now()
+        first_requested_at = order.first_requested_at or now
+        order = order_transition(
+            order=order,
+            to=OrderStatus.PROCESSING,
+            message=f"Placing at {order.provider_code}",
+            needs_verification=True,  # until the provider's answer is in
+            attempts=order.attempts + 1,
+            first_requested_at=first_requested_at,
+            next_poll_at=now + VERIFY_AFTER,
+            deadline_at=adapter.deadline(first_requested_at=first_requested_at),
+        )
+    return _place_and_apply(order, adapter)
+
+
+def _place_and_apply(order: Order, adapter: UpstreamAdapter) -> Order:
+    try:
+        result = adapter.place_order(order_request_for(order))
+    except Exception as exc:  # anything unexpected may still have placed the order
+        logger.exception("placing %s raised", order.code)
+        result = ProviderResult(status=ProviderStatus.UNKNOWN, message=f"placement error: {exc}")
+    if result.status == ProviderStatus.NOT_FOUND:
+        result = ProviderResult(status=ProviderStatus.UNKNOWN, message=result.message)
+    return _apply(order, adapter, result)
+
+
+def _apply(order: Order, adapter: UpstreamAdapter, result: ProviderResult) -> Order:
+    if result.provider_out_of_balance:
+        provider_mark_out_of_balance(code=order.provider_code, message=result.message)
+    first_requested_at = order.first_requested_at or timezone.now()
+    deadline_at = order.deadline_at or adapter.deadline(first_requested_at=first_requested_at)
+    next_poll_at = adapter.poll_schedule(
+        first_requested_at=first_requested_at, poll_count=order.poll_count
+    )
+    if result.status == ProviderStatus.UNKNOWN:
+        # Verification never stops while the outcome is unknown.
+        next_poll_at = max(next_poll_at or timezone.now(), timezone.now() + VERIFY_AFTER)
+    elif next_poll_at is None:
+        next_poll_at = deadline_at  # the budget is spent: settle it at the deadline
+    return order_apply_provider_update(
+        order=order, result=result, next_poll_at=next_poll_at, deadline_at=deadline_at
+    )
+
+
+def order_poll(*, order_id: int, claim: str = "") -> Order | None:
+    """Ask the provider about a processing order (by reference or provider order id) and
+    apply the answer. Only the message holding the order's current `poll_claim` runs (a
+    duplicate finds the claim gone), and a poll budget that is spent is never exceeded:
+    the order then fails and refunds at its deadline without another status call."""
+    now = timezone.now()
+    with transaction.atomic():
+        order = order_lock(Order(pk=order_id))
+        if order.status != OrderStatus.PROCESSING or (claim and order.poll_claim != claim):
+            return None
+        adapter = get_adapter(order.provider_code)
+        past_deadline = order.deadline_at is not None and now >= order.deadline_at
+        budget_spent = (
+            adapter.poll_schedule(
+                first_requested_at=order.first_requested_at or now, poll_count=order.poll_count
+            )
+            is None
+        )
+        if past_deadline and budget_spent and not order.needs_verification:
+            return order_fail_and_refund(order=order, reason=_deadline_reason(order))
+        order.poll_claim = ""
+        order.poll_count += 1
+        order.next_poll_at = now + POLL_LEASE
+        order.save(update_fields=["poll_claim", "poll_count", "next_poll_at", "updated_at"])
+    try:
+        result = adapter.check_order(order_request_for(order))
+    except Exception as exc:
+        logger.exception("checking %s raised", order.code)
+        result = ProviderResult(status=ProviderStatus.UNKNOWN, message=f"status check error: {exc}")
+    return _settle_poll(order, adapter, result, past_deadline=past_deadline)
+
+
+def _settle_poll(order, adapter, result: ProviderResult, *, past_deadline: bool) -> Order:
+    if result.status == ProviderStatus.NOT_FOUND:
+        if order.needs_verification:
+            return _place_again(order, adapter)
+        return order_flag_review(
+            order=order, message=f"{order.provider_code} no longer knows this order."
+        )
+    if result.status == ProviderStatus.PENDING and past_deadline:
+        order_apply_provider_update(order=order, result=result, next_poll_at=None)
+        return order_fail_and_refund(order=order, reason=_deadline_reason(order))
+    if result.status == ProviderStatus.UNKNOWN and order.deadline_at:
+        if timezone.now() >= order.deadline_at + UNKNOWN_REVIEW_AFTER:
+            return order_flag_review(
+                order=order,
+                message="The outcome is still unknown an hour after the deadline: check with "
+                f"{order.provider_code} by reference {order.code}.",
+            )
+    return _apply(order, adapter, result)
+
+
+def _place_again(order: Order, adapter: UpstreamAdapter) -> Order:
+    """The provider confirmed it never received the order: place it with the same reference."""
+    with transaction.atomic():
+        order = order_lock(order)
+        if order.status != OrderStatus.PROCESSING or not order.needs_verification:
+            return order
+        order.attempts += 1
+        order.next_poll_at = timezone.now() + VERIFY_AFTER
+        order.save(update_fields=["attempts", "next_poll_at", "updated_at"])
+    return _place_and_apply(order, adapter)
+
+
+def _deadline_reason(order: Order) -> str:
+    return (
+        f"No result from {order.provider_code} by the deadline "
+        f"({order.deadline_at:%Y-%m-%d %H:%M %Z}); failed on our side."
+    )
+
+
+def orders_poll_due(*, batch_size: int = POLL_BATCH_SIZE) -> list[tuple[int, str]]:
+    """Claim processing orders whose poll time has come (SKIP LOCKED, so pollers and
+    callbacks never wait on each other) and return (order id, claim) pairs to enqueue.
+    Each claimed order's next poll moves a lease ahead, so it is not claimed twice."""
+    now = timezone.now()
+    claims = []
+    with transaction.atomic():
+        due = (
+            Order.objects.filter(status=OrderStatus.PROCESSING, next_poll_at__lte=now)
+            .order_by("next_poll_at")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[:batch_size]
+        )
+        for order_id in due:
+            claims.append((order_id, uuid.uuid4().hex))
+        for order_id, claim in claims:
+            Order.objects.filter(pk=order_id).update(
+                poll_claim=claim, next_poll_at=now + POLL_LEASE
+            )
+    return claims
+
+
+def orders_reconcile() -> dict[str, list[int]]:
+    """What saves an order when a worker dies or a message is lost: paid orders never
+    placed are returned for placing again; processing orders without a next poll get
+    one now; processing orders past their deadline are made due now."""
+    now = timezone.now()
+    unplaced = list(
+        Order.objects.filter(
+            status=OrderStatus.PAID, paid_at__lte=now - PLACEMENT_GRACE
+        ).values_list("pk", flat=True)
+    )
+    lost = Order.objects.filter(status=OrderStatus.PROCESSING, next_poll_at__isnull=True)
+    lost_ids = list(lost.values_list("pk", flat=True))
+    lost.update(next_poll_at=now)
+    overdue = Order.objects.filter(
+        status=OrderStatus.PROCESSING, deadline_at__lte=now, next_poll_at__gt=now + POLL_LEASE
+    )
+    overdue_ids = list(overdue.values_list("pk", flat=True))
+    overdue.update(next_poll_at=now)
+    return {"unplaced": unplaced, "lost_polls": lost_ids, "overdue": overdue_ids}
+
+
+def orders_expire_unpaid() -> int:
+    """Orders still awaiting payment after their payment expiry become `expired`."""
+    expired = 0
+    due = Order.objects.filter(
+        status=OrderStatus.PENDING_PAYMENT, payment_expires_at__lte=timezone.now()
+    ).values_list("pk", flat=True)
+    for order_id in due:
+        with transaction.atomic():
+            order = order_lock(Order(pk=order_id))
+            if order.status == OrderStatus.PENDING_PAYMENT:
+                order_transition(order=order, to=OrderStatus.EXPIRED, message="Payment expired")
+                expired += 1
+    return expired
