@@ -203,3 +203,22 @@ class Deposit(models.Model):
 
     def __str__(self) -> str:
         return f"Deposit #{self.pk} {self.amount} {self.currency} ({self.status})"
+
+
+class ShanSettlement(models.Model):
+    """One settled Shan round: the wager code is unique, so a round settles once."""
+
+    wager_code = models.CharField(max_length=100, unique=True)
+    # sha256 of the signed string: the same wager with other content is a conflict.
+    fingerprint = models.CharField(max_length=64)
+    game_type_id = models.IntegerField(null=True, blank=True)
+    transfer = models.OneToOneField(Transfer, on_delete=models.PROTECT, related_name="+")
+    banker_balance = money_field(null=True, blank=True)
+    provider_timestamp = models.CharField(max_length=40, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.wager_code

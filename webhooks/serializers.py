@@ -1,1 +1,28 @@
-"""webhooks: serializers."""
+"""One serializer per callback: the shape each caller must send."""
+
+from rest_framework import serializers
+
+MONEY = {"max_digits": 18, "decimal_places": 2}
+
+
+class ShanPlayerSerializer(serializers.Serializer):
+    player_id = serializers.CharField(max_length=150)
+    balance = serializers.DecimalField(min_value=0, **MONEY)
+
+
+class ShanBalanceUpdateSerializer(serializers.Serializer):
+    wager_code = serializers.CharField(max_length=100)
+    game_type_id = serializers.IntegerField()
+    players = ShanPlayerSerializer(many=True, allow_empty=False)
+    banker_balance = serializers.DecimalField(**MONEY)
+    agent_balance = serializers.DecimalField(required=False, **MONEY)
+    timestamp = serializers.CharField(max_length=40)
+    total_player_net = serializers.DecimalField(**MONEY)
+    banker_amount_change = serializers.DecimalField(**MONEY)
+    signature = serializers.CharField(max_length=64)
+
+    def validate_players(self, players):
+        ids = [player["player_id"] for player in players]
+        if len(set(ids)) != len(ids):
+            raise serializers.ValidationError("A player appears twice.")
+        return players

@@ -1,1 +1,97 @@
-"""webhooks: services."""
+"""Applying what callers report, each in one transaction, each idempotent."""
+
+import hashlib
+
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+
+from shop.errors import ApplicationError
+from shop.models import NotificationLevel
+from shop.notifications import notify
+from wallets.models import ShanSettlement, SystemAccount, TransferReason
+from wallets.services import system_wallet, wallet_for_user, wallet_set_balances
+
+SHAN_HOUSE_BANK_PLAYER = "SKP0101"
+
+
+def shan_fingerprint(signed_string: str) -> str:
+    return hashlib.sha256(signed_string.encode()).hexdigest()
+
+
+def shan_apply_balance_update(*, data: dict, fingerprint: str) -> bool:
+    """Settle one Shan round: each player's wallet moves to the balance the provider reports,
+    the game clearing account takes the difference, all in one transfer
+    (key `shan:<wager_code>`). SKP0101 is the house-bank system wallet.
+
+    Returns True when settled now, False for an identical repeat (nothing changes).
+    Raises ApplicationError `player_not_found` (nothing changes) or `wager_conflict` (the
+    same wager code with other content: nothing changes, staff are told).
+    """
+    try:
+        return _shan_settle(data=data, fingerprint=fingerprint)
+    except ApplicationError as exc:
+        if exc.code == "wager_conflict":  # told after the rollback, so the notice stays
+            notify(
+                title=f"Shan wager {data['wager_code']} was sent again with different content",
+                message="The delivery was refused and nothing changed; check with the provider.",
+                level=NotificationLevel.ERROR,
+                data={"wager_code": data["wager_code"]},
+            )
+        raise
+
+
+@transaction.atomic
+def _shan_settle(*, data: dict, fingerprint: str) -> bool:
+    wager_code = data["wager_code"]
+    existing = ShanSettlement.objects.filter(wager_code=wager_code).first()
+    if existing is not None:
+        return _repeat_or_conflict(existing, fingerprint)
+    targets = {}
+    for player in data["players"]:
+        targets[_player_wallet(player["player_id"])] = player["balance"]
+    try:
+        transfer = wallet_set_balances(
+            targets=targets,
+            counter_wallet=system_wallet(SystemAccount.GAME_CLEARING),
+            reason=TransferReason.GAME_SETTLEMENT,
+            reference=wager_code,
+            idempotency_key=f"shan:{wager_code}",
+        )
+    except ApplicationError as exc:
+        if exc.code == "idempotency_conflict":
+            raise _conflict(wager_code) from None
+        raise
+    try:
+        with transaction.atomic():
+            ShanSettlement.objects.create(
+                wager_code=wager_code,
+                fingerprint=fingerprint,
+                game_type_id=data["game_type_id"],
+                transfer=transfer,
+                banker_balance=data["banker_balance"],
+                provider_timestamp=data["timestamp"],
+            )
+    except IntegrityError:  # the same round raced in: the first one settled it
+        return _repeat_or_conflict(ShanSettlement.objects.get(wager_code=wager_code), fingerprint)
+    return True
+
+
+def _player_wallet(player_id: str):
+    if player_id == SHAN_HOUSE_BANK_PLAYER:
+        return system_wallet(SystemAccount.SHAN_HOUSE_BANK)
+    user = get_user_model().objects.filter(username=player_id).first()
+    if user is None:
+        raise ApplicationError(f"Player {player_id} does not exist.", code="player_not_found")
+    return wallet_for_user(user=user)
+
+
+def _repeat_or_conflict(existing: ShanSettlement, fingerprint: str) -> bool:
+    if existing.fingerprint == fingerprint:
+        return False
+    raise _conflict(existing.wager_code)
+
+
+def _conflict(wager_code: str) -> ApplicationError:
+    return ApplicationError(
+        f"Wager {wager_code} was already settled with different content.", code="wager_conflict"
+    )

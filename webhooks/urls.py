@@ -1,3 +1,11 @@
-"""webhooks: urls."""
+from django.urls import path
 
-urlpatterns: list = []
+from webhooks import views
+
+urlpatterns = [
+    path(
+        "api/shan/client/balance-update",
+        views.ShanBalanceUpdateView.as_view(),
+        name="webhook-shan-balance-update",
+    ),
+]

@@ -1,1 +1,99 @@
-"""webhooks: views."""
+"""The callback endpoints. Each is a WebhookView (webhooks/base.py) speaking its caller's
+protocol; the rules live in the services."""
+
+import hmac
+
+from django.conf import settings
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers
+
+from providers.shan import signature as shan_signature
+from shop.errors import ApplicationError
+from webhooks.base import Handled, WebhookRejected, WebhookView, validated
+from webhooks.models import DeliveryOutcome, WebhookSource
+from webhooks.serializers import ShanBalanceUpdateSerializer
+from webhooks.services import shan_apply_balance_update, shan_fingerprint
+
+SHAN_REPLY = inline_serializer(
+    "ShanReply",
+    {
+        "status": serializers.ChoiceField(["success", "error"]),
+        "code": serializers.CharField(),
+        "message": serializers.CharField(),
+    },
+)
+
+
+class ShanBalanceUpdateView(WebhookView):
+    """POST /api/shan/client/balance-update: the Shan provider settles a round."""
+
+    source = WebhookSource.SHAN
+
+    def secret(self) -> str:
+        return settings.SHAN_SECRET_KEY
+
+    def verify_signature(self, raw, headers, secret) -> bool:
+        expected_key = settings.SHAN_TRANSACTION_KEY
+        if expected_key and not _same(headers.get("X-Transaction-Key", ""), expected_key):
+            return False
+        return shan_signature.verify(secret, _parse_shan(raw))
+
+    def handle(self, raw, headers, delivery) -> Handled:
+        body = _parse_shan(raw)
+        data = validated(ShanBalanceUpdateSerializer, body)
+        fingerprint = shan_fingerprint(shan_signature.signed_string(body))
+        wager_code = data["wager_code"]
+        try:
+            settled = shan_apply_balance_update(data=data, fingerprint=fingerprint)
+        except ApplicationError as exc:
+            status, code = {
+                "player_not_found": (404, "PLAYER_NOT_FOUND"),
+                "wager_conflict": (409, "WAGER_CONFLICT"),
+            }.get(exc.code, (422, "INVALID_REQUEST_DATA"))
+            raise WebhookRejected(status, code, exc.message) from None
+        if settled:
+            return Handled(wager_code=wager_code)
+        return Handled(
+            outcome=DeliveryOutcome.DUPLICATE,
+            wager_code=wager_code,
+            body={
+                "status": "success",
+                "code": "ALREADY_PROCESSED",
+                "message": "This wager was already processed.",
+            },
+        )
+
+    def success_body(self, handled: Handled) -> dict:
+        return {"status": "success", "code": "SUCCESS", "message": "Balances updated successfully."}
+
+    def error_body(self, code: str, message: str) -> dict:
+        return {"status": "error", "code": code, "message": message}
+
+    @extend_schema(
+        request=ShanBalanceUpdateSerializer,
+        responses={
+            200: SHAN_REPLY,
+            400: SHAN_REPLY,
+            401: SHAN_REPLY,
+            404: SHAN_REPLY,
+            409: SHAN_REPLY,
+            413: SHAN_REPLY,
+            422: SHAN_REPLY,
+            500: OpenApiResponse(SHAN_REPLY, description="Our fault; logged."),
+        },
+        description="Signed with HMAC-MD5 over PHP json_encode of the body (see README).",
+    )
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
+
+
+def _parse_shan(raw: bytes) -> dict:
+    """The body with every number kept as sent (the signature is over that text)."""
+    try:
+        return shan_signature.parse_preserving_numbers(raw)
+    except shan_signature.ShanBodyError as exc:
+        raise WebhookRejected(400, "INVALID_REQUEST_DATA", f"Invalid request data: {exc}") from None
+
+
+def _same(given: str, expected: str) -> bool:
+    return hmac.compare_digest(given.encode(), expected.encode())

@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "shop",
     "catalog",
     "orders",
@@ -197,6 +199,14 @@ TRIPAY_PRIVATE_KEY = _credential("TRIPAY_PRIVATE_KEY", "sim-tripay-private-key")
 TRIPAY_MERCHANT_CODE = _credential("TRIPAY_MERCHANT_CODE", "T0001")
 TRIPAY_BASE_URL = env.str("TRIPAY_BASE_URL", default="")
 
+# --- Inbound callbacks ---------------------------------------------------------------------
+SHAN_SECRET_KEY = _credential("SHAN_SECRET_KEY", "sim-shan-secret")
+SHAN_TRANSACTION_KEY = env.str("SHAN_TRANSACTION_KEY", default="")
+HUBBLE_WEBHOOK_IPS = env.list("HUBBLE_WEBHOOK_IPS", default=[])
+# Proxies (IPs or CIDRs) whose X-Forwarded-For is believed; nobody else's is.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=64 * 1024)
+
 # --- Security (production values pass `check --deploy --fail-level WARNING`) ------------------
 if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
@@ -212,9 +222,20 @@ X_FRAME_OPTIONS = "DENY"
 
 # --- Django REST framework --------------------------------------------------------------------
 REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Shop API",
+    "DESCRIPTION": "Callbacks the shop receives from providers and gateways.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Celery --------------------------------------------------------------------------------------

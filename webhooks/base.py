@@ -1,0 +1,239 @@
+"""What every callback view does, in this order (DESIGN.md "Webhooks"):
+
+1. cap the body (413 before any parsing or HMAC) and keep the raw bytes;
+2. store a WebhookDelivery, which survives every outcome;
+3. check the source IP where an allow-list is configured;
+4. verify the signature on the raw bytes (a missing secret refuses every call);
+5. parse and validate with a DRF serializer;
+6. apply through the services in one transaction;
+7. answer in the caller's own format; never a 500 for anything the caller sent.
+"""
+
+import ipaddress
+import json
+import logging
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.utils import timezone
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from orders.models import Order
+from webhooks.models import DeliveryOutcome, WebhookDelivery
+
+logger = logging.getLogger(__name__)
+
+MASKED = "[masked]"
+_SECRET_HEADER_WORDS = ("signature", "key", "token", "authorization", "verify", "cookie", "secret")
+
+
+class WebhookRejected(Exception):
+    """The caller sent something we refuse: a 4xx with a code and a message."""
+
+    def __init__(self, status: int, code: str, message: str):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+@dataclass
+class Handled:
+    """What applying a callback did."""
+
+    outcome: str = DeliveryOutcome.PROCESSED
+    body: dict | None = None  # the reply; None for the view's default success reply
+    status: int = 200
+    order: Order | None = None
+    wager_code: str = ""
+    reference: str = ""
+    note: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+def masked_headers(meta: dict) -> dict:
+    headers = {}
+    for key, value in meta.items():
+        if not (key.startswith("HTTP_") or key in ("CONTENT_TYPE", "CONTENT_LENGTH")):
+            continue
+        name = key.removeprefix("HTTP_").replace("_", "-").title()
+        secret = any(word in name.lower() for word in _SECRET_HEADER_WORDS)
+        headers[name] = MASKED if secret and value else value
+    return headers
+
+
+def _in_networks(address: str, networks: list[str]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    for network in networks:
+        try:
+            if ip in ipaddress.ip_network(network, strict=False):
+                return True
+        except ValueError:
+            logger.warning("ignoring the invalid network %r in settings", network)
+    return False
+
+
+def client_address(meta: dict) -> str:
+    """The caller's address: REMOTE_ADDR, or, when that is a trusted proxy, the right-most
+    X-Forwarded-For entry that is not itself a trusted proxy."""
+    address = meta.get("REMOTE_ADDR", "")
+    trusted = settings.TRUSTED_PROXIES
+    if not trusted or not _in_networks(address, trusted):
+        return address
+    forwarded = [hop.strip() for hop in meta.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    for hop in reversed([hop for hop in forwarded if hop]):
+        if not _in_networks(hop, trusted):
+            return hop
+    return address
+
+
+def parse_json_object(raw: bytes) -> dict:
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise WebhookRejected(400, "INVALID_REQUEST_DATA", "The body is not valid JSON.") from None
+    if not isinstance(body, dict):
+        raise WebhookRejected(400, "INVALID_REQUEST_DATA", "The body must be a JSON object.")
+    return body
+
+
+def validated(serializer_class: type[serializers.Serializer], data: dict) -> dict:
+    serializer = serializer_class(data=data)
+    if not serializer.is_valid():
+        raise WebhookRejected(
+            422, "INVALID_REQUEST_DATA", f"Invalid request data: {_first_errors(serializer.errors)}"
+        )
+    return serializer.validated_data
+
+
+def _first_errors(errors, prefix: str = "") -> str:
+    if isinstance(errors, dict):
+        parts = [_first_errors(value, f"{prefix}{key}.") for key, value in errors.items()]
+        return "; ".join(part for part in parts if part)
+    if isinstance(errors, list) and errors and not isinstance(errors[0], str):
+        parts = [_first_errors(item, f"{prefix}{index}.") for index, item in enumerate(errors)]
+        return "; ".join(part for part in parts if part)
+    messages = errors if isinstance(errors, list) else [errors]
+    return f"{prefix.rstrip('.')}: {' '.join(str(message) for message in messages)}"
+
+
+class WebhookView(APIView):
+    """Subclasses set `source` and implement `secret`, `verify_signature`, `handle` and
+    the caller's reply formats (`success_body`, `error_body`)."""
+
+    source: str
+    allowed_ips_setting: str = ""
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    parser_classes: list = []
+    throttle_classes: list = []
+
+    # --- the caller's own protocol ---------------------------------------------------------
+    def secret(self) -> str:
+        raise NotImplementedError
+
+    def verify_signature(self, raw: bytes, headers: dict, secret: str) -> bool:
+        raise NotImplementedError
+
+    def handle(self, raw: bytes, headers: dict, delivery: WebhookDelivery) -> Handled:
+        raise NotImplementedError
+
+    def success_body(self, handled: Handled) -> dict:
+        return {"success": True}
+
+    def error_body(self, code: str, message: str) -> dict:
+        return {"success": False, "code": code, "message": message}
+
+    # --- the common flow ---------------------------------------------------------------------
+    def post(self, request, *args, **kwargs):
+        django_request = request._request
+        meta = django_request.META
+        cap = settings.WEBHOOK_MAX_BODY_BYTES
+        declared = _content_length(meta)
+        raw = b"" if declared > cap else django_request.read(cap + 1)
+        delivery = WebhookDelivery.objects.create(
+            source=self.source,
+            remote_addr=client_address(meta) or None,
+            headers=masked_headers(meta),
+            raw_body=raw[:cap],
+            body_size=max(declared, len(raw)),
+        )
+        try:
+            if declared > cap or len(raw) > cap:
+                raise WebhookRejected(413, "PAYLOAD_TOO_LARGE", f"The body exceeds {cap} bytes.")
+            self._check_source(delivery)
+            self._check_signature(raw, django_request.headers, delivery)
+            handled = self.handle(raw, django_request.headers, delivery)
+        except WebhookRejected as rejected:
+            return self._finish(
+                delivery,
+                Handled(
+                    outcome=DeliveryOutcome.REJECTED,
+                    body=self.error_body(rejected.code, rejected.message),
+                    status=rejected.status,
+                    note=f"{rejected.code}: {rejected.message}",
+                ),
+            )
+        except Exception as exc:  # our fault: the caller gets a clean 500, staff the details
+            logger.exception("webhook %s #%s failed", self.source, delivery.pk)
+            return self._finish(
+                delivery,
+                Handled(
+                    outcome=DeliveryOutcome.FAILED,
+                    body=self.error_body("INTERNAL_ERROR", "Internal error; it has been logged."),
+                    status=500,
+                    note=f"{type(exc).__name__}: {exc}",
+                ),
+            )
+        if handled.body is None:
+            handled.body = self.success_body(handled)
+        return self._finish(delivery, handled)
+
+    def _check_source(self, delivery: WebhookDelivery) -> None:
+        allowed = (
+            getattr(settings, self.allowed_ips_setting, []) if self.allowed_ips_setting else []
+        )
+        if allowed and not _in_networks(delivery.remote_addr or "", allowed):
+            raise WebhookRejected(403, "IP_NOT_ALLOWED", "This address may not call this URL.")
+
+    def _check_signature(self, raw: bytes, headers, delivery: WebhookDelivery) -> None:
+        secret = self.secret()
+        if not secret:
+            raise WebhookRejected(
+                503, "NOT_CONFIGURED", "The shop has no secret for this callback; it is refused."
+            )
+        try:
+            valid = bool(self.verify_signature(raw, headers, secret))
+        except WebhookRejected:
+            raise
+        except Exception:  # a signature we cannot even read is an invalid one
+            valid = False
+        delivery.signature_valid = valid
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(signature_valid=valid)
+        if not valid:
+            raise WebhookRejected(401, "INVALID_SIGNATURE", "The signature does not verify.")
+
+    def _finish(self, delivery: WebhookDelivery, handled: Handled) -> Response:
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(
+            outcome=handled.outcome,
+            http_status=handled.status,
+            error=handled.note[:2000],
+            order=handled.order,
+            wager_code=handled.wager_code[:100],
+            reference=handled.reference[:100],
+            processed_at=timezone.now(),
+        )
+        return Response(handled.body, status=handled.status)
+
+
+def _content_length(meta: dict) -> int:
+    try:
+        return max(int(meta.get("CONTENT_LENGTH") or 0), 0)
+    except ValueError:
+        return 0
