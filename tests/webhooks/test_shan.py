@@ -271,3 +271,28 @@ def test_five_identical_deliveries_at_once_settle_once(settings):
     assert sorted(codes) == ["ALREADY_PROCESSED"] * 4 + ["SUCCESS"]
     assert balances() == (Decimal("1150.50"), Decimal("9849.50"), Decimal("-11000.00"))
     assert ledger_check().ok
+
+
+def test_a_simulated_round_settles_over_http(live_server, settings):
+    from django.core.management import call_command
+
+    from wallets.services import wallet_adjust
+
+    settings.SHAN_SECRET_KEY = SECRET
+    settings.SHAN_TRANSACTION_KEY = "tx-key"
+    settings.SIMULATOR_CALLBACK_BASE_URL = live_server.url
+    for name in ("alice", "bob"):
+        user = User.objects.create_user(username=name)
+        wallet_adjust(wallet=wallet_for_user(user=user), amount=Decimal("5000"), reason="demo")
+
+    call_command("simulate_shan_round", "--players", "alice,bob", "--bet", "1000", "--seed", "7")
+
+    settlement = ShanSettlement.objects.get()
+    alice = wallet_for_user(user=User.objects.get(username="alice")).balance
+    bob = wallet_for_user(user=User.objects.get(username="bob")).balance
+    bank = system_wallet(SystemAccount.SHAN_HOUSE_BANK).balance
+    assert {alice, bob} <= {Decimal("4000.00"), Decimal("6000.00")}
+    # what the players win the bank loses (the bank opens at the provider's 1,000,000)
+    assert alice + bob + bank == Decimal("1010000.00")
+    assert settlement.transfer.legs.count() >= 2
+    assert ledger_check().ok

@@ -1,0 +1,46 @@
+"""python manage.py simulate_shan_round [--players a,b] [--bet 1000]: the Shan simulator plays
+one round and sends its signed callback to the running shop (simulators only)."""
+
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from providers.shan.simulator import simulate_shan_round
+
+
+class Command(BaseCommand):
+    help = "Play one simulated Shan round and send the balance-update callback to the shop."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--players", default="", help="user names, comma-separated")
+        parser.add_argument("--bet", default="1000")
+        parser.add_argument("--seed", type=int, default=None)
+
+    def handle(self, *args, players, bet, seed, **options):
+        if not settings.SIMULATORS_ENABLED:
+            raise CommandError("Simulators are off (SIMULATORS_ENABLED): no Shan round to play.")
+        try:
+            bet = Decimal(bet)
+        except InvalidOperation:
+            raise CommandError(f"Bet {bet!r} is not a number.") from None
+        names = [name.strip() for name in players.split(",") if name.strip()]
+        if not names:
+            names = list(
+                get_user_model()
+                .objects.filter(is_staff=False)
+                .order_by("pk")
+                .values_list("username", flat=True)[:2]
+            )
+        missing = set(names) - set(
+            get_user_model().objects.filter(username__in=names).values_list("username", flat=True)
+        )
+        if not names or missing:
+            raise CommandError(f"No such players: {', '.join(sorted(missing)) or '(none given)'}.")
+        result = simulate_shan_round(player_names=names, bet=bet, seed=seed)
+        if result.status_code is None:
+            raise CommandError(f"The shop did not answer: {result.reply}")
+        self.stdout.write(f"Wager {result.wager_code}: HTTP {result.status_code} {result.reply}")
+        if result.status_code != 200:
+            raise CommandError(f"The shop refused the round (HTTP {result.status_code}).")
