@@ -194,6 +194,7 @@ HUBBLE_WEBHOOK_SECRET = _credential("HUBBLE_WEBHOOK_SECRET", "sim-hubble-webhook
 FOXRELOAD_API_KEY = _credential("FOXRELOAD_API_KEY", "sim-foxreload-key")
 FOXRELOAD_BASE_URL = env.str("FOXRELOAD_BASE_URL", default="")
 FOXRELOAD_MOCK = env.bool("FOXRELOAD_MOCK", default=False)
+FOXRELOAD_PAYMENT_PROVIDER = env.str("FOXRELOAD_PAYMENT_PROVIDER", default="pally")
 TRIPAY_API_KEY = _credential("TRIPAY_API_KEY", "sim-tripay-api-key")
 TRIPAY_PRIVATE_KEY = _credential("TRIPAY_PRIVATE_KEY", "sim-tripay-private-key")
 TRIPAY_MERCHANT_CODE = _credential("TRIPAY_MERCHANT_CODE", "T0001")

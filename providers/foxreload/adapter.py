@@ -1,0 +1,429 @@
+"""FoxReload public API → the shop's dataclasses (PROVIDERS.md section 3, seed 002).
+
+What the seed documents: categories and products (`GET /api/categories/`,
+`GET /api/products/?category_id_or_slug=...`), order create (201, `id`, status "active"),
+pay (`POST /api/orders/{id}/pay`; too little balance → `BalanceNotEnough`), the forward-only
+statuses active → paid → processing → completed | cancelled | failed, codes in
+`items[].externalData[]`, `cancelReason`, `items[].error`, no webhooks, and "GET the order
+before any retry". What it does not document, and is therefore inferred here (kept in one
+place each and said so): the catalog's page shapes and product fields, the error body,
+the HTTP status of `BalanceNotEnough`, and the shape of one `externalData` entry.
+"""
+
+import json
+import logging
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+
+from catalog.models import DenominationType, InputSchema
+from providers.base import (
+    Balance,
+    CatalogItem,
+    FinalProviderError,
+    OrderRequest,
+    ProviderResult,
+    ProviderStatus,
+    TransientProviderError,
+    UpstreamAdapter,
+    VoucherData,
+)
+from providers.config import provider_base_url, require_settings
+from providers.foxreload.client import PRODUCTION_BASE_URL, FoxReloadClient
+from providers.http import ALWAYS_REDACTED, HttpReply, redact
+
+logger = logging.getLogger(__name__)
+
+CODE = "foxreload"
+# The seed's own example pays with "pally" and says a sufficient balance takes the order
+# straight to paid → processing; the value is not otherwise documented, so it can be
+# overridden with the optional FOXRELOAD_PAYMENT_PROVIDER setting.
+DEFAULT_PAYMENT_PROVIDER = "pally"
+BALANCE_NOT_ENOUGH = "BalanceNotEnough"
+PENDING_STATUSES = frozenset({"active", "paid", "processing"})
+MAX_PAGES = 500  # a cursor or offset that never ends must not loop forever
+
+NO_ORDER_ID_MESSAGE = (
+    "FoxReload order id unknown: FoxReload takes no client reference, so an order whose "
+    "create reply was lost cannot be looked up. Such an order was never paid by us (only "
+    "POST /pay charges), so it cannot be charged and expires by itself (payment_expiration)."
+)
+
+# Polling (the seed: no webhooks; every 5 s for the first minute, then every 30 s, up to
+# 10 minutes after the first request).
+FAST_POLL_INTERVAL = timedelta(seconds=5)
+FAST_POLL_WINDOW = timedelta(minutes=1)
+SLOW_POLL_INTERVAL = timedelta(seconds=30)
+POLL_BUDGET = timedelta(minutes=10)
+FAST_POLLS = FAST_POLL_WINDOW // FAST_POLL_INTERVAL  # 12
+
+
+class FoxReloadAdapter(UpstreamAdapter):
+    """FoxReload: catalog, place (create then pay), check by order id, polling schedule.
+
+    FoxReload has no client reference and no idempotency key. Consequences:
+    - `place_order` never repeats a write. It reports the FoxReload order id in
+      `ProviderResult.provider_order_id` as soon as the create reply gave one, whatever
+      happens to the payment, so the pipeline can look the order up later.
+    - `check_order` looks up by `request.provider_order_id` only. With no id known (the
+      create reply was lost) it returns UNKNOWN with `NO_ORDER_ID_MESSAGE`: the order cannot
+      be found without its id (the seed documents no search by reference). Such an order was
+      created but never paid, so it cannot be charged; it expires on FoxReload's side.
+    - Before any retry the pipeline must call `check_order` with the stored id.
+    FoxReload has no balance endpoint in the seed: `get_balance` raises FinalProviderError.
+    """
+
+    code = CODE
+    first_poll_after = FAST_POLL_INTERVAL
+    max_polls = FAST_POLLS + (POLL_BUDGET - FAST_POLL_WINDOW) // SLOW_POLL_INTERVAL  # 30
+    pending_deadline = POLL_BUDGET
+
+    def __init__(
+        self,
+        *,
+        client: FoxReloadClient,
+        is_mock: bool = False,
+        payment_provider: str = DEFAULT_PAYMENT_PROVIDER,
+        return_url: str = "",
+    ):
+        self.client = client
+        self.is_mock = is_mock
+        self.payment_provider = payment_provider
+        self.return_url = return_url
+
+    @classmethod
+    def from_settings(cls) -> "FoxReloadAdapter":
+        """Built from settings at call time; NotConfigured when FOXRELOAD_API_KEY is unset."""
+        values = require_settings(CODE, "FOXRELOAD_API_KEY")
+        base_url = provider_base_url(
+            code=CODE,
+            configured=settings.FOXRELOAD_BASE_URL,
+            production=PRODUCTION_BASE_URL,
+            simulator_path="",
+        )
+        return cls(
+            client=FoxReloadClient(base_url=base_url, api_key=values["FOXRELOAD_API_KEY"]),
+            is_mock=settings.FOXRELOAD_MOCK,
+            payment_provider=getattr(settings, "FOXRELOAD_PAYMENT_PROVIDER", "")
+            or DEFAULT_PAYMENT_PROVIDER,
+            return_url=settings.SITE_URL,
+        )
+
+    # -- polling ---------------------------------------------------------------------
+
+    def poll_schedule(self, *, first_requested_at: datetime, poll_count: int) -> datetime | None:
+        """When to poll next after `poll_count` polls: every 5 s for the first minute after
+        `first_requested_at`, then every 30 s; None once the next poll would fall past
+        10 minutes. Pure: depends on its arguments only."""
+        if poll_count < 0:
+            raise ValueError("poll_count cannot be negative")
+        if poll_count < FAST_POLLS:
+            offset = FAST_POLL_INTERVAL * (poll_count + 1)
+        else:
+            offset = FAST_POLL_WINDOW + SLOW_POLL_INTERVAL * (poll_count - FAST_POLLS + 1)
+        if offset > POLL_BUDGET:
+            return None
+        return first_requested_at + offset
+
+    # -- catalog ---------------------------------------------------------------------
+
+    def fetch_catalog(self) -> list[CatalogItem]:
+        """Every product of every category that has products, once each. Raises
+        TransientProviderError (try later) or FinalProviderError (refused, e.g. bad key)."""
+        categories = list(self._categories())
+        by_id = {category["id"]: category for category in categories if category.get("id")}
+        items: dict[str, CatalogItem] = {}
+        for category in categories:
+            if category.get("hasProducts") is False or not category.get("id"):
+                continue
+            for product in self._products(category["id"]):
+                home = by_id.get(product.get("categoryId"), category)
+                item = catalog_item(product, home, by_id)
+                if item is not None:
+                    items.setdefault(item.sku, item)
+        return list(items.values())
+
+    def _categories(self) -> Iterator[dict]:
+        # Page shape {"items", "limit", "nextCursor"} (inferred from public client code).
+        cursor = None
+        for _ in range(MAX_PAGES):
+            page = read_json(self.client.categories(cursor=cursor), what="categories")
+            yield from _page_items(page)
+            next_cursor = page.get("nextCursor") if isinstance(page, dict) else None
+            if not next_cursor or next_cursor == cursor:
+                return
+            cursor = next_cursor
+        raise TransientProviderError("FoxReload categories did not stop paginating")
+
+    def _products(self, category_id: str) -> Iterator[dict]:
+        # Page shape {"items", "limit", "offset", "total"} (inferred from public client code).
+        offset = 0
+        for _ in range(MAX_PAGES):
+            reply = self.client.products(category_id_or_slug=category_id, offset=offset)
+            page = read_json(reply, what=f"products of {category_id}")
+            items = _page_items(page)
+            yield from items
+            offset += len(items)
+            total = page.get("total") if isinstance(page, dict) else None
+            limit = (page.get("limit") if isinstance(page, dict) else None) or len(items)
+            if not items or (total is not None and offset >= int(total)):
+                return
+            if total is None and len(items) < int(limit):
+                return
+        raise TransientProviderError(f"FoxReload products of {category_id} did not stop")
+
+    # -- orders ----------------------------------------------------------------------
+
+    def place_order(self, request: OrderRequest) -> ProviderResult:
+        """Create the order, then pay it; each write is sent once. The order id is in the
+        result from the moment FoxReload gave it (even if the payment then fails)."""
+        try:
+            created = self.client.create_order(
+                item_id=request.sku,
+                player_id=request.customer_no,
+                is_mock=self.is_mock,
+                reference=request.reference,
+            )
+        except TransientProviderError as exc:
+            return _unknown(f"create: {exc.message}. {NO_ORDER_ID_MESSAGE}", rc=exc.code)
+        if created.status == 429 or created.status >= 500:
+            return _unknown(
+                f"create: HTTP {created.status}. {NO_ORDER_ID_MESSAGE}",
+                rc=str(created.status),
+                raw=_safe_json(created),
+            )
+        if not created.ok:
+            # A refusal of the create (unknown product, bad note, bad key): no order exists.
+            return ProviderResult(
+                ProviderStatus.FAILED,
+                message=f"FoxReload refused the order: {error_detail(created)}",
+                rc=str(created.status),
+                raw=_safe_json(created),
+            )
+        try:
+            order_id = str(created.json().get("id") or "")
+        except (TransientProviderError, AttributeError):
+            order_id = ""
+        if not order_id:
+            return _unknown(f"create: no order id in the reply. {NO_ORDER_ID_MESSAGE}")
+        return self._pay(replace(request, provider_order_id=order_id))
+
+    def _pay(self, request: OrderRequest) -> ProviderResult:
+        order_id = request.provider_order_id
+        try:
+            paid = self.client.pay_order(
+                order_id,
+                payment_provider=self.payment_provider,
+                return_url=self.return_url,
+                reference=request.reference,
+            )
+        except TransientProviderError as exc:
+            return _unknown(f"pay: {exc.message}", rc=exc.code, order_id=order_id)
+        if paid.status == 429 or paid.status >= 500:
+            message, raw = f"pay: HTTP {paid.status}", _safe_json(paid)
+            return _unknown(message, rc=str(paid.status), order_id=order_id, raw=raw)
+        if not paid.ok:
+            # Status and body of BalanceNotEnough are not documented (inferred): any refused
+            # payment whose reply names it means FoxReload's balance ran out.
+            out_of_balance = BALANCE_NOT_ENOUGH.encode() in paid.content
+            return ProviderResult(
+                ProviderStatus.FAILED,
+                provider_order_id=order_id,
+                message=f"FoxReload refused the payment: {error_detail(paid)}",
+                rc=BALANCE_NOT_ENOUGH if out_of_balance else str(paid.status),
+                raw=_safe_json(paid),
+                provider_out_of_balance=out_of_balance,
+            )
+        try:
+            paid.json()
+        except TransientProviderError as exc:
+            return _unknown(f"pay: {exc.message}", rc=exc.code, order_id=order_id)
+        # The pay reply's shape is not documented: the order itself is the truth.
+        result = self.check_order(request)
+        if result.status in (ProviderStatus.UNKNOWN, ProviderStatus.NOT_FOUND):
+            return ProviderResult(
+                ProviderStatus.PENDING,
+                provider_order_id=order_id,
+                message=f"Paid; status not read yet ({result.message})",
+                rc=result.rc,
+            )
+        return result
+
+    def check_order(self, request: OrderRequest) -> ProviderResult:
+        """The order by `request.provider_order_id` (a read, retried with back-off).
+        NOT_FOUND on 404; UNKNOWN when there is no id or no readable reply."""
+        order_id = request.provider_order_id
+        if not order_id:
+            return _unknown(NO_ORDER_ID_MESSAGE, rc="no_order_id")
+        try:
+            reply = self.client.get_order(order_id, reference=request.reference)
+        except TransientProviderError as exc:
+            return _unknown(f"status: {exc.message}", rc=exc.code, order_id=order_id)
+        if reply.status == 404:
+            return ProviderResult(
+                ProviderStatus.NOT_FOUND,
+                provider_order_id=order_id,
+                message=f"FoxReload has no order {order_id}",
+                rc="404",
+            )
+        if not reply.ok:
+            return _unknown(
+                f"status: HTTP {reply.status}: {error_detail(reply)}",
+                rc=str(reply.status),
+                order_id=order_id,
+            )
+        try:
+            body = reply.json()
+        except TransientProviderError as exc:
+            return _unknown(f"status: {exc.message}", rc=exc.code, order_id=order_id)
+        if not isinstance(body, dict):
+            return _unknown("status: the reply is not an order", order_id=order_id)
+        return order_result(body, order_id=order_id)
+
+    def get_balance(self) -> Balance:
+        """The seed documents no balance endpoint, so the shop cannot read it."""
+        raise FinalProviderError("FoxReload has no balance endpoint", code="not_supported")
+
+
+# -- mapping (pure functions) ----------------------------------------------------------
+
+
+def order_result(body: dict, *, order_id: str = "") -> ProviderResult:
+    """A FoxReload order object → ProviderResult: active/paid/processing → PENDING,
+    completed → SUCCESS with its codes, cancelled and failed → FAILED (cancelled with
+    payment_failure: FoxReload's balance ran out, per the seed's failure table)."""
+    status = str(body.get("status") or "").lower()
+    order_id = str(body.get("id") or order_id)
+    items = [item for item in body.get("items") or [] if isinstance(item, dict)]
+    raw = redact(body, ALWAYS_REDACTED)  # codes live in the vouchers, not in the event log
+    common = {"provider_order_id": order_id, "rc": status, "raw": raw}
+    if status in PENDING_STATUSES:
+        message = f"FoxReload order {status}"
+        if status == "active" and body.get("paymentExpiresAt"):
+            message += f" (awaiting payment until {body['paymentExpiresAt']})"
+        return ProviderResult(ProviderStatus.PENDING, message=message, **common)
+    if status == "completed":
+        vouchers = [voucher(entry) for item in items for entry in item.get("externalData") or []]
+        message = "Delivered" if vouchers else "Completed (delivered to the player account)"
+        return ProviderResult(ProviderStatus.SUCCESS, vouchers=vouchers, message=message, **common)
+    if status == "cancelled":
+        reason = body.get("cancelReason") or "no reason given"
+        return ProviderResult(
+            ProviderStatus.FAILED,
+            message=f"Cancelled at FoxReload: {reason}",
+            provider_out_of_balance=reason == "payment_failure",
+            **common,
+        )
+    if status == "failed":
+        errors = [str(item["error"]) for item in items if item.get("error")]
+        message = "Failed at FoxReload: " + ("; ".join(errors) or "no error given")
+        return ProviderResult(ProviderStatus.FAILED, message=message, **common)
+    return ProviderResult(
+        ProviderStatus.UNKNOWN, message=f"Unknown FoxReload status {status!r}", **common
+    )
+
+
+def voucher(entry) -> VoucherData:
+    """One `externalData` entry → VoucherData. The seed calls them codes but does not give
+    an entry's shape (inferred): a string is the code; an object gives code/pin/serial, and
+    an object with none of them is kept whole as the code so nothing delivered is lost."""
+    if not isinstance(entry, dict):
+        return VoucherData(code=str(entry))
+    code = str(entry.get("code") or entry.get("value") or "")
+    pin = str(entry.get("pin") or "")
+    serial = str(entry.get("serial") or "")
+    if not (code or pin or serial):
+        code = json.dumps(entry, sort_keys=True)[:255]
+    return VoucherData(code=code, pin=pin, serial=serial)
+
+
+def catalog_item(product: dict, category: dict, categories: dict[str, dict]) -> CatalogItem | None:
+    """A product → CatalogItem; None (logged) when it has no id or no readable price.
+
+    Product fields (inferred from public client code; the seed names only `id`): `name`,
+    `categoryId`, `description`, `price` (string or number), `currency`, `quantity` (stock;
+    null = not counted). brand = the category right under the root of the product's
+    category path (the game), category = the root (e.g. "Game top-ups")."""
+    sku = str(product.get("id") or "")
+    try:
+        cost = Decimal(str(product.get("price")))
+    except InvalidOperation:
+        cost = None
+    if not sku or cost is None or not cost.is_finite() or cost < 0:
+        logger.warning("foxreload: skipped a product without id or price: %r", product)
+        return None
+    path = _category_path(category, categories)
+    quantity = product.get("quantity")
+    return CatalogItem(
+        sku=sku,
+        name=str(product.get("name") or sku),
+        brand=path[1] if len(path) > 1 else path[0],
+        category=path[0],
+        cost=cost,
+        currency=str(product.get("currency") or "USD").upper(),
+        active=quantity is None or quantity > 0,
+        denomination_type=DenominationType.FIXED,
+        description=str(product.get("description") or ""),
+        input_schema=InputSchema.GAME,  # orders carry note {"player_id": ...}
+        raw=product,
+    )
+
+
+def _category_path(category: dict, categories: dict[str, dict]) -> list[str]:
+    """Names from the root down to `category` (a cycle or a missing parent ends it)."""
+    path, seen = [], set()
+    node: dict | None = category
+    while node is not None and node.get("id") not in seen:
+        seen.add(node.get("id"))
+        path.append(str(node.get("name") or node.get("slug") or node.get("id") or ""))
+        node = categories.get(node.get("parentId"))
+    return list(reversed(path))
+
+
+def _page_items(page) -> list[dict]:
+    items = page if isinstance(page, list) else (page or {}).get("items") or []
+    return [item for item in items if isinstance(item, dict)]
+
+
+def read_json(reply: HttpReply, *, what: str):
+    """A read's JSON body. 429/5xx → TransientProviderError (ProviderHttp already backed
+    off); other 4xx → FinalProviderError; malformed JSON → TransientProviderError."""
+    if reply.status == 429 or reply.status >= 500:
+        raise TransientProviderError(
+            f"FoxReload {what}: HTTP {reply.status}", code=str(reply.status)
+        )
+    if not reply.ok:
+        raise FinalProviderError(
+            f"FoxReload {what}: HTTP {reply.status}: {error_detail(reply)}",
+            code=str(reply.status),
+            raw=_safe_json(reply),
+        )
+    return reply.json()
+
+
+def error_detail(reply: HttpReply) -> str:
+    """The error text of a reply. The body is not in the seed; public client code reads
+    `detail` (FastAPI style), `message` or `error` (inferred)."""
+    body = _safe_json(reply)
+    for key in ("detail", "message", "error", "code"):
+        value = body.get(key)
+        if value:
+            return value if isinstance(value, str) else json.dumps(value)[:500]
+    return reply.content[:200].decode(errors="replace") or f"HTTP {reply.status}"
+
+
+def _safe_json(reply: HttpReply) -> dict:
+    try:
+        body = reply.json()
+    except TransientProviderError:
+        return {}
+    return redact(body, ALWAYS_REDACTED) if isinstance(body, dict) else {"body": body}
+
+
+def _unknown(message: str, *, rc: str = "", order_id: str = "", raw=None) -> ProviderResult:
+    return ProviderResult(
+        ProviderStatus.UNKNOWN, provider_order_id=order_id, message=message, rc=rc, raw=raw or {}
+    )
