@@ -44,6 +44,8 @@ ALWAYS_REDACTED = frozenset(
 REDACTED = "[redacted]"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_BODY_LOGGED = 20_000
+# A body larger than this (a full price list) is not parsed just to log its first bytes.
+MAX_BODY_PARSED = 1_000_000
 _session = requests.Session()
 
 
@@ -62,6 +64,8 @@ def redact(value, keys: frozenset[str]):
 def _body_for_log(body, keys: frozenset[str]) -> str:
     if body is None or body == b"" or body == "":
         return ""
+    if isinstance(body, bytes | str) and len(body) > MAX_BODY_PARSED:
+        return f"[{len(body)} bytes, not logged]"
     if isinstance(body, bytes | str):
         try:
             body = json.loads(body)

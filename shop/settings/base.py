@@ -187,6 +187,8 @@ DIGIFLAZZ_API_KEY = _credential("DIGIFLAZZ_API_KEY", "sim-digiflazz-key")
 DIGIFLAZZ_BASE_URL = env.str("DIGIFLAZZ_BASE_URL", default="")
 DIGIFLAZZ_TESTING = env.bool("DIGIFLAZZ_TESTING", default=False)
 DIGIFLAZZ_WEBHOOK_SECRET = _credential("DIGIFLAZZ_WEBHOOK_SECRET", "sim-digiflazz-webhook")
+# Sent as `cb_url` on each transaction when set; else Digiflazz uses the dashboard's URL.
+DIGIFLAZZ_CALLBACK_URL = env.str("DIGIFLAZZ_CALLBACK_URL", default="")
 HUBBLE_CLIENT_ID = _credential("HUBBLE_CLIENT_ID", "sim-client")
 HUBBLE_CLIENT_SECRET = _credential("HUBBLE_CLIENT_SECRET", "sim-hubble-secret")
 HUBBLE_BASE_URL = env.str("HUBBLE_BASE_URL", default="")

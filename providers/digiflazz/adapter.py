@@ -1,0 +1,224 @@
+"""Digiflazz replies mapped to the shop's dataclasses (PROVIDERS.md section 2).
+
+Order outcomes come from the one rc table in `rc.py`. Errors: a documented rejection is a
+FAILED result (orders) or FinalProviderError (reads); no reply, 429, 5xx or a reply that is
+not Digiflazz JSON is UNKNOWN (orders) or TransientProviderError (reads).
+"""
+
+import dataclasses
+import re
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+
+from catalog.models import DenominationType, InputSchema
+from providers.base import (
+    Balance,
+    CatalogItem,
+    FinalProviderError,
+    OrderRequest,
+    ProviderResult,
+    ProviderStatus,
+    TransientProviderError,
+    UpstreamAdapter,
+    VoucherData,
+)
+from providers.config import provider_base_url, require_settings
+from providers.digiflazz.client import CODE, PRODUCTION_BASE_URL, DigiflazzClient
+from providers.digiflazz.rc import PRICE_LIST_RATE_LIMITED, is_out_of_balance, transaction_status
+from providers.http import HttpReply
+
+CURRENCY = "IDR"
+# Brands whose customer_no is "user_id-zone_id" (the seed: Mobile Legends needs the zone).
+ZONE_BRANDS = frozenset({"MOBILE LEGENDS", "MAGIC CHESS GO GO"})
+PHONE_CATEGORIES = frozenset(
+    {"pulsa", "data", "paket data", "e-money", "paket sms & telpon", "masa aktif"}
+)
+# A PLN prepaid token: 20 digits, often in groups of four, before "/NAME/TARIFF/VA/KWH".
+PLN_TOKEN = re.compile(r"^\s*(\d{4}[- ]?){4}\d{4}(?=\s*(/|$))")
+
+
+def guess_input_schema(*, category: str, brand: str) -> str:
+    """What the buyer must type for a Digiflazz product, guessed from category and brand."""
+    brand_key, category_key = brand.strip().upper(), category.strip().lower()
+    if brand_key in ZONE_BRANDS:
+        return InputSchema.GAME_WITH_ZONE
+    if "game" in category_key:
+        return InputSchema.GAME
+    if category_key in PHONE_CATEGORIES:
+        return InputSchema.PHONE
+    if category_key == "pln" or brand_key == "PLN":
+        return InputSchema.PLN
+    return InputSchema.OTHER
+
+
+def voucher_from_sn(sn: str) -> VoucherData:
+    """The serial number as a voucher; a PLN token also becomes the voucher's code."""
+    token = PLN_TOKEN.match(sn)
+    return VoucherData(serial=sn, code=token.group(0).strip() if token else "")
+
+
+def _rc_text(value) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:02d}"
+    return str(value or "").strip()
+
+
+def result_from_transaction(data: Mapping) -> ProviderResult:
+    """A /transaction reply's (or callback's) `data` object as a ProviderResult."""
+    rc = _rc_text(data.get("rc"))
+    status = transaction_status(rc, str(data.get("status") or ""))
+    sn = str(data.get("sn") or "").strip()
+    return ProviderResult(
+        status=status,
+        provider_order_id=str(data.get("trx_id") or ""),
+        vouchers=[voucher_from_sn(sn)] if status == ProviderStatus.SUCCESS and sn else [],
+        message=str(data.get("message") or ""),
+        rc=rc,
+        raw=dict(data),
+        provider_out_of_balance=is_out_of_balance(rc, status),
+    )
+
+
+def _decimal(value, what: str) -> Decimal:
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise TransientProviderError(f"digiflazz sent a bad {what}: {value!r}") from None
+
+
+class DigiflazzAdapter(UpstreamAdapter):
+    code = CODE
+
+    def __init__(self, *, client: DigiflazzClient, testing: bool = False, callback_url: str = ""):
+        self.client = client
+        self.testing = testing
+        self.callback_url = callback_url
+
+    @classmethod
+    def from_settings(cls) -> "DigiflazzAdapter":
+        """Built from DIGIFLAZZ_* settings at call time; NotConfigured names what is missing."""
+        values = require_settings(CODE, "DIGIFLAZZ_USERNAME", "DIGIFLAZZ_API_KEY")
+        base_url = provider_base_url(
+            code=CODE,
+            configured=settings.DIGIFLAZZ_BASE_URL,
+            production=PRODUCTION_BASE_URL,
+            simulator_path="/v1",
+        )
+        client = DigiflazzClient(
+            username=values["DIGIFLAZZ_USERNAME"],
+            api_key=values["DIGIFLAZZ_API_KEY"],
+            base_url=base_url,
+        )
+        return cls(
+            client=client,
+            testing=settings.DIGIFLAZZ_TESTING,
+            # Optional per-transaction callback URL; without it Digiflazz calls the webhook
+            # set in its dashboard.
+            callback_url=getattr(settings, "DIGIFLAZZ_CALLBACK_URL", ""),
+        )
+
+    # --- reads ------------------------------------------------------------------------------
+
+    def fetch_catalog(self) -> list[CatalogItem]:
+        """The prepaid price list. rc 83 (at most once per 5 minutes) is transient."""
+        data = self._read_data(self.client.price_list())
+        if not isinstance(data, list):
+            raise TransientProviderError("digiflazz price list is not a list", raw={"data": data})
+        return [self._catalog_item(item) for item in data if isinstance(item, dict)]
+
+    def get_balance(self) -> Balance:
+        data = self._read_data(self.client.check_balance())
+        if not isinstance(data, dict) or "deposit" not in data:
+            raise TransientProviderError("digiflazz balance reply has no deposit")
+        return Balance(amount=_decimal(data["deposit"], "deposit"), currency=CURRENCY)
+
+    def _catalog_item(self, item: dict) -> CatalogItem:
+        category, brand = str(item.get("category") or ""), str(item.get("brand") or "")
+        return CatalogItem(
+            sku=str(item.get("buyer_sku_code") or ""),
+            name=str(item.get("product_name") or ""),
+            brand=brand,
+            category=category,
+            cost=_decimal(item.get("price"), "price"),
+            currency=CURRENCY,
+            active=item.get("buyer_product_status") is True
+            and item.get("seller_product_status") is True,
+            denomination_type=DenominationType.FIXED,
+            description=str(item.get("desc") or ""),
+            input_schema=guess_input_schema(category=category, brand=brand),
+            raw=item,
+        )
+
+    def _read_data(self, reply: HttpReply):
+        """The `data` of a successful read; Transient/FinalProviderError otherwise."""
+        if reply.status == 429 or reply.status >= 500:
+            raise TransientProviderError(
+                f"digiflazz answered HTTP {reply.status}", code=f"http_{reply.status}"
+            )
+        body = reply.json()
+        data = body.get("data") if isinstance(body, dict) else None
+        if isinstance(data, dict) and _rc_text(data.get("rc")) not in ("", "00"):
+            rc = _rc_text(data.get("rc"))
+            message = str(data.get("message") or f"rc {rc}")
+            error = TransientProviderError if rc == PRICE_LIST_RATE_LIMITED else FinalProviderError
+            raise error(f"digiflazz: {message} (rc {rc})", code=rc, raw=body)
+        if data is None:
+            if not reply.ok:
+                raise FinalProviderError(f"digiflazz answered HTTP {reply.status}")
+            raise TransientProviderError("digiflazz reply has no data")
+        return data
+
+    # --- orders -----------------------------------------------------------------------------
+
+    def place_order(self, request: OrderRequest) -> ProviderResult:
+        """POST /transaction once. "Transaction not found" here means nothing was created:
+        FAILED."""
+        result = self._post_transaction(request, safe_to_retry=False)
+        if result.status == ProviderStatus.NOT_FOUND:
+            return dataclasses.replace(result, status=ProviderStatus.FAILED)
+        return result
+
+    def check_order(self, request: OrderRequest) -> ProviderResult:
+        """The same body re-posted with the same ref_id (Digiflazz's status check; it never
+        creates a second transaction, so retrying it is safe). rc 50 → NOT_FOUND."""
+        return self._post_transaction(request, safe_to_retry=True)
+
+    def _post_transaction(self, request: OrderRequest, *, safe_to_retry: bool) -> ProviderResult:
+        try:
+            reply = self.client.transaction(
+                ref_id=request.reference,
+                buyer_sku_code=request.sku,
+                customer_no=request.customer_no,
+                # IDR has no fractions; rounding down never lets Digiflazz charge more
+                # than the cost we priced with.
+                max_price=int(request.max_price) if request.max_price is not None else None,
+                cb_url=self.callback_url,
+                testing=self.testing,
+                safe_to_retry=safe_to_retry,
+            )
+        except TransientProviderError as exc:
+            return ProviderResult(ProviderStatus.UNKNOWN, message=exc.message, rc="")
+        return self._transaction_result(reply)
+
+    @staticmethod
+    def _transaction_result(reply: HttpReply) -> ProviderResult:
+        if reply.status == 429 or reply.status >= 500:
+            return ProviderResult(
+                ProviderStatus.UNKNOWN,
+                message=f"digiflazz answered HTTP {reply.status}",
+                raw={"http_status": reply.status},
+            )
+        try:
+            body = reply.json()
+        except TransientProviderError as exc:
+            return ProviderResult(ProviderStatus.UNKNOWN, message=exc.message)
+        data = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(data, dict):
+            return ProviderResult(
+                ProviderStatus.UNKNOWN,
+                message=f"digiflazz reply without data (HTTP {reply.status})",
+                raw=body if isinstance(body, dict) else {},
+            )
+        return result_from_transaction(data)
