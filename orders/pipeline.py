@@ -131,6 +131,16 @@ def _apply(order: Order, adapter: UpstreamAdapter, result: ProviderResult) -> Or
     )
 
 
+def order_apply_callback(*, order: Order, result: ProviderResult) -> Order:
+    """A provider's callback about an order: the same path as a poll's answer (schedules
+    from the adapter, a provider out of balance noticed)."""
+    try:
+        adapter = get_adapter(order.provider_code)
+    except (UnknownProvider, NotConfigured):
+        return order_apply_provider_update(order=order, result=result)
+    return _apply(order, adapter, result)
+
+
 def order_poll(*, order_id: int, claim: str = "") -> Order | None:
     """Ask the provider about a processing order (by reference or provider order id) and
     apply the answer. Only the message holding the order's current `poll_claim` runs (a

@@ -26,3 +26,20 @@ class ShanBalanceUpdateSerializer(serializers.Serializer):
         if len(set(ids)) != len(ids):
             raise serializers.ValidationError("A player appears twice.")
         return players
+
+
+class DigiflazzTransactionSerializer(serializers.Serializer):
+    """The `data` of a Digiflazz callback (the same fields as the /transaction reply)."""
+
+    ref_id = serializers.CharField(max_length=100)
+    status = serializers.ChoiceField(["Sukses", "Pending", "Gagal"])
+    rc = serializers.CharField(max_length=8, allow_blank=True, required=False)
+    sn = serializers.CharField(allow_blank=True, required=False)
+    message = serializers.CharField(allow_blank=True, required=False)
+    customer_no = serializers.CharField(allow_blank=True, required=False)
+    buyer_sku_code = serializers.CharField(allow_blank=True, required=False)
+    price = serializers.DecimalField(max_digits=18, decimal_places=2, required=False)
+
+
+class DigiflazzCallbackSerializer(serializers.Serializer):
+    data = DigiflazzTransactionSerializer()

@@ -8,4 +8,9 @@ urlpatterns = [
         views.ShanBalanceUpdateView.as_view(),
         name="webhook-shan-balance-update",
     ),
+    path(
+        "api/webhooks/digiflazz",
+        views.DigiflazzCallbackView.as_view(),
+        name="webhook-digiflazz",
+    ),
 ]

@@ -7,11 +7,14 @@ from django.conf import settings
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 
+from orders.models import Order
+from orders.pipeline import order_apply_callback
+from providers.digiflazz import webhook as digiflazz_webhook
 from providers.shan import signature as shan_signature
 from shop.errors import ApplicationError
-from webhooks.base import Handled, WebhookRejected, WebhookView, validated
+from webhooks.base import Handled, WebhookRejected, WebhookView, parse_json_object, validated
 from webhooks.models import DeliveryOutcome, WebhookSource
-from webhooks.serializers import ShanBalanceUpdateSerializer
+from webhooks.serializers import DigiflazzCallbackSerializer, ShanBalanceUpdateSerializer
 from webhooks.services import shan_apply_balance_update, shan_fingerprint
 
 SHAN_REPLY = inline_serializer(
@@ -97,3 +100,60 @@ def _parse_shan(raw: bytes) -> dict:
 
 def _same(given: str, expected: str) -> bool:
     return hmac.compare_digest(given.encode(), expected.encode())
+
+
+def order_for_callback(*, reference: str, provider: str) -> Order | None:
+    """The order a provider's callback speaks of, if it is ours and at that provider."""
+    return Order.objects.filter(code=reference, provider_code=provider).first()
+
+
+def apply_order_callback(order: Order | None, result, reference: str) -> Handled:
+    """Apply a provider's order update; an unknown order is acknowledged and recorded."""
+    if order is None:
+        return Handled(
+            outcome=DeliveryOutcome.UNMATCHED,
+            reference=reference,
+            note=f"No order {reference} at this provider.",
+        )
+    before = (order.status, order.provider_status, order.updated_at)
+    order = order_apply_callback(order=order, result=result)
+    changed = (order.status, order.provider_status, order.updated_at) != before
+    return Handled(
+        outcome=DeliveryOutcome.PROCESSED if changed else DeliveryOutcome.DUPLICATE,
+        order=order,
+        reference=reference,
+    )
+
+
+class DigiflazzCallbackView(WebhookView):
+    """POST /api/webhooks/digiflazz: a transaction reached a new state (or a ping)."""
+
+    source = WebhookSource.DIGIFLAZZ
+
+    def secret(self) -> str:
+        return settings.DIGIFLAZZ_WEBHOOK_SECRET
+
+    def verify_signature(self, raw, headers, secret) -> bool:
+        return digiflazz_webhook.verify_callback(
+            secret, raw, headers.get(digiflazz_webhook.SIGNATURE_HEADER)
+        )
+
+    def handle(self, raw, headers, delivery) -> Handled:
+        body = parse_json_object(raw)
+        if headers.get(digiflazz_webhook.EVENT_HEADER, "").lower() == "ping" or "data" not in body:
+            return Handled(note="ping")
+        data = validated(DigiflazzCallbackSerializer, body)["data"]
+        result = digiflazz_webhook.parse_callback_body(raw)
+        reference = data["ref_id"]
+        order = order_for_callback(reference=reference, provider="digiflazz")
+        return apply_order_callback(order, result, reference)
+
+    def success_body(self, handled: Handled) -> dict:
+        return {"status": "ok"}
+
+    def error_body(self, code: str, message: str) -> dict:
+        return {"status": "error", "code": code, "message": message}
+
+    @extend_schema(request=DigiflazzCallbackSerializer, responses={200: dict, 401: dict, 422: dict})
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
