@@ -26,7 +26,7 @@ from orders.models import (
     PaymentMethod,
     Voucher,
 )
-from providers.base import ProviderResult, ProviderStatus
+from providers.base import PaymentCallback, PaymentStatus, ProviderResult, ProviderStatus
 from shop.errors import ApplicationError
 from shop.models import NotificationLevel, PriceTier
 from shop.notifications import notify
@@ -403,3 +403,41 @@ def _notify_buyer(order: Order, title: str, level: str) -> None:
         level=level,
         data={"order": order.code},
     )
+
+
+@transaction.atomic
+def order_apply_gateway_payment(*, order: Order, callback: PaymentCallback) -> Order:
+    """A gateway's payment report for an order (Tripay or the sandbox).
+
+    PAID marks the order paid when the amount matches the price (as the total the buyer
+    paid, or as what reached us after the gateway's fee), else `needs_review`; EXPIRED
+    and FAILED close an unpaid order; REFUND marks a failed guest order refunded. A repeat
+    changes nothing."""
+    order = order_lock(order)
+    data = {"gateway": callback.raw}
+    if callback.status == PaymentStatus.PAID:
+        matches = order.price in (callback.total_amount, callback.amount_received)
+        return order_mark_paid(
+            order=order,
+            amount=order.price if matches else (callback.total_amount or Decimal("0")),
+            gateway_reference=callback.reference,
+            data=data,
+        )
+    if order.status != OrderStatus.PENDING_PAYMENT:
+        if callback.status == PaymentStatus.REFUND and order.status == OrderStatus.FAILED:
+            return order_transition(
+                order=order,
+                to=OrderStatus.REFUNDED,
+                message="Refunded through the gateway",
+                data=data,
+                refund_note="Refunded through the payment gateway.",
+            )
+        return order
+    closed = (
+        OrderStatus.EXPIRED if callback.status == PaymentStatus.EXPIRED else OrderStatus.CANCELLED
+    )
+    if callback.status in (PaymentStatus.EXPIRED, PaymentStatus.FAILED):
+        return order_transition(
+            order=order, to=closed, message=f"Payment {callback.status.lower()}", data=data
+        )
+    return order

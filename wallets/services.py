@@ -405,3 +405,38 @@ def deposit_reject(*, deposit: Deposit, actor=None, note: str = "") -> Deposit:
     deposit.updated_at = timezone.now()
     deposit.save(update_fields=["status", "decided_by", "note", "updated_at"])
     return deposit
+
+
+DEPOSIT_REFERENCE_PREFIX = "DEP-"
+
+
+def deposit_gateway_reference(deposit: Deposit) -> str:
+    """The merchant reference a gateway payment for this deposit carries."""
+    return f"{DEPOSIT_REFERENCE_PREFIX}{deposit.pk}"
+
+
+def deposit_for_gateway_reference(reference: str) -> Deposit | None:
+    number = reference.removeprefix(DEPOSIT_REFERENCE_PREFIX)
+    if not reference.startswith(DEPOSIT_REFERENCE_PREFIX) or not number.isdigit():
+        return None
+    return Deposit.objects.filter(pk=int(number)).first()
+
+
+@transaction.atomic
+def deposit_apply_gateway_payment(
+    *, deposit: Deposit, status: str, amounts: tuple, gateway_reference: str
+) -> Deposit:
+    """A gateway's report for a deposit: PAID with the deposit's amount (as the total paid
+    or as what reached us after fees) credits it, once; PAID with another amount is left
+    `paid` for staff; EXPIRED and FAILED reject a pending deposit."""
+    deposit = _deposit_for_update(deposit)
+    if status == "PAID":
+        if deposit.amount not in amounts:
+            note = f"Gateway reported {amounts[0]} for a deposit of {deposit.amount}: check it."
+            Deposit.objects.filter(pk=deposit.pk).update(note=note, status=DepositStatus.PAID)
+            deposit.refresh_from_db()
+            return deposit
+        return deposit_credit(deposit=deposit, gateway_reference=gateway_reference)
+    if status in ("EXPIRED", "FAILED") and deposit.status == DepositStatus.PENDING:
+        return deposit_reject(deposit=deposit, note=f"Payment {status.lower()} at the gateway")
+    return deposit

@@ -43,3 +43,16 @@ class DigiflazzTransactionSerializer(serializers.Serializer):
 
 class DigiflazzCallbackSerializer(serializers.Serializer):
     data = DigiflazzTransactionSerializer()
+
+
+class TripayCallbackSerializer(serializers.Serializer):
+    reference = serializers.CharField(max_length=100)
+    merchant_ref = serializers.CharField(max_length=100)
+    payment_method = serializers.CharField(allow_blank=True, required=False)
+    payment_method_code = serializers.CharField(allow_blank=True, required=False)
+    total_amount = serializers.DecimalField(max_digits=18, decimal_places=2)
+    amount_received = serializers.DecimalField(max_digits=18, decimal_places=2)
+    is_closed_payment = serializers.IntegerField(required=False, min_value=0, max_value=1)
+    status = serializers.ChoiceField(["PAID", "EXPIRED", "FAILED", "REFUND", "UNPAID"])
+    paid_at = serializers.IntegerField(required=False, allow_null=True)
+    note = serializers.CharField(allow_blank=True, allow_null=True, required=False)

@@ -8,6 +8,7 @@ urlpatterns = [
         views.ShanBalanceUpdateView.as_view(),
         name="webhook-shan-balance-update",
     ),
+    path("api/webhooks/tripay", views.TripayCallbackView.as_view(), name="webhook-tripay"),
     path(
         "api/webhooks/digiflazz",
         views.DigiflazzCallbackView.as_view(),

@@ -9,12 +9,21 @@ from rest_framework import serializers
 
 from orders.models import Order
 from orders.pipeline import order_apply_callback
+from orders.services import order_apply_gateway_payment
+from providers.base import ProviderError
 from providers.digiflazz import webhook as digiflazz_webhook
 from providers.shan import signature as shan_signature
+from providers.tripay import webhook as tripay_webhook
+from providers.tripay.adapter import parse_tripay_callback
 from shop.errors import ApplicationError
+from wallets.services import deposit_apply_gateway_payment, deposit_for_gateway_reference
 from webhooks.base import Handled, WebhookRejected, WebhookView, parse_json_object, validated
 from webhooks.models import DeliveryOutcome, WebhookSource
-from webhooks.serializers import DigiflazzCallbackSerializer, ShanBalanceUpdateSerializer
+from webhooks.serializers import (
+    DigiflazzCallbackSerializer,
+    ShanBalanceUpdateSerializer,
+    TripayCallbackSerializer,
+)
 from webhooks.services import shan_apply_balance_update, shan_fingerprint
 
 SHAN_REPLY = inline_serializer(
@@ -155,5 +164,58 @@ class DigiflazzCallbackView(WebhookView):
         return {"status": "error", "code": code, "message": message}
 
     @extend_schema(request=DigiflazzCallbackSerializer, responses={200: dict, 401: dict, 422: dict})
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
+
+
+class TripayCallbackView(WebhookView):
+    """POST /api/webhooks/tripay: a payment's status (Tripay, and the sandbox gateway, which
+    sends the same format) for an order or a wallet deposit."""
+
+    source = WebhookSource.TRIPAY
+
+    def secret(self) -> str:
+        return settings.TRIPAY_PRIVATE_KEY
+
+    def verify_signature(self, raw, headers, secret) -> bool:
+        signature = tripay_webhook.header_value(headers, tripay_webhook.SIGNATURE_HEADER)
+        return tripay_webhook.verify_callback(secret, raw, signature)
+
+    def handle(self, raw, headers, delivery) -> Handled:
+        data = validated(TripayCallbackSerializer, parse_json_object(raw))
+        try:
+            callback = parse_tripay_callback(body=raw, headers=headers, private_key=self.secret())
+        except ProviderError as exc:
+            raise WebhookRejected(400, "INVALID_REQUEST_DATA", exc.message) from None
+        reference = data["merchant_ref"]
+        deposit = deposit_for_gateway_reference(reference)
+        if deposit is not None:
+            deposit_apply_gateway_payment(
+                deposit=deposit,
+                status=callback.status.value,
+                amounts=(callback.total_amount, callback.amount_received),
+                gateway_reference=callback.reference,
+            )
+            return Handled(reference=reference, note=f"deposit {deposit.pk}")
+        order = Order.objects.filter(code=reference, payment_method="gateway").first()
+        if order is None:
+            return Handled(
+                outcome=DeliveryOutcome.UNMATCHED,
+                reference=reference,
+                note=f"No gateway order {reference}.",
+            )
+        before = (order.status, order.amount_received)
+        order = order_apply_gateway_payment(order=order, callback=callback)
+        changed = (order.status, order.amount_received) != before
+        return Handled(
+            outcome=DeliveryOutcome.PROCESSED if changed else DeliveryOutcome.DUPLICATE,
+            order=order,
+            reference=reference,
+        )
+
+    def error_body(self, code: str, message: str) -> dict:
+        return {"success": False, "code": code, "message": message}
+
+    @extend_schema(request=TripayCallbackSerializer, responses={200: dict, 401: dict, 422: dict})
     def post(self, request, *args, **kwargs):
         return super().post(request, *args, **kwargs)
