@@ -141,6 +141,19 @@ def order_apply_callback(*, order: Order, result: ProviderResult) -> Order:
     return _apply(order, adapter, result)
 
 
+def order_poll_soon(*, order: Order) -> None:
+    """Ask the provider about `order` now, from a worker (after a terminal-state callback
+    that carries no vouchers): the poll is also due in the database, so it happens even if
+    the message is lost."""
+    from orders.tasks import order_poll  # the tasks module imports this one
+
+    Order.objects.filter(pk=order.pk, status=OrderStatus.PROCESSING).update(
+        next_poll_at=timezone.now()
+    )
+    order_id = order.pk
+    transaction.on_commit(lambda: order_poll.delay(order_id), robust=True)
+
+
 def order_poll(*, order_id: int, claim: str = "") -> Order | None:
     """Ask the provider about a processing order (by reference or provider order id) and
     apply the answer. Only the message holding the order's current `poll_claim` runs (a

@@ -56,3 +56,23 @@ class TripayCallbackSerializer(serializers.Serializer):
     status = serializers.ChoiceField(["PAID", "EXPIRED", "FAILED", "REFUND", "UNPAID"])
     paid_at = serializers.IntegerField(required=False, allow_null=True)
     note = serializers.CharField(allow_blank=True, allow_null=True, required=False)
+
+
+class HubbleBrandUpdatedSerializer(serializers.Serializer):
+    id = serializers.CharField(max_length=100)
+    denominationType = serializers.ChoiceField(["FIXED", "FLEXIBLE"], required=False)
+    status = serializers.CharField(max_length=32)
+    denominations = serializers.ListField(
+        child=serializers.DecimalField(max_digits=18, decimal_places=2), required=False
+    )
+    amountRestrictions = serializers.DictField(required=False)
+
+
+class HubbleLowBalanceSerializer(serializers.Serializer):
+    balance = serializers.DecimalField(max_digits=18, decimal_places=2)
+    threshold = serializers.DecimalField(max_digits=18, decimal_places=2)
+
+
+class HubbleOrderStatusSerializer(serializers.Serializer):
+    id = serializers.CharField(max_length=100)
+    status = serializers.CharField(max_length=32)

@@ -4,7 +4,15 @@ import hashlib
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
+from catalog.models import Product
+from catalog.services import catalog_reprice_product
+from providers.base import Balance
+from providers.defaults import provider_ensure
+from providers.hubble.catalog import format_amount, to_decimal
+from providers.hubble.webhook import BrandUpdated, LowBalance
+from providers.services import provider_record_balance
 from shop.errors import ApplicationError
 from shop.models import NotificationLevel
 from shop.notifications import notify
@@ -94,4 +102,55 @@ def _repeat_or_conflict(existing: ShanSettlement, fingerprint: str) -> bool:
 def _conflict(wager_code: str) -> ApplicationError:
     return ApplicationError(
         f"Wager {wager_code} was already settled with different content.", code="wager_conflict"
+    )
+
+
+HUBBLE = "hubble"
+
+
+@transaction.atomic
+def hubble_apply_brand_update(*, update: BrandUpdated) -> int:
+    """Hubble changed a brand: its products follow (status, denominations, flexible range)
+    and are re-priced; a brand turned INACTIVE stops selling at once. Returns how many
+    products changed."""
+    active = update.status.upper() == "ACTIVE"
+    offered = {format_amount(denomination) for denomination in update.denominations}
+    restrictions = update.amount_restrictions
+    products = (
+        Product.objects.select_for_update()
+        .filter(provider__code=HUBBLE)
+        .filter(Q(provider_sku=update.brand_id) | Q(provider_sku__startswith=f"{update.brand_id}:"))
+    )
+    changed = 0
+    for product in products:
+        before = (product.provider_active, product.min_amount, product.max_amount)
+        if product.provider_sku == update.brand_id:  # the FLEXIBLE item of the brand
+            product.provider_active = active
+            product.min_amount = (
+                to_decimal(restrictions.get("minVoucherAmount")) or product.min_amount
+            )
+            product.max_amount = (
+                to_decimal(restrictions.get("maxVoucherAmount")) or product.max_amount
+            )
+        else:
+            denomination = product.provider_sku.split(":", 1)[1]
+            product.provider_active = active and (not offered or denomination in offered)
+        if (product.provider_active, product.min_amount, product.max_amount) != before:
+            product.save(
+                update_fields=["provider_active", "min_amount", "max_amount", "updated_at"]
+            )
+            catalog_reprice_product(product=product, reason="Hubble brand update")
+            changed += 1
+    return changed
+
+
+def hubble_record_low_balance(*, low: LowBalance) -> None:
+    """Hubble says our balance there is low: record it and tell staff."""
+    provider_ensure(HUBBLE)
+    provider_record_balance(code=HUBBLE, balance=Balance(low.balance, "INR"))
+    notify(
+        title=f"Hubble balance is low: {low.balance} INR",
+        message=f"Hubble's threshold is {low.threshold} INR. Top up to keep gift cards selling.",
+        level=NotificationLevel.WARNING,
+        data={"provider": HUBBLE},
     )

@@ -8,6 +8,21 @@ urlpatterns = [
         views.ShanBalanceUpdateView.as_view(),
         name="webhook-shan-balance-update",
     ),
+    path(
+        "api/webhooks/hubble/brand-updated",
+        views.HubbleBrandUpdatedView.as_view(),
+        name="webhook-hubble-brand-updated",
+    ),
+    path(
+        "api/webhooks/hubble/low-balance",
+        views.HubbleLowBalanceView.as_view(),
+        name="webhook-hubble-low-balance",
+    ),
+    path(
+        "api/webhooks/hubble/order-status",
+        views.HubbleOrderStatusView.as_view(),
+        name="webhook-hubble-order-status",
+    ),
     path("api/webhooks/tripay", views.TripayCallbackView.as_view(), name="webhook-tripay"),
     path(
         "api/webhooks/digiflazz",

@@ -8,23 +8,34 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_seriali
 from rest_framework import serializers
 
 from orders.models import Order
-from orders.pipeline import order_apply_callback
+from orders.pipeline import order_apply_callback, order_poll_soon
 from orders.services import order_apply_gateway_payment
 from providers.base import ProviderError
 from providers.digiflazz import webhook as digiflazz_webhook
+from providers.hubble import webhook as hubble_webhook
 from providers.shan import signature as shan_signature
 from providers.tripay import webhook as tripay_webhook
 from providers.tripay.adapter import parse_tripay_callback
 from shop.errors import ApplicationError
+from shop.models import NotificationLevel
+from shop.notifications import notify
 from wallets.services import deposit_apply_gateway_payment, deposit_for_gateway_reference
 from webhooks.base import Handled, WebhookRejected, WebhookView, parse_json_object, validated
 from webhooks.models import DeliveryOutcome, WebhookSource
 from webhooks.serializers import (
     DigiflazzCallbackSerializer,
+    HubbleBrandUpdatedSerializer,
+    HubbleLowBalanceSerializer,
+    HubbleOrderStatusSerializer,
     ShanBalanceUpdateSerializer,
     TripayCallbackSerializer,
 )
-from webhooks.services import shan_apply_balance_update, shan_fingerprint
+from webhooks.services import (
+    hubble_apply_brand_update,
+    hubble_record_low_balance,
+    shan_apply_balance_update,
+    shan_fingerprint,
+)
 
 SHAN_REPLY = inline_serializer(
     "ShanReply",
@@ -219,3 +230,97 @@ class TripayCallbackView(WebhookView):
     @extend_schema(request=TripayCallbackSerializer, responses={200: dict, 401: dict, 422: dict})
     def post(self, request, *args, **kwargs):
         return super().post(request, *args, **kwargs)
+
+
+class HubbleCallbackView(WebhookView):
+    """Hubble's callbacks: `X-Verify` = Base64(HMAC-SHA256(secret, raw body)); optional
+    source-IP allow-list (HUBBLE_WEBHOOK_IPS)."""
+
+    allowed_ips_setting = "HUBBLE_WEBHOOK_IPS"
+    serializer_class: type
+
+    def secret(self) -> str:
+        return settings.HUBBLE_WEBHOOK_SECRET
+
+    def verify_signature(self, raw, headers, secret) -> bool:
+        return hubble_webhook.verify(secret, raw, headers.get("X-Verify"))
+
+    def parsed(self, raw: bytes, parse):
+        validated(self.serializer_class, parse_json_object(raw))
+        try:
+            return parse(raw)
+        except hubble_webhook.InvalidCallback as exc:
+            raise WebhookRejected(422, "INVALID_REQUEST_DATA", exc.message) from None
+
+    def success_body(self, handled: Handled) -> dict:
+        return {"status": "ok"}
+
+    def error_body(self, code: str, message: str) -> dict:
+        return {"status": "error", "code": code, "message": message}
+
+
+class HubbleBrandUpdatedView(HubbleCallbackView):
+    """POST /api/webhooks/hubble/brand-updated"""
+
+    source = WebhookSource.HUBBLE_BRAND
+    serializer_class = HubbleBrandUpdatedSerializer
+
+    def handle(self, raw, headers, delivery) -> Handled:
+        update = self.parsed(raw, hubble_webhook.parse_brand_updated)
+        changed = hubble_apply_brand_update(update=update)
+        return Handled(reference=update.brand_id, note=f"{changed} products changed")
+
+    @extend_schema(request=HubbleBrandUpdatedSerializer, responses={200: dict, 401: dict})
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
+
+
+class HubbleLowBalanceView(HubbleCallbackView):
+    """POST /api/webhooks/hubble/low-balance"""
+
+    source = WebhookSource.HUBBLE_LOW_BALANCE
+    serializer_class = HubbleLowBalanceSerializer
+
+    def handle(self, raw, headers, delivery) -> Handled:
+        hubble_record_low_balance(low=self.parsed(raw, hubble_webhook.parse_low_balance))
+        return Handled()
+
+    @extend_schema(request=HubbleLowBalanceSerializer, responses={200: dict, 401: dict})
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
+
+
+class HubbleOrderStatusView(HubbleCallbackView):
+    """POST /api/webhooks/hubble/order-status: an order reached a terminal state. The body
+    has no vouchers, so the order is fetched through the adapter (by a worker, right away)."""
+
+    source = WebhookSource.HUBBLE_ORDER
+    serializer_class = HubbleOrderStatusSerializer
+
+    def handle(self, raw, headers, delivery) -> Handled:
+        state = self.parsed(raw, hubble_webhook.parse_order_state)
+        order = Order.objects.filter(
+            provider_code="hubble", provider_order_id=state.order_id
+        ).first()
+        if order is None:
+            notify_unmatched(source="Hubble", reference=state.order_id, delivery=delivery)
+            return Handled(
+                outcome=DeliveryOutcome.UNMATCHED,
+                reference=state.order_id,
+                note=f"No order with Hubble id {state.order_id}.",
+            )
+        order_poll_soon(order=order)
+        return Handled(order=order, reference=state.order_id, note=f"Hubble says {state.status}")
+
+    @extend_schema(request=HubbleOrderStatusSerializer, responses={200: dict, 401: dict})
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
+
+
+def notify_unmatched(*, source: str, reference: str, delivery) -> None:
+    notify(
+        title=f"{source} callback for an unknown order {reference}",
+        message=f"Webhook delivery #{delivery.pk} was acknowledged but matched no order.",
+        level=NotificationLevel.WARNING,
+        data={"delivery": delivery.pk},
+    )
