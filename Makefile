@@ -26,6 +26,7 @@ run: export DEBUG ?= true
 run: install
 	$(RUN) python manage.py migrate --noinput
 	$(RUN) python manage.py ensure_demo_admin
+	$(RUN) python manage.py load_demo
 	$(RUN) honcho start -f Procfile.dev
 
 test: install

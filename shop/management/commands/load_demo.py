@@ -1,0 +1,74 @@
+"""python manage.py load_demo: what `make run` needs to look like a real shop.
+
+Idempotent: providers and pricing rules are created only when missing; demo users get a
+generated password printed once; the catalog is synced from the simulators by the worker
+(once the web process serves them) whenever the catalog is still empty.
+"""
+
+import secrets
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from catalog.models import PricingRule, PricingScope, Product
+from providers.defaults import PROVIDER_DEFAULTS, provider_ensure
+from shop.models import PriceTier, UserRole
+from wallets.services import wallet_adjust, wallet_for_user
+
+DEMO_USERS = [
+    ("demo-reseller", UserRole.RESELLER, PriceTier.RESELLER, Decimal("1000000")),
+    ("demo-customer", UserRole.CUSTOMER, PriceTier.RETAIL, Decimal("100000")),
+]
+DEMO_RULES = [
+    (PriceTier.RETAIL, Decimal("5"), Decimal("100")),
+    (PriceTier.RESELLER, Decimal("2"), Decimal("100")),
+]
+
+
+class Command(BaseCommand):
+    help = "Load the demo: providers, pricing rules, demo users and the simulators' catalog."
+
+    def handle(self, *args, **options):
+        if not settings.SIMULATORS_ENABLED:
+            raise CommandError("The demo needs the simulators (SIMULATORS_ENABLED=true).")
+        with transaction.atomic():
+            for code in PROVIDER_DEFAULTS:
+                provider_ensure(code)
+            self._pricing_rules()
+            for username, role, tier, balance in DEMO_USERS:
+                self._user(username, role, tier, balance)
+        if not Product.objects.exists():
+            from catalog.tasks import catalog_sync_demo
+
+            catalog_sync_demo.apply_async(countdown=3)
+            self.stdout.write("Catalog sync from the simulators queued (the worker runs it).")
+
+    def _pricing_rules(self) -> None:
+        for tier, percent, step in DEMO_RULES:
+            if not PricingRule.objects.filter(scope=PricingScope.GLOBAL, tier=tier).exists():
+                PricingRule.objects.create(
+                    scope=PricingScope.GLOBAL, tier=tier, percent=percent, rounding_step=step
+                )
+
+    def _user(self, username, role, tier, balance) -> None:
+        User = get_user_model()
+        if User.objects.filter(username=username).exists():
+            return
+        password = secrets.token_urlsafe(9)
+        user = User.objects.create_user(
+            username=username,
+            email=f"{username}@example.com",
+            password=password,
+            role=role,
+            price_tier=tier,
+        )
+        wallet_adjust(wallet=wallet_for_user(user=user), amount=balance, reason="Demo balance")
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo user '{username}' ({role}), password '{password}', balance {balance} "
+                "(shown once)"
+            )
+        )
