@@ -12,6 +12,19 @@ def money_field(**kwargs) -> models.DecimalField:
     return models.DecimalField(max_digits=18, decimal_places=2, **kwargs)
 
 
+# DecimalField(max_digits=18, decimal_places=2) holds less than 10^16.
+MAX_AMOUNT = Decimal(10) ** 16
+
+
+def is_money(amount) -> bool:
+    """A finite Decimal in cents that the money fields can hold."""
+    try:
+        amount = Decimal(amount)
+    except (ArithmeticError, TypeError, ValueError):
+        return False
+    return amount.is_finite() and abs(amount) < MAX_AMOUNT and amount == quantize(amount)
+
+
 def quantize(amount: Decimal) -> Decimal:
     """Round to cents, half up."""
     return Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)

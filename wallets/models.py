@@ -97,8 +97,9 @@ class AppendOnlyModel(models.Model):
         abstract = True
 
     def save(self, *args, **kwargs):
-        if self.pk is not None and not self._state.adding:
+        if self.pk is not None:  # also a new instance given an existing pk
             raise TypeError(f"{type(self).__name__} rows are append-only; they cannot change.")
+        kwargs["force_insert"] = True
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):

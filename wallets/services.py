@@ -20,7 +20,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from shop.errors import ApplicationError
-from shop.money import quantize
+from shop.money import is_money, quantize
 from wallets.models import (
     BalanceMutation,
     Deposit,
@@ -161,8 +161,10 @@ def wallet_transfer(
     wallet_ids = [leg.wallet.pk for leg in legs]
     if len(set(wallet_ids)) != len(wallet_ids):
         raise ApplicationError("A wallet may appear only once in a transfer.", code="unbalanced")
+    if not all(is_money(leg.amount) for leg in legs):
+        raise ApplicationError("Every leg needs a non-zero amount in cents.", code="bad_amount")
     amounts = {leg.wallet.pk: Decimal(leg.amount) for leg in legs}
-    if any(amount == 0 or amount != quantize(amount) for amount in amounts.values()):
+    if any(amount == 0 for amount in amounts.values()):
         raise ApplicationError("Every leg needs a non-zero amount in cents.", code="bad_amount")
     return _apply(
         wallet_ids=wallet_ids,
@@ -177,12 +179,11 @@ def wallet_transfer(
 
 
 def _positive(amount: Decimal) -> Decimal:
-    amount = Decimal(amount)
-    if amount <= 0 or amount != quantize(amount):
+    if not is_money(amount) or Decimal(amount) <= 0:
         raise ApplicationError(
             "The amount must be positive, in cents.", code="bad_amount", extra={"amount": amount}
         )
-    return amount
+    return Decimal(amount)
 
 
 def wallet_move(
@@ -276,9 +277,9 @@ def wallet_adjust(
     """
     if not reason or not reason.strip():
         raise ApplicationError("An adjustment needs a reason.", code="reason_required")
-    amount = Decimal(amount)
-    if amount == 0 or amount != quantize(amount):
+    if not is_money(amount) or Decimal(amount) == 0:
         raise ApplicationError("The amount must be non-zero, in cents.", code="bad_amount")
+    amount = Decimal(amount)
     adjustments = system_wallet(SystemAccount.ADJUSTMENTS, currency=wallet.currency)
     return wallet_transfer(
         legs=[Leg(adjustments, -amount), Leg(wallet, amount)],
@@ -306,6 +307,8 @@ def wallet_set_balances(
     purchase is never overwritten. A delivery whose balances already hold writes a transfer
     with no legs, which still records the key.
     """
+    if not all(is_money(balance) for balance in targets.values()):
+        raise ApplicationError("A balance must be an amount in cents.", code="bad_amount")
     new_balances = {wallet.pk: quantize(Decimal(balance)) for wallet, balance in targets.items()}
     if counter_wallet.pk in new_balances:
         raise ApplicationError("The counter-account cannot also be a target.", code="unbalanced")
@@ -387,7 +390,9 @@ def deposit_credit(*, deposit: Deposit, actor=None, gateway_reference: str = "")
     deposit.status = DepositStatus.CREDITED
     deposit.decided_by = actor
     deposit.gateway_reference = gateway_reference or deposit.gateway_reference
-    deposit.save(update_fields=["transfer", "status", "decided_by", "gateway_reference"])
+    deposit.save(
+        update_fields=["transfer", "status", "decided_by", "gateway_reference", "updated_at"]
+    )
     return deposit
 
 

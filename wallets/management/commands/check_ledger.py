@@ -16,4 +16,5 @@ class Command(BaseCommand):
             return
         for problem in report.problems:
             self.stderr.write(problem)
-        raise CommandError(f"Ledger BROKEN: {len(report.problems)} problems; {summary}.")
+        count = len(report.problems)
+        raise CommandError(f"Ledger BROKEN: {count} problem{'s' if count != 1 else ''}; {summary}.")
