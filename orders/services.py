@@ -26,6 +26,7 @@ from orders.models import (
     PaymentMethod,
     Voucher,
 )
+from orders.selectors import order_public_url
 from providers.base import PaymentCallback, PaymentStatus, ProviderResult, ProviderStatus
 from shop.errors import ApplicationError
 from shop.models import NotificationLevel, PriceTier
@@ -392,14 +393,31 @@ def order_fail_and_refund(*, order: Order, reason: str, actor=None, data=None) -
 
 
 def _notify_buyer(order: Order, title: str, level: str) -> None:
-    message = f"{order.product_name} for {order.customer_no}: {order.get_status_display()}."
+    """In-app for signed-in buyers and an e-mail to every buyer: the codes on success, the
+    reason and where the money went on failure, and the link to the order page."""
+    lines = [f"{order.product_name} for {order.customer_no}: {order.get_status_display()}."]
+    for voucher in order.vouchers.all():
+        parts = [
+            f"{label} {value}"
+            for label, value in (
+                ("Code", voucher.code),
+                ("PIN", voucher.pin),
+                ("Serial", voucher.serial),
+                ("Valid until", voucher.expires_on),
+            )
+            if value
+        ]
+        lines.append(" · ".join(parts))
+    if order.failure_reason and order.status != OrderStatus.SUCCESS:
+        lines.append(f"Reason: {order.failure_reason}")
     if order.refund_note:
-        message += f" {order.refund_note}"
+        lines.append(order.refund_note)
+    lines.append(f"Your order: {order_public_url(order)}")
     notify(
         user=order.user,
         email="" if order.user_id else order.guest_email,
         title=f"{title} ({order.code})",
-        message=message,
+        message="\n".join(lines),
         level=level,
         data={"order": order.code},
     )

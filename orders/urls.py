@@ -1,3 +1,8 @@
-"""orders: urls."""
+from django.urls import path
 
-urlpatterns: list = []
+from orders import views
+
+app_name = "orders"
+urlpatterns = [
+    path("orders/<str:code>/", views.order_detail, name="detail"),
+]
