@@ -1,3 +1,8 @@
-"""wallets: urls."""
+from django.urls import path
 
-urlpatterns: list = []
+from wallets import views
+
+app_name = "wallets"
+urlpatterns = [
+    path("account/wallet/", views.wallet_page, name="wallet"),
+]

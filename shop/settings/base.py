@@ -127,7 +127,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "admin:login"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "wallets:wallet"
+LOGOUT_REDIRECT_URL = "home"
 
 # --- I18n and money ---------------------------------------------------------------------------
 LANGUAGE_CODE = "en"
