@@ -1,10 +1,11 @@
 """catalog: writes, and the one pricing rule of DESIGN.md ("Money")."""
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
 
 from catalog.models import PriceChange, PricingRule, Product, Provider
 from catalog.selectors import active_pricing_rules, pricing_rule_for, stored_price_field
@@ -35,6 +36,8 @@ def product_unavailable_reason(product: Product) -> str:
     """Why `product` cannot be sold at any tier or amount; empty when nothing stops it."""
     if not product.provider.enabled:
         return f"provider {product.provider.code} is disabled"
+    if product.provider.out_of_balance_since is not None:
+        return f"provider {product.provider.code} is out of balance"
     if not product.provider_active:
         return "inactive at the provider"
     if not product.admin_active:
@@ -170,3 +173,123 @@ def _price_to_store(
         return None, product_unavailable_reason(product), unit_cost
     quote = catalog_price_for(product=product, tier=tier, rules=rules)
     return quote.price, quote.reason, quote.cost
+
+
+BULK_UPDATE_BATCH = 100  # Django's CASE-based bulk_update is fastest at about 100 rows
+
+
+def catalog_create_products(
+    *, products: Sequence[Product], reason: str = "", rules: Sequence[PricingRule] | None = None
+) -> list[Product]:
+    """Create new `products` already priced; return them, saved.
+
+    Their stored prices and `unavailable_reason` are computed in memory exactly as
+    `catalog_reprice_product` would store them, so each row is written once: one
+    `bulk_create` of the products, one of their PriceChange rows (from no price, with
+    `reason`). Give each product its `provider` and `brand` as instances, so pricing reads
+    nothing. `rules` defaults to `active_pricing_rules()`.
+    """
+    if rules is None:
+        rules = active_pricing_rules()
+    price_changes = []
+    for product in products:
+        changes, unavailable_reason = _reprice_in_memory(
+            product=product, reason=reason, rules=rules
+        )
+        product.unavailable_reason = unavailable_reason
+        price_changes.extend(changes)
+    with transaction.atomic():
+        created = Product.objects.bulk_create(products)
+        PriceChange.objects.bulk_create(price_changes)  # product ids are known by now
+    return created
+
+
+def catalog_reprice_products(
+    *,
+    products: Iterable[Product | int],
+    reason: str = "",
+    rules: Sequence[PricingRule] | None = None,
+    batch_size: int = 1000,
+) -> int:
+    """Reprice many products in bulk; return how many changed a stored price.
+
+    Each product ends exactly as `catalog_reprice_product` would leave it (same prices, same
+    `unavailable_reason`, same PriceChange rows), but the work is done per batch of
+    `batch_size` products (given as instances or ids; only the id is used): one transaction
+    that reads the batch with its rows locked in pk order (the lock order of
+    `catalog_reprice_all`), then `bulk_update` of only the stored fields that changed (rows
+    grouped by that set of fields) and one `bulk_create` of the PriceChange rows. Unchanged
+    products write nothing.
+    `rules` defaults to `active_pricing_rules()`, read once for all batches.
+    """
+    if rules is None:
+        rules = active_pricing_rules()
+    product_ids = sorted(
+        {product.pk if isinstance(product, Product) else product for product in products}
+    )
+    return sum(
+        _reprice_batch(
+            product_ids=product_ids[start : start + batch_size], reason=reason, rules=rules
+        )
+        for start in range(0, len(product_ids), batch_size)
+    )
+
+
+@transaction.atomic
+def _reprice_batch(*, product_ids: Sequence[int], reason: str, rules: Sequence[PricingRule]) -> int:
+    locked = (
+        Product.objects.select_related("provider", "brand")
+        .select_for_update(of=("self",))
+        .filter(pk__in=product_ids)
+        .order_by("pk")
+    )
+    now = timezone.now()
+    # Rows are grouped by the fields that changed, and only those are written.
+    to_update: dict[tuple[str, ...], list[Product]] = {}
+    price_changes: list[PriceChange] = []
+    for product in locked:
+        changes, unavailable_reason = _reprice_in_memory(
+            product=product, reason=reason, rules=rules
+        )
+        changed = [stored_price_field(change.tier) for change in changes]
+        if unavailable_reason != product.unavailable_reason:
+            product.unavailable_reason = unavailable_reason
+            changed.append("unavailable_reason")
+        if changed:
+            product.updated_at = now  # bulk_update does not run auto_now
+            to_update.setdefault((*changed, "updated_at"), []).append(product)
+            price_changes.extend(changes)
+    for fields, products in to_update.items():
+        Product.objects.bulk_update(products, fields, batch_size=BULK_UPDATE_BATCH)
+    PriceChange.objects.bulk_create(price_changes)
+    return len({change.product_id for change in price_changes})
+
+
+def _reprice_in_memory(
+    *, product: Product, reason: str, rules: Sequence[PricingRule] | None
+) -> tuple[list[PriceChange], str]:
+    """Set `product`'s stored prices in memory; return the unsaved PriceChange rows of the
+    tiers whose price changed and the `unavailable_reason` to store (the rule of `_reprice`)."""
+    reasons = []
+    changes = []
+    for tier in (PriceTier.RETAIL, PriceTier.RESELLER):
+        new_price, tier_reason, cost = _price_to_store(product, tier, rules)
+        reasons.append(tier_reason)
+        field = stored_price_field(tier)
+        old_price = getattr(product, field)
+        if new_price == old_price:
+            continue
+        changes.append(
+            PriceChange(
+                product=product,
+                tier=tier,
+                old_price=old_price,
+                new_price=new_price,
+                cost=cost,
+                reason="; ".join(part for part in (reason, tier_reason) if part)[
+                    :_REASON_MAX_LENGTH
+                ],
+            )
+        )
+        setattr(product, field, new_price)
+    return changes, next((r for r in reasons if r), "")[:_REASON_MAX_LENGTH]
