@@ -254,7 +254,9 @@ class SyncRun(models.Model):
     created = models.PositiveIntegerField(default=0)
     updated = models.PositiveIntegerField(default=0)
     deactivated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
     hidden = models.PositiveIntegerField(default=0)
+    errors = models.PositiveIntegerField(default=0)
     message = models.TextField(blank=True)
 
     class Meta:

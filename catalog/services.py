@@ -137,27 +137,9 @@ def _reprice(
         .select_for_update(of=("self",))
         .get(pk=product_id)
     )
-    reasons = []
-    price_changed = False
-    for tier in (PriceTier.RETAIL, PriceTier.RESELLER):
-        new_price, tier_reason, cost = _price_to_store(product, tier, rules)
-        reasons.append(tier_reason)
-        field = stored_price_field(tier)
-        old_price = getattr(product, field)
-        if new_price == old_price:
-            continue
-        PriceChange.objects.create(
-            product=product,
-            tier=tier,
-            old_price=old_price,
-            new_price=new_price,
-            cost=cost,
-            reason="; ".join(part for part in (reason, tier_reason) if part)[:_REASON_MAX_LENGTH],
-        )
-        setattr(product, field, new_price)
-        price_changed = True
-
-    unavailable_reason = next((r for r in reasons if r), "")[:_REASON_MAX_LENGTH]
+    changes, unavailable_reason = _reprice_in_memory(product=product, reason=reason, rules=rules)
+    PriceChange.objects.bulk_create(changes)
+    price_changed = bool(changes)
     if price_changed or unavailable_reason != product.unavailable_reason:
         product.unavailable_reason = unavailable_reason
         product.save(update_fields=_REPRICED_FIELDS)

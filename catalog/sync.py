@@ -174,6 +174,7 @@ def catalog_sync(
             run,
             SyncRun.Status.SUCCESS,
             counts=counts,
+            errors=price_list.error_count,
             message=_summary(counts, price_list),
         )
 
@@ -276,13 +277,15 @@ def _finish(
     status: str,
     *,
     counts: _Counts | None = None,
+    errors: int = 0,
     message: str,
 ) -> SyncRun:
     counts = counts or _Counts()
     run.status = status
     run.finished_at = timezone.now()
     run.created, run.updated, run.deactivated = counts.created, counts.updated, counts.deactivated
-    run.hidden = counts.hidden
+    run.unchanged, run.hidden = counts.unchanged, counts.hidden
+    run.errors = errors
     run.message = message
     run.save()
     return run

@@ -114,6 +114,8 @@ class UpstreamAdapter(ABC):
     5 polls, and failed if still pending 15 minutes after the first request."""
 
     code: str
+    # False where the provider's API has no balance endpoint (balance checks skip it).
+    reports_balance = True
     first_poll_after = timedelta(minutes=1)
     poll_interval = timedelta(minutes=3)
     max_polls = 5

@@ -76,7 +76,11 @@ def providers_check_balances() -> dict[str, str]:
     ).values_list("code", flat=True)
     for code in codes:
         try:
-            balance = get_adapter(code).get_balance()
+            adapter = get_adapter(code)
+            if not adapter.reports_balance:
+                outcomes[code] = "no balance endpoint"
+                continue
+            balance = adapter.get_balance()
         except NotConfigured:
             outcomes[code] = "not configured"
             continue

@@ -117,7 +117,7 @@ def hubble_apply_brand_update(*, update: BrandUpdated) -> int:
     offered = {format_amount(denomination) for denomination in update.denominations}
     restrictions = update.amount_restrictions
     products = (
-        Product.objects.select_for_update()
+        Product.objects.select_for_update(of=("self",))
         .filter(provider__code=HUBBLE)
         .filter(Q(provider_sku=update.brand_id) | Q(provider_sku__startswith=f"{update.brand_id}:"))
     )

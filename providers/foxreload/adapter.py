@@ -283,6 +283,8 @@ class FoxReloadAdapter(UpstreamAdapter):
             return _unknown("status: the reply is not an order", order_id=order_id)
         return order_result(body, order_id=order_id)
 
+    reports_balance = False
+
     def get_balance(self) -> Balance:
         """The seed documents no balance endpoint, so the shop cannot read it."""
         raise FinalProviderError("FoxReload has no balance endpoint", code="not_supported")

@@ -25,7 +25,11 @@ class Command(BaseCommand):
         for selected in providers:
             code = selected.code
             try:
-                balance = registry.get_adapter(code).get_balance()
+                adapter = registry.get_adapter(code)
+                if not adapter.reports_balance:
+                    self.stdout.write(f"{code}: no balance endpoint; skipped")
+                    continue
+                balance = adapter.get_balance()
             except NotConfigured as exc:
                 failures.append(f"{code}: {exc.message}")
                 continue
