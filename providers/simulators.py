@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable
 from enum import StrEnum
 
-from django.db import transaction
+from django.db.models import F
 from django.http import HttpResponse
 from django.utils import timezone
 
@@ -87,26 +87,31 @@ def simulator_resolver(provider: str):
     return register
 
 
+def simulator_resolve_if_due(sim_order: SimulatedOrder) -> SimulatedOrder:
+    """Resolve `sim_order` now if its time has come, exactly once (a conditional UPDATE:
+    of a status check and the beat tick, one wins), run its provider's resolver (which
+    sends the callback), and return it fresh."""
+    now = timezone.now()
+    won = SimulatedOrder.objects.filter(
+        pk=sim_order.pk, resolve_at__isnull=False, resolve_at__lte=now
+    ).update(status=F("final_status"), resolve_at=None, updated_at=now)
+    sim_order.refresh_from_db()
+    if won:
+        resolver = _RESOLVERS.get(sim_order.provider)
+        if resolver is not None:
+            resolver(sim_order)
+            sim_order.refresh_from_db()
+    return sim_order
+
+
 def simulators_resolve_due(*, limit: int = 100) -> int:
     """Resolve simulated pending orders whose time has come (and send their callbacks)."""
     import providers.simulator_urls  # noqa: F401 (imports every simulator, registering it)
 
-    resolved = 0
     due = SimulatedOrder.objects.filter(resolve_at__lte=timezone.now()).order_by("resolve_at")
-    for sim_order_id in due.values_list("pk", flat=True)[:limit]:
-        with transaction.atomic():
-            sim_order = (
-                SimulatedOrder.objects.select_for_update(skip_locked=True)
-                .filter(pk=sim_order_id, resolve_at__isnull=False)
-                .first()
-            )
-            if sim_order is None:
-                continue
-            sim_order.status = sim_order.final_status
-            sim_order.resolve_at = None
-            sim_order.save(update_fields=["status", "resolve_at", "updated_at"])
-        resolver = _RESOLVERS.get(sim_order.provider)
-        if resolver is not None:
-            resolver(sim_order)
-        resolved += 1
+    resolved = 0
+    for sim_order in due[:limit]:
+        before = sim_order.updated_at
+        if simulator_resolve_if_due(sim_order).updated_at != before:
+            resolved += 1
     return resolved

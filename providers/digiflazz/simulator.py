@@ -62,6 +62,7 @@ from providers.simulators import (
     connection_reset_response,
     malformed_json_response,
     scenario_for,
+    simulator_resolve_if_due,
     simulator_resolver,
 )
 
@@ -296,21 +297,7 @@ def _checked(sim_order: SimulatedOrder) -> SimulatedOrder:
     """The transaction as a status check sees it: a due pending one resolves now (and calls
     back, once: the row lock and `resolve_at` guard against the beat tick doing it too)."""
     SimulatedOrder.objects.filter(pk=sim_order.pk).update(status_checks=F("status_checks") + 1)
-    resolved = None
-    if sim_order.resolve_at is not None and sim_order.resolve_at <= timezone.now():
-        with transaction.atomic():
-            resolved = (
-                SimulatedOrder.objects.select_for_update()
-                .filter(pk=sim_order.pk, resolve_at__isnull=False)
-                .first()
-            )
-            if resolved is not None:
-                resolved.status, resolved.resolve_at = resolved.final_status, None
-                resolved.save(update_fields=["status", "resolve_at", "updated_at"])
-    if resolved is not None:
-        send_callback(resolved)
-    sim_order.refresh_from_db()
-    return sim_order
+    return simulator_resolve_if_due(sim_order)
 
 
 @simulator_resolver(CODE)

@@ -41,6 +41,7 @@ from providers.simulators import (
     connection_reset_response,
     malformed_json_response,
     scenario_for,
+    simulator_resolve_if_due,
     simulator_resolver,
 )
 
@@ -407,20 +408,6 @@ def resolve_pending(sim_order: SimulatedOrder) -> None:
     sim_order.refresh_from_db()
 
 
-def _resolve_if_due(sim_order: SimulatedOrder) -> SimulatedOrder:
-    """A status check resolves a due pending order itself, exactly as
-    simulators_resolve_due would (final status, then `resolve_pending`)."""
-    now = timezone.now()
-    resolved = SimulatedOrder.objects.filter(
-        pk=sim_order.pk, resolve_at__isnull=False, resolve_at__lte=now
-    ).update(status=F("final_status"), resolve_at=None, updated_at=now)
-    if resolved:
-        resolve_pending(sim_order)
-    else:
-        sim_order.refresh_from_db()
-    return sim_order
-
-
 @foxreload_api("GET")
 def order_detail_view(request: HttpRequest, order_id: str) -> JsonResponse:
     """`GET /api/orders/{id}`."""
@@ -430,7 +417,7 @@ def order_detail_view(request: HttpRequest, order_id: str) -> JsonResponse:
             return _error(404, "Order not found")
         _expire_if_due(sim_order, timezone.now())
         SimulatedOrder.objects.filter(pk=sim_order.pk).update(status_checks=F("status_checks") + 1)
-    return JsonResponse(order_body(_resolve_if_due(sim_order)))
+    return JsonResponse(order_body(simulator_resolve_if_due(sim_order)))
 
 
 urlpatterns = [

@@ -38,6 +38,7 @@ from providers.simulators import (
     connection_reset_response,
     malformed_json_response,
     scenario_for,
+    simulator_resolve_if_due,
     simulator_resolver,
 )
 
@@ -239,7 +240,7 @@ def create_order(request: HttpRequest):
         provider=CODE, reference=str(body.get("referenceId") or "")
     ).first()
     if existing is not None:  # referenceId is the idempotency key
-        return JsonResponse(order_json(_resolve_if_due(existing)))
+        return JsonResponse(order_json(simulator_resolve_if_due(existing)))
     problem = _order_problem(request, body)
     if problem is not None:
         return problem
@@ -317,27 +318,10 @@ def _order_reply(request: HttpRequest, orders) -> JsonResponse:
     if sim_order is None:
         return error_response(request, 404, "E001", "RESOURCE_NOT_FOUND", "Order not found")
     SimulatedOrder.objects.filter(pk=sim_order.pk).update(status_checks=F("status_checks") + 1)
-    return JsonResponse(order_json(_resolve_if_due(sim_order)))
+    return JsonResponse(order_json(simulator_resolve_if_due(sim_order)))
 
 
 # --- pending orders: resolution and callbacks ------------------------------------------------
-def _resolve_if_due(sim_order: SimulatedOrder) -> SimulatedOrder:
-    """Resolve a due pending order now (as simulators_resolve_due would) and return it."""
-    with transaction.atomic():
-        due = (
-            SimulatedOrder.objects.select_for_update()
-            .filter(pk=sim_order.pk, resolve_at__lte=timezone.now())
-            .first()
-        )
-        if due is not None:
-            due.status, due.resolve_at = due.final_status, None
-            due.save(update_fields=["status", "resolve_at", "updated_at"])
-    if due is not None:
-        resolve_order(due)
-    sim_order.refresh_from_db()
-    return sim_order
-
-
 def _finish(sim_order: SimulatedOrder) -> None:
     """Give a resolved order its vouchers and take its cost (once), or its failure reason."""
     with transaction.atomic():

@@ -88,4 +88,3 @@ def simulate_shan_round(
     except ValueError:
         reply = response.text
     return RoundResult(payload["wager_code"], body, response.status_code, reply)
-
