@@ -6,6 +6,7 @@ from django.http import HttpRequest
 
 from catalog.models import Brand, Category, PriceChange, PricingRule, Product, Provider, SyncRun
 from catalog.services import catalog_reprice_all, catalog_reprice_product
+from shop.admin_mixins import ReadOnlyAdmin
 
 
 def _reprice_after_commit(
@@ -18,19 +19,6 @@ def _reprice_after_commit(
         messages.info(request, f"Repriced: {changed} product(s) changed price.")
 
     transaction.on_commit(reprice)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """History written by services: viewable, never added, edited or deleted by hand."""
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Provider)

@@ -19,9 +19,11 @@ A simulator may add its provider's documented test numbers on top (Digiflazz's).
 """
 
 import re
+import time
 from collections.abc import Callable
 from enum import StrEnum
 
+from django.conf import settings
 from django.db.models import F
 from django.http import HttpResponse
 from django.utils import timezone
@@ -71,6 +73,18 @@ def connection_reset_response() -> HttpResponse:
     response = HttpResponse(b'{"data": {', content_type="application/json")
     response["Content-Length"] = "4096"
     return response
+
+
+def scripted_reply(scenario: Scenario, reply: Callable[[], HttpResponse]) -> HttpResponse:
+    """The reply to a request the simulator has already acted on: late (SLOW), broken
+    (MALFORMED), cut short (CONNECTION_RESET), or `reply()` as the provider sends it."""
+    if scenario == Scenario.SLOW:
+        time.sleep(settings.SIMULATOR_SLOW_SECONDS)
+    if scenario == Scenario.MALFORMED:
+        return malformed_json_response()
+    if scenario == Scenario.CONNECTION_RESET:
+        return connection_reset_response()
+    return reply()
 
 
 # provider code → function that finishes a due pending order and sends its callback

@@ -26,7 +26,6 @@
 import json
 import logging
 import secrets
-import time
 import uuid
 from datetime import timedelta
 
@@ -59,9 +58,8 @@ from providers.digiflazz.webhook import (
 from providers.models import SimulatedOrder
 from providers.simulators import (
     Scenario,
-    connection_reset_response,
-    malformed_json_response,
     scenario_for,
+    scripted_reply,
     simulator_resolve_if_due,
     simulator_resolver,
 )
@@ -284,13 +282,7 @@ def _create(body: dict) -> HttpResponse:
     except IntegrityError:  # the same ref_id raced in: answer with the one that won
         return _reply(SimulatedOrder.objects.get(provider=CODE, reference=ref_id))
 
-    if scenario == Scenario.SLOW:
-        time.sleep(settings.SIMULATOR_SLOW_SECONDS)
-    if scenario == Scenario.MALFORMED:
-        return malformed_json_response()
-    if scenario == Scenario.CONNECTION_RESET:
-        return connection_reset_response()
-    return _reply(sim_order)
+    return scripted_reply(scenario, lambda: _reply(sim_order))
 
 
 def _checked(sim_order: SimulatedOrder) -> SimulatedOrder:

@@ -20,7 +20,6 @@ simulated balance (USD 1000.00); a failed order gives its money back.
 import hmac
 import json
 import secrets
-import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -38,9 +37,8 @@ from django.views.decorators.csrf import csrf_exempt
 from providers.models import SimulatedOrder
 from providers.simulators import (
     Scenario,
-    connection_reset_response,
-    malformed_json_response,
     scenario_for,
+    scripted_reply,
     simulator_resolve_if_due,
     simulator_resolver,
 )
@@ -378,13 +376,7 @@ def order_pay_view(request: HttpRequest, order_id: str) -> HttpResponse:
         else:
             _finish(sim_order, "completed")
         sim_order.save()
-    if scenario == Scenario.SLOW:
-        time.sleep(settings.SIMULATOR_SLOW_SECONDS)
-    if scenario == Scenario.MALFORMED:
-        return malformed_json_response()
-    if scenario == Scenario.CONNECTION_RESET:
-        return connection_reset_response()
-    return JsonResponse(order_body(sim_order))
+    return scripted_reply(scenario, lambda: JsonResponse(order_body(sim_order)))
 
 
 def _finish(sim_order: SimulatedOrder, to: str) -> None:

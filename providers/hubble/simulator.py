@@ -14,7 +14,6 @@ here: PAGE_SIZE, send_brand_updated, send_low_balance.
 import json
 import logging
 import secrets
-import time
 from datetime import timedelta
 from decimal import Decimal
 from functools import wraps
@@ -35,9 +34,8 @@ from providers.hubble.webhook import SIGNATURE_HEADER, sign
 from providers.models import SimulatedOrder
 from providers.simulators import (
     Scenario,
-    connection_reset_response,
-    malformed_json_response,
     scenario_for,
+    scripted_reply,
     simulator_resolve_if_due,
     simulator_resolver,
 )
@@ -256,13 +254,7 @@ def create_order(request: HttpRequest):
     sim_order = _create_order(body, scenario, amount)
     if sim_order is None:
         return _insufficient(request)
-    if scenario == Scenario.SLOW:
-        time.sleep(settings.SIMULATOR_SLOW_SECONDS)
-    if scenario == Scenario.MALFORMED:
-        return malformed_json_response()
-    if scenario == Scenario.CONNECTION_RESET:
-        return connection_reset_response()
-    return JsonResponse(order_json(sim_order))
+    return scripted_reply(scenario, lambda: JsonResponse(order_json(sim_order)))
 
 
 def _create_order(body: dict, scenario: Scenario, amount: Decimal) -> SimulatedOrder | None:

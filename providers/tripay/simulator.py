@@ -36,9 +36,8 @@ from providers.base import PaymentStatus
 from providers.models import SimulatedOrder
 from providers.simulators import (
     Scenario,
-    connection_reset_response,
-    malformed_json_response,
     scenario_for,
+    scripted_reply,
     simulator_resolver,
 )
 from providers.tripay import webhook
@@ -176,13 +175,7 @@ def transaction_create_view(request: HttpRequest) -> HttpResponse:
         return _error(400, "Payment channel is under maintenance")
     sim_order = _store_transaction(request, fields, channel, amount, scenario)
     reply = {"success": True, "message": "", "data": transaction_data(request, sim_order)}
-    if scenario == Scenario.SLOW:
-        time.sleep(settings.SIMULATOR_SLOW_SECONDS)
-    if scenario == Scenario.MALFORMED:
-        return malformed_json_response()
-    if scenario == Scenario.CONNECTION_RESET:
-        return connection_reset_response()
-    return JsonResponse(reply)
+    return scripted_reply(scenario, lambda: JsonResponse(reply))
 
 
 def _request_fields(request: HttpRequest) -> dict:
