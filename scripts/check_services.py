@@ -1,6 +1,7 @@
 """Stop `make test` early, in one clear line, when PostgreSQL or Redis does not answer."""
 
 import os
+import shutil
 import sys
 
 import psycopg
@@ -27,6 +28,13 @@ def main() -> int:
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()
     except redis.RedisError:
         failures.append(("Redis", REDIS_URL))
+    if not shutil.which("chromium"):
+        print(
+            "Chromium is missing for the browser tests: install it with "
+            "`apt-get update && apt-get install -y chromium`.",
+            file=sys.stderr,
+        )
+        return 1
     for name, url in failures:
         print(
             f"{name} is not answering at {url}: start it with `{HOW_TO_START[name]}` "
