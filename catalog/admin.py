@@ -1,12 +1,33 @@
 """catalog: admin. Saving what a price depends on reprices the products it affects."""
 
+from decimal import Decimal
+
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
 
-from catalog.models import Brand, Category, PriceChange, PricingRule, Product, Provider, SyncRun
-from catalog.services import catalog_reprice_all, catalog_reprice_product
-from shop.admin_mixins import ReadOnlyAdmin
+from catalog.models import (
+    Brand,
+    Category,
+    PriceChange,
+    PricingRule,
+    PricingScope,
+    Product,
+    Provider,
+    ProviderKind,
+    SyncRun,
+)
+from catalog.selectors import active_pricing_rules, stored_price_field
+from catalog.services import catalog_price_for, catalog_reprice_all, catalog_reprice_product
+from ops.services import ops_provider_check_balance, ops_provider_sync_catalog
+from shop.admin_mixins import ReadOnlyAdmin, ops_allowed
+from shop.errors import ApplicationError
+
+PREVIEW_PRODUCTS = 100
 
 
 def _reprice_after_commit(
@@ -30,13 +51,55 @@ class ProviderAdmin(admin.ModelAdmin):
         "enabled",
         "currency",
         "exchange_rate",
+        "low_balance_threshold",
         "last_balance",
         "last_balance_at",
+        "last_sync",
     )
+    list_editable = ("enabled",)
     list_filter = ("kind", "enabled", "currency")
     search_fields = ("name", "code")
     date_hierarchy = "last_balance_at"
-    readonly_fields = ("last_balance", "last_balance_at")
+    readonly_fields = ("last_balance", "last_balance_at", "out_of_balance_since", "last_sync")
+    actions = ("sync_catalog_now", "check_balance_now")
+
+    @admin.display(description="Last catalog sync")
+    def last_sync(self, provider: Provider):
+        run = SyncRun.objects.filter(provider=provider).order_by("-started_at", "-pk").first()
+        if run is None:
+            return "-"
+        return format_html(
+            "<a href='{}'>{} {}</a>",
+            reverse("admin:catalog_syncrun_change", args=[run.pk]),
+            run.status,
+            f"{run.started_at:%Y-%m-%d %H:%M}",
+        )
+
+    def has_operate_providers_permission(self, request) -> bool:
+        return ops_allowed(request, "operate_providers")
+
+    @admin.action(description="Sync catalog now (queued)", permissions=["operate_providers"])
+    def sync_catalog_now(self, request, queryset) -> None:
+        upstream = queryset.filter(kind=ProviderKind.UPSTREAM).order_by("pk")
+        for provider in upstream:
+            ops_provider_sync_catalog(provider_id=provider.pk)
+        self.message_user(
+            request,
+            f"Queued {upstream.count()} catalog sync(s); the Last catalog sync column shows "
+            "each SyncRun when it is done.",
+        )
+
+    @admin.action(description="Check balance now", permissions=["operate_providers"])
+    def check_balance_now(self, request, queryset) -> None:
+        for provider in queryset.filter(kind=ProviderKind.UPSTREAM).order_by("pk"):
+            try:
+                provider = ops_provider_check_balance(code=provider.code)
+            except ApplicationError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+            else:
+                self.message_user(
+                    request, f"{provider.name}: {provider.last_balance} {provider.currency}."
+                )
 
     def save_model(self, request, obj, form, change) -> None:
         super().save_model(request, obj, form, change)
@@ -130,10 +193,61 @@ class PricingRuleAdmin(admin.ModelAdmin):
     search_fields = ("product__name", "brand__name", "category__name")
     date_hierarchy = "updated_at"
     autocomplete_fields = ("product", "brand", "category")
+    change_form_template = "ops/pricingrule_change_form.html"
 
     def save_model(self, request, obj, form, change) -> None:
         super().save_model(request, obj, form, change)
         _reprice_after_commit(request, reason=f"pricing rule #{obj.pk} saved")
+
+    # --- preview: the prices a rule would produce, before it is saved ------------------------
+
+    def get_urls(self):
+        return [
+            path(
+                "preview/",
+                self.admin_site.admin_view(self.preview_view),
+                name="catalog_pricingrule_preview",
+            ),
+            *super().get_urls(),
+        ]
+
+    def preview_view(self, request):
+        """POST the add/change form here: the rule is validated but not saved, and the
+        products it applies to are priced with it next to their stored prices. The page
+        re-posts the same data to the form to save it."""
+        if request.method != "POST":
+            raise PermissionDenied
+        rule_id = request.POST.get("_rule_id") or None
+        rule = PricingRule.objects.filter(pk=rule_id).first() if rule_id else None
+        if not (
+            self.has_change_permission(request, rule) if rule else self.has_add_permission(request)
+        ):
+            raise PermissionDenied
+        form = self.get_form(request, rule)(request.POST, instance=rule)
+        rows = []
+        if form.is_valid():
+            rows = pricing_preview(form.save(commit=False))
+        save_url = (
+            reverse("admin:catalog_pricingrule_change", args=[rule.pk])
+            if rule
+            else reverse("admin:catalog_pricingrule_add")
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Pricing rule preview",
+            "opts": self.model._meta,
+            "form": form,
+            "rows": rows,
+            "limit": PREVIEW_PRODUCTS,
+            "save_url": save_url,
+            "posted": [
+                (key, value)
+                for key, values in request.POST.lists()
+                if key not in ("csrfmiddlewaretoken", "_rule_id", "_preview")
+                for value in values
+            ],
+        }
+        return TemplateResponse(request, "ops/pricingrule_preview.html", context)
 
     def delete_model(self, request, obj) -> None:
         reason = f"pricing rule #{obj.pk} deleted"
@@ -170,3 +284,44 @@ class SyncRunAdmin(ReadOnlyAdmin):
     list_select_related = ("provider",)
     search_fields = ("provider__code", "message")
     date_hierarchy = "started_at"
+
+
+def _products_in_scope(rule: PricingRule):
+    products = Product.objects.select_related("provider", "brand").order_by("pk")
+    if rule.scope == PricingScope.PRODUCT:
+        return products.filter(pk=rule.product_id)
+    if rule.scope == PricingScope.BRAND:
+        return products.filter(brand_id=rule.brand_id)
+    if rule.scope == PricingScope.CATEGORY:
+        return products.filter(category_id=rule.category_id) | products.filter(
+            category__isnull=True, brand__category_id=rule.category_id
+        )
+    return products
+
+
+def pricing_preview(rule: PricingRule) -> list[dict]:
+    """For up to PREVIEW_PRODUCTS products the (unsaved) `rule` covers: the stored price
+    at its tier and the price and margin the rules would give with it in place."""
+    others = [other for other in active_pricing_rules() if rule.pk is None or other.pk != rule.pk]
+    if rule.pk is None:
+        rule.pk = 2**62  # never saved; a new rule is the newest, so it loses ties as it will
+    with_rule = [*others, rule] if rule.active else others
+    stored = stored_price_field(rule.tier)
+    rows = []
+    for product in _products_in_scope(rule)[:PREVIEW_PRODUCTS]:
+        new = catalog_price_for(product=product, tier=rule.tier, rules=with_rule)
+        rows.append(
+            {
+                "product": product,
+                "cost": new.cost,
+                "price_now": getattr(product, stored),
+                "price_new": new.price,
+                "margin_new": new.margin,
+                "margin_percent": (new.margin * 100 / new.price).quantize(Decimal("0.1"))
+                if new.price
+                else None,
+                "applies": new.rule is rule,
+                "reason": new.reason,
+            }
+        )
+    return rows

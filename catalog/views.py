@@ -1,1 +1,76 @@
-"""catalog: views."""
+"""catalog: the brand page (its items at the viewer's price, what is unavailable and why,
+the brand's instructions) with the checkout form."""
+
+from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from catalog.models import Brand, Product
+from catalog.services import product_unavailable_reason
+from shop.models import PriceTier
+
+
+def viewer_tier(user) -> str:
+    """Retail for guests and customers; the user's own tier (reseller) otherwise."""
+    return user.price_tier if user.is_authenticated else PriceTier.RETAIL
+
+
+def buyer_reason(product: Product, tier: str) -> str:
+    """Why a buyer cannot take `product`, in words for the buyer; empty when for sale."""
+    if product.is_flexible:
+        return _("Choose an amount at the counter: not sold on this page yet.")
+    if not product.provider.enabled or product.provider.out_of_balance_since is not None:
+        return _("Temporarily unavailable from the supplier.")
+    if not product.provider_active:
+        return _("Out of stock at the supplier.")
+    if not product.admin_active:
+        return _("Not on sale at the moment.")
+    if product.stored_price(tier) is None or product_unavailable_reason(product):
+        return _("Temporarily unavailable.")
+    return ""
+
+
+def brand_offers(brand: Brand, tier: str) -> tuple[list, list]:
+    """([(product, price)] for sale at `tier`, [(product, reason)] not for sale)."""
+    for_sale, unavailable = [], []
+    products = brand.products.select_related("provider").order_by("price_retail", "name", "pk")
+    for product in products:
+        reason = buyer_reason(product, tier)
+        if reason:
+            unavailable.append((product, reason))
+        else:
+            for_sale.append((product, product.stored_price(tier)))
+    return for_sale, unavailable
+
+
+def brand_page(request, brand: Brand, *, form=None, status: int = 200):
+    """Render the brand page; `form` is a bound CheckoutForm with errors after a POST."""
+    from orders.checkout import checkout_payment_channels
+    from orders.forms import CheckoutForm
+    from wallets.services import wallet_for_user
+
+    tier = viewer_tier(request.user)
+    for_sale, unavailable = brand_offers(brand, tier)
+    if form is None:
+        form = CheckoutForm(
+            brand=brand,
+            products=for_sale,
+            user=request.user,
+            channels=checkout_payment_channels(),
+        )
+    wallet = wallet_for_user(user=request.user) if request.user.is_authenticated else None
+    context = {
+        "brand": brand,
+        "offers": for_sale,
+        "unavailable": unavailable,
+        "form": form,
+        "wallet": wallet,
+        "tier": tier,
+    }
+    return render(request, "catalog/brand.html", context, status=status)
+
+
+@require_GET
+def brand_detail(request, slug: str):
+    brand = get_object_or_404(Brand.objects.select_related("category"), slug=slug)
+    return brand_page(request, brand)

@@ -28,6 +28,7 @@ from orders.models import (
 )
 from orders.selectors import order_public_url
 from providers.base import PaymentCallback, PaymentStatus, ProviderResult, ProviderStatus
+from resellers.callbacks import reseller_order_transitioned
 from shop.errors import ApplicationError
 from shop.models import NotificationLevel, PriceTier
 from shop.notifications import notify
@@ -89,6 +90,7 @@ def order_transition(
         data=data or {},
         actor=actor,
     )
+    reseller_order_transitioned(order=order)  # an API order's callback, sent after commit
     return order
 
 
@@ -201,6 +203,12 @@ def order_mark_paid(
     if order.amount_received is not None:
         return order
     amount = Decimal(amount)
+    if amount <= 0:
+        return order_flag_review(
+            order=order,
+            message=f"The gateway reported a payment of {amount} {order.currency}.",
+            data=data,
+        )
     wallet_record_gateway_payment(order=order, amount=amount)
     fields = {"amount_received": amount, "gateway_reference": gateway_reference}
     if order.status == OrderStatus.PENDING_PAYMENT and amount == order.price:

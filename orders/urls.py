@@ -4,5 +4,7 @@ from orders import views
 
 app_name = "orders"
 urlpatterns = [
+    path("buy/<slug:slug>/", views.checkout, name="checkout"),
     path("orders/<str:code>/", views.order_detail, name="detail"),
+    path("orders/<str:code>/status/", views.order_status, name="status"),
 ]

@@ -1,33 +1,108 @@
-from django.http import Http404
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+"""The checkout (POST from the brand page) and the order page with its live status part."""
 
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from catalog.models import Brand
+from catalog.views import brand_offers, brand_page, viewer_tier
+from orders.checkout import checkout_create, checkout_payment_channels
+from orders.forms import CheckoutForm
 from orders.models import Order, OrderStatus
 from orders.selectors import order_visible_to
+from shop.errors import ApplicationError
 
+# The page stops asking for updates once nothing more happens without a person.
 FINAL_STATUSES = {
     OrderStatus.SUCCESS,
+    OrderStatus.FAILED,
     OrderStatus.REFUNDED,
     OrderStatus.EXPIRED,
     OrderStatus.CANCELLED,
 }
+PROGRESS = [
+    OrderStatus.PENDING_PAYMENT,
+    OrderStatus.PAID,
+    OrderStatus.PROCESSING,
+    OrderStatus.SUCCESS,
+]
 
 
-@require_GET
-def order_detail(request, code: str):
-    """The order page: status, codes, payment instructions, refund note (refreshes itself
-    until the order is final)."""
+@require_POST
+def checkout(request, slug: str):
+    """Create the order from the brand page's form; errors re-render the page (400) and
+    change nothing. Success goes to the order page (guests: with their token)."""
+    brand = get_object_or_404(Brand, slug=slug)
+    for_sale, _unavailable = brand_offers(brand, viewer_tier(request.user))
+    form = CheckoutForm(
+        request.POST,
+        brand=brand,
+        products=for_sale,
+        user=request.user,
+        channels=checkout_payment_channels(),
+    )
+    if not form.is_valid():
+        return brand_page(request, brand, form=form, status=400)
+    user = request.user if request.user.is_authenticated else None
+    try:
+        order = checkout_create(
+            product=form.selected_product(),
+            customer_data=form.customer_data(),
+            payment_method=form.cleaned_data["payment_method"],
+            user=user,
+            guest_email=form.cleaned_data.get("buyer_email", ""),
+            channel=form.cleaned_data.get("channel", ""),
+        )
+    except ApplicationError as exc:
+        form.add_service_errors(exc.extra.get("fields") or {})
+        if not exc.extra.get("fields"):
+            form.add_error(None, exc.message)
+        return brand_page(request, brand, form=form, status=400)
+    return redirect(order_page_path(order))
+
+
+def order_page_path(order: Order) -> str:
+    """The order page on this host (order_public_url is absolute, for e-mails)."""
+    path = reverse("orders:detail", args=[order.code])
+    return f"{path}?t={order.access_token}" if order.user_id is None else path
+
+
+def _visible_order(request, code: str) -> Order:
     order = Order.objects.filter(code=code).select_related("user").first()
     if order is None or not order_visible_to(
         order=order, user=request.user, token=request.GET.get("t", "")
     ):
         raise Http404("No such order.")
-    return render(
-        request,
-        "orders/detail.html",
-        {
-            "order": order,
-            "vouchers": order.vouchers.all(),
-            "is_final": order.status in FINAL_STATUSES,
-        },
-    )
+    return order
+
+
+def _context(request, order: Order) -> dict:
+    reached = PROGRESS.index(order.status) if order.status in PROGRESS else -1
+    return {
+        "order": order,
+        "vouchers": order.vouchers.all(),
+        "is_final": order.status in FINAL_STATUSES,
+        "token": request.GET.get("t", "") if order.user_id is None else "",
+        "steps": [
+            (status, OrderStatus(status).label, i <= reached) for i, status in enumerate(PROGRESS)
+        ],
+        "instructions": order.payment_instructions or {},
+    }
+
+
+@require_GET
+def order_detail(request, code: str):
+    """The order page: status, codes, payment instructions, refund note; its status part
+    asks for updates every 3 s until the order is final."""
+    order = _visible_order(request, code)
+    return render(request, "orders/detail.html", _context(request, order))
+
+
+@require_GET
+def order_status(request, code: str):
+    """The status part of the order page alone (htmx polls it)."""
+    order = _visible_order(request, code)
+    response = render(request, "orders/_status.html", _context(request, order))
+    response["Cache-Control"] = "no-store"
+    return response

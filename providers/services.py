@@ -39,20 +39,24 @@ def provider_mark_out_of_balance(*, code: str, message: str = "") -> None:
 
 
 @transaction.atomic
-def provider_record_balance(*, code: str, balance: Balance) -> Provider | None:
-    """Store a balance reading. Under the threshold, staff are told once per crossing; a
+def provider_record_balance(
+    *, code: str, balance: Balance, reported_threshold: Decimal | None = None
+) -> Provider | None:
+    """Store a balance reading. Under the threshold (ours, or the one the provider reports
+    with a low-balance callback, whichever is higher), staff are told once per crossing; a
     provider suspended for lack of balance sells again once the balance is above it."""
     provider = _provider_for_update(code)
     if provider is None:
         return None
     provider.last_balance = Decimal(balance.amount)
     provider.last_balance_at = timezone.now()
-    low = provider.last_balance < provider.low_balance_threshold
+    threshold = max(provider.low_balance_threshold, reported_threshold or Decimal("0"))
+    low = provider.last_balance < threshold
     if low and not provider.low_balance_notified:
         provider.low_balance_notified = True
         notify(
             title=f"{provider.name} balance is low: {provider.last_balance} {balance.currency}",
-            message=f"The threshold is {provider.low_balance_threshold} {balance.currency}.",
+            message=f"The threshold is {threshold} {balance.currency}.",
             level=NotificationLevel.WARNING,
             data={"provider": code},
         )

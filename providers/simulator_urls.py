@@ -8,4 +8,5 @@ urlpatterns = [
     path("foxreload/", include("providers.foxreload.simulator")),
     path("tripay/", include("providers.tripay.simulator")),
     path("sandbox/", include("providers.sandbox.simulator")),
+    path("shan/", include("providers.shan.views")),
 ]

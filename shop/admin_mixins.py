@@ -26,3 +26,31 @@ class ReadOnlyInline(admin.TabularInline):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+class NoDeleteMixin:
+    """For records that are history (orders, deposits): nobody deletes them in the admin."""
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+def ops_allowed(request, codename: str) -> bool:
+    """Whether the staff member holds the operations permission `ops.<codename>`."""
+    return request.user.is_active and request.user.has_perm(f"ops.{codename}")
+
+
+def render_operation(request, admin_site, *, title: str, obj, form, intro: str = "", extra=None):
+    """The confirmation page of an object operation (a form, then a POST that runs it)."""
+    from django.template.response import TemplateResponse
+
+    context = {
+        **admin_site.each_context(request),
+        "title": title,
+        "object": obj,
+        "opts": obj._meta,
+        "form": form,
+        "intro": intro,
+        **(extra or {}),
+    }
+    return TemplateResponse(request, "ops/operation_form.html", context)

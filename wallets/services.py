@@ -10,6 +10,7 @@ Guarantees of every service here:
 
 import hashlib
 import json
+import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -422,7 +423,9 @@ def deposit_gateway_reference(deposit: Deposit) -> str:
 
 def deposit_for_gateway_reference(reference: str) -> Deposit | None:
     number = reference.removeprefix(DEPOSIT_REFERENCE_PREFIX)
-    if not reference.startswith(DEPOSIT_REFERENCE_PREFIX) or not number.isdigit():
+    if not reference.startswith(DEPOSIT_REFERENCE_PREFIX) or not re.fullmatch(
+        r"[0-9]{1,18}", number
+    ):
         return None
     return Deposit.objects.filter(pk=int(number)).first()
 

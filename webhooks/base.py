@@ -12,16 +12,19 @@
 import ipaddress
 import json
 import logging
+import math
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.utils import timezone
 from rest_framework import serializers
+from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from orders.models import Order
+from shop.errors import ApplicationError
 from webhooks.models import DeliveryOutcome, WebhookDelivery
 
 logger = logging.getLogger(__name__)
@@ -79,23 +82,47 @@ def _in_networks(address: str, networks: list[str]) -> bool:
     return False
 
 
+def _valid_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
 def client_address(meta: dict) -> str:
     """The caller's address: REMOTE_ADDR, or, when that is a trusted proxy, the right-most
-    X-Forwarded-For entry that is not itself a trusted proxy."""
+    X-Forwarded-For entry that is not itself a trusted proxy. "" when no valid address is
+    known (a hop that is not an address ends the search: nothing before it is believed)."""
     address = meta.get("REMOTE_ADDR", "")
+    if not _valid_ip(address):
+        return ""
     trusted = settings.TRUSTED_PROXIES
     if not trusted or not _in_networks(address, trusted):
         return address
     forwarded = [hop.strip() for hop in meta.get("HTTP_X_FORWARDED_FOR", "").split(",")]
     for hop in reversed([hop for hop in forwarded if hop]):
+        if not _valid_ip(hop):
+            return ""
         if not _in_networks(hop, trusted):
             return hop
     return address
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {text} is too large")
+    return value
+
+
+def _no_constants(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def parse_json_object(raw: bytes) -> dict:
     try:
-        body = json.loads(raw)
+        body = json.loads(raw, parse_float=_finite_float, parse_constant=_no_constants)
     except (ValueError, UnicodeDecodeError):
         raise WebhookRejected(400, "INVALID_REQUEST_DATA", "The body is not valid JSON.") from None
     if not isinstance(body, dict):
@@ -131,7 +158,8 @@ class WebhookView(APIView):
     allowed_ips_setting: str = ""
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    parser_classes: list = []
+    # Declared for the OpenAPI schema only: post() reads the raw bytes and never request.data.
+    parser_classes = [JSONParser]
     throttle_classes: list = []
 
     # --- the caller's own protocol ---------------------------------------------------------
@@ -178,6 +206,16 @@ class WebhookView(APIView):
                     body=self.error_body(rejected.code, rejected.message),
                     status=rejected.status,
                     note=f"{rejected.code}: {rejected.message}",
+                ),
+            )
+        except ApplicationError as refused:  # a rule of the shop refused what was reported
+            return self._finish(
+                delivery,
+                Handled(
+                    outcome=DeliveryOutcome.REJECTED,
+                    body=self.error_body(refused.code.upper(), refused.message),
+                    status=409,
+                    note=f"{refused.code}: {refused.message}",
                 ),
             )
         except Exception as exc:  # our fault: the caller gets a clean 500, staff the details

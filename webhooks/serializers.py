@@ -1,18 +1,24 @@
 """One serializer per callback: the shape each caller must send."""
 
+from decimal import Decimal
+
 from rest_framework import serializers
 
 MONEY = {"max_digits": 18, "decimal_places": 2}
+# A balance or amount any caller may report: far above any real one, and small enough that
+# the sums the ledger makes of them still fit its numeric(18, 2) columns.
+MAX_REPORTED_AMOUNT = Decimal("1000000000000")
+INT32_MAX = 2**31 - 1
 
 
 class ShanPlayerSerializer(serializers.Serializer):
     player_id = serializers.CharField(max_length=150)
-    balance = serializers.DecimalField(min_value=0, **MONEY)
+    balance = serializers.DecimalField(min_value=0, max_value=MAX_REPORTED_AMOUNT, **MONEY)
 
 
 class ShanBalanceUpdateSerializer(serializers.Serializer):
     wager_code = serializers.CharField(max_length=100)
-    game_type_id = serializers.IntegerField()
+    game_type_id = serializers.IntegerField(min_value=0, max_value=INT32_MAX)
     players = ShanPlayerSerializer(many=True, allow_empty=False)
     banker_balance = serializers.DecimalField(**MONEY)
     agent_balance = serializers.DecimalField(required=False, **MONEY)
@@ -34,7 +40,8 @@ class DigiflazzTransactionSerializer(serializers.Serializer):
     ref_id = serializers.CharField(max_length=100)
     status = serializers.ChoiceField(["Sukses", "Pending", "Gagal"])
     rc = serializers.CharField(max_length=8, allow_blank=True, required=False)
-    sn = serializers.CharField(allow_blank=True, required=False)
+    sn = serializers.CharField(max_length=255, allow_blank=True, required=False)
+    trx_id = serializers.CharField(max_length=100, allow_blank=True, required=False)
     message = serializers.CharField(allow_blank=True, required=False)
     customer_no = serializers.CharField(allow_blank=True, required=False)
     buyer_sku_code = serializers.CharField(allow_blank=True, required=False)
@@ -50,12 +57,37 @@ class TripayCallbackSerializer(serializers.Serializer):
     merchant_ref = serializers.CharField(max_length=100)
     payment_method = serializers.CharField(allow_blank=True, required=False)
     payment_method_code = serializers.CharField(allow_blank=True, required=False)
-    total_amount = serializers.DecimalField(max_digits=18, decimal_places=2)
-    amount_received = serializers.DecimalField(max_digits=18, decimal_places=2)
+    total_amount = serializers.DecimalField(min_value=0, max_value=MAX_REPORTED_AMOUNT, **MONEY)
+    amount_received = serializers.DecimalField(min_value=0, max_value=MAX_REPORTED_AMOUNT, **MONEY)
     is_closed_payment = serializers.IntegerField(required=False, min_value=0, max_value=1)
     status = serializers.ChoiceField(["PAID", "EXPIRED", "FAILED", "REFUND", "UNPAID"])
-    paid_at = serializers.IntegerField(required=False, allow_null=True)
+    paid_at = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, max_value=2**32
+    )
     note = serializers.CharField(allow_blank=True, allow_null=True, required=False)
+
+
+class HubbleAmountRestrictionsSerializer(serializers.Serializer):
+    """The amounts a brand update may carry; every one finite and in range."""
+
+    minOrderAmount = serializers.DecimalField(
+        min_value=0, max_value=MAX_REPORTED_AMOUNT, required=False, allow_null=True, **MONEY
+    )
+    maxOrderAmount = serializers.DecimalField(
+        min_value=0, max_value=MAX_REPORTED_AMOUNT, required=False, allow_null=True, **MONEY
+    )
+    minVoucherAmount = serializers.DecimalField(
+        min_value=0, max_value=MAX_REPORTED_AMOUNT, required=False, allow_null=True, **MONEY
+    )
+    maxVoucherAmount = serializers.DecimalField(
+        min_value=0, max_value=MAX_REPORTED_AMOUNT, required=False, allow_null=True, **MONEY
+    )
+
+    def validate(self, attrs):
+        low, high = attrs.get("minVoucherAmount"), attrs.get("maxVoucherAmount")
+        if low is not None and high is not None and low > high:
+            raise serializers.ValidationError("minVoucherAmount is above maxVoucherAmount.")
+        return attrs
 
 
 class HubbleBrandUpdatedSerializer(serializers.Serializer):
@@ -63,9 +95,10 @@ class HubbleBrandUpdatedSerializer(serializers.Serializer):
     denominationType = serializers.ChoiceField(["FIXED", "FLEXIBLE"], required=False)
     status = serializers.CharField(max_length=32)
     denominations = serializers.ListField(
-        child=serializers.DecimalField(max_digits=18, decimal_places=2), required=False
+        child=serializers.DecimalField(min_value=0, max_value=MAX_REPORTED_AMOUNT, **MONEY),
+        required=False,
     )
-    amountRestrictions = serializers.DictField(required=False)
+    amountRestrictions = HubbleAmountRestrictionsSerializer(required=False)
 
 
 class HubbleLowBalanceSerializer(serializers.Serializer):

@@ -145,12 +145,9 @@ def hubble_apply_brand_update(*, update: BrandUpdated) -> int:
 
 
 def hubble_record_low_balance(*, low: LowBalance) -> None:
-    """Hubble says our balance there is low: record it and tell staff."""
+    """Hubble says our balance there is low: record it; staff are told once per crossing of
+    the threshold (Hubble's or ours), not on every repeat of the callback."""
     provider_ensure(HUBBLE)
-    provider_record_balance(code=HUBBLE, balance=Balance(low.balance, "INR"))
-    notify(
-        title=f"Hubble balance is low: {low.balance} INR",
-        message=f"Hubble's threshold is {low.threshold} INR. Top up to keep gift cards selling.",
-        level=NotificationLevel.WARNING,
-        data={"provider": HUBBLE},
+    provider_record_balance(
+        code=HUBBLE, balance=Balance(low.balance, "INR"), reported_threshold=low.threshold
     )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from webhooks import views
+from webhooks import shan_balance, views
 
 urlpatterns = [
     path(
@@ -8,6 +8,7 @@ urlpatterns = [
         views.ShanBalanceUpdateView.as_view(),
         name="webhook-shan-balance-update",
     ),
+    path("api/shan/balance", shan_balance.shan_balance_view, name="shan-balance"),
     path(
         "api/webhooks/hubble/brand-updated",
         views.HubbleBrandUpdatedView.as_view(),

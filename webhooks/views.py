@@ -4,12 +4,13 @@ protocol; the rules live in the services."""
 import hmac
 
 from django.conf import settings
+from django.db import transaction
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 
 from orders.models import Order
 from orders.pipeline import order_apply_callback, order_poll_soon
-from orders.services import order_apply_gateway_payment
+from orders.services import order_apply_gateway_payment, order_lock
 from providers.base import ProviderError
 from providers.digiflazz import webhook as digiflazz_webhook
 from providers.hubble import webhook as hubble_webhook
@@ -127,6 +128,16 @@ def order_for_callback(*, reference: str, provider: str) -> Order | None:
     return Order.objects.filter(code=reference, provider_code=provider).first()
 
 
+def applied_under_lock(order: Order, apply, *, fields: tuple[str, ...]) -> tuple[Order, bool]:
+    """Run `apply(order)` holding the order's row lock, and say whether any of `fields`
+    changed: concurrent duplicates wait for each other, so only one sees a change."""
+    with transaction.atomic():
+        locked = order_lock(order)
+        before = tuple(getattr(locked, name) for name in fields)
+        order = apply(locked)
+    return order, tuple(getattr(order, name) for name in fields) != before
+
+
 def apply_order_callback(order: Order | None, result, reference: str) -> Handled:
     """Apply a provider's order update; an unknown order is acknowledged and recorded."""
     if order is None:
@@ -135,9 +146,11 @@ def apply_order_callback(order: Order | None, result, reference: str) -> Handled
             reference=reference,
             note=f"No order {reference} at this provider.",
         )
-    before = (order.status, order.provider_status, order.updated_at)
-    order = order_apply_callback(order=order, result=result)
-    changed = (order.status, order.provider_status, order.updated_at) != before
+    order, changed = applied_under_lock(
+        order,
+        lambda locked: order_apply_callback(order=locked, result=result),
+        fields=("status", "provider_status", "updated_at"),
+    )
     return Handled(
         outcome=DeliveryOutcome.PROCESSED if changed else DeliveryOutcome.DUPLICATE,
         order=order,
@@ -215,9 +228,11 @@ class TripayCallbackView(WebhookView):
                 reference=reference,
                 note=f"No gateway order {reference}.",
             )
-        before = (order.status, order.amount_received)
-        order = order_apply_gateway_payment(order=order, callback=callback)
-        changed = (order.status, order.amount_received) != before
+        order, changed = applied_under_lock(
+            order,
+            lambda locked: order_apply_gateway_payment(order=locked, callback=callback),
+            fields=("status", "amount_received"),
+        )
         return Handled(
             outcome=DeliveryOutcome.PROCESSED if changed else DeliveryOutcome.DUPLICATE,
             order=order,

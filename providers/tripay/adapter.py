@@ -196,7 +196,7 @@ def parse_tripay_callback(
             paid_at=_from_unix(data.get("paid_at")),
             raw=data,
         )
-    except (InvalidOperation, TypeError, ValueError, OverflowError) as exc:
+    except (InvalidOperation, TypeError, ValueError, OverflowError, OSError) as exc:
         raise ProviderError(f"invalid Tripay callback: {exc}", code="invalid_payload") from exc
 
 

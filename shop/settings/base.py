@@ -49,6 +49,9 @@ INSTALLED_APPS = [
     "wallets",
     "providers",
     "webhooks",
+    "resellers",
+    "ops",
+    "accounts",
 ]
 
 MIDDLEWARE = [
@@ -77,6 +80,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "accounts.context_processors.unread_notifications",
             ],
         },
     },
@@ -136,6 +141,7 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("id", "Bahasa Indonesia")]
 TIME_ZONE = env.str("TIME_ZONE", default="Asia/Jakarta")
 USE_I18N = True
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 SHOP_CURRENCY = env.str("SHOP_CURRENCY", default="IDR")
 # How long a gateway order waits for its payment before it expires.
@@ -207,6 +213,11 @@ TRIPAY_BASE_URL = env.str("TRIPAY_BASE_URL", default="")
 # --- Inbound callbacks ---------------------------------------------------------------------
 SHAN_SECRET_KEY = _credential("SHAN_SECRET_KEY", "sim-shan-secret")
 SHAN_TRANSACTION_KEY = env.str("SHAN_TRANSACTION_KEY", default="")
+# Shan game launch: the provider's base URL (the simulator when on), our agent code, and the
+# base URL the provider posts balance updates to (+ /api/shan/client/balance-update).
+SHAN_BASE_URL = env.str("SHAN_BASE_URL", default="")
+SHAN_AGENT_CODE = _credential("SHAN_AGENT_CODE", "SIMAGENT")
+SHAN_CALLBACK_BASE_URL = env.str("SHAN_CALLBACK_BASE_URL", default=SITE_URL)
 HUBBLE_WEBHOOK_IPS = env.list("HUBBLE_WEBHOOK_IPS", default=[])
 # Proxies (IPs or CIDRs) whose X-Forwarded-For is believed; nobody else's is.
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
@@ -285,6 +296,7 @@ CELERY_BEAT_SCHEDULE = {
     "orders-poll-due": {"task": "orders.tasks.orders_poll_due", "schedule": 15.0},
     "orders-reconcile": {"task": "orders.tasks.orders_reconcile", "schedule": 60.0},
     "orders-expire-unpaid": {"task": "orders.tasks.orders_expire_unpaid", "schedule": 60.0},
+    "resellers-callbacks-due": {"task": "resellers.tasks.callbacks_due", "schedule": 15.0},
     "providers-check-balances": {
         "task": "providers.tasks.providers_check_balances",
         "schedule": 15 * 60.0,
@@ -292,6 +304,10 @@ CELERY_BEAT_SCHEDULE = {
     "catalog-sync-all": {
         "task": "catalog.tasks.catalog_sync_all",
         "schedule": crontab(hour=CATALOG_SYNC_AT[0], minute=CATALOG_SYNC_AT[1]),
+    },
+    "ops-reconcile-daily": {
+        "task": "ops.tasks.reconcile_daily",
+        "schedule": crontab(hour=3, minute=30),
     },
 }
 # /healthz calls the beat stale after this many seconds without a heartbeat.

@@ -1,0 +1,82 @@
+"""Account pages: sign-up, order history, notifications, wallet top-up."""
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.forms import OrderFilterForm, SignupForm
+from accounts.selectors import orders_of
+from accounts.services import notifications_mark_read
+from orders.checkout import deposit_checkout_create
+from orders.forms import DepositForm
+from shop.errors import ApplicationError
+from shop.models import Notification
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request):
+    if request.user.is_authenticated:
+        return redirect("home")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        return redirect("home")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "account/signup.html", {"form": form}, status=status)
+
+
+@login_required
+@require_GET
+def order_history(request):
+    form = OrderFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    orders = orders_of(user=request.user, **{k: v for k, v in filters.items() if v})
+    page = Paginator(orders, 20).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"form": form, "page": page, "query": query.urlencode()}
+    return render(request, "account/orders.html", context)
+
+
+@login_required
+@require_GET
+def notifications(request):
+    items = Notification.objects.filter(user=request.user).order_by("-created_at", "-pk")
+    page = Paginator(items, 30).get_page(request.GET.get("page"))
+    return render(request, "account/notifications.html", {"page": page})
+
+
+@login_required
+@require_POST
+def notifications_read(request):
+    ids = [int(value) for value in request.POST.getlist("id") if value.isdigit()]
+    notifications_mark_read(user=request.user, notification_ids=ids or None)
+    return redirect("accounts:notifications")
+
+
+@login_required
+@require_POST
+def deposit(request):
+    """Start a wallet top-up through the gateway and send the buyer to its payment page."""
+    form = DepositForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect("wallets:wallet")
+    try:
+        instructions = deposit_checkout_create(
+            user=request.user, amount=form.cleaned_data["amount"]
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("wallets:wallet")
+    if instructions.checkout_url:
+        return redirect(instructions.checkout_url)
+    messages.info(request, _("Pay code: %(code)s") % {"code": instructions.pay_code})
+    return redirect("wallets:wallet")

@@ -1,0 +1,32 @@
+from django.contrib import admin
+
+from ops.models import ReconciliationRun, VoucherReveal
+from shop.admin_mixins import ReadOnlyAdmin
+
+
+@admin.register(ReconciliationRun)
+class ReconciliationRunAdmin(ReadOnlyAdmin):
+    list_display = (
+        "created_at",
+        "kind",
+        "code",
+        "window_start",
+        "window_end",
+        "booked",
+        "reported",
+        "difference",
+        "ok",
+    )
+    list_filter = ("ok", "kind", "code")
+    search_fields = ("code", "note")
+    date_hierarchy = "created_at"
+
+
+@admin.register(VoucherReveal)
+class VoucherRevealAdmin(ReadOnlyAdmin):
+    """Who saw which voucher's code, when and from where."""
+
+    list_display = ("created_at", "staff", "voucher", "remote_addr")
+    list_select_related = ("staff", "voucher__order")
+    search_fields = ("staff__username", "voucher__order__code")
+    date_hierarchy = "created_at"

@@ -1,0 +1,19 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _admin_group_gets_new_permissions(sender, **kwargs) -> None:
+    """The `admin` staff group holds every permission, also those added after it was made."""
+    from django.contrib.auth.models import Group, Permission
+
+    group = Group.objects.filter(name="admin").first()
+    if group is not None:
+        group.permissions.add(*Permission.objects.all())
+
+
+class OpsConfig(AppConfig):
+    name = "ops"
+    verbose_name = "Operations"
+
+    def ready(self) -> None:
+        post_migrate.connect(_admin_group_gets_new_permissions, sender=self)

@@ -1,0 +1,73 @@
+"""The staff groups and what each may do; used by the `staff_groups` migration and kept in
+step after every migrate (new permissions reach the admin group)."""
+
+SUPPORT = "support"
+FINANCE = "finance"
+ADMIN = "admin"
+
+_VIEW = "view"
+# support: orders and customers, no money actions.
+SUPPORT_PERMISSIONS = [
+    ("orders", "view_order"),
+    ("orders", "view_orderevent"),
+    ("orders", "view_voucher"),
+    ("shop", "view_user"),
+    ("shop", "change_user"),
+    ("shop", "view_notification"),
+    ("catalog", "view_product"),
+    ("catalog", "view_provider"),
+    ("providers", "view_providercall"),
+    ("webhooks", "view_webhookdelivery"),
+    ("wallets", "view_wallet"),
+    ("wallets", "view_deposit"),
+    ("ops", "view_dashboard"),
+    ("ops", "manage_orders"),
+]
+# finance: wallets, deposits, adjustments, refunds, reconciliation and exports.
+FINANCE_PERMISSIONS = [
+    ("orders", "view_order"),
+    ("orders", "view_orderevent"),
+    ("orders", "view_voucher"),
+    ("shop", "view_user"),
+    ("wallets", "view_wallet"),
+    ("wallets", "view_transfer"),
+    ("wallets", "view_balancemutation"),
+    ("wallets", "view_deposit"),
+    ("wallets", "change_deposit"),
+    ("catalog", "view_provider"),
+    ("webhooks", "view_webhookdelivery"),
+    ("ops", "view_reconciliationrun"),
+    ("ops", "view_dashboard"),
+    ("ops", "refund_orders"),
+    ("ops", "adjust_wallet"),
+    ("ops", "decide_deposit"),
+    ("ops", "export_data"),
+    ("ops", "run_reconciliation"),
+]
+
+
+def sync_staff_groups(apps) -> None:
+    """Create the three groups and grant their permissions (idempotent). `admin` gets every
+    permission that exists."""
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, verbosity=0, apps=apps)
+        app_config.models_module = None
+    group_model = apps.get_model("auth", "Group")
+    permission_model = apps.get_model("auth", "Permission")
+
+    def grant(name: str, pairs) -> None:
+        group, _ = group_model.objects.get_or_create(name=name)
+        wanted = permission_model.objects.none()
+        for app_label, codename in pairs:
+            wanted |= permission_model.objects.filter(
+                content_type__app_label=app_label, codename=codename
+            )
+        group.permissions.add(*wanted)
+
+    grant(SUPPORT, SUPPORT_PERMISSIONS)
+    grant(FINANCE, FINANCE_PERMISSIONS)
+    admin_group, _ = group_model.objects.get_or_create(name=ADMIN)
+    admin_group.permissions.add(*permission_model.objects.all())

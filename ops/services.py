@@ -1,0 +1,298 @@
+"""What staff do from the admin, as services: each one checks the state it needs, moves
+orders only through `orders.services.order_transition` (and the services built on it) and
+money only through `wallets.services`, and records who did it.
+
+Permissions are checked by the admin views that call these; the rules here hold for
+everyone, superusers included.
+"""
+
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+
+from ops.models import VoucherReveal
+from orders.models import Order, OrderEvent, OrderStatus, Voucher
+from orders.pipeline import order_poll
+from orders.services import (
+    _notify_buyer,  # the one buyer e-mail (codes, reason, link); resent as is
+    order_fail_and_refund,
+    order_lock,
+    order_transition,
+)
+from providers.base import ProviderError
+from providers.registry import UnknownProvider, get_adapter
+from providers.services import provider_record_balance
+from shop.errors import ApplicationError
+from shop.models import NotificationLevel
+from wallets.models import Transfer, TransferReason
+from wallets.services import (
+    system_wallet,
+    wallet_for_user,
+    wallet_move,
+    wallet_refund_order,
+)
+from webhooks.models import DeliveryOutcome, WebhookDelivery, WebhookSource
+
+logger = logging.getLogger(__name__)
+
+
+def _refused(message: str, code: str = "not_allowed") -> ApplicationError:
+    return ApplicationError(message, code=code)
+
+
+def _require_reason(reason: str) -> str:
+    if not reason or not reason.strip():
+        raise _refused("A reason is required.", "reason_required")
+    return reason.strip()
+
+
+def _has_transfer(order: Order, kind: str) -> bool:
+    return Transfer.objects.filter(idempotency_key=f"order:{order.code}:{kind}").exists()
+
+
+# --- Orders ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def ops_order_retry_placement(*, order: Order, actor) -> Order:
+    """Place a `needs_review` order again (same reference, so the provider dedupes): only
+    when its money is with us (paid, not refunded) and nothing was delivered. The placement
+    runs in a worker after commit."""
+    order = order_lock(order)
+    if order.status != OrderStatus.NEEDS_REVIEW:
+        raise _refused(f"Only an order in review can be placed again (this one is {order.status}).")
+    if order.paid_at is None or order.refunded_at is not None or _has_transfer(order, "refund"):
+        raise _refused("This order was never paid or was refunded: it cannot be placed again.")
+    if order.vouchers.exists() or order.completed_at is not None:
+        raise _refused("The provider already delivered this order: deliver it instead.")
+    return order_transition(
+        order=order,
+        to=OrderStatus.PAID,
+        message=f"Placement retried by {actor}",
+        actor=actor,
+        needs_verification=True,  # verify by reference first if the provider has it
+    )
+
+
+def ops_order_check_status(*, order: Order) -> Order:
+    """Ask the provider about a processing order now (one status call, applied like any
+    poll). Runs outside a transaction: the pipeline locks only around its writes."""
+    if order.status != OrderStatus.PROCESSING:
+        raise _refused(f"Only a processing order can be checked (this one is {order.status}).")
+    try:
+        get_adapter(order.provider_code)
+    except UnknownProvider:
+        raise _refused(f"{order.provider_code} is not a known provider.") from None
+    except ProviderError as exc:
+        raise _refused(f"{order.provider_code}: {exc.message}") from None
+    return order_poll(order_id=order.pk) or Order.objects.get(pk=order.pk)
+
+
+@transaction.atomic
+def ops_order_fail_and_refund(*, order: Order, actor, reason: str) -> Order:
+    """Staff fail a paid or processing order and refund it through `order_fail_and_refund`
+    (a signed-in buyer's wallet at once, exactly once). For a failed guest order it records
+    that staff refunded the payment outside the shop (gateway or bank) and ends `refunded`."""
+    reason = _require_reason(reason)
+    order = order_lock(order)
+    if order.status in (OrderStatus.PAID, OrderStatus.PROCESSING):
+        return order_fail_and_refund(order=order, reason=f"{reason} (staff)", actor=actor)
+    if order.status == OrderStatus.FAILED:
+        if order.refunds_to_wallet:
+            return order_fail_and_refund(order=order, reason=reason, actor=actor)
+        return order_transition(
+            order=order,
+            to=OrderStatus.REFUNDED,
+            message=f"Guest refunded outside the shop: {reason}",
+            actor=actor,
+            refund_note="Refunded by staff through the payment gateway or a bank transfer.",
+        )
+    raise _refused(f"An order that is {order.status} cannot be failed and refunded.")
+
+
+@transaction.atomic
+def ops_order_resolve_deliver(*, order: Order, actor, reason: str) -> Order:
+    """Resolve a review by delivering: the order ends `success`. When the buyer's wallet was
+    already refunded, the price is taken back first (key `order:<code>:redebit`; refused if
+    the wallet cannot pay it). A guest refunded outside the shop cannot be charged again."""
+    reason = _require_reason(reason)
+    order = order_lock(order)
+    if order.status != OrderStatus.NEEDS_REVIEW:
+        raise _refused(f"Only an order in review can be resolved (this one is {order.status}).")
+    if not order.vouchers.exists() and order.provider_status != "SUCCESS":
+        raise _refused("The provider has not reported this order delivered: nothing to deliver.")
+    if _has_transfer(order, "refund"):
+        wallet_move(
+            source=wallet_for_user(user=order.user, currency=order.currency),
+            target=system_wallet("sales", currency=order.currency),
+            amount=order.price,
+            reason=TransferReason.PURCHASE,
+            reference=order.code,
+            idempotency_key=f"order:{order.code}:redebit",
+            actor=actor,
+            memo=f"Delivered after refund: {reason}",
+        )
+    elif order.refunded_at is not None:
+        raise _refused("This guest was refunded outside the shop: keep the order refunded.")
+    order = order_transition(
+        order=order,
+        to=OrderStatus.SUCCESS,
+        message=f"Review resolved, delivered: {reason}",
+        actor=actor,
+        refund_note="",
+        needs_verification=False,
+        next_poll_at=None,
+    )
+    _notify_buyer(order, "Your order is complete", NotificationLevel.SUCCESS)
+    return order
+
+
+@transaction.atomic
+def ops_order_resolve_refund(*, order: Order, actor, reason: str) -> Order:
+    """Resolve a review by keeping (or making) the order refunded. A signed-in buyer whose
+    money reached us (wallet debit or gateway payment) is refunded to the wallet, exactly
+    once (`order:<code>:refund`, a no-op if already refunded); a guest is marked refunded
+    outside the shop."""
+    reason = _require_reason(reason)
+    order = order_lock(order)
+    if order.status != OrderStatus.NEEDS_REVIEW:
+        raise _refused(f"Only an order in review can be resolved (this one is {order.status}).")
+    paid_to_us = _has_transfer(order, "debit") or _has_transfer(order, "payment")
+    if order.refunds_to_wallet and paid_to_us:
+        wallet_refund_order(order=order, actor=actor, memo=reason)
+        note = f"Refunded to your wallet: {order.price} {order.currency}."
+    elif order.refunds_to_wallet:
+        note = "No payment reached the shop; nothing to refund."
+    else:
+        note = "Refunded by staff through the payment gateway or a bank transfer."
+    return order_transition(
+        order=order,
+        to=OrderStatus.REFUNDED,
+        message=f"Review resolved, kept refunded: {reason}",
+        actor=actor,
+        refund_note=note,
+    )
+
+
+@transaction.atomic
+def ops_order_resend_email(*, order: Order, actor) -> Order:
+    """Send the buyer's e-mail again (codes on success, reason and refund on failure); an
+    OrderEvent without a move records who did it."""
+    order = order_lock(order)
+    if order.status not in (OrderStatus.SUCCESS, OrderStatus.FAILED, OrderStatus.REFUNDED):
+        raise _refused("Only a finished order's e-mail can be resent.")
+    _notify_buyer(order, f"Your order: {order.get_status_display()}", NotificationLevel.INFO)
+    OrderEvent.objects.create(
+        order=order,
+        from_status=order.status,
+        to_status=order.status,
+        message=f"Buyer e-mail resent by {actor}",
+        actor=actor,
+    )
+    return order
+
+
+def ops_voucher_reveal(*, voucher: Voucher, staff, remote_addr: str | None = None) -> Voucher:
+    """Record that `staff` saw this voucher's code and PIN, then return it."""
+    VoucherReveal.objects.create(voucher=voucher, staff=staff, remote_addr=remote_addr or None)
+    return voucher
+
+
+# --- Providers -------------------------------------------------------------------------------
+
+
+def ops_provider_check_balance(*, code: str):
+    """Read the provider's balance now and store it (threshold alerts as the schedule does)."""
+    try:
+        adapter = get_adapter(code)
+    except UnknownProvider:
+        raise _refused(f"{code} is not an upstream provider with a balance.") from None
+    except ProviderError as exc:
+        raise _refused(f"{code}: {exc.message}") from None
+    if not adapter.reports_balance:
+        raise _refused(f"{code} has no balance endpoint.")
+    try:
+        balance = adapter.get_balance()
+    except ProviderError as exc:
+        raise _refused(f"Balance check of {code} failed: {exc.message}") from None
+    return provider_record_balance(code=code, balance=balance)
+
+
+def ops_provider_sync_catalog(*, provider_id: int) -> None:
+    """Queue a catalog sync of one provider (after commit); its SyncRun shows when done."""
+    from ops.tasks import catalog_sync_provider
+
+    transaction.on_commit(lambda: catalog_sync_provider.delay(provider_id), robust=True)
+
+
+# --- Webhooks --------------------------------------------------------------------------------
+
+
+def _view_for(source: str):
+    from webhooks import views
+
+    return {
+        WebhookSource.SHAN: views.ShanBalanceUpdateView,
+        WebhookSource.HUBBLE_BRAND: views.HubbleBrandUpdatedView,
+        WebhookSource.HUBBLE_LOW_BALANCE: views.HubbleLowBalanceView,
+        WebhookSource.HUBBLE_ORDER: views.HubbleOrderStatusView,
+        WebhookSource.DIGIFLAZZ: views.DigiflazzCallbackView,
+        WebhookSource.TRIPAY: views.TripayCallbackView,
+    }[source]()
+
+
+def _headers_for_reapply(delivery: WebhookDelivery, view) -> dict:
+    """The stored headers (secrets masked). Tripay's handler checks the signature again, so
+    it gets one made with our own key: the delivery's signature verified when it arrived."""
+    from providers.tripay import webhook as tripay_webhook
+
+    headers = dict(delivery.headers)
+    if delivery.source == WebhookSource.TRIPAY:
+        headers[tripay_webhook.SIGNATURE_HEADER] = tripay_webhook.sign_callback(
+            view.secret(), bytes(delivery.raw_body)
+        )
+    return headers
+
+
+def ops_webhook_reapply(*, delivery: WebhookDelivery, actor) -> WebhookDelivery:
+    """Run a delivery that failed on our side through its view's handler again, on the stored
+    raw body. Only a FAILED delivery whose signature verified may be re-applied; the row is
+    locked while it runs and its outcome updated, so a second re-apply is refused, and the
+    handlers themselves change nothing for an update already applied."""
+    from webhooks.base import WebhookRejected
+
+    with transaction.atomic():
+        delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
+        if delivery.outcome != DeliveryOutcome.FAILED:
+            raise _refused(
+                f"Only a delivery that failed on our side can be re-applied "
+                f"(this one is {delivery.outcome})."
+            )
+        if delivery.signature_valid is not True:
+            raise _refused("This delivery's signature never verified: it cannot be re-applied.")
+        view = _view_for(delivery.source)
+        raw = bytes(delivery.raw_body)
+        stamp = f"[re-applied by {actor} at {timezone.now():%Y-%m-%d %H:%M}]"
+        try:
+            with transaction.atomic():
+                handled = view.handle(raw, _headers_for_reapply(delivery, view), delivery)
+        except WebhookRejected as rejected:
+            outcome, note, order = DeliveryOutcome.REJECTED, rejected.message, None
+        except Exception as exc:  # still our fault: keep it failed, with the new error
+            logger.exception("re-applying webhook delivery #%s failed", delivery.pk)
+            outcome, note, order = DeliveryOutcome.FAILED, f"{type(exc).__name__}: {exc}", None
+        else:
+            outcome, note, order = handled.outcome, handled.note, handled.order
+            delivery.reference = (handled.reference or delivery.reference)[:100]
+            delivery.wager_code = (handled.wager_code or delivery.wager_code)[:100]
+        delivery.outcome = outcome
+        delivery.error = f"{stamp} {note}".strip()[:2000] + (
+            f"\nbefore: {delivery.error}"[:1000] if delivery.error else ""
+        )
+        delivery.order = order or delivery.order
+        delivery.processed_at = timezone.now()
+        delivery.save(
+            update_fields=["outcome", "error", "order", "reference", "wager_code", "processed_at"]
+        )
+    return delivery

@@ -1,0 +1,212 @@
+"""Checkout: create an order and pay it, from the wallet or through the payment gateway.
+
+The gateway is the sandbox where simulators are on (it takes no real money) and Tripay
+otherwise. Its payment instructions (checkout link, pay code, QR) are stored on the order so
+the order page shows them again after a refresh.
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+
+from catalog.models import Product
+from orders.models import Order, OrderStatus, PaymentMethod
+from orders.selectors import order_public_url
+from orders.services import order_create, order_lock, order_pay_with_balance, order_transition
+from providers.base import (
+    GatewayAdapter,
+    PaymentInstructions,
+    PaymentItem,
+    PaymentRequest,
+    ProviderError,
+)
+from providers.registry import get_gateway
+from shop.errors import ApplicationError
+
+
+def checkout_gateway_code() -> str:
+    """The gateway buyers pay through: the sandbox with simulators on, else Tripay."""
+    return "sandbox" if settings.SIMULATORS_ENABLED else "tripay"
+
+
+def checkout_gateway() -> GatewayAdapter:
+    """The configured gateway; ApplicationError `gateway_unavailable` when it is not."""
+    try:
+        return get_gateway(checkout_gateway_code())
+    except ProviderError:
+        raise ApplicationError(
+            "Online payment is not available right now.", code="gateway_unavailable"
+        ) from None
+
+
+def checkout_callback_url() -> str:
+    """Where the gateway posts the payment status (the simulators may call another host)."""
+    base = (
+        settings.SIMULATOR_CALLBACK_BASE_URL
+        if checkout_gateway_code() == "sandbox"
+        else settings.SITE_URL
+    )
+    return base.rstrip("/") + reverse("webhook-tripay")
+
+
+@dataclass(frozen=True)
+class PaymentChannelChoice:
+    code: str
+    name: str
+
+
+def checkout_payment_channels() -> list[PaymentChannelChoice]:
+    """The active channels of the gateway (Tripay's list is cached by its adapter); empty
+    when the gateway is unavailable, so the page offers only the wallet."""
+    try:
+        channels = checkout_gateway().payment_channels()
+    except (ApplicationError, ProviderError):
+        return []
+    return [PaymentChannelChoice(c.code, c.name) for c in channels if c.active]
+
+
+def _instructions_json(instructions: PaymentInstructions) -> dict:
+    return {
+        "reference": instructions.reference,
+        "checkout_url": instructions.checkout_url,
+        "pay_code": instructions.pay_code,
+        "qr_url": instructions.qr_url,
+        "qr_string": instructions.qr_string,
+        "instructions": instructions.instructions,
+        "status": str(instructions.status),
+        "expires_at": instructions.expires_at.isoformat() if instructions.expires_at else None,
+    }
+
+
+def _buyer_name(order: Order) -> str:
+    if order.user_id:
+        return order.user.get_full_name() or order.user.get_username()
+    return order.guest_email.split("@", 1)[0]
+
+
+def checkout_create(
+    *,
+    product: Product,
+    customer_data: dict,
+    payment_method: str,
+    user=None,
+    guest_email: str = "",
+    channel: str = "",
+    amount: Decimal | None = None,
+) -> Order:
+    """Create an order and pay it.
+
+    Wallet (`payment_method="balance"`, signed-in buyers only): the order is created and
+    paid in one transaction, so too little balance (ApplicationError
+    `insufficient_balance`) leaves no order and no debit; the paid order is placed after
+    commit. Gateway: the order is created (`pending_payment`), then the gateway payment is
+    created once with `merchant_ref` = the order code and its instructions are stored on
+    the order. If the gateway refuses or cannot be reached the order is `cancelled` and
+    ApplicationError `gateway_unavailable` is raised. Invalid input raises the
+    ApplicationError of `order_create` (`invalid_input` with `extra["fields"]`) and
+    changes nothing.
+    """
+    if payment_method == PaymentMethod.BALANCE:
+        with transaction.atomic():
+            order = order_create(
+                product=product,
+                customer_data=customer_data,
+                payment_method=payment_method,
+                user=user,
+                guest_email=guest_email,
+                amount=amount,
+            )
+            return order_pay_with_balance(order=order, actor=user)
+    if payment_method != PaymentMethod.GATEWAY:
+        raise ApplicationError("Choose how to pay.", code="invalid_payment_method")
+    gateway = checkout_gateway()
+    order = order_create(
+        product=product,
+        customer_data=customer_data,
+        payment_method=payment_method,
+        user=user,
+        guest_email=guest_email,
+        amount=amount,
+    )
+    method = channel or next((c.code for c in gateway.payment_channels() if c.active), "")
+    request = PaymentRequest(
+        merchant_ref=order.code,
+        amount=order.price,
+        method=method,
+        customer_name=_buyer_name(order),
+        customer_email=order.buyer_email,
+        items=[PaymentItem(sku=order.provider_sku, name=order.product_name, price=order.price)],
+        return_url=order_public_url(order),
+        callback_url=checkout_callback_url(),
+        expires_at=order.payment_expires_at,
+    )
+    try:
+        instructions = gateway.create_payment(request)
+    except ProviderError as exc:
+        order_transition(
+            order=order,
+            to=OrderStatus.CANCELLED,
+            message=f"The gateway did not create the payment: {exc.message}",
+            data={"gateway": gateway.code, "code": exc.code},
+        )
+        raise ApplicationError(
+            "The payment could not be started; nothing was charged. Please try again.",
+            code="gateway_unavailable",
+        ) from None
+    return order_attach_payment(order=order, instructions=instructions, channel=method)
+
+
+@transaction.atomic
+def order_attach_payment(*, order: Order, instructions: PaymentInstructions, channel: str) -> Order:
+    """Store the gateway's reference, channel and instructions on the order (row locked);
+    the order's status is not touched."""
+    order = order_lock(order)
+    order.gateway_reference = instructions.reference
+    order.payment_channel = channel[:32]
+    order.payment_instructions = _instructions_json(instructions)
+    order.save(
+        update_fields=[
+            "gateway_reference",
+            "payment_channel",
+            "payment_instructions",
+            "updated_at",
+        ]
+    )
+    return order
+
+
+def deposit_checkout_create(*, user, amount: Decimal, channel: str = "") -> PaymentInstructions:
+    """Start a wallet top-up through the gateway: a pending Deposit, then one gateway
+    payment with `merchant_ref` = `deposit_gateway_reference(deposit)`. The Tripay callback
+    credits it exactly once when paid. A gateway refusal rejects the deposit (nothing was
+    credited) and raises ApplicationError `gateway_unavailable`; a non-positive amount
+    raises ApplicationError and creates nothing."""
+    from wallets.models import Deposit, DepositMethod
+    from wallets.services import deposit_create, deposit_gateway_reference, deposit_reject
+
+    gateway = checkout_gateway()
+    deposit = deposit_create(user=user, amount=amount, method=DepositMethod.GATEWAY)
+    method = channel or next((c.code for c in gateway.payment_channels() if c.active), "")
+    request = PaymentRequest(
+        merchant_ref=deposit_gateway_reference(deposit),
+        amount=deposit.amount,
+        method=method,
+        customer_name=user.get_full_name() or user.get_username(),
+        customer_email=user.email,
+        items=[PaymentItem(sku="DEPOSIT", name="Wallet top-up", price=deposit.amount)],
+        return_url=settings.SITE_URL.rstrip("/") + reverse("wallets:wallet"),
+        callback_url=checkout_callback_url(),
+    )
+    try:
+        instructions = gateway.create_payment(request)
+    except ProviderError as exc:
+        deposit_reject(deposit=deposit, note=f"The gateway did not create the payment: {exc}")
+        raise ApplicationError(
+            "The payment could not be started; nothing was charged. Please try again.",
+            code="gateway_unavailable",
+        ) from None
+    Deposit.objects.filter(pk=deposit.pk).update(gateway_reference=instructions.reference)
+    return instructions

@@ -1,0 +1,108 @@
+"""Checkout and deposit forms. The account fields come from the brand's input schema with
+their HTML checks (pattern, inputmode, required); the server checks again in `order_create`."""
+
+from decimal import Decimal
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
+
+from catalog.input_schemas import schema_fields
+from catalog.models import Brand
+from orders.models import PaymentMethod
+
+
+class CheckoutForm(forms.Form):
+    """`products`: (product, price) pairs for sale to this buyer; `channels`: the gateway's
+    payment channels; `wallet_balance`: None for guests (no wallet option, e-mail asked)."""
+
+    product = forms.TypedChoiceField(label=_("Item"), coerce=int, widget=forms.RadioSelect)
+
+    def __init__(self, *args, brand: Brand, products, user, channels, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.brand = brand
+        self.user = user
+        self.products = {product.pk: product for product, _price in products}
+        self.fields["product"].choices = [(p.pk, p.name) for p, _price in products]
+        self.account_fields = []
+        for spec in schema_fields(brand.input_schema):
+            attrs = {"inputmode": spec.input_mode, "autocomplete": "off"}
+            if spec.pattern:
+                attrs["pattern"] = spec.pattern
+            if spec.input_mode == "email":
+                field = forms.EmailField(label=_(spec.label), help_text=_(spec.help_text))
+            else:
+                field = forms.CharField(
+                    label=_(spec.label), help_text=_(spec.help_text), max_length=100
+                )
+            field.widget.attrs.update(attrs)
+            self.fields[spec.name] = field
+            self.account_fields.append(spec.name)
+        if not user.is_authenticated:
+            # not "email": a gift card's recipient field already has that name
+            self.fields["buyer_email"] = forms.EmailField(
+                label=_("Your e-mail"),
+                help_text=_("We send the order link and your codes here."),
+                widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+            )
+        methods = []
+        if channels:
+            methods.append((PaymentMethod.GATEWAY, _("Pay online")))
+        if user.is_authenticated:
+            methods.append((PaymentMethod.BALANCE, _("Pay from my wallet")))
+        self.fields["payment_method"] = forms.ChoiceField(
+            label=_("Payment"),
+            choices=methods,
+            widget=forms.RadioSelect,
+            initial=methods[0][0] if methods else None,
+        )
+        self.fields["channel"] = forms.ChoiceField(
+            label=_("Payment channel"),
+            choices=[(c.code, c.name) for c in channels],
+            required=False,
+            initial=channels[0].code if channels else None,
+        )
+
+    def customer_data(self) -> dict:
+        return {name: self.cleaned_data.get(name, "") for name in self.account_fields}
+
+    def selected_product(self):
+        return self.products[self.cleaned_data["product"]]
+
+    def add_service_errors(self, fields: dict) -> None:
+        """Show `ApplicationError.extra["fields"]` next to the fields they name."""
+        for name, messages in fields.items():
+            for message in messages:
+                self.add_error(name if name in self.fields else None, _(message))
+
+
+class DepositForm(forms.Form):
+    amount = forms.DecimalField(
+        label=_("Amount"),
+        min_value=Decimal("10000"),
+        max_value=Decimal("10000000"),
+        decimal_places=0,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "step": "1000"}),
+    )
+
+
+# The input schemas' words, for makemessages (they are translated where they are shown).
+_SCHEMA_WORDS = [
+    gettext_noop("User ID"),
+    gettext_noop("The numeric ID shown in your game profile."),
+    gettext_noop("Zone ID"),
+    gettext_noop("The number in brackets after your user ID."),
+    gettext_noop("Phone number"),
+    gettext_noop("An Indonesian mobile number, e.g. 0812 3456 7890."),
+    gettext_noop("Meter number"),
+    gettext_noop("The 11 or 12 digit number on your PLN meter or token receipt."),
+    gettext_noop("E-mail address"),
+    gettext_noop("The gift card is sent to this address."),
+    gettext_noop("Account"),
+    gettext_noop("The account the item is delivered to."),
+    gettext_noop("This field is required."),
+    gettext_noop("User ID must contain digits only."),
+    gettext_noop("Zone ID must contain digits only."),
+    gettext_noop("Meter number must contain digits only."),
+    gettext_noop("Phone number must contain digits only."),
+]

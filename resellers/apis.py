@@ -1,0 +1,246 @@
+"""The reseller API (`/api/v1/`): one view per operation, thin, every error as
+`{"code", "message"[, "details"]}`."""
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions, serializers, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from orders.models import OrderStatus
+from resellers import selectors, services
+from resellers.authentication import ApiKeyAuthentication, ApiKeyRateThrottle
+from resellers.serializers import (
+    BalanceOutput,
+    ErrorOutput,
+    OrderInput,
+    OrderOutput,
+    ProductOutput,
+    ValidateInput,
+    ValidateOutput,
+)
+from shop.errors import ApplicationError
+from wallets.services import wallet_for_user
+
+STATUS_BY_CODE = {
+    "insufficient_balance": status.HTTP_402_PAYMENT_REQUIRED,
+    "idempotency_conflict": status.HTTP_409_CONFLICT,
+    "not_for_sale": status.HTTP_422_UNPROCESSABLE_ENTITY,
+    "not_reseller": status.HTTP_403_FORBIDDEN,
+    "busy": status.HTTP_503_SERVICE_UNAVAILABLE,
+}
+CODE_BY_EXCEPTION = [
+    (exceptions.NotAuthenticated, "unauthenticated"),
+    (exceptions.AuthenticationFailed, "invalid_key"),
+    (exceptions.PermissionDenied, "forbidden"),
+    (exceptions.Throttled, "rate_limited"),
+    (exceptions.ValidationError, "invalid_request"),
+    (exceptions.ParseError, "invalid_json"),
+    (exceptions.NotFound, "not_found"),
+    (exceptions.MethodNotAllowed, "method_not_allowed"),
+    (exceptions.UnsupportedMediaType, "unsupported_media_type"),
+    (exceptions.NotAcceptable, "not_acceptable"),
+]
+ERRORS = {
+    401: OpenApiResponse(ErrorOutput, description="Missing, unknown or revoked key."),
+    403: OpenApiResponse(ErrorOutput, description="Address not allowed for this key."),
+    429: OpenApiResponse(ErrorOutput, description="Over the key's rate limit."),
+}
+
+
+def error_body(code: str, message: str, details: dict | None = None) -> dict:
+    body = {"code": code, "message": message}
+    if details:
+        body["details"] = details
+    return body
+
+
+def api_exception_handler(exc, context):
+    """Every refusal in one JSON shape; None (a real 500) only for a bug."""
+    if isinstance(exc, ApplicationError):
+        return Response(
+            error_body(exc.code, exc.message, exc.extra),
+            status=STATUS_BY_CODE.get(exc.code, status.HTTP_400_BAD_REQUEST),
+        )
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    if not isinstance(exc, exceptions.APIException):
+        return None
+    code = next((name for kind, name in CODE_BY_EXCEPTION if isinstance(exc, kind)), "error")
+    if isinstance(exc, exceptions.ValidationError):
+        body = error_body(code, "The request is invalid.", {"fields": exc.detail})
+    else:
+        body = error_body(code, str(exc.detail))
+    response = Response(body, status=exc.status_code)
+    if getattr(exc, "auth_header", None):
+        response["WWW-Authenticate"] = exc.auth_header
+    if getattr(exc, "wait", None):
+        response["Retry-After"] = str(int(exc.wait))
+    return response
+
+
+class ResellerApi(APIView):
+    authentication_classes = [ApiKeyAuthentication]
+    permission_classes = [IsAuthenticated]
+    throttle_classes = [ApiKeyRateThrottle]
+
+    def get_exception_handler(self):
+        return api_exception_handler
+
+    def permission_denied(self, request, message=None, code=None):
+        if request.authenticators and not request.successful_authenticator:
+            raise exceptions.NotAuthenticated("Send `Authorization: Bearer <key>`.")
+        raise exceptions.PermissionDenied(detail=message, code=code)
+
+
+class ProductsApi(ResellerApi):
+    @extend_schema(
+        summary="Price list at your tier",
+        parameters=[
+            OpenApiParameter("category", str, description="Category slug."),
+            OpenApiParameter("brand", str, description="Brand slug."),
+        ],
+        responses={200: ProductOutput(many=True), **ERRORS},
+    )
+    def get(self, request):
+        rows = selectors.price_list(
+            tier=request.user.price_tier,
+            category=request.query_params.get("category", "")[:100],
+            brand=request.query_params.get("brand", "")[:100],
+        )
+        return Response(ProductOutput(rows, many=True).data)
+
+
+class BalanceApi(ResellerApi):
+    @extend_schema(summary="Wallet balance", responses={200: BalanceOutput, **ERRORS})
+    def get(self, request):
+        wallet = wallet_for_user(user=request.user)
+        return Response(BalanceOutput(wallet).data)
+
+
+def _order_request(data: dict) -> services.OrderRequest:
+    return services.OrderRequest(
+        product_id=data["product_id"],
+        customer_data=data["customer_data"],
+        amount=data.get("amount"),
+    )
+
+
+class OrderValidateApi(ResellerApi):
+    @extend_schema(
+        summary="Check an order without charging",
+        request=ValidateInput,
+        responses={
+            200: ValidateOutput,
+            400: OpenApiResponse(ErrorOutput, description="Bad fields or unknown product."),
+            402: OpenApiResponse(ErrorOutput, description="Balance too low (in `details`)."),
+            422: OpenApiResponse(ErrorOutput, description="Product not for sale."),
+            **ERRORS,
+        },
+    )
+    def post(self, request):
+        data = _validated(ValidateInput, request.data)
+        quote = services.api_order_validate(user=request.user, request=_order_request(data))
+        return Response(
+            ValidateOutput(
+                {
+                    "valid": True,
+                    "product_id": quote.product.pk,
+                    "price": quote.price,
+                    "currency": quote.currency,
+                    "balance": quote.balance,
+                    "customer_no": quote.customer_no,
+                }
+            ).data
+        )
+
+
+class OrdersPage(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+class OrderListFilter(serializers.Serializer):
+    status = serializers.ChoiceField(choices=OrderStatus.choices, required=False)
+    created_from = serializers.DateTimeField(required=False, input_formats=["iso-8601", "%Y-%m-%d"])
+    created_to = serializers.DateTimeField(required=False, input_formats=["iso-8601", "%Y-%m-%d"])
+
+
+class OrdersApi(ResellerApi):
+    @extend_schema(
+        summary="Your API orders, newest first",
+        parameters=[
+            OrderListFilter,
+            OpenApiParameter("page", int),
+            OpenApiParameter("page_size", int),
+        ],
+        responses={200: OrderOutput(many=True), **ERRORS},
+    )
+    def get(self, request):
+        filters = _validated(OrderListFilter, request.query_params)
+        orders = selectors.api_orders(user=request.user, **filters)
+        paginator = OrdersPage()
+        page = paginator.paginate_queryset(orders, request, view=self)
+        return paginator.get_paginated_response(OrderOutput(page, many=True).data)
+
+    @extend_schema(
+        summary="Create and pay an order (idempotent by ref_id)",
+        request=OrderInput,
+        responses={
+            201: OpenApiResponse(OrderOutput, description="Created and paid."),
+            200: OpenApiResponse(OrderOutput, description="This ref_id and body exist already."),
+            400: OpenApiResponse(ErrorOutput, description="Bad fields or unknown product."),
+            402: OpenApiResponse(ErrorOutput, description="Balance too low (in `details`)."),
+            409: OpenApiResponse(ErrorOutput, description="ref_id used with another body."),
+            422: OpenApiResponse(ErrorOutput, description="Product not for sale."),
+            **ERRORS,
+        },
+    )
+    def post(self, request):
+        data = _validated(OrderInput, request.data)
+        api_order, created = services.api_order_create(
+            user=request.user, ref_id=data["ref_id"], request=_order_request(data)
+        )
+        return Response(
+            OrderOutput(api_order).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+class OrderDetailApi(ResellerApi):
+    @extend_schema(
+        summary="One order by your ref_id",
+        responses={200: OrderOutput, 404: ErrorOutput, **ERRORS},
+    )
+    def get(self, request, ref_id: str):
+        api_order = selectors.api_order_get(user=request.user, ref_id=ref_id)
+        if api_order is None:
+            raise exceptions.NotFound(f"You have no order {ref_id}.")
+        return Response(OrderOutput(api_order).data)
+
+
+def _validated(serializer_class, data) -> dict:
+    if not hasattr(data, "get"):
+        raise exceptions.ValidationError({"non_field_errors": ["Send a JSON object."]})
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class ApiKeyScheme(OpenApiAuthenticationExtension):
+    target_class = "resellers.authentication.ApiKeyAuthentication"
+    name = "ResellerApiKey"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An API key from your account page: `Authorization: Bearer rk_...`.",
+        }

@@ -1,0 +1,84 @@
+"""`Authorization: Bearer <key>` for the reseller API: key, source address, rate limit."""
+
+import ipaddress
+from datetime import timedelta
+
+from django.core.cache import cache
+from django.utils import timezone
+from rest_framework import authentication, exceptions, throttling
+
+from resellers.models import ApiKey
+from resellers.services import key_hash
+from webhooks.base import client_address
+
+# last_used_at is written at most this often per key, not on every call.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+class ApiKeyAuthentication(authentication.BaseAuthentication):
+    """401 for a missing, malformed, unknown or revoked key; 403 for a key used from an
+    address outside its allow-list, or whose owner is no longer a reseller."""
+
+    keyword = "Bearer"
+
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).decode("latin-1")
+        if not header:
+            return None
+        scheme, _, raw_key = header.partition(" ")
+        raw_key = raw_key.strip()
+        if scheme.lower() != "bearer" or not raw_key or " " in raw_key:
+            raise exceptions.AuthenticationFailed("Use the header `Authorization: Bearer <key>`.")
+        api_key = ApiKey.objects.select_related("user").filter(key_hash=key_hash(raw_key)).first()
+        if api_key is None:
+            raise exceptions.AuthenticationFailed("Unknown API key.")
+        if api_key.revoked_at is not None:
+            raise exceptions.AuthenticationFailed("This API key was revoked.")
+        if not api_key.user.is_active:
+            raise exceptions.AuthenticationFailed("This account is disabled.")
+        if not api_key.user.is_reseller:
+            raise exceptions.PermissionDenied("Only resellers may use the API.")
+        address = client_address(request.META)
+        if api_key.allowed_networks and not _allowed(address, api_key.allowed_networks):
+            raise exceptions.PermissionDenied(
+                f"This key may not be used from {address or 'an unknown address'}."
+            )
+        now = timezone.now()
+        if api_key.last_used_at is None or now - api_key.last_used_at > LAST_USED_RESOLUTION:
+            ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+        return api_key.user, api_key
+
+    def authenticate_header(self, request) -> str:
+        return self.keyword
+
+
+def _allowed(address: str, networks: list[str]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in ipaddress.ip_network(network, strict=False) for network in networks)
+
+
+class ApiKeyRateThrottle(throttling.BaseThrottle):
+    """A fixed one-minute window per key, counted in the shared cache (Redis)."""
+
+    window_seconds = 60
+
+    def allow_request(self, request, view) -> bool:
+        api_key = request.auth
+        if not isinstance(api_key, ApiKey):
+            return True
+        window = int(timezone.now().timestamp()) // self.window_seconds
+        cache_key = f"resellers:rate:{api_key.prefix}:{window}"  # prefix: unique across databases
+        cache.add(cache_key, 0, timeout=self.window_seconds + 5)
+        try:
+            count = cache.incr(cache_key)
+        except ValueError:  # expired between add and incr
+            cache.set(cache_key, 1, timeout=self.window_seconds + 5)
+            count = 1
+        self._wait = self.window_seconds - int(timezone.now().timestamp()) % self.window_seconds
+        return count <= api_key.rate_limit_per_minute
+
+    def wait(self) -> float:
+        return self._wait

@@ -1,0 +1,123 @@
+"""Input and output shapes of the reseller API (also what the OpenAPI schema shows)."""
+
+from rest_framework import serializers
+
+from orders.models import OrderStatus
+from resellers.models import ApiOrder
+
+
+class ErrorOutput(serializers.Serializer):
+    code = serializers.CharField(help_text="Stable machine-readable name of the error.")
+    message = serializers.CharField(help_text="What went wrong, for a person.")
+    details = serializers.DictField(
+        required=False, help_text="Structured details: the balance, the fields at fault."
+    )
+
+
+class FieldOutput(serializers.Serializer):
+    name = serializers.CharField()
+    label = serializers.CharField()
+    help_text = serializers.CharField()
+    input_mode = serializers.CharField()
+    pattern = serializers.CharField(help_text="HTML pattern; empty when there is none.")
+
+
+class ProductOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    brand = serializers.CharField(help_text="Brand slug.")
+    brand_name = serializers.CharField()
+    category = serializers.CharField(allow_null=True, help_text="Category slug.")
+    denomination_type = serializers.CharField(help_text="`fixed`, or `flexible` (any amount).")
+    price = serializers.DecimalField(
+        max_digits=18,
+        decimal_places=2,
+        allow_null=True,
+        help_text="At your tier; null if unavailable or flexible.",
+    )
+    min_amount = serializers.DecimalField(max_digits=18, decimal_places=2, allow_null=True)
+    max_amount = serializers.DecimalField(max_digits=18, decimal_places=2, allow_null=True)
+    currency = serializers.CharField()
+    available = serializers.BooleanField()
+    unavailable_reason = serializers.CharField(allow_blank=True)
+    fields = FieldOutput(many=True, help_text="What `customer_data` must contain.")
+
+
+class BalanceOutput(serializers.Serializer):
+    balance = serializers.DecimalField(max_digits=18, decimal_places=2)
+    currency = serializers.CharField()
+
+
+class OrderInput(serializers.Serializer):
+    ref_id = serializers.RegexField(
+        r"^[A-Za-z0-9._:\-]{1,64}$",
+        help_text="Your own reference: 1-64 of A-Z a-z 0-9 . _ : -; unique per reseller.",
+    )
+    product_id = serializers.IntegerField(min_value=1, max_value=2**62)
+    customer_data = serializers.DictField(
+        child=serializers.CharField(max_length=200, allow_blank=True, trim_whitespace=False),
+        help_text='The product\'s `fields`, e.g. {"user_id": "12345678"}.',
+    )
+    amount = serializers.DecimalField(
+        max_digits=18,
+        decimal_places=2,
+        min_value=0,
+        required=False,
+        allow_null=True,
+        help_text="Face amount, for flexible products only.",
+    )
+
+    def validate_ref_id(self, value):
+        if value == "validate":  # the path /api/v1/orders/validate is taken
+            raise serializers.ValidationError("This ref_id is reserved.")
+        return value
+
+    def validate_customer_data(self, value):
+        if len(value) > 10:
+            raise serializers.ValidationError("At most 10 fields.")
+        return value
+
+
+class ValidateInput(OrderInput):
+    ref_id = serializers.RegexField(r"^[A-Za-z0-9._:\-]{1,64}$", required=False)
+
+
+class ValidateOutput(serializers.Serializer):
+    valid = serializers.BooleanField()
+    product_id = serializers.IntegerField()
+    price = serializers.DecimalField(max_digits=18, decimal_places=2)
+    currency = serializers.CharField()
+    balance = serializers.DecimalField(max_digits=18, decimal_places=2)
+    customer_no = serializers.CharField()
+
+
+class VoucherOutput(serializers.Serializer):
+    code = serializers.CharField()
+    pin = serializers.CharField()
+    serial = serializers.CharField()
+    expires_on = serializers.DateField(allow_null=True)
+
+
+class OrderOutput(serializers.Serializer):
+    ref_id = serializers.CharField()
+    code = serializers.CharField(source="order.code", help_text="The shop's order code.")
+    status = serializers.ChoiceField(choices=OrderStatus.choices, source="order.status")
+    product_id = serializers.IntegerField(source="order.product_id")
+    product_name = serializers.CharField(source="order.product_name")
+    customer_data = serializers.DictField(source="order.customer_data")
+    customer_no = serializers.CharField(source="order.customer_no")
+    amount = serializers.DecimalField(
+        max_digits=18, decimal_places=2, source="order.amount", allow_null=True
+    )
+    price = serializers.DecimalField(max_digits=18, decimal_places=2, source="order.price")
+    currency = serializers.CharField(source="order.currency")
+    message = serializers.SerializerMethodField()
+    vouchers = VoucherOutput(many=True, source="order.vouchers.all")
+    created_at = serializers.DateTimeField(source="order.created_at")
+    updated_at = serializers.DateTimeField(source="order.updated_at")
+    completed_at = serializers.DateTimeField(source="order.completed_at", allow_null=True)
+
+    def get_message(self, api_order: ApiOrder) -> str:
+        """The failure reason or the refund note; empty while all goes well."""
+        order = api_order.order
+        return order.refund_note or order.failure_reason or ""

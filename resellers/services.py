@@ -1,0 +1,254 @@
+"""Reseller API writes: keys, callback settings, and orders placed under a reseller's ref_id."""
+
+import base64
+import hashlib
+import ipaddress
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from catalog.input_schemas import validate_customer_input
+from catalog.models import Product
+from catalog.services import catalog_price_for
+from orders.models import PaymentMethod
+from orders.services import order_create, order_pay_with_balance
+from resellers.models import ApiKey, ApiOrder, ResellerSettings
+from resellers.urlguard import UnresolvableUrl, UnsafeUrl, check_callback_url
+from shop.errors import ApplicationError
+from wallets.services import wallet_for_user
+
+KEY_PREFIX = "rk_"
+SECRET_PREFIX = "whsec_"  # noqa: S105 (a prefix, not a secret)
+# After a rotation the old secret keeps signing this long, so receivers can switch over.
+SECRET_GRACE = timedelta(hours=24)
+MAX_KEYS_PER_USER = 20
+
+
+def _require_reseller(user) -> None:
+    if not user.is_reseller:
+        raise ApplicationError("Only resellers may use the API.", code="not_reseller")
+
+
+def key_hash(raw_key: str) -> str:
+    return hashlib.sha256(raw_key.encode()).hexdigest()
+
+
+def clean_networks(networks: list[str]) -> list[str]:
+    """Normalise CIDRs (a bare address is a /32 or /128); ApplicationError names a bad one."""
+    cleaned = []
+    for network in networks:
+        network = network.strip()
+        if not network:
+            continue
+        try:
+            cleaned.append(str(ipaddress.ip_network(network, strict=False)))
+        except ValueError:
+            raise ApplicationError(
+                f"{network!r} is not an IP address or CIDR network.", code="invalid_network"
+            ) from None
+    return cleaned
+
+
+@transaction.atomic
+def api_key_create(
+    *, user, name: str = "", allowed_networks: list[str] | None = None, rate_limit_per_minute=600
+) -> tuple[ApiKey, str]:
+    """A new key for a reseller; returns the key row and the raw key, which is never stored
+    (only its SHA-256) and so can be shown only this once."""
+    _require_reseller(user)
+    if ApiKey.objects.filter(user=user, revoked_at__isnull=True).count() >= MAX_KEYS_PER_USER:
+        raise ApplicationError("Too many active keys: revoke one first.", code="too_many_keys")
+    if not 1 <= int(rate_limit_per_minute) <= 100_000:
+        raise ApplicationError("The rate limit must be 1 to 100000 a minute.", code="invalid")
+    networks = clean_networks(allowed_networks or [])
+    prefix = KEY_PREFIX + secrets.token_hex(4)
+    raw_key = f"{prefix}_{secrets.token_urlsafe(32)}"
+    api_key = ApiKey.objects.create(
+        user=user,
+        name=name[:100],
+        prefix=prefix,
+        key_hash=key_hash(raw_key),
+        allowed_networks=networks,
+        rate_limit_per_minute=int(rate_limit_per_minute),
+    )
+    return api_key, raw_key
+
+
+def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
+    """Revoke a key at once; revoking twice keeps the first time."""
+    ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    api_key.refresh_from_db()
+    return api_key
+
+
+def new_secret() -> str:
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def reseller_settings_for(*, user) -> ResellerSettings:
+    """The reseller's callback settings, created with a fresh secret on first use."""
+    found, _ = ResellerSettings.objects.get_or_create(user=user, defaults={"secret": new_secret()})
+    return found
+
+
+@transaction.atomic
+def reseller_set_callback_url(*, user, url: str) -> ResellerSettings:
+    """Store the callback URL ("" turns callbacks off). Refused (`unsafe_url`) unless https
+    to a public address, where simulators are off (see resellers.urlguard)."""
+    _require_reseller(user)
+    url = url.strip()
+    if url:
+        try:
+            check_callback_url(url)
+        except (UnsafeUrl, UnresolvableUrl) as exc:
+            raise ApplicationError(str(exc), code="unsafe_url") from None
+    found = reseller_settings_for(user=user)
+    ResellerSettings.objects.filter(pk=found.pk).update(callback_url=url, updated_at=timezone.now())
+    found.refresh_from_db()
+    return found
+
+
+@transaction.atomic
+def reseller_rotate_secret(*, user, grace: timedelta = SECRET_GRACE) -> ResellerSettings:
+    """A new signing secret; the current one keeps signing too (both signatures are sent)
+    for `grace`."""
+    _require_reseller(user)
+    found = ResellerSettings.objects.select_for_update().get(pk=reseller_settings_for(user=user).pk)
+    found.previous_secret = found.secret
+    found.previous_secret_expires_at = timezone.now() + grace
+    found.secret = new_secret()
+    found.save()
+    return found
+
+
+def signing_secrets(found: ResellerSettings) -> list[str]:
+    """The secrets that sign now: the current one, and the previous one in its grace period."""
+    active = [found.secret]
+    expires = found.previous_secret_expires_at
+    if found.previous_secret and expires is not None and expires > timezone.now():
+        active.append(found.previous_secret)
+    return active
+
+
+@dataclass(frozen=True)
+class OrderRequest:
+    product_id: int
+    customer_data: dict
+    amount: Decimal | None = None
+
+    def fingerprint(self) -> str:
+        canonical = json.dumps(
+            {
+                "product_id": self.product_id,
+                "customer_data": self.customer_data,
+                "amount": None if self.amount is None else str(self.amount.normalize()),
+            },
+            sort_keys=True,
+            separators=(",", ":"),
+            default=str,
+        )
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class OrderQuote:
+    product: Product
+    price: Decimal
+    currency: str
+    balance: Decimal
+    customer_no: str
+
+
+def api_order_validate(*, user, request: OrderRequest) -> OrderQuote:
+    """Check an order as `api_order_create` would, without charging or writing anything:
+    the product is for sale at the reseller's tier, the fields pass the brand's schema, and
+    the wallet holds the price. Refusals: `unknown_product`, `not_for_sale`,
+    `invalid_input` (fields in `extra`), `insufficient_balance` (balance in `extra`)."""
+    _require_reseller(user)
+    product = _product(request.product_id)
+    quote = catalog_price_for(product=product, tier=user.price_tier, amount=request.amount)
+    if not quote.for_sale:
+        raise ApplicationError(
+            f"{product.name} is not for sale: {quote.reason}.", code="not_for_sale"
+        )
+    try:
+        customer = validate_customer_input(
+            schema=product.brand.input_schema, data=request.customer_data
+        )
+    except ValidationError as exc:
+        raise ApplicationError(
+            "Please correct the account details.",
+            code="invalid_input",
+            extra={"fields": exc.message_dict},
+        ) from None
+    wallet = wallet_for_user(user=user)
+    if wallet.balance < quote.price:
+        raise ApplicationError(
+            f"Insufficient balance: {wallet.balance} {wallet.currency} available, "
+            f"{quote.price} {wallet.currency} needed.",
+            code="insufficient_balance",
+            extra={"balance": str(wallet.balance), "needed": str(quote.price)},
+        )
+    return OrderQuote(product, quote.price, wallet.currency, wallet.balance, customer.customer_no)
+
+
+def _product(product_id: int) -> Product:
+    product = (
+        Product.objects.select_related("provider", "brand", "category")
+        .filter(pk=product_id)
+        .first()
+    )
+    if product is None:
+        raise ApplicationError(
+            f"There is no product {product_id}.",
+            code="unknown_product",
+            extra={"product_id": product_id},
+        )
+    return product
+
+
+def api_order_create(*, user, ref_id: str, request: OrderRequest) -> tuple[ApiOrder, bool]:
+    """Create and pay (from the wallet) an order under the reseller's `ref_id`; returns the
+    ApiOrder and whether it is new.
+
+    Idempotent per reseller and ref_id: the same ref_id with the same request returns the
+    first order and charges nothing; with another request it raises `idempotency_conflict`.
+    The ApiOrder row is inserted first, so a concurrent duplicate waits on its unique index
+    until this transaction ends and then finds the order. A refusal (insufficient balance,
+    bad fields) rolls everything back: the ref_id stays free to use again.
+    """
+    _require_reseller(user)
+    fingerprint = request.fingerprint()
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                api_order = ApiOrder.objects.create(
+                    user=user, ref_id=ref_id, fingerprint=fingerprint
+                )
+        except IntegrityError:
+            existing = ApiOrder.objects.select_related("order").get(user=user, ref_id=ref_id)
+            if existing.fingerprint != fingerprint:
+                raise ApplicationError(
+                    f"The ref_id {ref_id} was already used for a different order.",
+                    code="idempotency_conflict",
+                    extra={"ref_id": ref_id},
+                ) from None
+            return existing, False
+        product = _product(request.product_id)
+        order = order_create(
+            product=product,
+            user=user,
+            customer_data=request.customer_data,
+            payment_method=PaymentMethod.BALANCE,
+            amount=request.amount,
+        )
+        order = order_pay_with_balance(order=order, actor=user)
+        api_order.order = order
+        api_order.save(update_fields=["order"])
+    return api_order, True

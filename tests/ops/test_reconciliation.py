@@ -1,0 +1,145 @@
+"""Reconciliation finds what differs, and says nothing when everything agrees."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.utils import timezone
+
+from ops.models import ReconciliationRun
+from ops.reconciliation import (
+    reconcile_all,
+    reconcile_gateway_payments,
+    reconcile_provider_balance,
+    reconcile_provider_orders,
+)
+from orders.services import order_apply_provider_update, order_mark_paid, order_pay_with_balance
+from providers.base import ProviderResult, ProviderStatus
+from shop.models import Notification
+from tests.catalog.factories import ProviderFactory
+from tests.ops.conftest import make_staff
+from webhooks.models import DeliveryOutcome, WebhookDelivery, WebhookSource
+
+pytestmark = pytest.mark.django_db
+
+
+def window():
+    now = timezone.now()
+    return now - timedelta(hours=1), now + timedelta(minutes=1)
+
+
+def delivered(order, **raw):
+    """The provider's success reply for `order`, carrying `raw` as its reply body."""
+    return order_apply_provider_update(
+        order=order, result=ProviderResult(status=ProviderStatus.SUCCESS, raw=raw)
+    )
+
+
+@pytest.fixture
+def digiflazz_order(balance_order, placement_deferred):
+    provider = balance_order.product.provider
+    provider.code = "digiflazz"
+    provider.save()
+    balance_order.provider_code = "digiflazz"
+    balance_order.save(update_fields=["provider_code"])
+    return order_pay_with_balance(order=balance_order)
+
+
+def test_an_order_charged_as_booked_reconciles(digiflazz_order):
+    delivered(digiflazz_order, price=int(digiflazz_order.cost), buyer_last_saldo=90000)
+    start, end = window()
+
+    run = reconcile_provider_orders(provider=digiflazz_order.product.provider, start=start, end=end)
+
+    assert run.ok
+    assert run.problems == []
+    assert run.booked == run.reported == digiflazz_order.cost
+
+
+def test_an_injected_price_difference_is_found(digiflazz_order):
+    delivered(digiflazz_order, price=int(digiflazz_order.cost) + 150, buyer_last_saldo=89850)
+    start, end = window()
+
+    run = reconcile_provider_orders(provider=digiflazz_order.product.provider, start=start, end=end)
+
+    assert not run.ok
+    assert run.difference == Decimal("150.00")
+    assert run.problems == [
+        {
+            "order": digiflazz_order.code,
+            "booked": str(digiflazz_order.cost),
+            "reported": str(digiflazz_order.cost + 150),
+            "buyer_last_saldo": "89850",
+            "problem": "charged differs from booked",
+        }
+    ]
+
+
+def test_a_reply_without_a_price_is_a_problem(digiflazz_order):
+    delivered(digiflazz_order)
+    start, end = window()
+
+    run = reconcile_provider_orders(provider=digiflazz_order.product.provider, start=start, end=end)
+
+    assert not run.ok
+    assert run.problems[0]["problem"] == "no `price` in the reply"
+
+
+def test_hubble_balance_movement_against_booked_spend(balance_order, placement_deferred):
+    hubble = ProviderFactory(code="hubble", currency="INR", exchange_rate=Decimal("2"))
+    first = reconcile_provider_balance(provider=hubble, balance=Decimal("1000.00"))
+    assert first.ok
+    assert "baseline" in first.note
+    balance_order.provider_code = "hubble"
+    balance_order.save(update_fields=["provider_code"])
+    delivered(order_pay_with_balance(order=balance_order))  # cost 10,000 IDR = 5,000 INR booked
+
+    agree = reconcile_provider_balance(provider=hubble, balance=Decimal("-4000.00"))
+    assert agree.ok, agree.problems
+    differ = reconcile_provider_balance(provider=hubble, balance=Decimal("-4100.00"))
+    assert not differ.ok
+    assert differ.difference == Decimal("100.00")
+
+
+def test_a_paid_gateway_order_without_a_callback_is_found(guest_order):
+    order = order_mark_paid(order=guest_order, amount=guest_order.price)
+    start, end = window()
+
+    missing = reconcile_gateway_payments(start=start, end=end)
+    WebhookDelivery.objects.create(
+        source=WebhookSource.TRIPAY,
+        raw_body=b"{}",
+        signature_valid=True,
+        outcome=DeliveryOutcome.PROCESSED,
+        reference=order.code,
+    )
+    found = reconcile_gateway_payments(start=start, end=end)
+
+    assert not missing.ok
+    assert missing.problems == [
+        {
+            "order": order.code,
+            "price": str(order.price),
+            "problem": "paid without a verified callback",
+        }
+    ]
+    assert found.ok
+    assert found.reported == found.booked == order.price
+
+
+def test_reconcile_all_notifies_finance_and_the_command_fails(digiflazz_order):
+    finance = make_staff("fiona", "finance")
+    delivered(digiflazz_order, price=1)
+    start, end = window()
+
+    runs = reconcile_all(start=start, end=end)
+
+    assert [run.code for run in runs if not run.ok] == ["digiflazz"]
+    assert (
+        Notification.objects.filter(user=finance, title__startswith="Reconciliation").count() == 1
+    )
+    with pytest.raises(CommandError, match="differences"):
+        call_command("reconcile", "--date", timezone.localdate().isoformat())
+    assert ReconciliationRun.objects.filter(ok=False).count() >= 2

@@ -1,0 +1,272 @@
+"""Callbacks to the reseller: Standard Webhooks signatures (checked here with the spec's own
+algorithm), rotation, retries and their stop, resend. The receiver is a real HTTP server."""
+
+import base64
+import hashlib
+import hmac
+import itertools
+import json
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from orders.models import OrderStatus
+from orders.services import order_apply_provider_update
+from providers.base import ProviderResult, ProviderStatus, VoucherData
+from resellers import callbacks
+from resellers.callbacks import callback_deliver, retry_schedule
+from resellers.models import CallbackAttempt, CallbackDelivery, CallbackStatus
+from resellers.services import (
+    OrderRequest,
+    api_order_create,
+    new_secret,
+    reseller_rotate_secret,
+    reseller_set_callback_url,
+    reseller_settings_for,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def verify(secret: str, headers: dict, body: bytes, *, tolerance: int = 300) -> bool:
+    """Standard Webhooks verification, written from the spec: any v1 signature matches."""
+    timestamp = int(headers["webhook-timestamp"])
+    if abs(timezone.now().timestamp() - timestamp) > tolerance:
+        return False
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    signed = f"{headers['webhook-id']}.{timestamp}.".encode() + body
+    expected = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest())
+    return any(
+        hmac.compare_digest(expected, part.removeprefix("v1,").encode())
+        for part in headers["webhook-signature"].split(" ")
+        if part.startswith("v1,")
+    )
+
+
+@pytest.fixture
+def api_order(funded_reseller, priced_product, receiver):
+    reseller_set_callback_url(user=funded_reseller, url=receiver.url)
+    api_order, _ = api_order_create(
+        user=funded_reseller,
+        ref_id="CB-1",
+        request=OrderRequest(product_id=priced_product.pk, customer_data={"user_id": "12345678"}),
+    )
+    return api_order
+
+
+def finish(order, status=ProviderStatus.SUCCESS, capture=None):
+    result = ProviderResult(status=status, vouchers=[VoucherData(serial="SN-1")], message="done")
+    with capture(execute=True):
+        return order_apply_provider_update(order=order, result=result)
+
+
+def test_success_sends_one_signed_callback(
+    api_order, receiver, funded_reseller, django_capture_on_commit_callbacks
+):
+    finish(api_order.order, capture=django_capture_on_commit_callbacks)
+
+    [request] = receiver.requests
+    secret = reseller_settings_for(user=funded_reseller).secret
+    assert verify(secret, request["headers"], request["body"])
+    assert not verify(new_secret(), request["headers"], request["body"])
+    tampered = request["body"].replace(b"SN-1", b"SN-2")
+    assert not verify(secret, request["headers"], tampered)
+    payload = json.loads(request["body"])
+    assert payload["type"] == "order.success"
+    assert payload["data"]["ref_id"] == "CB-1"
+    assert payload["data"]["status"] == OrderStatus.SUCCESS
+    assert payload["data"]["vouchers"][0]["serial"] == "SN-1"
+    delivery = CallbackDelivery.objects.get()
+    assert request["headers"]["webhook-id"] == delivery.webhook_id
+    assert delivery.status == CallbackStatus.DELIVERED
+    assert delivery.attempt_count == 1
+    assert CallbackAttempt.objects.get().http_status == 200
+
+
+def test_a_failure_is_announced_once_as_refunded(
+    api_order, receiver, django_capture_on_commit_callbacks
+):
+    finish(api_order.order, ProviderStatus.FAILED, capture=django_capture_on_commit_callbacks)
+
+    [request] = receiver.requests
+    payload = json.loads(request["body"])
+    assert payload["type"] == "order.refunded"
+    assert payload["data"]["status"] == OrderStatus.REFUNDED
+    assert payload["data"]["message"].startswith("Refunded to your wallet")
+
+
+def test_orders_not_made_over_the_api_send_nothing(
+    balance_order, receiver, django_capture_on_commit_callbacks
+):
+    from orders.services import order_pay_with_balance
+
+    reseller_set_callback_url(user=balance_order.user, url=receiver.url)
+    order = order_pay_with_balance(order=balance_order)
+    finish(order, capture=django_capture_on_commit_callbacks)
+
+    assert receiver.requests == []
+    assert not CallbackDelivery.objects.exists()
+
+
+def test_after_rotation_both_secrets_sign_until_the_grace_ends(
+    api_order, receiver, funded_reseller, django_capture_on_commit_callbacks
+):
+    old = reseller_settings_for(user=funded_reseller).secret
+    new = reseller_rotate_secret(user=funded_reseller).secret
+
+    finish(api_order.order, capture=django_capture_on_commit_callbacks)
+
+    [request] = receiver.requests
+    assert len(request["headers"]["webhook-signature"].split(" ")) == 2
+    assert verify(old, request["headers"], request["body"])
+    assert verify(new, request["headers"], request["body"])
+    delivery = CallbackDelivery.objects.get()
+    with time_machine.travel(timezone.now() + timedelta(hours=25)):
+        with django_capture_on_commit_callbacks(execute=True):
+            callbacks.callback_resend(delivery=delivery)
+        late = receiver.requests[-1]
+        assert len(late["headers"]["webhook-signature"].split(" ")) == 1
+        assert verify(new, late["headers"], late["body"])
+        assert not verify(old, late["headers"], late["body"])
+
+
+def test_the_retry_schedule_is_exponential_within_24_hours():
+    offsets = [int(offset.total_seconds()) for offset in retry_schedule()]
+
+    assert offsets[:6] == [0, 30, 90, 210, 450, 930]  # waits of 30 s, 1, 2, 4, 8 min
+    waits = [later - earlier for earlier, later in itertools.pairwise(offsets)]
+    assert max(waits) == 4 * 3600
+    assert offsets[-1] <= 24 * 3600 < offsets[-1] + 4 * 3600
+    assert len(offsets) == 14
+
+
+@pytest.mark.parametrize("status", [500, 503, 408, 429])
+def test_retryable_replies_are_retried_with_back_off(
+    api_order, receiver, status, django_capture_on_commit_callbacks
+):
+    receiver.statuses = [status, 200]
+    finish(api_order.order, capture=django_capture_on_commit_callbacks)
+    delivery = CallbackDelivery.objects.get()
+    assert delivery.status == CallbackStatus.PENDING
+    assert delivery.next_attempt_at - timezone.now() == pytest.approx(
+        timedelta(seconds=30), abs=timedelta(seconds=2)
+    )
+    first = CallbackAttempt.objects.get()
+    assert (first.http_status, first.will_retry, first.error) == (status, True, f"HTTP {status}")
+
+    assert callback_deliver(delivery_id=delivery.pk) is None  # not due yet: nothing sent
+    with time_machine.travel(timezone.now() + timedelta(seconds=31)):
+        assert callbacks.callbacks_due() == [delivery.pk]
+        callback_deliver(delivery_id=delivery.pk)
+
+    delivery.refresh_from_db()
+    assert delivery.status == CallbackStatus.DELIVERED
+    assert delivery.attempt_count == 2
+    assert len(receiver.requests) == 2
+    # a retry keeps the message id
+    assert len({request["headers"]["webhook-id"] for request in receiver.requests}) == 1
+
+
+@pytest.mark.parametrize("status", [400, 401, 404, 410, 302])
+def test_other_replies_stop_at_once(
+    api_order, receiver, status, django_capture_on_commit_callbacks
+):
+    receiver.statuses = [status]
+    finish(api_order.order, capture=django_capture_on_commit_callbacks)
+
+    delivery = CallbackDelivery.objects.get()
+    assert delivery.status == CallbackStatus.FAILED
+    assert delivery.next_attempt_at is None
+    assert CallbackAttempt.objects.get().will_retry is False
+    assert callbacks.callbacks_due() == []
+
+
+def test_a_timeout_is_retried(api_order, receiver, monkeypatch, django_capture_on_commit_callbacks):
+    monkeypatch.setattr(callbacks, "READ_TIMEOUT", 0.3)
+    receiver.delay = 1.0
+    finish(api_order.order, capture=django_capture_on_commit_callbacks)
+
+    delivery = CallbackDelivery.objects.get()
+    attempt = CallbackAttempt.objects.get()
+    assert delivery.status == CallbackStatus.PENDING
+    assert attempt.http_status is None
+    assert attempt.will_retry
+    assert "Timeout" in attempt.error
+
+
+def test_retries_give_up_after_24_hours(api_order, receiver, django_capture_on_commit_callbacks):
+    receiver.statuses = [500]
+    start = timezone.now()
+    finish(api_order.order, capture=django_capture_on_commit_callbacks)
+    delivery = CallbackDelivery.objects.get()
+    while delivery.status == CallbackStatus.PENDING:
+        with time_machine.travel(delivery.next_attempt_at + timedelta(seconds=1)):
+            callback_deliver(delivery_id=delivery.pk)
+        delivery.refresh_from_db()
+
+    assert delivery.status == CallbackStatus.GAVE_UP
+    assert delivery.attempt_count == len(retry_schedule())
+    attempts = list(CallbackAttempt.objects.order_by("pk"))
+    assert attempts[-1].created_at - start < timedelta(hours=24, minutes=1)
+    assert [attempt.will_retry for attempt in attempts] == [True] * (len(attempts) - 1) + [False]
+
+
+def test_resend_from_the_account_page(
+    api_order, receiver, funded_reseller, client, django_capture_on_commit_callbacks
+):
+    receiver.statuses = [404, 200]
+    finish(api_order.order, capture=django_capture_on_commit_callbacks)
+    delivery = CallbackDelivery.objects.get()
+    assert delivery.status == CallbackStatus.FAILED
+    client.force_login(funded_reseller)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        reply = client.post(f"/account/api/callbacks/{delivery.pk}/resend/")
+
+    assert reply.status_code == 302
+    delivery.refresh_from_db()
+    assert delivery.status == CallbackStatus.DELIVERED
+    assert delivery.attempt_count == 2
+    page = client.get("/account/api/").content.decode()
+    assert "order.success" in page
+    assert "Delivered" in page
+
+
+def test_resend_from_the_admin(
+    api_order, receiver, admin_client, django_capture_on_commit_callbacks
+):
+    receiver.statuses = [404, 200]
+    finish(api_order.order, capture=django_capture_on_commit_callbacks)
+    delivery = CallbackDelivery.objects.get()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        reply = admin_client.post(
+            "/admin/resellers/callbackdelivery/",
+            {"action": "resend", "_selected_action": [delivery.pk]},
+        )
+
+    assert reply.status_code == 302
+    delivery.refresh_from_db()
+    assert delivery.status == CallbackStatus.DELIVERED
+    assert (
+        admin_client.get(f"/admin/resellers/callbackdelivery/{delivery.pk}/change/").status_code
+        == 200
+    )
+
+
+def test_another_reseller_cannot_resend(
+    api_order, receiver, client, django_capture_on_commit_callbacks
+):
+    from tests.orders.fixtures import make_user
+
+    finish(api_order.order, capture=django_capture_on_commit_callbacks)
+    client.force_login(make_user("intruder", reseller=True))
+
+    assert (
+        client.post(
+            f"/account/api/callbacks/{CallbackDelivery.objects.get().pk}/resend/"
+        ).status_code
+        == 404
+    )

@@ -1,0 +1,159 @@
+"""POST /api/shan/balance: the Shan provider asks for its players' balances (the seed's
+legacy balance query, in the `batch_requests` shape of the provider's own `getbalance`).
+
+Request: `{"batch_requests": [{"member_account", "product_code"}], "operator_code",
+"currency"}`. Reply: `{"status": "Request was successful.", "message": "Balance retrieved
+successfully", "data": [{"member_account", "product_code", "balance", "code", "message"}]}`,
+one entry per request, each with the provider's code: 0 success, 1000 member does not exist,
+2001 invalid currency, 2002 invalid member account (1002 proxy key error when
+`SHAN_TRANSACTION_KEY` is set and `X-Transaction-Key` does not match, with HTTP 401).
+
+Read-only: it never creates a wallet or writes a row.
+"""
+
+import hmac
+import json
+import logging
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from providers.shan.signature import RawNumber, php_json_encode
+from wallets.models import SystemAccount, Wallet
+
+logger = logging.getLogger(__name__)
+
+HOUSE_BANK_PLAYER = "SKP0101"
+MAX_MEMBERS = 200
+SUCCESS = (0, "Success")
+MEMBER_NOT_FOUND = (1000, "Member does not exist")
+PROXY_KEY_ERROR = (1002, "Proxy key error")
+INVALID_CURRENCY = (2001, "Invalid currency")
+INVALID_MEMBER = (2002, "Invalid member account")
+
+
+class BadQuery(Exception):
+    pass
+
+
+def _reply(status: int, body: dict) -> HttpResponse:
+    # Balances as exact decimal numbers (never through float).
+    return HttpResponse(php_json_encode(body), status=status, content_type="application/json")
+
+
+def _error(status: int, message: str) -> HttpResponse:
+    return _reply(status, {"status": "error", "message": message, "data": []})
+
+
+def _parse(raw: bytes) -> tuple[list[dict], str]:
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise BadQuery("The body is not valid JSON.") from None
+    if not isinstance(body, dict):
+        raise BadQuery("The body must be a JSON object.")
+    batch = body.get("batch_requests")
+    if not isinstance(batch, list) or not batch:
+        raise BadQuery("batch_requests must be a non-empty list.")
+    if len(batch) > MAX_MEMBERS:
+        raise BadQuery(f"batch_requests may hold at most {MAX_MEMBERS} members.")
+    if not all(isinstance(item, dict) for item in batch):
+        raise BadQuery("Each batch request must be an object.")
+    currency = body.get("currency")
+    if not isinstance(currency, str) or not currency.strip():
+        raise BadQuery("currency is required.")
+    return batch, currency.strip().upper()
+
+
+def _product_code(item: dict):
+    code = item.get("product_code")
+    if isinstance(code, int) and not isinstance(code, bool):
+        return RawNumber(str(code))
+    return code if isinstance(code, str) else None
+
+
+def _entry(item: dict, code_message: tuple[int, str], balance: Decimal | None) -> dict:
+    member = item.get("member_account")
+    code, message = code_message
+    return {
+        "member_account": member if isinstance(member, str) else None,
+        "product_code": _product_code(item),
+        "balance": RawNumber(format(balance, "f")) if balance is not None else RawNumber("0"),
+        "code": RawNumber(str(code)),
+        "message": message,
+    }
+
+
+def shan_member_balances(*, batch: list[dict], currency: str) -> list[dict]:
+    """Each requested member's balance with the provider's per-member code (reads only)."""
+    names = {
+        item["member_account"]
+        for item in batch
+        if isinstance(item.get("member_account"), str) and item["member_account"]
+    }
+    wallets = {
+        wallet.user.get_username(): wallet.balance
+        for wallet in Wallet.objects.filter(
+            user__username__in=names, currency=settings.SHOP_CURRENCY
+        ).select_related("user")
+    }
+    users = set(
+        get_user_model().objects.filter(username__in=names).values_list("username", flat=True)
+    )
+    house_bank = Wallet.objects.filter(
+        system_code=SystemAccount.SHAN_HOUSE_BANK, currency=settings.SHOP_CURRENCY
+    ).first()
+    entries = []
+    for item in batch:
+        member = item.get("member_account")
+        if not isinstance(member, str) or not member.strip() or len(member) > 150:
+            entries.append(_entry(item, INVALID_MEMBER, None))
+        elif currency != settings.SHOP_CURRENCY:
+            entries.append(_entry(item, INVALID_CURRENCY, None))
+        elif member == HOUSE_BANK_PLAYER:
+            entries.append(_entry(item, SUCCESS, house_bank.balance if house_bank else Decimal(0)))
+        elif member in users:
+            entries.append(_entry(item, SUCCESS, wallets.get(member, Decimal("0.00"))))
+        else:
+            entries.append(_entry(item, MEMBER_NOT_FOUND, None))
+    return entries
+
+
+@csrf_exempt
+@require_POST
+def shan_balance_view(request: HttpRequest) -> HttpResponse:
+    raw = request.body
+    if len(raw) > settings.WEBHOOK_MAX_BODY_BYTES:
+        return _error(413, "The body is too large.")
+    expected_key = settings.SHAN_TRANSACTION_KEY
+    given_key = request.headers.get("X-Transaction-Key", "")
+    if expected_key and not hmac.compare_digest(given_key.encode(), expected_key.encode()):
+        logger.warning("Shan balance query with a wrong X-Transaction-Key")
+        try:
+            batch, _ = _parse(raw)
+        except BadQuery:
+            batch = []
+        return _reply(
+            401,
+            {
+                "status": "error",
+                "message": "Invalid X-Transaction-Key.",
+                "data": [_entry(item, PROXY_KEY_ERROR, None) for item in batch],
+            },
+        )
+    try:
+        batch, currency = _parse(raw)
+    except BadQuery as exc:
+        return _error(400, f"Invalid request data: {exc}")
+    return _reply(
+        200,
+        {
+            "status": "Request was successful.",
+            "message": "Balance retrieved successfully",
+            "data": shan_member_balances(batch=batch, currency=currency),
+        },
+    )
