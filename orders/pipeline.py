@@ -16,10 +16,11 @@ Rules kept here:
 
 import logging
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import ROUND_CEILING, Decimal
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from catalog.models import Provider
@@ -49,6 +50,8 @@ VERIFY_AFTER = timedelta(minutes=2)
 POLL_LEASE = timedelta(minutes=2)
 # Paid orders never placed after this long are enqueued again.
 PLACEMENT_GRACE = timedelta(minutes=2)
+# How often the beat runs orders_poll_due; sooner polls are enqueued with a countdown.
+POLL_BEAT = timedelta(seconds=15)
 # An outcome still unknown this long after the deadline goes to a person.
 UNKNOWN_REVIEW_AFTER = timedelta(hours=1)
 POLL_BATCH_SIZE = 500
@@ -113,7 +116,13 @@ def _place_and_apply(order: Order, adapter: UpstreamAdapter) -> Order:
     return _apply(order, adapter, result)
 
 
-def _apply(order: Order, adapter: UpstreamAdapter, result: ProviderResult) -> Order:
+def _apply(
+    order: Order,
+    adapter: UpstreamAdapter,
+    result: ProviderResult,
+    *,
+    polled_at: datetime | None = None,
+) -> Order:
     if result.provider_out_of_balance:
         provider_mark_out_of_balance(code=order.provider_code, message=result.message)
     first_requested_at = order.first_requested_at or timezone.now()
@@ -121,14 +130,28 @@ def _apply(order: Order, adapter: UpstreamAdapter, result: ProviderResult) -> Or
     next_poll_at = adapter.poll_schedule(
         first_requested_at=first_requested_at, poll_count=order.poll_count
     )
+    now = timezone.now()
     if result.status == ProviderStatus.UNKNOWN:
         # Verification never stops while the outcome is unknown.
-        next_poll_at = max(next_poll_at or timezone.now(), timezone.now() + VERIFY_AFTER)
+        next_poll_at = max(next_poll_at or now, now + VERIFY_AFTER)
     elif next_poll_at is None:
         next_poll_at = deadline_at  # the budget is spent: settle it at the deadline
-    return order_apply_provider_update(
+    elif polled_at is not None:
+        # A poll that ran late skips the slots it missed instead of making them up in a
+        # burst: the next poll is the schedule's first slot after this one.
+        slot = order.poll_count
+        while next_poll_at is not None and next_poll_at <= polled_at:
+            slot += 1
+            next_poll_at = adapter.poll_schedule(
+                first_requested_at=first_requested_at, poll_count=slot
+            )
+        next_poll_at = next_poll_at or deadline_at
+    order = order_apply_provider_update(
         order=order, result=result, next_poll_at=next_poll_at, deadline_at=deadline_at
     )
+    if order.status == OrderStatus.PROCESSING and next_poll_at - now < POLL_BEAT:
+        _claim_and_enqueue_poll(order, at=next_poll_at)  # sooner than the beat would
+    return order
 
 
 def order_apply_callback(*, order: Order, result: ProviderResult) -> Order:
@@ -141,17 +164,57 @@ def order_apply_callback(*, order: Order, result: ProviderResult) -> Order:
     return _apply(order, adapter, result)
 
 
-def order_poll_soon(*, order: Order) -> None:
-    """Ask the provider about `order` now, from a worker (after a terminal-state callback
-    that carries no vouchers): the poll is also due in the database, so it happens even if
-    the message is lost."""
+def _claim_and_enqueue_poll(order: Order, *, at: datetime) -> bool:
+    """Give `order` a fresh poll claim unless a poll holding a live claim is in flight, and
+    enqueue that poll for `at` once the transaction commits. The poll is due in the
+    database too, so it happens even if the message is lost."""
     from orders.tasks import order_poll  # the tasks module imports this one
 
-    Order.objects.filter(pk=order.pk, status=OrderStatus.PROCESSING).update(
-        next_poll_at=timezone.now()
+    now = timezone.now()
+    countdown = max((at - now).total_seconds(), 0)
+    if countdown and order_poll.app.conf.task_always_eager:
+        return False  # an eager task cannot wait: orders_poll_due runs it when it is due
+    claim = uuid.uuid4().hex
+    claimed = (
+        Order.objects.filter(pk=order.pk, status=OrderStatus.PROCESSING)
+        .filter(Q(poll_claim="") | Q(next_poll_at__lte=now))
+        .update(poll_claim=claim, next_poll_at=max(at, now) + POLL_LEASE)
     )
-    order_id = order.pk
-    transaction.on_commit(lambda: order_poll.delay(order_id), robust=True)
+    if claimed:
+        order_id = order.pk
+        transaction.on_commit(
+            lambda: order_poll.apply_async((order_id, claim), countdown=countdown), robust=True
+        )
+    return bool(claimed)
+
+
+def order_poll_soon(*, order: Order) -> None:
+    """Ask the provider about `order` now, from a worker (after a terminal-state callback
+    that carries no vouchers). A processing order gets a claimed poll (no second status
+    call beside one in flight); an order we already failed or refunded is looked up once,
+    so a late success reaches `needs_review` instead of being dropped."""
+    if order.status == OrderStatus.PROCESSING:
+        _claim_and_enqueue_poll(order, at=timezone.now())
+    elif order.status in (OrderStatus.FAILED, OrderStatus.REFUNDED):
+        from orders.tasks import order_recheck
+
+        order_id = order.pk
+        transaction.on_commit(lambda: order_recheck.delay(order_id), robust=True)
+
+
+def order_recheck(*, order_id: int) -> Order | None:
+    """Look a failed or refunded order up once more at its provider and apply what it
+    says (a success there moves the order to `needs_review`; nothing else changes it)."""
+    order = Order.objects.filter(pk=order_id).first()
+    if order is None or order.status not in (OrderStatus.FAILED, OrderStatus.REFUNDED):
+        return order
+    try:
+        adapter = get_adapter(order.provider_code)
+        result = adapter.check_order(order_request_for(order))
+    except Exception:
+        logger.exception("rechecking %s failed", order.code)
+        return order
+    return order_apply_provider_update(order=order, result=result)
 
 
 def order_poll(*, order_id: int, claim: str = "") -> Order | None:
@@ -164,6 +227,11 @@ def order_poll(*, order_id: int, claim: str = "") -> Order | None:
         order = order_lock(Order(pk=order_id))
         if order.status != OrderStatus.PROCESSING or (claim and order.poll_claim != claim):
             return None
+        in_flight_elsewhere = order.poll_claim.startswith("run:") and (
+            order.next_poll_at is not None and order.next_poll_at > now
+        )
+        if not claim and in_flight_elsewhere:
+            return None  # another poll is inside its status call; it will apply the answer
         adapter = get_adapter(order.provider_code)
         past_deadline = order.deadline_at is not None and now >= order.deadline_at
         budget_spent = (
@@ -174,7 +242,10 @@ def order_poll(*, order_id: int, claim: str = "") -> Order | None:
         )
         if past_deadline and budget_spent and not order.needs_verification:
             return order_fail_and_refund(order=order, reason=_deadline_reason(order))
-        order.poll_claim = ""
+        # The claim is kept while the status call is in flight (a callback-triggered poll
+        # then waits its turn) and released once the answer is applied.
+        # A new value: the message's claim is spent (a duplicate finds it gone).
+        in_flight = order.poll_claim = f"run:{uuid.uuid4().hex[:28]}"
         order.poll_count += 1
         order.next_poll_at = now + POLL_LEASE
         order.save(update_fields=["poll_claim", "poll_count", "next_poll_at", "updated_at"])
@@ -183,11 +254,20 @@ def order_poll(*, order_id: int, claim: str = "") -> Order | None:
     except Exception as exc:
         logger.exception("checking %s raised", order.code)
         result = ProviderResult(status=ProviderStatus.UNKNOWN, message=f"status check error: {exc}")
-    return _settle_poll(order, adapter, result, past_deadline=past_deadline)
+    Order.objects.filter(pk=order.pk, poll_claim=in_flight).update(poll_claim="")
+    order.poll_claim = ""
+    return _settle_poll(order, adapter, result, past_deadline=past_deadline, polled_at=now)
 
 
-def _settle_poll(order, adapter, result: ProviderResult, *, past_deadline: bool) -> Order:
+def _settle_poll(
+    order, adapter, result: ProviderResult, *, past_deadline: bool, polled_at: datetime
+) -> Order:
     if result.status == ProviderStatus.NOT_FOUND:
+        if order.needs_verification and past_deadline:
+            return order_fail_and_refund(
+                order=order,
+                reason=f"{order.provider_code} never received this order by its deadline.",
+            )
         if order.needs_verification:
             return _place_again(order, adapter)
         return order_flag_review(
@@ -203,7 +283,7 @@ def _settle_poll(order, adapter, result: ProviderResult, *, past_deadline: bool)
                 message="The outcome is still unknown an hour after the deadline: check with "
                 f"{order.provider_code} by reference {order.code}.",
             )
-    return _apply(order, adapter, result)
+    return _apply(order, adapter, result, polled_at=polled_at)
 
 
 def _place_again(order: Order, adapter: UpstreamAdapter) -> Order:

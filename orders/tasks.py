@@ -15,6 +15,11 @@ def order_poll(order_id: int, claim: str = "") -> None:
     pipeline.order_poll(order_id=order_id, claim=claim)
 
 
+@shared_task(name="orders.tasks.order_recheck")
+def order_recheck(order_id: int) -> None:
+    pipeline.order_recheck(order_id=order_id)
+
+
 @shared_task(name="orders.tasks.orders_poll_due")
 def orders_poll_due() -> None:
     for order_id, claim in pipeline.orders_poll_due():

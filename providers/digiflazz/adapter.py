@@ -8,6 +8,7 @@ not Digiflazz JSON is UNKNOWN (orders) or TransientProviderError (reads).
 import dataclasses
 import re
 from collections.abc import Mapping
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
@@ -90,6 +91,10 @@ def _decimal(value, what: str) -> Decimal:
 
 class DigiflazzAdapter(UpstreamAdapter):
     code = CODE
+    # Pending (rc 03/99): first re-post a minute after placing, then at most 5 in all,
+    # 2 minutes apart.
+    poll_interval = timedelta(minutes=2)
+    max_polls = 5
 
     def __init__(self, *, client: DigiflazzClient, testing: bool = False, callback_url: str = ""):
         self.client = client

@@ -23,6 +23,7 @@ from django.utils import timezone
 from catalog.models import PriceChange, Product, Provider
 from catalog.services import catalog_price_for
 from orders.models import Order, OrderStatus, PaymentMethod
+from orders.pipeline import POLL_LEASE
 from orders.services import order_create, order_pay_with_balance
 from orders.tasks import order_poll
 from providers.hubble import simulator as hubble_simulator
@@ -383,17 +384,19 @@ def test_a_known_order_is_polled_now(client, hubble, django_capture_on_commit_ca
     assert (response.status_code, response.json()) == (200, {"status": "ok"})
     order.refresh_from_db()
     assert order.status == OrderStatus.PROCESSING  # the vouchers come with the poll
-    assert order.next_poll_at <= timezone.now()
+    # a claimed poll is queued now; if its message is lost, the beat claims it after a lease
+    assert order.poll_claim
+    assert order.next_poll_at <= timezone.now() + POLL_LEASE
     delivery = latest_delivery()
     assert (delivery.outcome, delivery.order_id, delivery.reference) == (
         DeliveryOutcome.PROCESSED,
         order.pk,
         HUBBLE_ORDER_ID,
     )
-    with mock.patch.object(order_poll, "delay") as delay:
+    with mock.patch.object(order_poll, "apply_async") as send_poll:
         for callback in callbacks:
             callback()
-    delay.assert_called_once_with(order.pk)
+    send_poll.assert_called_once_with((order.pk, order.poll_claim), countdown=0)
 
 
 def test_an_unknown_order_is_acknowledged_recorded_and_shown_to_staff(client, hubble):
