@@ -24,6 +24,7 @@ from catalog.models import (
 from catalog.selectors import active_pricing_rules, stored_price_field
 from catalog.services import catalog_price_for, catalog_reprice_all, catalog_reprice_product
 from ops.services import ops_provider_check_balance, ops_provider_sync_catalog
+from providers.services import provider_resume_selling
 from shop.admin_mixins import ReadOnlyAdmin, ops_allowed
 from shop.errors import ApplicationError
 
@@ -61,7 +62,7 @@ class ProviderAdmin(admin.ModelAdmin):
     search_fields = ("name", "code")
     date_hierarchy = "last_balance_at"
     readonly_fields = ("last_balance", "last_balance_at", "out_of_balance_since", "last_sync")
-    actions = ("sync_catalog_now", "check_balance_now")
+    actions = ("sync_catalog_now", "check_balance_now", "resume_selling")
 
     @admin.display(description="Last catalog sync")
     def last_sync(self, provider: Provider):
@@ -100,6 +101,17 @@ class ProviderAdmin(admin.ModelAdmin):
                 self.message_user(
                     request, f"{provider.name}: {provider.last_balance} {provider.currency}."
                 )
+
+    @admin.action(
+        description="Resume selling (the provider's balance was topped up)",
+        permissions=["operate_providers"],
+    )
+    def resume_selling(self, request, queryset) -> None:
+        resumed = [
+            provider_resume_selling(code=provider.code, actor=request.user)
+            for provider in queryset.filter(out_of_balance_since__isnull=False).order_by("pk")
+        ]
+        self.message_user(request, f"{len(resumed)} provider(s) sell again.")
 
     def save_model(self, request, obj, form, change) -> None:
         super().save_model(request, obj, form, change)

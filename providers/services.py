@@ -39,6 +39,26 @@ def provider_mark_out_of_balance(*, code: str, message: str = "") -> None:
 
 
 @transaction.atomic
+def provider_resume_selling(*, code: str, actor=None) -> Provider | None:
+    """Staff say the provider's balance was topped up (for a provider whose API cannot
+    report its balance, such as FoxReload): its products sell again."""
+    provider = _provider_for_update(code)
+    if provider is None or provider.out_of_balance_since is None:
+        return provider
+    provider.out_of_balance_since = None
+    provider.save(update_fields=["out_of_balance_since"])
+    catalog_reprice_all(provider=provider, reason="provider balance topped up (staff)")
+    who = actor.get_username() if actor is not None else "staff"
+    notify(
+        title=f"{provider.name} sells again",
+        message=f"{who} marked the provider's balance as topped up.",
+        level=NotificationLevel.INFO,
+        data={"provider": code},
+    )
+    return provider
+
+
+@transaction.atomic
 def provider_record_balance(
     *, code: str, balance: Balance, reported_threshold: Decimal | None = None
 ) -> Provider | None:

@@ -122,3 +122,28 @@ def test_foxreload_has_no_balance_check_so_only_a_recorded_balance_lifts_its_sus
     assert not for_sale(products[FOXRELOAD])
     provider_record_balance(code=FOXRELOAD, balance=Balance(Decimal("500"), "USD"))
     assert for_sale(products[FOXRELOAD])
+
+
+def test_staff_resume_a_provider_without_a_balance_endpoint(admin_client, db):
+    from django.utils import timezone
+
+    from catalog.services import catalog_price_for
+    from shop.models import PriceTier
+    from tests.catalog.factories import PricingRuleFactory, ProductFactory, ProviderFactory
+
+    provider = ProviderFactory(code="foxreload", out_of_balance_since=timezone.now())
+    product = ProductFactory(provider=provider)
+    PricingRuleFactory(tier=PriceTier.RETAIL)
+    assert not catalog_price_for(product=product, tier=PriceTier.RETAIL).for_sale
+
+    response = admin_client.post(
+        "/admin/catalog/provider/",
+        {"action": "resume_selling", "_selected_action": [provider.pk]},
+    )
+
+    assert response.status_code == 302
+    provider.refresh_from_db()
+    product.refresh_from_db()
+    assert provider.out_of_balance_since is None
+    assert catalog_price_for(product=product, tier=PriceTier.RETAIL).for_sale
+    assert product.price_retail is not None
