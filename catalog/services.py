@@ -2,12 +2,22 @@
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
+from types import SimpleNamespace
+from typing import NamedTuple
 
-from django.db import transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
-from catalog.models import PriceChange, PricingRule, Product, Provider
+from catalog.models import (
+    DenominationType,
+    PriceChange,
+    PricingRule,
+    PricingScope,
+    Product,
+    Provider,
+)
 from catalog.selectors import active_pricing_rules, pricing_rule_for, stored_price_field
 from shop.models import PriceTier
 from shop.money import quantize, round_up_to_step
@@ -219,6 +229,8 @@ def catalog_reprice_products(
 
 @transaction.atomic
 def _reprice_batch(*, product_ids: Sequence[int], reason: str, rules: Sequence[PricingRule]) -> int:
+    if connection.vendor == "postgresql":
+        return _reprice_batch_postgresql(product_ids=product_ids, reason=reason, rules=rules)
     locked = (
         Product.objects.select_related("provider", "brand")
         .select_for_update(of=("self",))
@@ -275,3 +287,326 @@ def _reprice_in_memory(
         )
         setattr(product, field, new_price)
     return changes, next((r for r in reasons if r), "")[:_REASON_MAX_LENGTH]
+
+
+# --- PostgreSQL fast paths: COPY for new rows, UPDATE ... FROM (VALUES ...) for changed ones --
+
+
+_UNIT_COST_PLACES = Decimal("0.0001")
+_TIERS = (PriceTier.RETAIL, PriceTier.RESELLER)
+_UPDATE_PARAMS = 30_000  # query parameters per UPDATE ... FROM (VALUES ...) (PostgreSQL: 65,535)
+
+
+class NewProduct(NamedTuple):
+    """A product for `catalog_insert_products`: its Product fields, and its brand's category
+    (a product without a category of its own is priced under it)."""
+
+    provider_sku: str
+    brand_id: int
+    brand_category_id: int | None
+    category_id: int | None
+    name: str
+    description: str
+    cost: Decimal
+    cost_currency: str
+    denomination_type: str
+    min_amount: Decimal | None
+    max_amount: Decimal | None
+    provider_active: bool
+    last_synced_at: datetime | None
+
+
+class _Pricer:
+    """What `_reprice_in_memory` stores, computed for many products from plain values:
+    the rule of each (tier, product, brand, category) is looked up once, with its
+    multiplier. Same arithmetic, in the same order, as `catalog_price_for`."""
+
+    def __init__(self, *, rules: Sequence[PricingRule], reason: str):
+        self.rules = list(rules)
+        self.reason = reason
+        self._by_product = any(rule.scope == PricingScope.PRODUCT for rule in self.rules)
+        self._terms: dict[tuple, tuple | None] = {}
+        self._reasons: dict[tuple[str, str], str] = {}
+
+    def _term(self, tier: str, pk: int | None, brand_id: int, category_id: int | None):
+        key = (tier, pk if self._by_product else None, brand_id, category_id)
+        try:
+            return self._terms[key]
+        except KeyError:
+            pass
+        stub = SimpleNamespace(  # category_id is already the one it is priced under
+            pk=pk,
+            brand_id=brand_id,
+            category_id=category_id,
+            brand=SimpleNamespace(category_id=None),
+        )
+        rule = pricing_rule_for(product=stub, tier=tier, rules=self.rules)
+        term = None
+        if rule is not None:
+            term = (1 + rule.percent / 100, rule.flat_amount, rule.rounding_step, rule.min_margin)
+        self._terms[key] = term
+        return term
+
+    def _history_reason(self, tier_reason: str) -> str:
+        key = (self.reason, tier_reason)
+        try:
+            return self._reasons[key]
+        except KeyError:
+            joined = "; ".join(part for part in key if part)[:_REASON_MAX_LENGTH]
+            if len(self._reasons) < 10_000:
+                self._reasons[key] = joined
+            return joined
+
+    def price(
+        self,
+        *,
+        unavailable: str,
+        pk: int | None,
+        brand_id: int,
+        category_id: int | None,
+        flexible: bool,
+        cost: Decimal,
+        rate: Decimal,
+        old_retail: Decimal | None,
+        old_reseller: Decimal | None,
+    ) -> tuple[Decimal | None, Decimal | None, str, list[tuple]]:
+        """(retail price, reseller price, unavailable_reason, PriceChange rows as (tier,
+        old_price, new_price, cost, reason)) of one product; `unavailable` is
+        `product_unavailable_reason`, `category_id` the one it is priced under."""
+        new_prices = []
+        reasons = []
+        costs = []
+        if flexible:
+            unit_cost = (cost * rate).quantize(_UNIT_COST_PLACES)
+            for _tier in _TIERS:
+                new_prices.append(None)
+                reasons.append(unavailable)
+                costs.append(unit_cost)
+        else:
+            shop_cost = quantize(cost * rate)
+            for tier in _TIERS:
+                costs.append(shop_cost)
+                if unavailable:
+                    new_prices.append(None)
+                    reasons.append(unavailable)
+                    continue
+                term = self._term(tier, pk, brand_id, category_id)
+                if term is None:
+                    new_prices.append(None)
+                    reasons.append(f"no pricing rule for {tier}")
+                    continue
+                multiplier, flat_amount, step, min_margin = term
+                price = round_up_to_step(shop_cost * multiplier + flat_amount, step)
+                if price < shop_cost + min_margin:
+                    new_prices.append(None)
+                    reasons.append(
+                        f"price {price} is below cost {shop_cost} plus minimum margin {min_margin}"
+                    )
+                else:
+                    new_prices.append(price)
+                    reasons.append("")
+        changes = [
+            (tier.value, old, new, tier_cost, self._history_reason(tier_reason))
+            for tier, old, new, tier_cost, tier_reason in zip(
+                _TIERS, (old_retail, old_reseller), new_prices, costs, reasons, strict=True
+            )
+            if new != old
+        ]
+        unavailable_reason = next((r for r in reasons if r), "")[:_REASON_MAX_LENGTH]
+        return new_prices[0], new_prices[1], unavailable_reason, changes
+
+
+def _provider_unavailable_reason(*, enabled: bool, code: str, out_of_balance_since) -> str:
+    """The provider's part of `product_unavailable_reason`."""
+    if not enabled:
+        return f"provider {code} is disabled"
+    if out_of_balance_since is not None:
+        return f"provider {code} is out of balance"
+    return ""
+
+
+def _unavailable_reason(provider_reason: str, provider_active: bool, admin_active: bool) -> str:
+    """`product_unavailable_reason` from its parts."""
+    if provider_reason:
+        return provider_reason
+    if not provider_active:
+        return "inactive at the provider"
+    if not admin_active:
+        return "deactivated by an admin"
+    return ""
+
+
+_NEW_PRODUCT_COLUMNS = (
+    "provider_id", "provider_sku", "brand_id", "category_id", "name", "description", "cost",
+    "cost_currency", "denomination_type", "min_amount", "max_amount", "provider_active",
+    "admin_active", "price_retail", "price_reseller", "unavailable_reason", "last_synced_at",
+    "created_at", "updated_at",
+)  # fmt: skip
+_PRICE_CHANGE_COLUMNS = (
+    "product_id", "tier", "old_price", "new_price", "cost", "reason", "changed_at",
+)  # fmt: skip
+
+
+def catalog_insert_products(
+    *,
+    provider: Provider,
+    products: Sequence[NewProduct],
+    reason: str = "",
+    rules: Sequence[PricingRule] | None = None,
+) -> int:
+    """PostgreSQL only: create `provider`'s new `products` already priced, as
+    `catalog_create_products` does (same prices, `unavailable_reason` and PriceChange rows),
+    without model instances: one COPY of the products, one query reading their ids back by
+    SKU, one COPY of their PriceChange rows. Return how many got a stored price."""
+    if not products:
+        return 0
+    if rules is None:
+        rules = active_pricing_rules()
+    pricer = _Pricer(rules=rules, reason=reason)
+    provider_reason = _provider_unavailable_reason(
+        enabled=provider.enabled,
+        code=provider.code,
+        out_of_balance_since=provider.out_of_balance_since,
+    )
+    rate = provider.exchange_rate
+    now = timezone.now()
+    priced = 0
+    rows = []
+    changes_by_sku = []
+    for product in products:
+        retail, reseller, unavailable_reason, changes = pricer.price(
+            unavailable=_unavailable_reason(provider_reason, product.provider_active, True),
+            pk=None,
+            brand_id=product.brand_id,
+            category_id=product.category_id or product.brand_category_id,
+            flexible=product.denomination_type == DenominationType.FLEXIBLE,
+            cost=product.cost,
+            rate=rate,
+            old_retail=None,
+            old_reseller=None,
+        )
+        if retail is not None or reseller is not None:
+            priced += 1
+        rows.append(
+            (
+                provider.pk, product.provider_sku, product.brand_id, product.category_id,
+                product.name, product.description, product.cost, product.cost_currency,
+                product.denomination_type, product.min_amount, product.max_amount,
+                product.provider_active, True, retail, reseller, unavailable_reason,
+                product.last_synced_at, now, now,
+            )
+        )  # fmt: skip
+        if changes:
+            changes_by_sku.append((product.provider_sku, changes))
+    with transaction.atomic(), connection.cursor() as cursor:
+        _copy(cursor, Product, _NEW_PRODUCT_COLUMNS, rows)
+        del rows
+        cursor.execute(  # identifiers from the model's metadata, values as parameters
+            f"SELECT provider_sku, id FROM {connection.ops.quote_name(Product._meta.db_table)} "  # noqa: S608
+            "WHERE provider_id = %s AND provider_sku = ANY(%s)",
+            [provider.pk, [product.provider_sku for product in products]],
+        )
+        ids = dict(cursor.fetchall())
+        _copy(
+            cursor,
+            PriceChange,
+            _PRICE_CHANGE_COLUMNS,
+            ((ids[sku], *change, now) for sku, changes in changes_by_sku for change in changes),
+        )
+    return priced
+
+
+def _copy(cursor, model: type[models.Model], columns: Sequence[str], rows: Iterable) -> None:
+    quote = connection.ops.quote_name
+    statement = (
+        f"COPY {quote(model._meta.db_table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
+    )
+    with cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def update_rows_by_pk(
+    model: type[models.Model], field_names: Sequence[str], rows: Sequence[tuple]
+) -> int:
+    """PostgreSQL only: set `field_names` of many rows of `model`, each row given as (pk,
+    *values in field order), with one `UPDATE ... FROM (VALUES ...)` per few thousand rows
+    (Django's `bulk_update` builds a CASE per field and value). Return the rows updated."""
+    opts = model._meta
+    quote = connection.ops.quote_name
+    fields = [opts.pk, *(opts.get_field(name) for name in field_names)]
+    columns = [quote(field.column) for field in fields]
+    types = [
+        opts.pk.rel_db_type(connection),
+        *(field.db_type(connection) for field in fields[1:]),
+    ]
+    pk = columns[0]
+    assignments = ", ".join(f"{column} = v.{column}" for column in columns[1:])
+    first_row = "(" + ", ".join(f"%s::{db_type}" for db_type in types) + ")"
+    other_row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    batch_size = max(1, _UPDATE_PARAMS // len(fields))
+    updated = 0
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), batch_size):
+            batch = rows[start : start + batch_size]
+            values = ", ".join([first_row, *([other_row] * (len(batch) - 1))])
+            cursor.execute(  # identifiers from the model's metadata, values as parameters
+                f"UPDATE {quote(opts.db_table)} AS p SET {assignments} "  # noqa: S608
+                f"FROM (VALUES {values}) AS v({', '.join(columns)}) WHERE p.{pk} = v.{pk}",
+                [value for row in batch for value in row],
+            )
+            updated += cursor.rowcount
+    return updated
+
+
+_REPRICE_READ = (
+    "pk", "provider__enabled", "provider__code", "provider__out_of_balance_since",
+    "provider__exchange_rate", "brand_id", "category_id", "brand__category_id",
+    "denomination_type", "cost", "provider_active", "admin_active", "price_retail",
+    "price_reseller", "unavailable_reason",
+)  # fmt: skip
+
+
+def _reprice_batch_postgresql(
+    *, product_ids: Sequence[int], reason: str, rules: Sequence[PricingRule]
+) -> int:
+    """`_reprice_batch` without model instances: the rows are read (locked, in pk order)
+    as values, the changed ones written by one UPDATE and their history by one COPY."""
+    locked = (
+        Product.objects.select_for_update(of=("self",))
+        .filter(pk__in=product_ids)
+        .order_by("pk")
+        .values_list(*_REPRICE_READ)
+    )
+    pricer = _Pricer(rules=rules, reason=reason)
+    now = timezone.now()
+    updates = []
+    history = []
+    for (
+        pk, enabled, code, out_of_balance_since, rate, brand_id, category_id,
+        brand_category_id, denomination_type, cost, provider_active, admin_active,
+        old_retail, old_reseller, old_reason,
+    ) in locked:  # fmt: skip
+        provider_reason = _provider_unavailable_reason(
+            enabled=enabled, code=code, out_of_balance_since=out_of_balance_since
+        )
+        retail, reseller, unavailable_reason, changes = pricer.price(
+            unavailable=_unavailable_reason(provider_reason, provider_active, admin_active),
+            pk=pk,
+            brand_id=brand_id,
+            category_id=category_id or brand_category_id,
+            flexible=denomination_type == DenominationType.FLEXIBLE,
+            cost=cost,
+            rate=rate,
+            old_retail=old_retail,
+            old_reseller=old_reseller,
+        )
+        if changes or unavailable_reason != old_reason:
+            updates.append((pk, retail, reseller, unavailable_reason, now))
+            history.extend((pk, *change, now) for change in changes)
+    if updates:
+        update_rows_by_pk(Product, _REPRICED_FIELDS, updates)
+    if history:
+        with connection.cursor() as cursor:
+            _copy(cursor, PriceChange, _PRICE_CHANGE_COLUMNS, history)
+    return len({row[0] for row in history})

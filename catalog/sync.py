@@ -4,7 +4,10 @@ The price list is fetched whole before anything is written, so a failed fetch ch
 nothing. Writes are set-based: one read of the provider's products, `bulk_create` of the
 new ones (priced before they are written), `bulk_update` of only the changed fields of the
 changed ones, one UPDATE for the vanished ones, then a bulk reprice of the changed and
-vanished ones. A re-sync of an unchanged list writes no product row.
+vanished ones. A re-sync of an unchanged list writes no product row. On PostgreSQL the new
+products and their price history are written by COPY and the changed rows by
+UPDATE ... FROM (VALUES ...), without model instances; other backends use the ORM's bulk
+writes.
 """
 
 import functools
@@ -34,8 +37,11 @@ from catalog.models import (
 from catalog.selectors import active_pricing_rules
 from catalog.services import (
     BULK_UPDATE_BATCH,
+    NewProduct,
     catalog_create_products,
+    catalog_insert_products,
     catalog_reprice_products,
+    update_rows_by_pk,
 )
 from providers import registry
 from providers.base import CatalogItem, ProviderError, UpstreamAdapter
@@ -47,6 +53,7 @@ logger = logging.getLogger(__name__)
 SyncProgress = Callable[[int, int], None]  # (items done, items in the price list)
 
 BATCH_SIZE = 1000  # rows per bulk write, and most items between progress reports
+COPY_BATCH_SIZE = 5000  # PostgreSQL: rows per COPY of new products / UPDATE of changed ones
 RUNNING_RUN_FRESH_FOR = timedelta(minutes=30)  # SQLite only: a RUNNING run older is stale
 MAX_ERROR_LINES = 20  # item errors quoted in SyncRun.message (all are counted)
 
@@ -56,6 +63,8 @@ _COST_LIMIT = Decimal(10) ** 14  # 18 digits, 4 after the point
 _AMOUNT_LIMIT = Decimal(10) ** 16  # 18 digits, 2 after the point
 _SKU_LENGTH = Product._meta.get_field("provider_sku").max_length
 _NAME_LENGTH = Product._meta.get_field("name").max_length
+_DENOMINATION_TYPES = frozenset(DenominationType.values)  # `.values` rebuilds a list per call
+_INPUT_SCHEMAS = frozenset(InputSchema.values)
 
 
 class _Fields(NamedTuple):
@@ -344,7 +353,7 @@ def _validated(item: CatalogItem, provider: Provider) -> _Item:
     currency = str(item.currency or "").upper()
     if currency != provider.currency:
         raise ValueError(f"currency {currency} differs from the provider's {provider.currency}")
-    if item.denomination_type not in DenominationType.values:
+    if item.denomination_type not in _DENOMINATION_TYPES:
         raise ValueError(f"unknown denomination type {item.denomination_type!r}")
     cost = _decimal(item.cost, _COST_PLACES, _COST_LIMIT, "cost")
     min_amount = _decimal(item.min_amount, _AMOUNT_PLACES, _AMOUNT_LIMIT, "min_amount")
@@ -399,7 +408,7 @@ def _add_brand_seed(seeds: dict[str, _BrandSeed], item: _Item, raw: CatalogItem)
     if seed is None:
         seed = seeds[item.brand_slug] = _BrandSeed(name=str(raw.brand).strip()[:100])
     image_url = str(raw.brand_image_url or "")
-    input_schema = raw.input_schema if raw.input_schema in InputSchema.values else ""
+    input_schema = raw.input_schema if raw.input_schema in _INPUT_SCHEMAS else ""
     candidates = {
         "category_slug": item.category_slug,
         "image_url": image_url if len(image_url) <= 200 else "",  # Brand.image_url length
@@ -468,20 +477,31 @@ def _apply(provider: Provider, price_list: _PriceList, progress: SyncProgress | 
 class _ProductWriter:
     """Buffers the products to create and update, and writes them in bulk, BATCH_SIZE rows
     at a time: new products are created already priced (`catalog_create_products`); an
-    update writes only the fields that changed (rows are grouped by that set of fields)."""
+    update writes only the fields that changed (rows are grouped by that set of fields).
+    On PostgreSQL, COPY_BATCH_SIZE rows at a time, without model instances: new products by
+    COPY (`catalog_insert_products`), updates by UPDATE ... FROM (VALUES ...)."""
 
     def __init__(self, *, provider: Provider):
         self.provider = provider
+        self.fast = connection.vendor == "postgresql"
+        self.batch_size = COPY_BATCH_SIZE if self.fast else BATCH_SIZE
         self.now = timezone.now()
         self.reason = f"sync of {provider.code}"
         self.rules = active_pricing_rules()
         self.created = 0
         self.priced = 0  # new products that got a stored price
         self.updated_ids: list[int] = []  # to reprice once their new fields are written
-        self._to_create: list[Product] = []
-        self._to_update: dict[tuple[str, ...], list[Product]] = {}
+        self._to_create: list[Product | NewProduct] = []
+        self._to_update: dict[tuple[str, ...], list[Product | tuple]] = {}
 
     def create(self, *, sku: str, fields: _Fields, brand: Brand) -> None:
+        if self.fast:
+            self._to_create.append(
+                NewProduct(sku, fields.brand_id, brand.category_id, *fields[1:], self.now)
+            )
+            if len(self._to_create) >= self.batch_size:
+                self._flush_creates()
+            return
         product = Product(
             provider=self.provider, provider_sku=sku, last_synced_at=self.now, **fields._asdict()
         )
@@ -496,12 +516,14 @@ class _ProductWriter:
             for name, value, was in zip(new._fields, new, old, strict=True)
             if value != was
         }
-        # bulk_update does not run auto_now, hence updated_at here
-        product = Product(pk=pk, last_synced_at=self.now, updated_at=self.now, **changed)
         group = self._to_update.setdefault(tuple(changed), [])
-        group.append(product)
+        if self.fast:
+            group.append((pk, *changed.values(), self.now, self.now))
+        else:
+            # bulk_update does not run auto_now, hence updated_at here
+            group.append(Product(pk=pk, last_synced_at=self.now, updated_at=self.now, **changed))
         self.updated_ids.append(pk)
-        if len(group) >= BATCH_SIZE:
+        if len(group) >= self.batch_size:
             self._flush_updates(tuple(changed))
 
     def flush(self) -> None:
@@ -511,6 +533,16 @@ class _ProductWriter:
 
     def _flush_creates(self) -> None:
         if not self._to_create:
+            return
+        if self.fast:
+            self.priced += catalog_insert_products(
+                provider=self.provider,
+                products=self._to_create,
+                reason=self.reason,
+                rules=self.rules,
+            )
+            self.created += len(self._to_create)
+            self._to_create = []
             return
         created = catalog_create_products(
             products=self._to_create, reason=self.reason, rules=self.rules
@@ -522,6 +554,11 @@ class _ProductWriter:
         self._to_create = []
 
     def _flush_updates(self, changed: tuple[str, ...]) -> None:
+        if self.fast:
+            update_rows_by_pk(
+                Product, [*changed, "last_synced_at", "updated_at"], self._to_update.pop(changed)
+            )
+            return
         Product.objects.bulk_update(
             self._to_update.pop(changed),
             [*changed, "last_synced_at", "updated_at"],
