@@ -7,6 +7,7 @@ the order page shows them again after a refresh.
 
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -109,21 +110,8 @@ def checkout_create(
     ApplicationError of `order_create` (`invalid_input` with `extra["fields"]`) and
     changes nothing.
     """
-    if payment_method == PaymentMethod.BALANCE:
-        with transaction.atomic():
-            order = order_create(
-                product=product,
-                customer_data=customer_data,
-                payment_method=payment_method,
-                user=user,
-                guest_email=guest_email,
-                amount=amount,
-            )
-            return order_pay_with_balance(order=order, actor=user)
-    if payment_method != PaymentMethod.GATEWAY:
-        raise ApplicationError("Choose how to pay.", code="invalid_payment_method")
-    gateway = checkout_gateway()
-    order = order_create(
+    new_order = partial(
+        order_create,
         product=product,
         customer_data=customer_data,
         payment_method=payment_method,
@@ -131,6 +119,13 @@ def checkout_create(
         guest_email=guest_email,
         amount=amount,
     )
+    if payment_method == PaymentMethod.BALANCE:
+        with transaction.atomic():
+            return order_pay_with_balance(order=new_order(), actor=user)
+    if payment_method != PaymentMethod.GATEWAY:
+        raise ApplicationError("Choose how to pay.", code="invalid_payment_method")
+    gateway = checkout_gateway()
+    order = new_order()
     method = channel or next((c.code for c in gateway.payment_channels() if c.active), "")
     request = PaymentRequest(
         merchant_ref=order.code,
