@@ -35,9 +35,10 @@ def _brand(
             "maxDenominationsPerOrder": 3,
             "denominations": [] if flexible else denominations,
         },
-        "iconImageUrl": f"/static/sim/hubble/{brand_id}-icon.png",
-        "thumbnailUrl": f"/static/sim/hubble/{brand_id}-thumb.png",
-        "logoUrl": f"/static/sim/hubble/{brand_id}-logo.png",
+        # Served by the simulator itself (no internet here): a generated SVG badge.
+        "iconImageUrl": f"/sim/hubble/images/{brand_id}.svg",
+        "thumbnailUrl": f"/sim/hubble/images/{brand_id}.svg",
+        "logoUrl": f"/sim/hubble/images/{brand_id}.svg",
         "tncUrl": f"https://example.invalid/hubble/{brand_id}/tnc",
         "termsAndConditions": ["Valid for 12 months.", "Cannot be exchanged for cash."],
         "usageInstructions": f"Redeem at checkout on {title}.",

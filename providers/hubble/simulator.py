@@ -22,9 +22,10 @@ import requests
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import path
 from django.utils import timezone
+from django.utils.html import escape
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
@@ -392,7 +393,23 @@ def send_low_balance(
     return _post_callback(url or _callback_base() + LOW_BALANCE_PATH, payload)
 
 
+def brand_image(request: HttpRequest, brand_id: str) -> HttpResponse:
+    """The demo catalog's brand images: an SVG badge with the brand's initials."""
+    brand = sim_catalog.brand_by_id(brand_id)
+    if brand is None:
+        return HttpResponse(status=404)
+    initials = escape("".join(word[0] for word in brand["title"].split()[:2]).upper())
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="96" height="96" viewBox="0 0 96 96">'
+        '<rect width="96" height="96" rx="16" fill="#0b7a5a"/>'
+        '<text x="48" y="60" font-family="sans-serif" font-size="36" fill="#fff" '
+        f'text-anchor="middle">{initials}</text></svg>'
+    )
+    return HttpResponse(svg, content_type="image/svg+xml")
+
+
 urlpatterns = [
+    path("images/<str:brand_id>.svg", brand_image),
     path("v1/partners/auth/login", login),
     path("v1/partners/products", products),
     path("v1/partners/orders", create_order),

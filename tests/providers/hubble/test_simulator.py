@@ -455,3 +455,17 @@ def test_brand_updated_and_low_balance_callbacks(callbacks, settings):
     assert balance_cb["url"] == "http://shop.test/api/webhooks/hubble/low-balance"
     low = parse_low_balance(balance_cb["body"])
     assert (low.balance, low.threshold) == (Decimal(50), Decimal(100))
+
+
+def test_the_demo_brand_images_are_served_by_the_simulator(client):
+    from providers.hubble import sim_catalog
+
+    brand = sim_catalog.all_brands()[0]
+
+    image = client.get(brand["logoUrl"])
+    missing = client.get("/sim/hubble/images/no-such-brand.svg")
+
+    assert image.status_code == 200
+    assert image["Content-Type"] == "image/svg+xml"
+    assert b"<svg" in image.content
+    assert missing.status_code == 404
