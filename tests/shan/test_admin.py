@@ -31,7 +31,7 @@ def settled_round():
 @pytest.fixture
 def staff_client(client):
     User.objects.create_superuser(username="boss", password="a-long-password-1")
-    client.login(username="boss", password="a-long-password-1")
+    client.force_login(User.objects.get(username="boss"))
     return client
 
 

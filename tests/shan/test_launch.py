@@ -137,7 +137,7 @@ def test_a_reply_without_url_is_not_a_success(shan, rina):
 
 
 def logged_in(client):
-    client.login(username="rina", password="a-long-password-1")
+    client.force_login(User.objects.get(username="rina"))
     return client
 
 

@@ -123,7 +123,7 @@ def rina(transactional_db):
 
 def launch_through_the_wallet_page() -> str:
     client = Client()
-    client.login(username="rina", password="a-long-password-1")
+    client.force_login(User.objects.get(username="rina"))
     response = client.post("/account/wallet/", {"action": "play_shan"})
     assert response.status_code == 302, response.content
     return response["Location"]

@@ -27,7 +27,7 @@ def test_game_settlements_show_with_their_wager_code_and_running_balance(client)
         reference="WAGER-42",
         idempotency_key="shan:WAGER-42",
     )
-    client.login(username="player", password="a-long-password-1")
+    client.force_login(User.objects.get(username="player"))
 
     page = client.get("/account/wallet/").content.decode()
 
