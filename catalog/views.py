@@ -17,21 +17,22 @@ def viewer_tier(user) -> str:
 
 def buyer_reason(product: Product, tier: str) -> str:
     """Why a buyer cannot take `product`, in words for the buyer; empty when for sale."""
-    if product.is_flexible:
-        return _("Choose an amount at the counter: not sold on this page yet.")
     if not product.provider.enabled or product.provider.out_of_balance_since is not None:
         return _("Temporarily unavailable from the supplier.")
     if not product.provider_active:
         return _("Out of stock at the supplier.")
     if not product.admin_active:
         return _("Not on sale at the moment.")
-    if product.stored_price(tier) is None or product_unavailable_reason(product):
+    # a flexible product has no stored price: it is priced per amount at checkout
+    no_price = not product.is_flexible and product.stored_price(tier) is None
+    if no_price or product_unavailable_reason(product):
         return _("Temporarily unavailable.")
     return ""
 
 
 def brand_offers(brand: Brand, tier: str) -> tuple[list, list]:
-    """([(product, price)] for sale at `tier`, [(product, reason)] not for sale)."""
+    """([(product, price)] for sale at `tier`, [(product, reason)] not for sale); a flexible
+    product's price is None (it depends on the amount the buyer types)."""
     for_sale, unavailable = [], []
     products = brand.products.select_related("provider").order_by("price_retail", "name", "pk")
     for product in products:
@@ -46,7 +47,7 @@ def brand_offers(brand: Brand, tier: str) -> tuple[list, list]:
 def brand_page(request, brand: Brand, *, form=None, status: int = 200):
     """Render the brand page; `form` is a bound CheckoutForm with errors after a POST."""
     from orders.checkout import checkout_payment_channels
-    from orders.forms import CheckoutForm
+    from orders.forms import AMOUNT_STEP, CheckoutForm
     from wallets.services import wallet_for_user
 
     tier = viewer_tier(request.user)
@@ -59,6 +60,7 @@ def brand_page(request, brand: Brand, *, form=None, status: int = 200):
             channels=checkout_payment_channels(),
         )
     wallet = wallet_for_user(user=request.user) if request.user.is_authenticated else None
+    chosen = form.products.get(_int_or_none(form["product"].value()))
     context = {
         "brand": brand,
         "offers": for_sale,
@@ -66,8 +68,18 @@ def brand_page(request, brand: Brand, *, form=None, status: int = 200):
         "form": form,
         "wallet": wallet,
         "tier": tier,
+        "has_flexible": any(product.is_flexible for product, _price in for_sale),
+        "flexible_chosen": chosen is not None and chosen.is_flexible,
+        "amount_step": AMOUNT_STEP,
     }
     return render(request, "catalog/brand.html", context, status=status)
+
+
+def _int_or_none(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 @require_GET

@@ -7,16 +7,29 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
+from accounts.templatetags.storefront import money
 from catalog.input_schemas import schema_fields
 from catalog.models import Brand
 from orders.models import PaymentMethod
 
+# Flexible products (any amount in range) take whole units of their currency.
+AMOUNT_STEP = Decimal("1")
+
 
 class CheckoutForm(forms.Form):
     """`products`: (product, price) pairs for sale to this buyer; `channels`: the gateway's
-    payment channels; `wallet_balance`: None for guests (no wallet option, e-mail asked)."""
+    payment channels; `wallet_balance`: None for guests (no wallet option, e-mail asked).
+    `amount` is the face amount of a flexible product, required and checked against its
+    range and step only when one is chosen (None otherwise)."""
 
     product = forms.TypedChoiceField(label=_("Item"), coerce=int, widget=forms.RadioSelect)
+    amount = forms.DecimalField(
+        label=_("Amount"),
+        required=False,
+        max_digits=16,
+        decimal_places=2,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "step": str(AMOUNT_STEP)}),
+    )
 
     def __init__(self, *args, brand: Brand, products, user, channels, **kwargs):
         super().__init__(*args, **kwargs)
@@ -62,6 +75,32 @@ class CheckoutForm(forms.Form):
             required=False,
             initial=channels[0].code if channels else None,
         )
+
+    def clean(self):
+        cleaned = super().clean()
+        product = self.products.get(cleaned.get("product"))
+        if product is None or not product.is_flexible:
+            cleaned["amount"] = None
+            return cleaned
+        amount = cleaned.get("amount")
+        if amount is None:
+            if "amount" not in self.errors:
+                self.add_error("amount", _("Enter the amount you want."))
+        elif not product.min_amount <= amount <= product.max_amount:
+            self.add_error(
+                "amount",
+                _("Enter an amount from %(min)s to %(max)s.")
+                % {
+                    "min": money(product.min_amount, product.cost_currency),
+                    "max": money(product.max_amount, product.cost_currency),
+                },
+            )
+        elif amount % AMOUNT_STEP:
+            self.add_error(
+                "amount",
+                _("Enter a whole amount (steps of %(step)s).") % {"step": AMOUNT_STEP},
+            )
+        return cleaned
 
     def customer_data(self) -> dict:
         return {name: self.cleaned_data.get(name, "") for name in self.account_fields}

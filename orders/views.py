@@ -53,6 +53,7 @@ def checkout(request, slug: str):
             user=user,
             guest_email=form.cleaned_data.get("buyer_email", ""),
             channel=form.cleaned_data.get("channel", ""),
+            amount=form.cleaned_data["amount"],
         )
     except ApplicationError as exc:
         form.add_service_errors(exc.extra.get("fields") or {})
@@ -69,7 +70,7 @@ def order_page_path(order: Order) -> str:
 
 
 def _visible_order(request, code: str) -> Order:
-    order = Order.objects.filter(code=code).select_related("user").first()
+    order = Order.objects.filter(code=code).select_related("user", "product").first()
     if order is None or not order_visible_to(
         order=order, user=request.user, token=request.GET.get("t", "")
     ):

@@ -23,6 +23,27 @@
       done();
     }
   });
+  // Checkout: the amount field shows, with the chosen flexible product's range and step
+  // (min/max/step checked by the browser), only while such a product is chosen.
+  var syncAmount = function (form) {
+    var box = form.querySelector("[data-amount-field]");
+    if (!box) return;
+    var input = box.querySelector("input");
+    var chosen = form.querySelector("input[name=product]:checked");
+    var flexible = chosen && chosen.hasAttribute("data-flexible");
+    box.hidden = !flexible;
+    input.required = !!flexible;
+    input.disabled = !flexible;
+    if (flexible) {
+      input.min = chosen.getAttribute("data-min");
+      input.max = chosen.getAttribute("data-max");
+      input.step = chosen.getAttribute("data-step");
+    }
+  };
+  document.addEventListener("change", function (event) {
+    if (event.target.matches("form.checkout input[name=product]")) syncAmount(event.target.form);
+  });
+  document.querySelectorAll("form.checkout").forEach(syncAmount);
   // The language menu applies on change.
   document.addEventListener("change", function (event) {
     if (event.target.matches("form.language select")) event.target.form.submit();
