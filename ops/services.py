@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from ops.models import VoucherReveal
 from orders.models import Order, OrderEvent, OrderStatus, Voucher
-from orders.pipeline import order_poll
+from orders.pipeline import order_poll_soon
 from orders.services import (
     _notify_buyer,  # the one buyer e-mail (codes, reason, link); resent as is
     order_fail_and_refund,
@@ -75,9 +75,13 @@ def ops_order_retry_placement(*, order: Order, actor) -> Order:
     )
 
 
-def ops_order_check_status(*, order: Order) -> Order:
-    """Ask the provider about a processing order now (one status call, applied like any
-    poll). Runs outside a transaction: the pipeline locks only around its writes."""
+@transaction.atomic
+def ops_order_check_status(*, order: Order, actor) -> bool:
+    """Queue a status check of a processing order: one claimed poll sent to a worker after
+    commit (`order_poll_soon`, the path the schedule and callbacks use), whose answer is
+    applied like any poll's. Returns False when a poll is already in flight (its answer is
+    on the way); nothing calls the provider inside the request."""
+    order = order_lock(order)
     if order.status != OrderStatus.PROCESSING:
         raise _refused(f"Only a processing order can be checked (this one is {order.status}).")
     try:
@@ -86,7 +90,16 @@ def ops_order_check_status(*, order: Order) -> Order:
         raise _refused(f"{order.provider_code} is not a known provider.") from None
     except ProviderError as exc:
         raise _refused(f"{order.provider_code}: {exc.message}") from None
-    return order_poll(order_id=order.pk) or Order.objects.get(pk=order.pk)
+    queued = order_poll_soon(order=order)
+    if queued:
+        OrderEvent.objects.create(
+            order=order,
+            from_status=order.status,
+            to_status=order.status,
+            message=f"Status check queued by {actor}",
+            actor=actor,
+        )
+    return queued
 
 
 @transaction.atomic

@@ -108,8 +108,9 @@ def _run(name: str, order: Order, request, reason: str) -> tuple[Order, str]:
     if name == "retry":
         return ops_services.ops_order_retry_placement(order=order, actor=actor), "Placement queued."
     if name == "check":
-        order = ops_services.ops_order_check_status(order=order)
-        return order, f"Checked: the order is {order.status} ({order.provider_message or '-'})."
+        if ops_services.ops_order_check_status(order=order, actor=actor):
+            return order, "Status check queued; this page shows the provider's answer once in."
+        return order, "A status check is already in flight; its answer will show here."
     if name == "fail_refund":
         order = ops_services.ops_order_fail_and_refund(order=order, actor=actor, reason=reason)
         return order, f"The order is {order.status}."

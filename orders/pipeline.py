@@ -188,18 +188,21 @@ def _claim_and_enqueue_poll(order: Order, *, at: datetime) -> bool:
     return bool(claimed)
 
 
-def order_poll_soon(*, order: Order) -> None:
+def order_poll_soon(*, order: Order) -> bool:
     """Ask the provider about `order` now, from a worker (after a terminal-state callback
-    that carries no vouchers). A processing order gets a claimed poll (no second status
-    call beside one in flight); an order we already failed or refunded is looked up once,
-    so a late success reaches `needs_review` instead of being dropped."""
+    that carries no vouchers, or staff's "check status now"). A processing order gets a
+    claimed poll (no second status call beside one in flight); an order we already failed
+    or refunded is looked up once, so a late success reaches `needs_review` instead of
+    being dropped. Returns whether a poll or lookup was queued (sent after commit)."""
     if order.status == OrderStatus.PROCESSING:
-        _claim_and_enqueue_poll(order, at=timezone.now())
-    elif order.status in (OrderStatus.FAILED, OrderStatus.REFUNDED):
+        return _claim_and_enqueue_poll(order, at=timezone.now())
+    if order.status in (OrderStatus.FAILED, OrderStatus.REFUNDED):
         from orders.tasks import order_recheck
 
         order_id = order.pk
         transaction.on_commit(lambda: order_recheck.delay(order_id), robust=True)
+        return True
+    return False
 
 
 def order_recheck(*, order_id: int) -> Order | None:

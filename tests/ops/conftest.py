@@ -4,6 +4,9 @@ from django.test import Client
 
 from shop.models import User
 
+# The simulators over live_server, a funded buyer, pricing and the clock of the pipeline tests.
+from tests.pipeline.conftest import buyer, clock, pricing, sims  # noqa: F401
+
 
 def make_staff(username: str, group: str | None) -> User:
     user = User.objects.create_user(
@@ -37,4 +40,23 @@ def finance_client(finance_user):
 def admin_group_client(db):
     client = Client()
     client.force_login(make_staff("ada-admin", "admin"))
+    return client
+
+
+@pytest.fixture
+def staff_groups(transactional_db):
+    """A transactional test empties the tables after it, the staff groups the migration made
+    included: make them again as the migration does, for the next one."""
+    if not Group.objects.filter(name="support").exists():
+        from django.db import connection
+        from django.db.migrations.executor import MigrationExecutor
+
+        from ops.groups import sync_staff_groups
+
+        sync_staff_groups(MigrationExecutor(connection).loader.project_state().apps)
+
+
+def staff_client(username: str, group: str | None) -> Client:
+    client = Client()
+    client.force_login(make_staff(username, group))
     return client

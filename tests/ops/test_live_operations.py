@@ -1,0 +1,93 @@
+"""Admin operations against the provider simulators (live server, eager Celery): the
+request only queues the work; the worker's answer moves the order or fills the catalog."""
+
+import pytest
+from django.contrib.messages import get_messages
+from django.urls import reverse
+from django.utils import timezone
+
+from orders import pipeline
+from orders.models import Order, OrderEvent, OrderStatus
+from tests.ops.conftest import staff_client
+from tests.ops.test_order_actions import operate
+from tests.pipeline.support import (
+    FOXRELOAD,
+    STATUS_ENDPOINTS,
+    buy,
+    calls,
+    fresh,
+    make_product,
+    move_to,
+    sim_orders,
+    status_checks,
+)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def messages_of(response) -> list[str]:
+    return [str(message) for message in get_messages(response.wsgi_request)]
+
+
+@pytest.fixture
+def support(staff_groups):
+    return staff_client("sue-support", "support")
+
+
+def test_support_queues_check_status_now_and_the_order_follows_the_simulator(
+    sims, pricing, buyer, clock, settings, support
+):
+    settings.SIMULATOR_PENDING_SECONDS = 60
+    order = buy(make_product(FOXRELOAD), user=buyer, suffix="91")  # pending at FoxReload
+    assert order.status == OrderStatus.PROCESSING
+    reads, polls = status_checks(order), order.poll_count
+
+    early = operate(support, order, "check")
+
+    assert early.status_code == 302
+    assert messages_of(early) == [
+        f"{order.code}: Status check queued; this page shows the provider's answer once in."
+    ]
+    order = fresh(order)
+    assert order.status == OrderStatus.PROCESSING  # FoxReload still processing
+    assert (status_checks(order), order.poll_count) == (reads + 1, polls + 1)
+    assert order.poll_claim == ""  # the claim is released once the answer is applied
+
+    move_to(clock, sim_orders(order).get().resolve_at)
+    operate(support, order, "check")
+
+    order = fresh(order)
+    assert order.status == OrderStatus.SUCCESS
+    assert order.vouchers.count() == 1
+    assert status_checks(order) == reads + 2
+    assert calls(order, STATUS_ENDPOINTS[FOXRELOAD]).count() == reads + 2
+    queued_by = OrderEvent.objects.filter(order=order, message="Status check queued by sue-support")
+    assert queued_by.count() == 2
+
+
+def test_check_status_now_waits_for_a_poll_already_in_flight(sims, pricing, buyer, support):
+    order = buy(make_product(FOXRELOAD), user=buyer, suffix="91")
+    Order.objects.filter(pk=order.pk).update(next_poll_at=timezone.now())
+    [(_, claim)] = pipeline.orders_poll_due()  # the beat claimed it; not run yet
+    reads = status_checks(order)
+
+    response = operate(support, order, "check")
+
+    assert messages_of(response) == [
+        f"{order.code}: A status check is already in flight; its answer will show here."
+    ]
+    assert status_checks(order) == reads
+    assert fresh(order).poll_claim == claim
+    assert not OrderEvent.objects.filter(order=order, message__startswith="Status check").exists()
+
+
+@pytest.mark.parametrize("group", ["finance", None])
+def test_only_staff_who_manage_orders_may_check_status(sims, pricing, buyer, staff_groups, group):
+    order = buy(make_product(FOXRELOAD), user=buyer, suffix="91")
+    reads = status_checks(order)
+    client = staff_client("someone", group)
+
+    assert operate(client, order, "check").status_code == 403
+    assert status_checks(order) == reads
+    page = client.get(reverse("admin:orders_order_change", args=[order.pk]))
+    assert "Check status now" not in page.content.decode()
