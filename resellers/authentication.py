@@ -3,12 +3,12 @@
 import ipaddress
 from datetime import timedelta
 
-from django.core.cache import cache
 from django.utils import timezone
 from rest_framework import authentication, exceptions, throttling
 
 from resellers.models import ApiKey
 from resellers.services import key_hash
+from shop.ratelimit import rate_limit_hit
 from webhooks.base import client_address
 
 # last_used_at is written at most this often per key, not on every call.
@@ -61,24 +61,19 @@ def _allowed(address: str, networks: list[str]) -> bool:
 
 
 class ApiKeyRateThrottle(throttling.BaseThrottle):
-    """A fixed one-minute window per key, counted in the shared cache (Redis)."""
-
-    window_seconds = 60
+    """The key's `rate_limit_per_minute` as a token bucket in Redis (shop.ratelimit): a burst
+    of the whole minute's calls, then one call per 60 / limit seconds."""
 
     def allow_request(self, request, view) -> bool:
         api_key = request.auth
         if not isinstance(api_key, ApiKey):
             return True
-        window = int(timezone.now().timestamp()) // self.window_seconds
-        cache_key = f"resellers:rate:{api_key.prefix}:{window}"  # prefix: unique across databases
-        cache.add(cache_key, 0, timeout=self.window_seconds + 5)
-        try:
-            count = cache.incr(cache_key)
-        except ValueError:  # expired between add and incr
-            cache.set(cache_key, 1, timeout=self.window_seconds + 5)
-            count = 1
-        self._wait = self.window_seconds - int(timezone.now().timestamp()) % self.window_seconds
-        return count <= api_key.rate_limit_per_minute
+        # prefix: unique across databases sharing one Redis
+        decision = rate_limit_hit(
+            key=f"resellers:{api_key.prefix}", limit=api_key.rate_limit_per_minute, period=60
+        )
+        self._wait = decision.retry_after
+        return decision.allowed
 
     def wait(self) -> float:
         return self._wait
