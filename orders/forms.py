@@ -7,10 +7,10 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
-from accounts.templatetags.storefront import money
 from catalog.input_schemas import schema_fields
 from catalog.models import Brand
 from orders.models import PaymentMethod
+from shop.money import format_money
 
 # Flexible products (any amount in range) take whole units of their currency.
 AMOUNT_STEP = Decimal("1")
@@ -91,8 +91,8 @@ class CheckoutForm(forms.Form):
                 "amount",
                 _("Enter an amount from %(min)s to %(max)s.")
                 % {
-                    "min": money(product.min_amount, product.cost_currency),
-                    "max": money(product.max_amount, product.cost_currency),
+                    "min": format_money(product.min_amount, product.cost_currency),
+                    "max": format_money(product.max_amount, product.cost_currency),
                 },
             )
         elif amount % AMOUNT_STEP:
@@ -115,14 +115,25 @@ class CheckoutForm(forms.Form):
                 self.add_error(name if name in self.fields else None, _(message))
 
 
+DEPOSIT_MIN = Decimal("10000")
+DEPOSIT_MAX = Decimal("10000000")
+
+
 class DepositForm(forms.Form):
     amount = forms.DecimalField(
         label=_("Amount"),
-        min_value=Decimal("10000"),
-        max_value=Decimal("10000000"),
         decimal_places=0,
         widget=forms.NumberInput(attrs={"inputmode": "numeric", "step": "1000"}),
     )
+
+    def clean_amount(self):
+        amount = self.cleaned_data["amount"]
+        if not DEPOSIT_MIN <= amount <= DEPOSIT_MAX:
+            raise forms.ValidationError(
+                _("Top up from %(min)s to %(max)s.")
+                % {"min": format_money(DEPOSIT_MIN), "max": format_money(DEPOSIT_MAX)}
+            )
+        return amount
 
 
 # The input schemas' words, for makemessages (they are translated where they are shown).

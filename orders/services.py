@@ -31,6 +31,7 @@ from providers.base import PaymentCallback, PaymentStatus, ProviderResult, Provi
 from resellers.callbacks import reseller_order_transitioned
 from shop.errors import ApplicationError
 from shop.models import NotificationLevel, PriceTier
+from shop.money import format_money
 from shop.notifications import notify
 from wallets.services import (
     wallet_debit_for_order,
@@ -206,7 +207,7 @@ def order_mark_paid(
     if amount <= 0:
         return order_flag_review(
             order=order,
-            message=f"The gateway reported a payment of {amount} {order.currency}.",
+            message=f"The gateway reported a payment of {format_money(amount, order.currency)}.",
             data=data,
         )
     wallet_record_gateway_payment(order=order, amount=amount)
@@ -220,7 +221,8 @@ def order_mark_paid(
             **fields,
         )
     problem = (
-        f"received {amount} {order.currency} for a price of {order.price}"
+        f"received {format_money(amount, order.currency)} for a price of "
+        f"{format_money(order.price, order.currency)}"
         if amount != order.price
         else f"payment arrived while the order was {order.status}"
     )
@@ -383,7 +385,9 @@ def order_fail_and_refund(*, order: Order, reason: str, actor=None, data=None) -
             _notify_buyer(order, "Your order failed", NotificationLevel.ERROR)
             notify(
                 title=f"Guest refund due for {order.code}",
-                message=f"{order.price} {order.currency} to {order.guest_email}: {reason}",
+                message=(
+                    f"{format_money(order.price, order.currency)} to {order.guest_email}: {reason}"
+                ),
                 level=NotificationLevel.WARNING,
                 data={"order": order.code},
             )
@@ -392,9 +396,9 @@ def order_fail_and_refund(*, order: Order, reason: str, actor=None, data=None) -
     order = order_transition(
         order=order,
         to=OrderStatus.REFUNDED,
-        message=f"Refunded {order.price} {order.currency} to the wallet",
+        message=f"Refunded {format_money(order.price, order.currency)} to the wallet",
         actor=actor,
-        refund_note=f"Refunded to your wallet: {order.price} {order.currency}.",
+        refund_note=f"Refunded to your wallet: {format_money(order.price, order.currency)}.",
     )
     _notify_buyer(order, "Your order failed and was refunded", NotificationLevel.ERROR)
     return order

@@ -3,6 +3,7 @@
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from catalog.models import Brand
@@ -12,6 +13,7 @@ from orders.forms import CheckoutForm
 from orders.models import Order, OrderStatus
 from orders.selectors import order_visible_to
 from shop.errors import ApplicationError
+from shop.money import format_money
 
 # The page stops asking for updates once nothing more happens without a person.
 FINAL_STATUSES = {
@@ -58,9 +60,19 @@ def checkout(request, slug: str):
     except ApplicationError as exc:
         form.add_service_errors(exc.extra.get("fields") or {})
         if not exc.extra.get("fields"):
-            form.add_error(None, exc.message)
+            form.add_error(None, _checkout_refusal(exc))
         return brand_page(request, brand, form=form, status=400)
     return redirect(order_page_path(order))
+
+
+def _checkout_refusal(exc: ApplicationError) -> str:
+    """The refusal in the buyer's words and language (amounts formatted for it)."""
+    if exc.code == "insufficient_balance":
+        return _("Your wallet has %(balance)s; this costs %(price)s. Top up or pay online.") % {
+            "balance": format_money(exc.extra["balance"]),
+            "price": format_money(exc.extra["needed"]),
+        }
+    return _(exc.message)
 
 
 def order_page_path(order: Order) -> str:

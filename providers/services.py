@@ -11,6 +11,7 @@ from catalog.services import catalog_reprice_all
 from providers.base import Balance, NotConfigured, ProviderError
 from providers.registry import UPSTREAM_ADAPTERS, get_adapter
 from shop.models import NotificationLevel
+from shop.money import format_money
 from shop.notifications import notify
 
 logger = logging.getLogger(__name__)
@@ -75,8 +76,11 @@ def provider_record_balance(
     if low and not provider.low_balance_notified:
         provider.low_balance_notified = True
         notify(
-            title=f"{provider.name} balance is low: {provider.last_balance} {balance.currency}",
-            message=f"The threshold is {threshold} {balance.currency}.",
+            title=(
+                f"{provider.name} balance is low: "
+                f"{format_money(provider.last_balance, balance.currency)}"
+            ),
+            message=f"The threshold is {format_money(threshold, balance.currency)}.",
             level=NotificationLevel.WARNING,
             data={"provider": code},
         )

@@ -1,8 +1,10 @@
 """Money helpers: Decimal only, two places, one field definition for every amount."""
 
-from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal, InvalidOperation
 
+from django.conf import settings
 from django.db import models
+from django.utils.formats import number_format
 
 CENT = Decimal("0.01")
 
@@ -36,3 +38,31 @@ def round_up_to_step(amount: Decimal, step: Decimal) -> Decimal:
         return Decimal(amount).quantize(CENT, rounding=ROUND_CEILING)
     units = (Decimal(amount) / step).to_integral_value(rounding=ROUND_CEILING)
     return quantize(units * step)
+
+
+# Currencies shown without minor units (ISO 4217 exponent 0 in practice).
+WHOLE_CURRENCIES = {"IDR", "JPY", "KRW", "VND"}
+SYMBOLS = {"IDR": "Rp"}
+
+
+def format_money(amount, currency: str = "") -> str:
+    """An amount for people, in the active language: `Rp 10,500` in English, `Rp 10.500` in
+    Bahasa Indonesia, `-Rp 1,452` below zero; IDR without decimals, other currencies with
+    two and their code (`12.50 USD`). `currency` defaults to SHOP_CURRENCY; empty for a
+    missing or non-numeric amount. Pages use it as the `money` filter (`{% load storefront %}`),
+    e-mails and notifications call it."""
+    if amount is None or amount == "":
+        return ""
+    try:
+        value = Decimal(amount)
+    except (InvalidOperation, TypeError, ValueError):
+        return ""
+    if not value.is_finite():
+        return ""
+    currency = currency or settings.SHOP_CURRENCY
+    places = 0 if currency in WHOLE_CURRENCIES else 2
+    value = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    text = number_format(abs(value), decimal_pos=places, use_l10n=True, force_grouping=True)
+    sign = "-" if value < 0 else ""
+    symbol = SYMBOLS.get(currency)
+    return f"{sign}{symbol} {text}" if symbol else f"{sign}{text} {currency}"

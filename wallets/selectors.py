@@ -7,7 +7,7 @@ from django.db import connection
 from django.db.models import DecimalField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
-from wallets.models import BalanceMutation, Transfer, Wallet
+from wallets.models import BalanceMutation, Deposit, Transfer, Wallet
 
 
 @dataclass
@@ -24,6 +24,11 @@ class LedgerReport:
 def wallet_history(*, wallet: Wallet):
     """The wallet's legs, newest first, with their transfer (reason, reference, memo)."""
     return wallet.mutations.select_related("transfer").order_by("-pk")
+
+
+def deposits_recent(*, user, limit: int = 5) -> list[Deposit]:
+    """The user's latest top-ups, newest first (what the wallet page lists)."""
+    return list(Deposit.objects.filter(user=user).order_by("-created_at", "-pk")[:limit])
 
 
 def ledger_check() -> LedgerReport:

@@ -4,13 +4,14 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from orders.forms import DEPOSIT_MAX, DEPOSIT_MIN
 from providers.base import ProviderError
 from providers.shan.adapter import (
     shan_launch_available,
     shan_launch_error_message,
     shan_launch_game,
 )
-from wallets.selectors import wallet_history
+from wallets.selectors import deposits_recent, wallet_history
 from wallets.services import wallet_for_user
 
 
@@ -24,7 +25,14 @@ def wallet_page(request):
         return _play_shan(request)
     wallet = wallet_for_user(user=request.user)
     page = Paginator(wallet_history(wallet=wallet), 50).get_page(request.GET.get("page"))
-    context = {"wallet": wallet, "page": page, "shan_enabled": shan_launch_available()}
+    context = {
+        "wallet": wallet,
+        "page": page,
+        "deposits": deposits_recent(user=request.user),
+        "shan_enabled": shan_launch_available(),
+        "deposit_min": DEPOSIT_MIN,
+        "deposit_max": DEPOSIT_MAX,
+    }
     return render(request, "wallets/wallet.html", context)
 
 

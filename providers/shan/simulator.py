@@ -17,6 +17,7 @@ from django.utils import timezone
 from providers.models import SimulatedOrder
 from providers.shan import signature
 from providers.simulators import Scenario, scenario_for
+from shop.money import format_money
 from wallets.models import SystemAccount, Wallet
 
 logger = logging.getLogger(__name__)
@@ -242,7 +243,7 @@ def sim_play_round(
     if bet <= 0:
         raise RoundRefused("The bet must be more than 0.")
     if bet > balance:
-        raise RoundRefused(f"The bet is more than your balance ({balance}).")
+        raise RoundRefused(f"The bet is more than your balance ({format_money(balance)}).")
     won = result == "win" if result in ("win", "lose") else (rng or random.Random()).random() < 0.5
     name = session.reference
     payload = round_build(

@@ -33,21 +33,21 @@ def test_a_player_plays_a_round_of_shan_and_sees_the_new_balance(shan_on_live_se
     page.get_by_label("Password").fill("a-long-password-1")
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(f"{live_server.url}/account/wallet/")
-    assert "5000.00 IDR" in page.locator("p.balance").inner_text()
+    assert "Rp 5,000" in page.locator("p.balance").inner_text()
 
     page.get_by_role("button", name="Play Shan").click()
     page.wait_for_url(f"{live_server.url}/sim/shan/game/**")
-    assert page.locator("[data-balance]").inner_text() == "5000.00"
+    assert page.locator("[data-balance]").inner_text() == "Rp 5,000"
     page.get_by_label("Bet").fill("1500")
     page.get_by_label("Outcome").select_option("win")
     page.get_by_role("button", name="Play a round").click()
 
-    assert "You won 1500" in page.locator("[data-last-round]").inner_text()
-    assert page.locator("[data-balance]").inner_text() == "6500.00"
+    assert "You won Rp 1,500" in page.locator("[data-last-round]").inner_text()
+    assert page.locator("[data-balance]").inner_text() == "Rp 6,500"
     wager_code = ShanSettlement.objects.get().wager_code
 
     page.get_by_role("link", name="Back to the shop").click()
     page.wait_for_url(f"{live_server.url}/account/wallet/")
-    assert "6500.00 IDR" in page.locator("p.balance").inner_text()
+    assert "Rp 6,500" in page.locator("p.balance").inner_text()
     assert f"wager {wager_code}" in page.locator("table.ledger").inner_text()
     assert ledger_check().ok

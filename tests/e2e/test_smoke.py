@@ -15,4 +15,4 @@ def test_a_person_logs_in_and_sees_their_wallet(live_server, page):
     page.get_by_role("button", name="Log in").click()
 
     page.wait_for_url(f"{live_server.url}/account/wallet/")
-    assert "Balance: 0 IDR" in page.locator("p.balance").inner_text()
+    assert "Balance: Rp 0" in page.locator("p.balance").inner_text()

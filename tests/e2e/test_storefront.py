@@ -76,4 +76,4 @@ def test_a_reseller_pays_from_the_wallet_and_sees_the_balance_drop(live_server, 
     page.locator('[data-status="success"]').wait_for(timeout=15_000)
     assert balance_of(User.objects.get(username="reseller")) == Decimal("50000") - ML5_RESELLER
     page.goto(f"{live_server.url}/account/wallet/")
-    assert "48548.00 IDR" in page.locator("p.balance").inner_text()
+    assert "Rp 48,548" in page.locator("p.balance").inner_text()

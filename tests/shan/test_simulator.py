@@ -55,7 +55,7 @@ def test_the_simulator_launches_and_links_its_game_page(sim, client):
     assert url.path.startswith("/sim/shan/game/")
     assert parse_qs(url.query) == {"user_name": ["rina"], "balance": ["5000.00"]}
     page = client.get(f"{url.path}?{url.query}").content.decode()
-    assert "5000.00" in page
+    assert "data-balance>Rp 5,000<" in page
     assert "Rina" in page
 
 
@@ -138,10 +138,15 @@ def balances():
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize(
-    ("result", "bet", "player_after"),
-    [("win", "1000", Decimal("6000")), ("lose", "1250.50", Decimal("3749.50"))],
+    ("result", "bet", "player_after", "shown"),
+    [
+        ("win", "1000", Decimal("6000"), "Rp 6,000"),
+        ("lose", "1250.50", Decimal("3749.50"), "Rp 3,750"),  # rupiah shown whole
+    ],
 )
-def test_a_round_moves_the_wallet_by_exactly_its_result(live_shan, rina, result, bet, player_after):
+def test_a_round_moves_the_wallet_by_exactly_its_result(
+    live_shan, rina, result, bet, player_after, shown
+):
     game_url = launch_through_the_wallet_page()
     assert game_url.startswith(f"{live_shan.url}/sim/shan/game/")
 
@@ -160,7 +165,7 @@ def test_a_round_moves_the_wallet_by_exactly_its_result(live_shan, rina, result,
     assert transfer.reason == "game_settlement"
     assert ledger_check().ok
     # the simulator's own balance follows, and the wallet page lists the settlement
-    assert f"data-balance>{player_after:.2f}<" in page.text
+    assert f"data-balance>{shown}<" in page.text
 
 
 @pytest.mark.django_db(transaction=True)
@@ -171,7 +176,7 @@ def test_a_bet_above_the_balance_sends_nothing(live_shan, rina):
     bad = requests.post(game_url, data={"bet": "abc"}, timeout=20)
 
     assert page.status_code == 400
-    assert "more than your balance" in page.text
+    assert "more than your balance (Rp 5,000)" in page.text
     assert bad.status_code == 400
     assert "The bet must be an amount" in bad.text
     assert not ShanSettlement.objects.exists()
@@ -188,7 +193,7 @@ def test_a_refused_callback_leaves_every_balance(live_shan, rina):
     assert page.status_code == 200
     assert "was not accepted by the shop" in page.text
     assert "PLAYER_NOT_FOUND" in page.text
-    assert "data-balance>5000.00<" in page.text  # the simulator's balance did not move
+    assert "data-balance>Rp 5,000<" in page.text  # the simulator's balance did not move
     assert not ShanSettlement.objects.exists()
     assert wallet_for_user(user=User.objects.get(username="rina-renamed")).balance == 5000
 

@@ -3,7 +3,7 @@ from decimal import Decimal
 import pytest
 
 from shop.models import User
-from wallets.models import SystemAccount
+from wallets.models import Deposit, DepositMethod, SystemAccount
 from wallets.services import system_wallet, wallet_adjust, wallet_for_user, wallet_set_balances
 
 pytestmark = pytest.mark.django_db
@@ -31,11 +31,44 @@ def test_game_settlements_show_with_their_wager_code_and_running_balance(client)
 
     page = client.get("/account/wallet/").content.decode()
 
-    assert "6000.00 IDR" in page
+    assert "<strong data-balance>Rp 6,000</strong>" in page
     assert "Game settlement" in page
     assert "wager WAGER-42" in page
     assert page.index("WAGER-42") < page.index("opening balance")  # newest first
-    assert "5000.00" in page
+    assert '<td class="amount">Rp 1,000</td>' in page
+    assert '<td class="balance-after">Rp 5,000</td>' in page
+
+
+@pytest.mark.parametrize(
+    ("language", "balance", "debit", "deposit"),
+    [
+        ("en", "Rp 48,548", "-Rp 1,452", "Rp 50,000"),
+        ("id", "Rp 48.548", "-Rp 1.452", "Rp 50.000"),
+    ],
+)
+def test_amounts_on_the_wallet_page_follow_the_language(
+    client, settings, language, balance, debit, deposit
+):
+    """Balance, ledger rows (signed), running balance and top-ups: rupiah without decimals,
+    grouped for the reader's language."""
+    user = User.objects.create_user(username="budi", password="a-long-password-1")
+    wallet = wallet_for_user(user=user)
+    wallet_adjust(wallet=wallet, amount=Decimal("50000"), reason="opening balance")
+    wallet_adjust(wallet=wallet, amount=Decimal("-1452"), reason="correction")
+    Deposit.objects.create(
+        user=user, amount=Decimal("50000"), currency="IDR", method=DepositMethod.GATEWAY
+    )
+    client.force_login(user)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+
+    page = client.get("/account/wallet/").content.decode()
+
+    assert f"<strong data-balance>{balance}</strong>" in page
+    assert f'<td class="amount">{debit}</td>' in page
+    assert f'<td class="balance-after">{balance}</td>' in page
+    assert f'<span class="amount">{deposit}</span>' in page
+    assert "48548" not in page
+    assert "IDR" not in page.split("<main", 1)[-1]
 
 
 def test_people_log_in_with_the_login_page(client):
