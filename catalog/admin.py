@@ -69,11 +69,19 @@ class ProviderAdmin(admin.ModelAdmin):
         run = SyncRun.objects.filter(provider=provider).order_by("-started_at", "-pk").first()
         if run is None:
             return "-"
+        if run.status == SyncRun.Status.SUCCESS:
+            counts = (
+                f"created {run.created}, updated {run.updated}, "
+                f"deactivated {run.deactivated}, hidden {run.hidden}"
+            )
+        else:
+            counts = next(iter(run.message.splitlines()), "")
         return format_html(
-            "<a href='{}'>{} {}</a>",
+            "<a href='{}'>{} {}</a> {}",
             reverse("admin:catalog_syncrun_change", args=[run.pk]),
             run.status,
             f"{run.started_at:%Y-%m-%d %H:%M}",
+            counts,
         )
 
     def has_operate_providers_permission(self, request) -> bool:

@@ -6,12 +6,16 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
 
+from catalog.models import Product, SyncRun
 from orders import pipeline
 from orders.models import Order, OrderEvent, OrderStatus
+from providers.defaults import provider_ensure
 from tests.ops.conftest import staff_client
 from tests.ops.test_order_actions import operate
 from tests.pipeline.support import (
+    DIGIFLAZZ,
     FOXRELOAD,
+    SIM_PRODUCTS,
     STATUS_ENDPOINTS,
     buy,
     calls,
@@ -91,3 +95,42 @@ def test_only_staff_who_manage_orders_may_check_status(sims, pricing, buyer, sta
     assert status_checks(order) == reads
     page = client.get(reverse("admin:orders_order_change", args=[order.pk]))
     assert "Check status now" not in page.content.decode()
+
+
+def sync_now(client, provider):
+    return client.post(
+        reverse("admin:catalog_provider_changelist"),
+        {"action": "sync_catalog_now", "_selected_action": [provider.pk]},
+    )
+
+
+def test_sync_catalog_now_is_queued_and_its_sync_run_shows_on_the_provider_page(sims, staff_groups):
+    provider = provider_ensure(DIGIFLAZZ)
+    admin = staff_client("ada-admin", "admin")
+    assert not Product.objects.filter(provider=provider).exists()
+
+    response = sync_now(admin, provider)
+
+    assert messages_of(response) == [
+        "Queued 1 catalog sync(s); the Last catalog sync column shows each SyncRun when it is done."
+    ]
+    run = SyncRun.objects.get(provider=provider)
+    products = Product.objects.filter(provider=provider)
+    assert run.status == SyncRun.Status.SUCCESS
+    assert run.created == products.count() > 0
+    assert products.filter(provider_sku="DANA10", cost=SIM_PRODUCTS[DIGIFLAZZ].cost).exists()
+    page = admin.get(reverse("admin:catalog_provider_change", args=[provider.pk])).content
+    shown = f"created {run.created}, updated 0, deactivated 0, hidden {run.hidden}"
+    assert reverse("admin:catalog_syncrun_change", args=[run.pk]) in page.decode()
+    assert shown in page.decode()
+    listing = admin.get(reverse("admin:catalog_provider_changelist")).content.decode()
+    assert shown in listing
+
+
+def test_support_cannot_sync_a_catalog(sims, staff_groups):
+    provider = provider_ensure(DIGIFLAZZ)
+
+    sync_now(staff_client("sue-support", "support"), provider)
+
+    assert not SyncRun.objects.exists()
+    assert not Product.objects.exists()
