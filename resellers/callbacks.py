@@ -31,7 +31,7 @@ from resellers.models import (
     CallbackStatus,
     ResellerSettings,
 )
-from resellers.urlguard import UnresolvableUrl, UnsafeUrl, check_callback_url
+from resellers.urlguard import UnresolvableUrl, UnsafeUrl, callback_target, pinned_post
 
 logger = logging.getLogger(__name__)
 
@@ -162,14 +162,14 @@ def callback_deliver(*, delivery_id: int) -> CallbackAttempt | None:
     try:
         if not url:
             raise UnsafeUrl("The reseller has no callback URL.")
-        check_callback_url(url)
+        target = callback_target(url)
         timestamp = int(time.time())
         signatures = " ".join(
             sign(secret=secret, webhook_id=delivery.webhook_id, timestamp=timestamp, body=body)
             for secret in signing_secrets(found)
         )
-        reply = requests.post(
-            url,
+        reply = pinned_post(
+            target,
             data=body.encode(),
             headers={
                 "content-type": "application/json",
@@ -179,7 +179,6 @@ def callback_deliver(*, delivery_id: int) -> CallbackAttempt | None:
                 "user-agent": "shop-callbacks/1",
             },
             timeout=(CONNECT_TIMEOUT, READ_TIMEOUT),
-            allow_redirects=False,
         )
         http_status, response_text = reply.status_code, reply.text[:RESPONSE_LOGGED]
         retry = http_status >= 500 or http_status in RETRY_STATUSES

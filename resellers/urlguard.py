@@ -4,15 +4,20 @@ With simulators off (production) a URL must be https and every address its host 
 must be public. With `SIMULATORS_ENABLED` (the demo and tests) http and local addresses are
 allowed, so a receiver on this machine can be used.
 
-The check resolves the host again just before each send; a host that re-resolves between
-that check and the connection (DNS rebinding within seconds) is not covered.
+DNS rebinding: `callback_target` resolves the host once, checks every address, and returns
+the first one; `pinned_post` then connects to exactly that address (the URL's host name
+still goes in the `Host` header, the TLS SNI and the certificate check), so a name that
+re-resolves to a private address between the check and the connection is never followed.
 """
 
 import ipaddress
 import socket
-from urllib.parse import urlsplit
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
 
+import requests
 from django.conf import settings
+from requests.adapters import HTTPAdapter
 
 
 class UnsafeUrl(Exception):
@@ -23,6 +28,29 @@ class UnresolvableUrl(Exception):
     """The host does not resolve now: may work later."""
 
 
+@dataclass(frozen=True)
+class CallbackTarget:
+    """A checked callback URL and the one address to connect to for it."""
+
+    url: str
+    host: str  # as in the URL, without brackets
+    port: int
+    address: str
+
+    @property
+    def pinned_url(self) -> str:
+        """The URL with the checked address in place of the host name."""
+        parts = urlsplit(self.url)
+        literal = f"[{self.address}]" if ":" in self.address else self.address
+        return urlunsplit(parts._replace(netloc=f"{literal}:{self.port}"))
+
+    @property
+    def host_header(self) -> str:
+        literal = f"[{self.host}]" if ":" in self.host else self.host
+        default = 443 if urlsplit(self.url).scheme == "https" else 80
+        return literal if self.port == default else f"{literal}:{self.port}"
+
+
 def _is_public(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 zone id
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
@@ -30,10 +58,27 @@ def _is_public(address: str) -> bool:
     return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_unspecified)
 
 
-def check_callback_url(url: str, *, resolve: bool = True) -> None:
-    """Raise UnsafeUrl (or UnresolvableUrl) unless `url` may receive callbacks.
+def _is_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return False
+    return True
 
-    `resolve=False` checks only the form (scheme, host, literal addresses).
+
+def resolve_host(host: str, port: int) -> list[str]:
+    """Every address `host` resolves to for TCP, in the resolver's order (OSError when none)."""
+    infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+    return list(dict.fromkeys(info[4][0] for info in infos))
+
+
+def callback_target(url: str, *, resolve: bool = True) -> CallbackTarget | None:
+    """Check `url` and pick the address to connect to; raise UnsafeUrl (never callable) or
+    UnresolvableUrl (may work later).
+
+    The host is resolved once here and every address must be public (where simulators are
+    off). `resolve=False` checks only the form (scheme, host, literal addresses) and returns
+    None for a host name.
     """
     parts = urlsplit(url)
     local_ok = settings.SIMULATORS_ENABLED
@@ -48,23 +93,63 @@ def check_callback_url(url: str, *, resolve: bool = True) -> None:
         raise UnsafeUrl("The callback URL has an invalid port.") from None
     if not host:
         raise UnsafeUrl("The callback URL needs a host name.")
-    if local_ok:
-        return
-    try:
-        if not _is_public(host):
+    port = port or (443 if parts.scheme == "https" else 80)
+    if _is_literal(host):
+        addresses = [host]
+    elif not resolve:
+        return None
+    else:
+        try:
+            addresses = resolve_host(host, port)
+        except (OSError, UnicodeError) as exc:
+            raise UnresolvableUrl(f"The host {host} does not resolve: {exc}.") from None
+        if not addresses:
+            raise UnresolvableUrl(f"The host {host} does not resolve.")
+    if not local_ok:
+        private = [address for address in addresses if not _is_public(address)]
+        if private and addresses == [host]:
             raise UnsafeUrl(f"The callback URL points at a private address ({host}).")
-        return  # a literal public address
-    except ValueError:
-        pass  # a host name
-    if not resolve:
-        return
-    try:
-        infos = socket.getaddrinfo(host, port or 443, proto=socket.IPPROTO_TCP)
-    except (OSError, UnicodeError) as exc:
-        raise UnresolvableUrl(f"The host {host} does not resolve: {exc}.") from None
-    addresses = {info[4][0] for info in infos}
-    if not addresses:
-        raise UnresolvableUrl(f"The host {host} does not resolve.")
-    private = sorted(address for address in addresses if not _is_public(address))
-    if private:
-        raise UnsafeUrl(f"The host {host} resolves to a private address ({', '.join(private)}).")
+        if private:
+            raise UnsafeUrl(
+                f"The host {host} resolves to a private address ({', '.join(sorted(private))})."
+            )
+    return CallbackTarget(url=url, host=host, port=port, address=addresses[0])
+
+
+def check_callback_url(url: str) -> None:
+    """Raise UnsafeUrl (or UnresolvableUrl) unless `url` may receive callbacks (when saved;
+    the sender checks again). With simulators on, host names are not looked up here."""
+    callback_target(url, resolve=not settings.SIMULATORS_ENABLED)
+
+
+class PinnedAdapter(HTTPAdapter):
+    """Sends to the checked address while TLS checks the certificate for the host name:
+    the request URL carries the address, `server_hostname` (SNI) and `assert_hostname` the
+    name. No retries: the caller's schedule retries."""
+
+    def __init__(self, host: str):
+        self.host = host
+        super().__init__(max_retries=0)
+
+    def init_poolmanager(self, *args, **kwargs):
+        kwargs["server_hostname"] = self.host
+        kwargs["assert_hostname"] = self.host
+        super().init_poolmanager(*args, **kwargs)
+
+
+def pinned_post(
+    target: CallbackTarget, *, data: bytes, headers: dict, timeout, verify=True
+) -> requests.Response:
+    """POST to `target` at its checked address; no redirects, no proxy from the environment
+    (a proxy would resolve the name again)."""
+    with requests.Session() as session:
+        session.trust_env = False
+        session.mount(urlsplit(target.url).scheme + "://", PinnedAdapter(target.host))
+        return session.post(
+            target.pinned_url,
+            data=data,
+            headers={**headers, "Host": target.host_header},
+            timeout=timeout,
+            allow_redirects=False,
+            verify=verify,
+        )

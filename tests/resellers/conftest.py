@@ -68,13 +68,17 @@ def other_api(priced_product) -> ApiClient:
 class Receiver:
     """Records each POST; answers with the scripted statuses in turn (then the last one)."""
 
-    def __init__(self):
+    def __init__(self, ssl_context=None):
         self.requests: list[dict] = []
         self.statuses = [200]
         self.delay = 0.0
         handler = self._handler()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/callback"
+        scheme = "http"
+        if ssl_context is not None:  # https: the handshake runs on accept
+            self.server.socket = ssl_context.wrap_socket(self.server.socket, server_side=True)
+            scheme = "https"
+        self.url = f"{scheme}://127.0.0.1:{self.server.server_port}/callback"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 

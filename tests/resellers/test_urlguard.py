@@ -5,7 +5,7 @@ import socket
 import pytest
 
 from resellers import urlguard
-from resellers.urlguard import UnresolvableUrl, UnsafeUrl, check_callback_url
+from resellers.urlguard import UnresolvableUrl, UnsafeUrl, callback_target, check_callback_url
 
 
 @pytest.fixture(autouse=True)
@@ -43,21 +43,25 @@ def test_public_addresses_pass():
     check_callback_url("https://[2606:2800:220:1:248:1893:25c8:1946]:8443/cb")
 
 
-def fake_dns(*addresses):
-    def getaddrinfo(host, port, *args, **kwargs):
-        return [
-            (socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port)) for address in addresses
-        ]
+def fake_dns(*answers):
+    """Stands in for the outside world's DNS: each lookup gives the next answer (then the
+    last one again); records the names looked up."""
+    lookups = []
 
-    return getaddrinfo
+    def resolve_host(host, port):
+        lookups.append(host)
+        return list(answers[min(len(lookups), len(answers)) - 1])
+
+    resolve_host.lookups = lookups
+    return resolve_host
 
 
 def test_every_resolved_address_must_be_public(monkeypatch):
-    monkeypatch.setattr(urlguard.socket, "getaddrinfo", fake_dns("93.184.216.34", "10.0.0.1"))
-    with pytest.raises(UnsafeUrl, match=r"10\.0\.0\.1"):
+    monkeypatch.setattr(urlguard, "resolve_host", fake_dns(["93.184.216.34", "10.0.0.1"]))
+    with pytest.raises(UnsafeUrl, match=r"resolves to a private address \(10\.0\.0\.1\)"):
         check_callback_url("https://reseller.example/cb")
 
-    monkeypatch.setattr(urlguard.socket, "getaddrinfo", fake_dns("93.184.216.34"))
+    monkeypatch.setattr(urlguard, "resolve_host", fake_dns(["93.184.216.34"]))
     check_callback_url("https://reseller.example/cb")
 
 
@@ -65,9 +69,22 @@ def test_a_host_that_does_not_resolve_may_work_later(monkeypatch):
     def fail(*args, **kwargs):
         raise socket.gaierror("Name or service not known")
 
-    monkeypatch.setattr(urlguard.socket, "getaddrinfo", fail)
+    monkeypatch.setattr(urlguard, "resolve_host", fail)
     with pytest.raises(UnresolvableUrl):
         check_callback_url("https://reseller.example/cb")
+
+
+def test_the_target_pins_the_first_checked_address(monkeypatch):
+    monkeypatch.setattr(
+        urlguard, "resolve_host", fake_dns(["2606:2800:220:1:248:1893:25c8:1946", "93.184.216.34"])
+    )
+
+    target = callback_target("https://reseller.example:8443/cb?x=1")
+
+    assert target.address == "2606:2800:220:1:248:1893:25c8:1946"
+    assert target.pinned_url == "https://[2606:2800:220:1:248:1893:25c8:1946]:8443/cb?x=1"
+    assert target.host_header == "reseller.example:8443"
+    assert callback_target("https://reseller.example/cb").host_header == "reseller.example"
 
 
 def test_simulators_allow_local_receivers(settings):
@@ -113,3 +130,149 @@ def test_a_url_that_became_private_is_not_called(
     attempt = CallbackAttempt.objects.get()
     assert attempt.http_status is None
     assert "private address" in attempt.error
+
+
+def send_callback(reseller, product, url, capture):
+    """An API order whose reseller's callback URL is `url`, finished: one callback try."""
+    from orders.services import order_apply_provider_update
+    from providers.base import ProviderResult, ProviderStatus
+    from resellers.models import ResellerSettings
+    from resellers.services import OrderRequest, api_order_create, reseller_settings_for
+
+    reseller_settings_for(user=reseller)
+    ResellerSettings.objects.filter(user=reseller).update(callback_url=url)
+    api_order, _ = api_order_create(
+        user=reseller,
+        ref_id="PIN",
+        request=OrderRequest(product_id=product.pk, customer_data={"user_id": "12345678"}),
+    )
+    with capture(execute=True):
+        order_apply_provider_update(
+            order=api_order.order, result=ProviderResult(status=ProviderStatus.SUCCESS)
+        )
+
+
+@pytest.fixture
+def dialled(monkeypatch):
+    """The network: records every TCP connection the shop opens and refuses it."""
+    import urllib3.util.connection
+
+    calls = []
+
+    def create_connection(address, *args, **kwargs):
+        calls.append(address)
+        raise ConnectionRefusedError(f"refused by the test network: {address}")
+
+    monkeypatch.setattr(urllib3.util.connection, "create_connection", create_connection)
+    return calls
+
+
+@pytest.mark.django_db
+def test_a_rebinding_name_is_resolved_once_and_the_checked_address_is_dialled(
+    funded_reseller, priced_product, monkeypatch, dialled, django_capture_on_commit_callbacks
+):
+    from resellers.models import CallbackAttempt, CallbackDelivery, CallbackStatus
+
+    # Public when checked, loopback on any later lookup.
+    dns = fake_dns(["93.184.216.34"], ["127.0.0.1"])
+    monkeypatch.setattr(urlguard, "resolve_host", dns)
+
+    send_callback(
+        funded_reseller,
+        priced_product,
+        "https://rebind.example/cb",
+        django_capture_on_commit_callbacks,
+    )
+
+    assert dns.lookups == ["rebind.example"]
+    assert dialled == [("93.184.216.34", 443)]
+    attempt = CallbackAttempt.objects.get()
+    assert attempt.will_retry  # a refused connection may work later
+    assert "refused by the test network" in attempt.error
+    assert CallbackDelivery.objects.get().status == CallbackStatus.PENDING
+
+
+@pytest.mark.django_db
+def test_a_name_that_resolves_to_loopback_is_never_dialled(
+    funded_reseller, priced_product, monkeypatch, dialled, django_capture_on_commit_callbacks
+):
+    from resellers.models import CallbackAttempt, CallbackDelivery, CallbackStatus
+
+    monkeypatch.setattr(urlguard, "resolve_host", fake_dns(["127.0.0.1"]))
+
+    send_callback(
+        funded_reseller,
+        priced_product,
+        "https://rebind.example/cb",
+        django_capture_on_commit_callbacks,
+    )
+
+    assert dialled == []
+    assert CallbackDelivery.objects.get().status == CallbackStatus.FAILED
+    attempt = CallbackAttempt.objects.get()
+    assert attempt.error == "The host rebind.example resolves to a private address (127.0.0.1)."
+    assert not attempt.will_retry
+
+
+def test_pinned_post_connects_to_the_address_and_sends_the_host_name(receiver):
+    # `callbacks.test` resolves nowhere: the request can only arrive through the pin.
+    port = receiver.server.server_port
+    target = urlguard.CallbackTarget(
+        url=f"http://callbacks.test:{port}/callback",
+        host="callbacks.test",
+        port=port,
+        address="127.0.0.1",
+    )
+
+    reply = urlguard.pinned_post(target, data=b"{}", headers={}, timeout=5)
+
+    assert reply.status_code == 200
+    [request] = receiver.requests
+    assert request["headers"]["host"] == f"callbacks.test:{port}"
+
+
+@pytest.fixture
+def tls_receiver():
+    """An https receiver on 127.0.0.1 with a certificate for `callbacks.test` only, from a
+    throwaway CA; records the SNI names it is sent."""
+    import ssl
+
+    import trustme
+
+    from tests.resellers.conftest import Receiver
+
+    ca = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("callbacks.test").configure_cert(context)
+    server_names = []
+    context.sni_callback = lambda sock, name, ctx: server_names.append(name)
+    receiver = Receiver(ssl_context=context)
+    with ca.cert_pem.tempfile() as ca_file:
+        yield receiver, ca_file, server_names
+    receiver.close()
+
+
+def test_pinned_tls_checks_the_certificate_for_the_host_name(tls_receiver):
+    import requests
+
+    receiver, ca_file, server_names = tls_receiver
+    port = receiver.server.server_port
+
+    def target(host):
+        return urlguard.CallbackTarget(
+            url=f"https://{host}:{port}/callback", host=host, port=port, address="127.0.0.1"
+        )
+
+    reply = urlguard.pinned_post(
+        target("callbacks.test"), data=b"{}", headers={}, timeout=5, verify=ca_file
+    )
+
+    assert reply.status_code == 200
+    assert server_names == ["callbacks.test"]
+    assert receiver.requests[0]["headers"]["host"] == f"callbacks.test:{port}"
+    # The same address under a name the certificate does not carry: refused by TLS.
+    with pytest.raises(requests.exceptions.SSLError, match=r"other\.test"):
+        urlguard.pinned_post(
+            target("other.test"), data=b"{}", headers={}, timeout=5, verify=ca_file
+        )
+    assert len(receiver.requests) == 1
