@@ -44,6 +44,24 @@
     if (event.target.matches("form.checkout input[name=product]")) syncAmount(event.target.form);
   });
   document.querySelectorAll("form.checkout").forEach(syncAmount);
+  // A form marked data-submit-once is sent once: a "Buy" clicked again while the first
+  // request is on its way would otherwise make a second order. The browser's own field
+  // checks run before "submit", so a form they stop can still be corrected and sent.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.matches("form[data-submit-once]")) return;
+    if (form.hasAttribute("data-submitted")) {
+      event.preventDefault();
+      return;
+    }
+    form.setAttribute("data-submitted", "");
+  });
+  // Back on the page (back button, back-forward cache): the form may be sent again.
+  window.addEventListener("pageshow", function () {
+    document.querySelectorAll("form[data-submitted]").forEach(function (form) {
+      form.removeAttribute("data-submitted");
+    });
+  });
   // The language menu applies on change.
   document.addEventListener("change", function (event) {
     if (event.target.matches("form.language select")) event.target.form.submit();
