@@ -133,6 +133,13 @@ def _order_request(data: dict) -> services.OrderRequest:
 
 
 class OrderValidateApi(ResellerApi):
+    """POST validates; GET is the order whose ref_id is "validate" (the path is shared with
+    `/orders/{ref_id}`, so that ref_id works like any other)."""
+
+    @extend_schema(exclude=True)
+    def get(self, request):
+        return _order_detail(user=request.user, ref_id="validate")
+
     @extend_schema(
         summary="Check an order without charging",
         request=ValidateInput,
@@ -220,10 +227,14 @@ class OrderDetailApi(ResellerApi):
         responses={200: OrderOutput, 404: ErrorOutput, **ERRORS},
     )
     def get(self, request, ref_id: str):
-        api_order = selectors.api_order_get(user=request.user, ref_id=ref_id)
-        if api_order is None:
-            raise exceptions.NotFound(f"You have no order {ref_id}.")
-        return Response(OrderOutput(api_order).data)
+        return _order_detail(user=request.user, ref_id=ref_id)
+
+
+def _order_detail(*, user, ref_id: str) -> Response:
+    api_order = selectors.api_order_get(user=user, ref_id=ref_id)
+    if api_order is None:
+        raise exceptions.NotFound(f"You have no order {ref_id}.")
+    return Response(OrderOutput(api_order).data)
 
 
 def _validated(serializer_class, data) -> dict:

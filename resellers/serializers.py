@@ -51,7 +51,10 @@ class BalanceOutput(serializers.Serializer):
 class OrderInput(serializers.Serializer):
     ref_id = serializers.RegexField(
         r"^[A-Za-z0-9._:\-]{1,64}$",
-        help_text="Your own reference: 1-64 of A-Z a-z 0-9 . _ : -; unique per reseller.",
+        help_text=(
+            "Your own reference: 1-64 of A-Z a-z 0-9 . _ : - (not `.` or `..`); "
+            "unique per reseller."
+        ),
     )
     product_id = serializers.IntegerField(min_value=1, max_value=2**62)
     customer_data = serializers.DictField(
@@ -68,8 +71,11 @@ class OrderInput(serializers.Serializer):
     )
 
     def validate_ref_id(self, value):
-        if value == "validate":  # the path /api/v1/orders/validate is taken
-            raise serializers.ValidationError("This ref_id is reserved.")
+        # Every ref_id must be readable at /api/v1/orders/{ref_id}; HTTP clients turn the
+        # path segments "." and ".." into a move up. ("validate" is fine: GET on
+        # /orders/validate is that order, POST validates.)
+        if value in {".", ".."}:
+            raise serializers.ValidationError('A ref_id cannot be "." or "..".')
         return value
 
     def validate_customer_data(self, value):

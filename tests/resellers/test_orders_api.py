@@ -230,3 +230,46 @@ def test_the_schema_documents_the_api(client):
         assert path in paths
     assert "ResellerApiKey" in reply.json()["components"]["securitySchemes"]
     assert client.get("/developers/api/").status_code == 200
+
+
+def test_the_ref_id_validate_is_an_order_like_any_other(api, other_api, priced_product):
+    assert api.get(f"{ORDERS}/validate").status_code == 404  # no such order yet
+
+    created = api.post(ORDERS, order_body(priced_product, ref_id="validate"))
+    read = api.get(f"{ORDERS}/validate")
+    checked = api.post(f"{ORDERS}/validate", order_body(priced_product, ref_id="validate"))
+    theirs = other_api.get(f"{ORDERS}/validate")
+
+    assert created.status_code == 201
+    assert read.status_code == 200
+    assert read.json() == created.json()
+    assert read.json()["ref_id"] == "validate"
+    # POST on the same path still validates: nothing new is made or charged.
+    assert checked.status_code == 200
+    assert checked.json()["valid"] is True
+    assert Order.objects.count() == 1
+    assert theirs.status_code == 404
+    assert theirs.json() == {"code": "not_found", "message": "You have no order validate."}
+
+
+@pytest.mark.parametrize("ref_id", ["a.b:c-d_E.9", "-", "_", ":", "...", ".x."])
+def test_every_accepted_ref_id_can_be_read_back(api, priced_product, ref_id):
+    assert api.post(ORDERS, order_body(priced_product, ref_id=ref_id)).status_code == 201
+
+    read = api.get(f"{ORDERS}/{ref_id}")
+
+    assert read.status_code == 200
+    assert read.json()["ref_id"] == ref_id
+
+
+@pytest.mark.parametrize("ref_id", [".", ".."])
+def test_ref_ids_a_url_cannot_carry_are_refused(api, priced_product, ref_id):
+    reply = api.post(ORDERS, order_body(priced_product, ref_id=ref_id))
+
+    assert reply.status_code == 400
+    assert reply.json() == {
+        "code": "invalid_request",
+        "message": "The request is invalid.",
+        "details": {"fields": {"ref_id": ['A ref_id cannot be "." or "..".']}},
+    }
+    assert not Order.objects.exists()
