@@ -26,6 +26,7 @@ from providers.services import provider_record_balance
 from shop.errors import ApplicationError
 from shop.models import NotificationLevel
 from wallets.models import Transfer, TransferReason
+from wallets.selectors import order_money
 from wallets.services import (
     system_wallet,
     wallet_for_user,
@@ -127,19 +128,21 @@ def ops_order_fail_and_refund(*, order: Order, actor, reason: str) -> Order:
 @transaction.atomic
 def ops_order_resolve_deliver(*, order: Order, actor, reason: str) -> Order:
     """Resolve a review by delivering: the order ends `success`. When the buyer's wallet was
-    already refunded, the price is taken back first (key `order:<code>:redebit`; refused if
-    the wallet cannot pay it). A guest refunded outside the shop cannot be charged again."""
+    already refunded, what it was refunded is taken back first (key `order:<code>:redebit`;
+    refused if the wallet cannot pay it). A guest refunded outside the shop cannot be
+    charged again."""
     reason = _require_reason(reason)
     order = order_lock(order)
     if order.status != OrderStatus.NEEDS_REVIEW:
         raise _refused(f"Only an order in review can be resolved (this one is {order.status}).")
     if not order.vouchers.exists() and order.provider_status != "SUCCESS":
         raise _refused("The provider has not reported this order delivered: nothing to deliver.")
-    if _has_transfer(order, "refund"):
+    _, refunded = order_money(order=order)
+    if refunded is not None:
         wallet_move(
             source=wallet_for_user(user=order.user, currency=order.currency),
             target=system_wallet("sales", currency=order.currency),
-            amount=order.price,
+            amount=refunded,
             reason=TransferReason.PURCHASE,
             reference=order.code,
             idempotency_key=f"order:{order.code}:redebit",
@@ -163,22 +166,29 @@ def ops_order_resolve_deliver(*, order: Order, actor, reason: str) -> Order:
 
 @transaction.atomic
 def ops_order_resolve_refund(*, order: Order, actor, reason: str) -> Order:
-    """Resolve a review by keeping (or making) the order refunded. A signed-in buyer whose
-    money reached us (wallet debit or gateway payment) is refunded to the wallet, exactly
-    once (`order:<code>:refund`, a no-op if already refunded); a guest is marked refunded
-    outside the shop."""
+    """Resolve a review by keeping (or making) the order refunded. A signed-in buyer gets
+    back what the ledger says reached us (the wallet debit or the gateway payment, which
+    may differ from the price), never more, exactly once (`order:<code>:refund`; an
+    earlier refund is kept as it is); a guest is marked refunded outside the shop."""
     reason = _require_reason(reason)
     order = order_lock(order)
     if order.status != OrderStatus.NEEDS_REVIEW:
         raise _refused(f"Only an order in review can be resolved (this one is {order.status}).")
-    paid_to_us = _has_transfer(order, "debit") or _has_transfer(order, "payment")
-    if order.refunds_to_wallet and paid_to_us:
-        wallet_refund_order(order=order, actor=actor, memo=reason)
-        note = f"Refunded to your wallet: {order.price} {order.currency}."
+    paid, refunded = order_money(order=order)
+    if order.refunds_to_wallet and refunded is None and paid:
+        wallet_refund_order(order=order, actor=actor, memo=reason, amount=paid)
+        refunded = paid
+    if refunded is not None:
+        note = f"Refunded to your wallet: {refunded} {order.currency}."
     elif order.refunds_to_wallet:
         note = "No payment reached the shop; nothing to refund."
+    elif paid:
+        note = (
+            f"Refunded by staff through the payment gateway or a bank transfer "
+            f"({paid} {order.currency} received)."
+        )
     else:
-        note = "Refunded by staff through the payment gateway or a bank transfer."
+        note = "No payment reached the shop; nothing to refund."
     return order_transition(
         order=order,
         to=OrderStatus.REFUNDED,

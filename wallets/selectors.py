@@ -31,6 +31,21 @@ def deposits_recent(*, user, limit: int = 5) -> list[Deposit]:
     return list(Deposit.objects.filter(user=user).order_by("-created_at", "-pk")[:limit])
 
 
+def order_money(*, order) -> tuple[Decimal, Decimal | None]:
+    """What the ledger says reached the shop for `order` (its wallet debit and its gateway
+    payment, as credited to sales), and what was refunded to the buyer's wallet (None when
+    no refund was made)."""
+    code = order.code
+    paid = BalanceMutation.objects.filter(
+        transfer__idempotency_key__in=(f"order:{code}:debit", f"order:{code}:payment"),
+        amount__gt=0,
+    ).aggregate(total=Sum("amount"))["total"]
+    refunded = BalanceMutation.objects.filter(
+        transfer__idempotency_key=f"order:{code}:refund", amount__gt=0
+    ).aggregate(total=Sum("amount"))["total"]
+    return paid or Decimal("0"), refunded
+
+
 def ledger_check() -> LedgerReport:
     """Prove the ledger's invariants for every wallet and transfer:
     balance = Σ legs = the last leg's balance after; each leg starts where the previous one

@@ -235,12 +235,15 @@ def wallet_record_gateway_payment(*, order, amount: Decimal) -> Transfer:
     )
 
 
-def wallet_refund_order(*, order, actor=None, memo: str = "") -> Transfer:
-    """Sales pays `order.price` back to the buyer's wallet (key `order:<code>:refund`)."""
+def wallet_refund_order(
+    *, order, actor=None, memo: str = "", amount: Decimal | None = None
+) -> Transfer:
+    """Sales pays `amount` (default `order.price`) back to the buyer's wallet, once per
+    order (key `order:<code>:refund`)."""
     return wallet_move(
         source=system_wallet(SystemAccount.SALES, currency=order.currency),
         target=wallet_for_user(user=order.user, currency=order.currency),
-        amount=order.price,
+        amount=order.price if amount is None else amount,
         reason=TransferReason.REFUND,
         reference=order.code,
         idempotency_key=f"order:{order.code}:refund",
