@@ -74,6 +74,32 @@ def test_a_key_of_a_user_who_is_no_longer_a_reseller_is_403(funded_reseller):
     assert reply.json() == {"code": "forbidden", "message": "Only resellers may use the API."}
 
 
+def test_a_key_of_a_disabled_account_is_401(funded_reseller):
+    _key, raw = api_key_create(user=funded_reseller)
+    funded_reseller.is_active = False
+    funded_reseller.save()
+
+    reply = ApiClient(raw).get(BALANCE)
+
+    assert reply.status_code == 401
+    assert reply.json() == {"code": "invalid_key", "message": "This account is disabled."}
+
+
+def test_every_endpoint_refuses_a_call_without_a_key(funded_reseller):
+    client = ApiClient()
+    replies = [
+        client.get("/api/v1/products"),
+        client.get(BALANCE),
+        client.get("/api/v1/orders"),
+        client.get("/api/v1/orders/R-1"),
+        client.post("/api/v1/orders", {}),
+        client.post("/api/v1/orders/validate", {}),
+    ]
+
+    assert [reply.status_code for reply in replies] == [401] * 6
+    assert {reply.json()["code"] for reply in replies} == {"unauthenticated"}
+
+
 def test_customers_cannot_create_keys(db):
     from shop.errors import ApplicationError
 
