@@ -67,7 +67,15 @@ def order_transition(
 ) -> Order:
     """Move `order` to `to` if the state machine allows it, setting `fields` too, and write
     an OrderEvent. Any other move raises ApplicationError(code="invalid_transition")."""
-    order = order_lock(order)
+    return _transition_locked(
+        order_lock(order), to=to, message=message, data=data, actor=actor, **fields
+    )
+
+
+def _transition_locked(
+    order: Order, *, to: str, message: str, data: dict | None, actor, **fields
+) -> Order:
+    """`order_transition` of an order this transaction has locked (`order_lock`) already."""
     if to not in ALLOWED_TRANSITIONS[order.status]:
         raise ApplicationError(
             f"Order {order.code} cannot move from {order.status} to {to}.",
@@ -80,7 +88,7 @@ def order_transition(
     setattr(order, STATUS_TIMESTAMP_FIELDS[to], now)
     for name, value in fields.items():
         setattr(order, name, value)
-    order.save()
+    order.save(update_fields=["status", STATUS_TIMESTAMP_FIELDS[to], *fields, "updated_at"])
     if to == OrderStatus.PAID:
         _enqueue_placement(order)
     OrderEvent.objects.create(
@@ -176,10 +184,13 @@ def order_create(
 
 @transaction.atomic
 def order_pay_with_balance(*, order: Order, actor=None) -> Order:
-    """Debit the buyer's wallet (key `order:<code>:debit`) and move the order to `paid`, in
+    """Move the order to `paid` and debit the buyer's wallet (key `order:<code>:debit`), in
     one transaction: with too little balance nothing is debited and the order stays unpaid
     (ApplicationError `insufficient_balance`, the balance in `extra`). Paying a paid order
-    again changes nothing."""
+    again changes nothing.
+
+    The debit comes last: the buyer's wallet row, which every order of a busy reseller
+    needs, stays locked only from the debit to the commit."""
     order = order_lock(order)
     if order.payment_method != PaymentMethod.BALANCE:
         raise ApplicationError("This order is paid through the gateway.", code="wrong_method")
@@ -187,8 +198,11 @@ def order_pay_with_balance(*, order: Order, actor=None) -> Order:
         if order.paid_at is not None:
             return order
         raise ApplicationError(f"Order {order.code} is {order.status}.", code="not_payable")
+    order = _transition_locked(
+        order, to=OrderStatus.PAID, message="Paid from wallet", data=None, actor=None
+    )
     wallet_debit_for_order(order=order, actor=actor)
-    return order_transition(order=order, to=OrderStatus.PAID, message="Paid from wallet")
+    return order
 
 
 @transaction.atomic

@@ -213,6 +213,10 @@ def _product(product_id: int) -> Product:
     return product
 
 
+class _RefIdTaken(Exception):
+    """The reseller's ref_id is taken: roll the new order's transaction back."""
+
+
 def api_order_create(*, user, ref_id: str, request: OrderRequest) -> tuple[ApiOrder, bool]:
     """Create and pay (from the wallet) an order under the reseller's `ref_id`; returns the
     ApiOrder and whether it is new.
@@ -225,30 +229,39 @@ def api_order_create(*, user, ref_id: str, request: OrderRequest) -> tuple[ApiOr
     """
     _require_reseller(user)
     fingerprint = request.fingerprint()
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                api_order = ApiOrder.objects.create(
-                    user=user, ref_id=ref_id, fingerprint=fingerprint
-                )
-        except IntegrityError:
-            existing = ApiOrder.objects.select_related("order").get(user=user, ref_id=ref_id)
-            if existing.fingerprint != fingerprint:
-                raise ApplicationError(
-                    f"The ref_id {ref_id} was already used for a different order.",
-                    code="idempotency_conflict",
-                    extra={"ref_id": ref_id},
-                ) from None
-            return existing, False
-        product = _product(request.product_id)
-        order = order_create(
-            product=product,
-            user=user,
-            customer_data=request.customer_data,
-            payment_method=PaymentMethod.BALANCE,
-            amount=request.amount,
+    try:
+        return _api_order_insert(
+            user=user, ref_id=ref_id, fingerprint=fingerprint, request=request
+        ), True
+    except _RefIdTaken:
+        pass
+    existing = ApiOrder.objects.select_related("order").get(user=user, ref_id=ref_id)
+    if existing.fingerprint != fingerprint:
+        raise ApplicationError(
+            f"The ref_id {ref_id} was already used for a different order.",
+            code="idempotency_conflict",
+            extra={"ref_id": ref_id},
         )
-        order = order_pay_with_balance(order=order, actor=user)
-        api_order.order = order
-        api_order.save(update_fields=["order"])
-    return api_order, True
+    return existing, False
+
+
+@transaction.atomic
+def _api_order_insert(*, user, ref_id: str, fingerprint: str, request: OrderRequest) -> ApiOrder:
+    """The ApiOrder, its order, and the payment, in one transaction that ends with the
+    wallet debit (the reseller's wallet stays locked only from there to the commit)."""
+    try:
+        # No savepoint of its own: a taken ref_id rolls the whole transaction back.
+        api_order = ApiOrder.objects.create(user=user, ref_id=ref_id, fingerprint=fingerprint)
+    except IntegrityError:
+        raise _RefIdTaken from None
+    order = order_create(
+        product=_product(request.product_id),
+        user=user,
+        customer_data=request.customer_data,
+        payment_method=PaymentMethod.BALANCE,
+        amount=request.amount,
+    )
+    api_order.order = order
+    api_order.save(update_fields=["order"])
+    api_order.order = order_pay_with_balance(order=order, actor=user)
+    return api_order

@@ -46,7 +46,14 @@ def wallet_qs_for_update(wallet_ids):
 
 def wallet_for_user(*, user, currency: str | None = None) -> Wallet:
     """The user's wallet in `currency` (the shop currency by default), created on first use."""
-    wallet, _ = Wallet.objects.get_or_create(user=user, currency=currency or settings.SHOP_CURRENCY)
+    return _user_wallet(user_id=user.pk, currency=currency)
+
+
+def _user_wallet(*, user_id: int, currency: str | None = None) -> Wallet:
+    """`wallet_for_user` by the user's id (an order's buyer without loading the user)."""
+    wallet, _ = Wallet.objects.get_or_create(
+        user_id=user_id, currency=currency or settings.SHOP_CURRENCY
+    )
     return wallet
 
 
@@ -213,7 +220,7 @@ def wallet_move(
 def wallet_debit_for_order(*, order, actor=None) -> Transfer:
     """The buyer's wallet pays `order.price` to sales (key `order:<code>:debit`)."""
     return wallet_move(
-        source=wallet_for_user(user=order.user, currency=order.currency),
+        source=_user_wallet(user_id=order.user_id, currency=order.currency),
         target=system_wallet(SystemAccount.SALES, currency=order.currency),
         amount=order.price,
         reason=TransferReason.PURCHASE,

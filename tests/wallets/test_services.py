@@ -83,7 +83,7 @@ def game_clearing() -> Wallet:
 
 
 def order_like(user, *, code="TRX-20261123-7KQ2M9", price="10500", currency="IDR"):
-    return SimpleNamespace(code=code, price=D(price), currency=currency, user=user)
+    return SimpleNamespace(code=code, price=D(price), currency=currency, user=user, user_id=user.pk)
 
 
 def assert_refused(code: str, call, *args, **kwargs) -> ApplicationError:
