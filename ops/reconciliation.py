@@ -3,11 +3,23 @@
 What is compared, precisely (all amounts in the provider's currency, our side converted
 from the order's `cost` with the provider's current exchange rate, to cents):
 
-- Per-order providers (Digiflazz, FoxReload). For every order whose provider reported
-  SUCCESS inside the window (an OrderEvent with `data.status == "SUCCESS"`), what we booked
-  (`cost / rate`) against what the provider said it charged in that reply: Digiflazz's
-  `price` (the reply that also carries `buyer_last_saldo`, kept with the problem), FoxReload's
-  order `totalPrice`. A different charge, or a reply without one, is a problem.
+- Digiflazz, per order. For every order it reported SUCCESS inside the window (an
+  OrderEvent with `data.status == "SUCCESS"`), what we booked (`cost / rate`) against the
+  `price` it said it charged in that reply. A different charge, or a reply without one, is
+  a problem.
+- Digiflazz, balance chain. Each success reply carries `buyer_last_saldo`, the deposit after
+  that transaction was charged: sorted from the highest saldo down (the order they were
+  charged in), each must equal the previous one minus its `price`; the chain starts at the
+  last saldo reported before the window (the first one in the window is the baseline when
+  there is none). A break is a difference: negative when the deposit paid for something
+  we did not book (another client on the account, a fee), positive for a top-up or a failed
+  pending transaction's money coming back.
+- FoxReload, order by order. Every order we placed there inside the window
+  (`first_requested_at`, with a FoxReload order id) is read back from FoxReload
+  (`GET /api/orders/{id}`): what it charged (`totalPrice` once paid, processing or
+  completed; nothing when active, cancelled, failed or a mock) against what we booked
+  (`cost / rate` for a delivered order, nothing otherwise). Orders still processing here
+  are left for the next run; an order FoxReload does not know or cannot return is a problem.
 - Balance providers (Hubble). The wallet balance read now against the one stored by the
   previous run: `movement = previous - now` must equal what we booked for the orders reported
   successful between the two readings. The first run only records a baseline. A top-up
@@ -30,8 +42,9 @@ from django.utils import timezone
 
 from catalog.models import Provider, ProviderKind
 from ops.models import ReconciliationKind, ReconciliationRun
-from orders.models import Order, OrderEvent, PaymentMethod
-from providers.base import ProviderError
+from orders.models import Order, OrderEvent, OrderStatus, PaymentMethod
+from orders.pipeline import order_request_for
+from providers.base import ProviderError, ProviderStatus
 from providers.registry import UPSTREAM_ADAPTERS, UnknownProvider, get_adapter
 from shop.models import NotificationLevel
 from shop.notifications import notify
@@ -40,8 +53,13 @@ from webhooks.models import DeliveryOutcome, WebhookDelivery, WebhookSource
 logger = logging.getLogger(__name__)
 
 CENT = Decimal("0.01")
-PER_ORDER_PRICE_KEY = {"digiflazz": "price", "foxreload": "totalPrice"}
+ZERO = Decimal("0")
+PER_ORDER_PRICE_KEY = {"digiflazz": "price"}
+SALDO_CHAIN_PROVIDERS = {"digiflazz"}
+ORDER_LOOKUP_PROVIDERS = {"foxreload"}
 BALANCE_MOVEMENT_PROVIDERS = {"hubble"}
+# FoxReload's order statuses that mean the order was paid from our balance.
+FOXRELOAD_CHARGED_STATUSES = {"paid", "processing", "completed"}
 FINANCE_GROUP = "finance"
 
 
@@ -83,7 +101,7 @@ def _success_events(code: str, start: datetime, end: datetime):
 
 
 def reconcile_provider_orders(*, provider: Provider, start: datetime, end: datetime):
-    """Per-order comparison for Digiflazz and FoxReload (see the module docstring)."""
+    """Per-order comparison of Digiflazz's success replies (see the module docstring)."""
     key = PER_ORDER_PRICE_KEY[provider.code]
     booked_total = reported_total = Decimal("0")
     problems = []
@@ -114,6 +132,141 @@ def reconcile_provider_orders(*, provider: Provider, start: datetime, end: datet
         difference=reported_total - booked_total,
         ok=not problems,
         problems=problems,
+    )
+
+
+def _saldo_before(code: str, start: datetime) -> Decimal | None:
+    """The last `buyer_last_saldo` reported in a success reply before `start`."""
+    event = (
+        OrderEvent.objects.filter(
+            order__provider_code=code,
+            created_at__lt=start,
+            data__status="SUCCESS",
+            data__raw__has_key="buyer_last_saldo",
+        )
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    return _amount(event.data["raw"]["buyer_last_saldo"]) if event else None
+
+
+def reconcile_saldo_chain(*, provider: Provider, start: datetime, end: datetime):
+    """Digiflazz's `buyer_last_saldo` as a chain (see the module docstring): `booked` is the
+    sum of the prices, `reported` how far the saldo moved, and each break is a problem."""
+    links, problems = [], []
+    for event in _success_events(provider.code, start, end):
+        raw = (event.data or {}).get("raw") or {}
+        saldo, price = _amount(raw.get("buyer_last_saldo")), _amount(raw.get("price"))
+        if saldo is None or price is None:
+            problems.append(
+                {"order": event.order.code, "problem": "no `buyer_last_saldo` or `price`"}
+            )
+            continue
+        links.append((saldo, price, event.order.code))
+    links.sort(key=lambda link: link[0], reverse=True)  # stable: ties keep the event order
+    opening = _saldo_before(provider.code, start)
+    note = ""
+    if opening is None and links:
+        opening = links[0][0] + links[0][1]
+        note = f"No saldo before the window: {links[0][2]} starts the chain."
+    previous = opening
+    for saldo, price, code in links:
+        expected = previous - price
+        if saldo != expected:
+            problems.append(
+                {
+                    "order": code,
+                    "problem": "buyer_last_saldo breaks the chain (previous saldo - price)",
+                    "previous_saldo": str(previous),
+                    "price": str(price),
+                    "expected": str(expected),
+                    "buyer_last_saldo": str(saldo),
+                    "difference": str(saldo - expected),
+                }
+            )
+        previous = saldo
+    booked = sum((price for _, price, _ in links), ZERO)
+    moved = (opening - previous) if links else ZERO
+    return ReconciliationRun.objects.create(
+        kind=ReconciliationKind.PROVIDER,
+        code=provider.code,
+        window_start=start,
+        window_end=end,
+        method="buyer_last_saldo chain: each = previous saldo - price",
+        booked=booked,
+        reported=moved,
+        difference=moved - booked,
+        balance=previous if links else None,
+        ok=not problems,
+        problems=problems,
+        note=note,
+    )
+
+
+def _charged_by_foxreload(raw: dict) -> Decimal:
+    if str(raw.get("status") or "").lower() not in FOXRELOAD_CHARGED_STATUSES:
+        return ZERO
+    if raw.get("isMock"):
+        return ZERO
+    return _amount(raw.get("totalPrice")) or ZERO
+
+
+def reconcile_provider_lookup(
+    *, provider: Provider, start: datetime, end: datetime, adapter=None
+) -> ReconciliationRun:
+    """FoxReload: each order we placed in the window read back from FoxReload (see the
+    module docstring)."""
+    adapter = adapter or get_adapter(provider.code)
+    orders = (
+        Order.objects.filter(
+            provider_code=provider.code,
+            first_requested_at__gte=start,
+            first_requested_at__lt=end,
+        )
+        .exclude(provider_order_id="")
+        .order_by("pk")
+    )
+    booked_total = reported_total = ZERO
+    problems, in_flight = [], 0
+    for order in orders.iterator(chunk_size=500):
+        if order.status == OrderStatus.PROCESSING:
+            in_flight += 1
+            continue
+        booked = (
+            _booked(order.cost, provider.exchange_rate)
+            if order.status == OrderStatus.SUCCESS
+            else ZERO
+        )
+        booked_total += booked
+        problem = {"order": order.code, "status": order.status, "booked": str(booked)}
+        result = adapter.check_order(order_request_for(order))
+        if result.status in (ProviderStatus.NOT_FOUND, ProviderStatus.UNKNOWN):
+            problems.append({**problem, "reported": None, "problem": result.message})
+            continue
+        raw = result.raw or {}
+        reported = _charged_by_foxreload(raw)
+        reported_total += reported
+        if reported != booked:
+            problems.append(
+                {
+                    **problem,
+                    "reported": str(reported),
+                    "provider_status": raw.get("status"),
+                    "problem": "charged differs from booked",
+                }
+            )
+    return ReconciliationRun.objects.create(
+        kind=ReconciliationKind.PROVIDER,
+        code=provider.code,
+        window_start=start,
+        window_end=end,
+        method="per order placed: cost / rate vs the order read back (totalPrice if paid)",
+        booked=booked_total,
+        reported=reported_total,
+        difference=reported_total - booked_total,
+        ok=not problems,
+        problems=problems,
+        note=f"{in_flight} order(s) still processing, left for the next run." if in_flight else "",
     )
 
 
@@ -233,7 +386,18 @@ def reconcile_all(
     for provider in providers:
         if provider.code in PER_ORDER_PRICE_KEY:
             runs.append(reconcile_provider_orders(provider=provider, start=start, end=end))
-        elif provider.code in BALANCE_MOVEMENT_PROVIDERS:
+        if provider.code in SALDO_CHAIN_PROVIDERS:
+            runs.append(reconcile_saldo_chain(provider=provider, start=start, end=end))
+        if provider.code in ORDER_LOOKUP_PROVIDERS:
+            try:
+                adapter = get_adapter(provider.code)
+            except (ProviderError, UnknownProvider) as exc:
+                runs.append(_unreadable(provider, start, end, exc, what="orders"))
+                continue
+            runs.append(
+                reconcile_provider_lookup(provider=provider, start=start, end=end, adapter=adapter)
+            )
+        if provider.code in BALANCE_MOVEMENT_PROVIDERS:
             try:
                 balance = balances.get(provider.code)
                 if balance is None:
@@ -249,16 +413,16 @@ def reconcile_all(
     return runs
 
 
-def _unreadable(provider: Provider, start, end, exc) -> ReconciliationRun:
+def _unreadable(provider: Provider, start, end, exc, what: str = "balance") -> ReconciliationRun:
     message = getattr(exc, "message", str(exc))
     return ReconciliationRun.objects.create(
         kind=ReconciliationKind.PROVIDER,
         code=provider.code,
         window_start=start,
         window_end=end,
-        method="balance movement between readings",
+        method="balance movement between readings" if what == "balance" else "orders read back",
         ok=False,
-        problems=[{"problem": f"balance could not be read: {message}"}],
+        problems=[{"problem": f"{what} could not be read: {message}"}],
     )
 
 

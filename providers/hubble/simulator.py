@@ -3,7 +3,8 @@
 Speaks PROVIDERS.md section 1: login with the client id and secret from settings (the same
 ones the adapter sends), bearer tokens kept in Django's cache with their expiry, the brand
 list in pages, orders idempotent on referenceId (the same referenceId returns the existing
-order), the partner wallet, and the callbacks signed with `X-Verify`.
+order), the partner wallet (an order costs its face value less the brand's discount, as
+the shop's catalog prices it), and the callbacks signed with `X-Verify`.
 
 Scenarios by the last two digits of customerDetails.phoneNumber, or of the e-mail's local
 part when there is no phone (providers.simulators). Tokens and the wallet are in
@@ -15,7 +16,7 @@ import json
 import logging
 import secrets
 from datetime import timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from functools import wraps
 
 import requests
@@ -250,23 +251,34 @@ def create_order(request: HttpRequest):
     if scenario == Scenario.RATE_LIMITED:
         return error_response(request, 429, "E429", "TOO_MANY_REQUESTS", "Slow down")
     amount = to_decimal(body["amount"])
-    if scenario == Scenario.OUT_OF_BALANCE or sim_state.wallet_balance() < amount:
+    cost = wallet_cost(body, amount)
+    if scenario == Scenario.OUT_OF_BALANCE or sim_state.wallet_balance() < cost:
         return _insufficient(request)
-    sim_order = _create_order(body, scenario, amount)
+    sim_order = _create_order(body, scenario, amount, cost)
     if sim_order is None:
         return _insufficient(request)
     return scripted_reply(scenario, lambda: JsonResponse(order_json(sim_order)))
 
 
-def _create_order(body: dict, scenario: Scenario, amount: Decimal) -> SimulatedOrder | None:
+def wallet_cost(body: dict, amount: Decimal) -> Decimal:
+    """What the partner wallet pays for an order of face value `amount`: the amount less
+    the brand's `discountPercentage` (the cost the shop's catalog prices with), in paise."""
+    brand = sim_catalog.brand_by_id(str(body.get("productId"))) or {}
+    discount = to_decimal(brand.get("discountPercentage")) or Decimal(0)
+    return (amount * (1 - discount / 100)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def _create_order(
+    body: dict, scenario: Scenario, amount: Decimal, cost: Decimal
+) -> SimulatedOrder | None:
     """Store the order in the state the scenario gives it; None if the wallet ran dry.
     A concurrent twin with the same referenceId gets the stored one."""
     pending = scenario in (Scenario.PENDING_SUCCESS, Scenario.PENDING_FAILURE)
     failed = scenario == Scenario.FAILURE
     delivered = not pending and not failed
-    if delivered and not sim_state.wallet_debit(amount):
+    if delivered and not sim_state.wallet_debit(cost):
         return None
-    state = {"amount": str(amount)}
+    state = {"amount": str(amount), "charged": str(cost)}
     if delivered:
         state["vouchers"] = _new_vouchers(body)
     if failed:
@@ -290,7 +302,7 @@ def _create_order(body: dict, scenario: Scenario, amount: Decimal) -> SimulatedO
             )
     except IntegrityError:
         if delivered:
-            sim_state.wallet_credit(amount)
+            sim_state.wallet_credit(cost)
         return SimulatedOrder.objects.get(provider=CODE, reference=body["referenceId"])
 
 
@@ -322,7 +334,8 @@ def _finish(sim_order: SimulatedOrder) -> None:
         state = dict(locked.state)
         if state.get("vouchers") or state.get("failureReason"):
             return
-        if locked.status == "SUCCESS" and sim_state.wallet_debit(Decimal(state["amount"])):
+        charged = Decimal(state.get("charged", state["amount"]))
+        if locked.status == "SUCCESS" and sim_state.wallet_debit(charged):
             state["vouchers"] = _new_vouchers(locked.request)
         else:
             locked.status = "FAILED"

@@ -14,12 +14,20 @@ from ops.reconciliation import (
     reconcile_gateway_payments,
     reconcile_provider_balance,
     reconcile_provider_orders,
+    reconcile_saldo_chain,
 )
-from orders.services import order_apply_provider_update, order_mark_paid, order_pay_with_balance
+from orders.models import OrderEvent, PaymentMethod
+from orders.services import (
+    order_apply_provider_update,
+    order_create,
+    order_mark_paid,
+    order_pay_with_balance,
+)
 from providers.base import ProviderResult, ProviderStatus
 from shop.models import Notification
 from tests.catalog.factories import ProviderFactory
 from tests.ops.conftest import make_staff
+from tests.orders.fixtures import GAME_INPUT
 from webhooks.models import DeliveryOutcome, WebhookDelivery, WebhookSource
 
 pytestmark = pytest.mark.django_db
@@ -87,6 +95,49 @@ def test_a_reply_without_a_price_is_a_problem(digiflazz_order):
     assert run.problems[0]["problem"] == "no `price` in the reply"
 
 
+def test_the_saldo_chain_starts_at_the_last_saldo_before_the_window(digiflazz_order, reseller):
+    delivered(digiflazz_order, price=10000, buyer_last_saldo=90000)
+    OrderEvent.objects.filter(order=digiflazz_order).update(
+        created_at=timezone.now() - timedelta(hours=3)
+    )
+    second = order_create(
+        product=digiflazz_order.product,
+        user=reseller,
+        customer_data=GAME_INPUT,
+        payment_method=PaymentMethod.BALANCE,
+    )
+    delivered(order_pay_with_balance(order=second), price=10000, buyer_last_saldo=79000)
+    start, end = window()
+
+    run = reconcile_saldo_chain(provider=digiflazz_order.product.provider, start=start, end=end)
+
+    assert not run.ok
+    assert run.problems == [
+        {
+            "order": second.code,
+            "problem": "buyer_last_saldo breaks the chain (previous saldo - price)",
+            "previous_saldo": "90000.00",
+            "price": "10000.00",
+            "expected": "80000.00",
+            "buyer_last_saldo": "79000.00",
+            "difference": "-1000.00",
+        }
+    ]
+    assert (run.booked, run.reported, run.difference) == (10000, 11000, 1000)
+    assert run.balance == Decimal("79000.00")
+
+
+def test_a_success_reply_without_a_saldo_breaks_the_chain(digiflazz_order):
+    delivered(digiflazz_order, price=10000)
+    start, end = window()
+
+    run = reconcile_saldo_chain(provider=digiflazz_order.product.provider, start=start, end=end)
+
+    assert run.problems == [
+        {"order": digiflazz_order.code, "problem": "no `buyer_last_saldo` or `price`"}
+    ]
+
+
 def test_hubble_balance_movement_against_booked_spend(balance_order, placement_deferred):
     hubble = ProviderFactory(code="hubble", currency="INR", exchange_rate=Decimal("2"))
     first = reconcile_provider_balance(provider=hubble, balance=Decimal("1000.00"))
@@ -131,7 +182,7 @@ def test_a_paid_gateway_order_without_a_callback_is_found(guest_order):
 
 def test_reconcile_all_notifies_finance_and_the_command_fails(digiflazz_order):
     finance = make_staff("fiona", "finance")
-    delivered(digiflazz_order, price=1)
+    delivered(digiflazz_order, price=1, buyer_last_saldo=90000)
     start, end = window()
 
     runs = reconcile_all(start=start, end=end)

@@ -218,12 +218,12 @@ def test_success_idempotent_reference_and_lookups(sim_adapter):
     assert len(voucher.pin) == 6
     assert voucher.amount == Decimal(500)
     assert voucher.expires_on == timezone.localdate() + timedelta(days=365)
-    assert sim_adapter.get_balance().amount == Decimal("499500")
+    assert sim_adapter.get_balance().amount == Decimal("499512.50")  # 500 less 2.5%
 
     again = sim_adapter.place_order(order("TRX-OK-1"))  # the same referenceId
     assert again.provider_order_id == placed.provider_order_id
     assert again.vouchers == placed.vouchers
-    assert sim_adapter.get_balance().amount == Decimal("499500")  # charged once
+    assert sim_adapter.get_balance().amount == Decimal("499512.50")  # charged once
 
     by_reference = sim_adapter.check_order(order("TRX-OK-1"))
     by_id = sim_adapter.check_order(order("TRX-OK-1", provider_order_id=placed.provider_order_id))
@@ -282,7 +282,7 @@ def test_pending_then_success_with_signed_callback(sim_adapter, callbacks, setti
     final = sim_adapter.check_order(order("TRX-PEND-OK", provider_order_id=state.order_id))
     assert final.status == ProviderStatus.SUCCESS
     assert len(final.vouchers) == 1
-    assert sim_adapter.get_balance().amount == Decimal("499500")
+    assert sim_adapter.get_balance().amount == Decimal("499512.50")  # 500 less 2.5%
 
 
 def test_pending_then_failure(sim_adapter, callbacks):
@@ -366,7 +366,7 @@ def test_wallet_runs_dry(sim_adapter):
     assert sim_adapter.place_order(order("TRX-W1")).status == ProviderStatus.SUCCESS
     second = sim_adapter.place_order(order("TRX-W2"))
     assert (second.status, second.provider_out_of_balance) == (ProviderStatus.FAILED, True)
-    assert sim_adapter.get_balance().amount == Decimal("100")
+    assert sim_adapter.get_balance().amount == Decimal("112.50")  # 500 less 2.5% discount
 
 
 # --- the simulator's own validation (the adapter's checks bypassed) ---------------------------
