@@ -7,6 +7,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -89,6 +90,7 @@ class ResellerApi(APIView):
     authentication_classes = [ApiKeyAuthentication]
     permission_classes = [IsAuthenticated]
     throttle_classes = [ApiKeyRateThrottle]
+    parser_classes = [JSONParser]  # the API speaks JSON only; other bodies are 415
 
     def get_exception_handler(self):
         return api_exception_handler
@@ -136,7 +138,11 @@ class OrderValidateApi(ResellerApi):
     """POST validates; GET is the order whose ref_id is "validate" (the path is shared with
     `/orders/{ref_id}`, so that ref_id works like any other)."""
 
-    @extend_schema(exclude=True)
+    @extend_schema(
+        summary="The order whose ref_id is `validate`",
+        description="`/orders/{ref_id}` for that one ref_id (POST here validates).",
+        responses={200: OrderOutput, 404: ErrorOutput, **ERRORS},
+    )
     def get(self, request):
         return _order_detail(user=request.user, ref_id="validate")
 
@@ -181,6 +187,8 @@ class OrderListFilter(serializers.Serializer):
 
 
 class OrdersApi(ResellerApi):
+    pagination_class = OrdersPage  # also tells the schema the list is paged
+
     @extend_schema(
         summary="Your API orders, newest first",
         parameters=[
@@ -188,12 +196,17 @@ class OrdersApi(ResellerApi):
             OpenApiParameter("page", int),
             OpenApiParameter("page_size", int),
         ],
-        responses={200: OrderOutput(many=True), **ERRORS},
+        responses={
+            200: OrderOutput(many=True),
+            400: OpenApiResponse(ErrorOutput, description="A bad filter."),
+            404: OpenApiResponse(ErrorOutput, description="No such page."),
+            **ERRORS,
+        },
     )
     def get(self, request):
         filters = _validated(OrderListFilter, request.query_params)
         orders = selectors.api_orders(user=request.user, **filters)
-        paginator = OrdersPage()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(orders, request, view=self)
         return paginator.get_paginated_response(OrderOutput(page, many=True).data)
 

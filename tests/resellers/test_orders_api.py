@@ -229,6 +229,10 @@ def test_the_schema_documents_the_api(client):
     ):
         assert path in paths
     assert "ResellerApiKey" in reply.json()["components"]["securitySchemes"]
+    listed = paths["/api/v1/orders"]["get"]["responses"]["200"]["content"]["application/json"]
+    assert listed["schema"] == {"$ref": "#/components/schemas/PaginatedOrderOutputList"}
+    assert set(paths["/api/v1/orders/validate"]) == {"get", "post"}
+    assert set(paths["/api/v1/orders"]["post"]["requestBody"]["content"]) == {"application/json"}
     assert client.get("/developers/api/").status_code == 200
 
 
@@ -272,4 +276,16 @@ def test_ref_ids_a_url_cannot_carry_are_refused(api, priced_product, ref_id):
         "message": "The request is invalid.",
         "details": {"fields": {"ref_id": ['A ref_id cannot be "." or "..".']}},
     }
+    assert not Order.objects.exists()
+
+
+def test_the_api_takes_json_bodies_only(api, priced_product):
+    reply = api.client.post(
+        ORDERS,
+        {"ref_id": "FORM", "product_id": priced_product.pk, "customer_data": "x"},
+        HTTP_AUTHORIZATION=f"Bearer {api.key}",
+    )
+
+    assert reply.status_code == 415
+    assert reply.json()["code"] == "unsupported_media_type"
     assert not Order.objects.exists()
