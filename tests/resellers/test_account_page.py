@@ -8,8 +8,9 @@ import re
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
-from resellers.models import ApiKey, ResellerSettings
+from resellers.models import ApiKey, CallbackDelivery, CallbackStatus, ResellerSettings
 from resellers.services import api_key_create, key_hash, reseller_settings_for
 from tests.orders.fixtures import make_user
 from tests.resellers.conftest import ApiClient
@@ -131,8 +132,17 @@ def test_guests_are_sent_to_log_in(db):
     assert not ApiKey.objects.exists()
 
 
-def test_every_form_needs_its_csrf_token(funded_reseller):
+def test_every_form_needs_its_csrf_token(funded_reseller, balance_order):
     api_key, _raw = api_key_create(user=funded_reseller)
+    delivery = CallbackDelivery.objects.create(
+        user=funded_reseller,
+        order=balance_order,
+        webhook_id="msg_csrf",
+        event_type="order.success",
+        payload={},
+        status=CallbackStatus.FAILED,
+        window_started_at=timezone.now(),
+    )
     client = Client(enforce_csrf_checks=True)
     client.force_login(funded_reseller)
     forms = [
@@ -140,6 +150,7 @@ def test_every_form_needs_its_csrf_token(funded_reseller):
         (revoke_url(api_key), {}),
         ("/account/api/callback-url/", {"callback_url": "https://example.com/cb"}),
         ("/account/api/rotate-secret/", {}),
+        (f"/account/api/callbacks/{delivery.pk}/resend/", {}),
     ]
     secret = reseller_settings_for(user=funded_reseller).secret
 
@@ -151,6 +162,8 @@ def test_every_form_needs_its_csrf_token(funded_reseller):
     assert api_key.revoked_at is None
     settings = ResellerSettings.objects.get(user=funded_reseller)
     assert (settings.callback_url, settings.secret) == ("", secret)
+    delivery.refresh_from_db()
+    assert delivery.status == CallbackStatus.FAILED
 
     # With the token from the page the same form works.
     client.get(PAGE)
