@@ -5,7 +5,7 @@ must be public. With `SIMULATORS_ENABLED` (the demo and tests) http and local ad
 allowed, so a receiver on this machine can be used.
 
 DNS rebinding: `callback_target` resolves the host once, checks every address, and returns
-the first one; `pinned_post` then connects to exactly that address (the URL's host name
+them; `pinned_post` then connects to exactly those addresses (the URL's host name
 still goes in the `Host` header, the TLS SNI and the certificate check), so a name that
 re-resolves to a private address between the check and the connection is never followed.
 """
@@ -19,6 +19,10 @@ import requests
 from django.conf import settings
 from requests.adapters import HTTPAdapter
 
+# At most this many of a host's addresses are tried in one attempt (each may take the
+# connect timeout).
+ADDRESSES_TRIED = 4
+
 
 class UnsafeUrl(Exception):
     """The URL may never be called (wrong scheme, private address): do not retry."""
@@ -30,18 +34,17 @@ class UnresolvableUrl(Exception):
 
 @dataclass(frozen=True)
 class CallbackTarget:
-    """A checked callback URL and the one address to connect to for it."""
+    """A checked callback URL and the addresses (all checked) to connect to for it."""
 
     url: str
     host: str  # as in the URL, without brackets
     port: int
-    address: str
+    addresses: tuple[str, ...]
 
-    @property
-    def pinned_url(self) -> str:
-        """The URL with the checked address in place of the host name."""
+    def url_at(self, address: str) -> str:
+        """The URL with `address` in place of the host name."""
         parts = urlsplit(self.url)
-        literal = f"[{self.address}]" if ":" in self.address else self.address
+        literal = f"[{address}]" if ":" in address else address
         return urlunsplit(parts._replace(netloc=f"{literal}:{self.port}"))
 
     @property
@@ -113,7 +116,7 @@ def callback_target(url: str, *, resolve: bool = True) -> CallbackTarget | None:
             raise UnsafeUrl(
                 f"The host {host} resolves to a private address ({', '.join(sorted(private))})."
             )
-    return CallbackTarget(url=url, host=host, port=port, address=addresses[0])
+    return CallbackTarget(url=url, host=host, port=port, addresses=tuple(addresses))
 
 
 def check_callback_url(url: str) -> None:
@@ -140,16 +143,27 @@ class PinnedAdapter(HTTPAdapter):
 def pinned_post(
     target: CallbackTarget, *, data: bytes, headers: dict, timeout, verify=True
 ) -> requests.Response:
-    """POST to `target` at its checked address; no redirects, no proxy from the environment
-    (a proxy would resolve the name again)."""
+    """POST to `target` at its checked addresses, in the resolver's order until one takes
+    the connection; no redirects, no proxy from the environment (a proxy would resolve the
+    name again)."""
     with requests.Session() as session:
         session.trust_env = False
         session.mount(urlsplit(target.url).scheme + "://", PinnedAdapter(target.host))
-        return session.post(
-            target.pinned_url,
-            data=data,
-            headers={**headers, "Host": target.host_header},
-            timeout=timeout,
-            allow_redirects=False,
-            verify=verify,
-        )
+        *others, last = target.addresses[:ADDRESSES_TRIED]
+        for address in others:
+            try:
+                return _post(session, target, address, data, headers, timeout, verify)
+            except requests.ConnectionError:
+                continue  # the next address; the receiver dedupes by webhook-id
+        return _post(session, target, last, data, headers, timeout, verify)
+
+
+def _post(session, target, address, data, headers, timeout, verify) -> requests.Response:
+    return session.post(
+        target.url_at(address),
+        data=data,
+        headers={**headers, "Host": target.host_header},
+        timeout=timeout,
+        allow_redirects=False,
+        verify=verify,
+    )

@@ -74,15 +74,19 @@ def test_a_host_that_does_not_resolve_may_work_later(monkeypatch):
         check_callback_url("https://reseller.example/cb")
 
 
-def test_the_target_pins_the_first_checked_address(monkeypatch):
+def test_the_target_keeps_every_checked_address(monkeypatch):
     monkeypatch.setattr(
         urlguard, "resolve_host", fake_dns(["2606:2800:220:1:248:1893:25c8:1946", "93.184.216.34"])
     )
 
     target = callback_target("https://reseller.example:8443/cb?x=1")
 
-    assert target.address == "2606:2800:220:1:248:1893:25c8:1946"
-    assert target.pinned_url == "https://[2606:2800:220:1:248:1893:25c8:1946]:8443/cb?x=1"
+    assert target.addresses == ("2606:2800:220:1:248:1893:25c8:1946", "93.184.216.34")
+    assert (
+        target.url_at(target.addresses[0])
+        == "https://[2606:2800:220:1:248:1893:25c8:1946]:8443/cb?x=1"
+    )
+    assert target.url_at("93.184.216.34") == "https://93.184.216.34:8443/cb?x=1"
     assert target.host_header == "reseller.example:8443"
     assert callback_target("https://reseller.example/cb").host_header == "reseller.example"
 
@@ -221,7 +225,7 @@ def test_pinned_post_connects_to_the_address_and_sends_the_host_name(receiver):
         url=f"http://callbacks.test:{port}/callback",
         host="callbacks.test",
         port=port,
-        address="127.0.0.1",
+        addresses=("127.0.0.1",),
     )
 
     reply = urlguard.pinned_post(target, data=b"{}", headers={}, timeout=5)
@@ -260,7 +264,7 @@ def test_pinned_tls_checks_the_certificate_for_the_host_name(tls_receiver):
 
     def target(host):
         return urlguard.CallbackTarget(
-            url=f"https://{host}:{port}/callback", host=host, port=port, address="127.0.0.1"
+            url=f"https://{host}:{port}/callback", host=host, port=port, addresses=("127.0.0.1",)
         )
 
     reply = urlguard.pinned_post(
@@ -275,4 +279,20 @@ def test_pinned_tls_checks_the_certificate_for_the_host_name(tls_receiver):
         urlguard.pinned_post(
             target("other.test"), data=b"{}", headers={}, timeout=5, verify=ca_file
         )
+    assert len(receiver.requests) == 1
+
+
+def test_the_next_checked_address_is_tried_when_one_refuses(receiver):
+    port = receiver.server.server_port
+    # Nothing listens on 127.0.0.2 (the receiver is bound to 127.0.0.1 only).
+    target = urlguard.CallbackTarget(
+        url=f"http://callbacks.test:{port}/callback",
+        host="callbacks.test",
+        port=port,
+        addresses=("127.0.0.2", "127.0.0.1"),
+    )
+
+    reply = urlguard.pinned_post(target, data=b"{}", headers={}, timeout=5)
+
+    assert reply.status_code == 200
     assert len(receiver.requests) == 1
