@@ -27,6 +27,7 @@ class VoucherRevealAdmin(ReadOnlyAdmin):
     """Who saw which voucher's code, when and from where."""
 
     list_display = ("created_at", "staff", "voucher", "remote_addr")
+    list_filter = ("staff",)
     list_select_related = ("staff", "voucher__order")
     search_fields = ("staff__username", "voucher__order__code")
     date_hierarchy = "created_at"

@@ -303,6 +303,7 @@ class VoucherAdmin(ReadOnlyAdmin):
     """Codes and PINs stay hidden here; the order page reveals them (audited)."""
 
     list_display = ("order", "serial", "expires_on", "amount", "created_at")
+    list_filter = ("order__provider_code",)
     list_select_related = ("order",)
     search_fields = ("order__code", "serial")
     date_hierarchy = "created_at"

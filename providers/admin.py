@@ -26,3 +26,4 @@ class SimulatedOrderAdmin(ReadOnlyAdmin):
     list_display = ("provider", "reference", "external_id", "status", "resolve_at", "created_at")
     list_filter = ("provider", "status")
     search_fields = ("reference", "external_id")
+    date_hierarchy = "created_at"

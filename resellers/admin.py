@@ -19,6 +19,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
     ]
     list_filter = ["revoked_at"]
     search_fields = ["prefix", "user__username", "name"]
+    date_hierarchy = "created_at"
     readonly_fields = ["user", "prefix", "key_hash", "created_at", "last_used_at", "revoked_at"]
     actions = ["revoke"]
 
@@ -36,13 +37,17 @@ class ApiKeyAdmin(admin.ModelAdmin):
 class ResellerSettingsAdmin(admin.ModelAdmin):
     list_display = ["user", "callback_url", "previous_secret_expires_at", "updated_at"]
     search_fields = ["user__username", "callback_url"]
+    date_hierarchy = "updated_at"
     readonly_fields = ["user", "secret", "previous_secret", "previous_secret_expires_at"]
 
 
 @admin.register(ApiOrder)
 class ApiOrderAdmin(ReadOnlyAdmin):
     list_display = ["ref_id", "user", "order", "created_at"]
+    list_filter = ["order__status"]
+    list_select_related = ["user", "order"]
     search_fields = ["ref_id", "order__code", "user__username"]
+    date_hierarchy = "created_at"
 
 
 class CallbackAttemptInline(ReadOnlyInline):
@@ -66,6 +71,7 @@ class CallbackDeliveryAdmin(ReadOnlyAdmin):
     ]
     list_filter = ["status", "event_type"]
     search_fields = ["webhook_id", "order__code", "user__username"]
+    date_hierarchy = "created_at"
     inlines = [CallbackAttemptInline]
     actions = ["resend"]
 
@@ -74,3 +80,22 @@ class CallbackDeliveryAdmin(ReadOnlyAdmin):
         for delivery in queryset:
             callback_resend(delivery=delivery)
         messages.success(request, f"Queued {queryset.count()} callbacks again.")
+
+
+@admin.register(CallbackAttempt)
+class CallbackAttemptAdmin(ReadOnlyAdmin):
+    """Every attempt to deliver a reseller callback, with the reply it got."""
+
+    list_display = [
+        "delivery",
+        "number",
+        "url",
+        "http_status",
+        "duration_ms",
+        "will_retry",
+        "created_at",
+    ]
+    list_filter = ["will_retry", "http_status"]
+    list_select_related = ["delivery"]
+    search_fields = ["delivery__webhook_id", "delivery__order__code", "url", "error"]
+    date_hierarchy = "created_at"

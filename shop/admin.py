@@ -7,7 +7,8 @@ from shop.models import Heartbeat, Notification, User
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     list_display = ("username", "email", "role", "price_tier", "is_staff", "date_joined")
-    list_filter = ("role", "price_tier", "is_staff", "is_active")
+    list_filter = ("role", "price_tier", "is_staff", "is_active", "groups")
+    date_hierarchy = "date_joined"
     fieldsets = (*DjangoUserAdmin.fieldsets, ("Shop", {"fields": ("role", "price_tier")}))
     add_fieldsets = (*DjangoUserAdmin.add_fieldsets, ("Shop", {"fields": ("role", "price_tier")}))
 
@@ -15,6 +16,7 @@ class UserAdmin(DjangoUserAdmin):
 @admin.register(Heartbeat)
 class HeartbeatAdmin(admin.ModelAdmin):
     list_display = ("name", "beat_at")
+    search_fields = ("name",)
     readonly_fields = ("name", "beat_at")
 
 

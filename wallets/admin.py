@@ -19,7 +19,14 @@ from shop.admin_mixins import (
     render_operation,
 )
 from shop.errors import ApplicationError
-from wallets.models import BalanceMutation, Deposit, DepositMethod, Transfer, Wallet
+from wallets.models import (
+    BalanceMutation,
+    Deposit,
+    DepositMethod,
+    ShanSettlement,
+    Transfer,
+    Wallet,
+)
 from wallets.services import deposit_credit, deposit_reject, wallet_adjust
 
 LEDGER_INLINE_ROWS = 50
@@ -166,6 +173,24 @@ class BalanceMutationAdmin(ReadOnlyAdmin):
     list_filter = ("transfer__reason", "wallet__currency")
     list_select_related = ("wallet__user", "transfer")
     search_fields = ("transfer__idempotency_key", "transfer__reference", "wallet__user__username")
+    date_hierarchy = "created_at"
+
+
+@admin.register(ShanSettlement)
+class ShanSettlementAdmin(ReadOnlyAdmin):
+    """Settled Shan rounds (one per wager code), each with its ledger transfer."""
+
+    list_display = (
+        "wager_code",
+        "game_type_id",
+        "banker_balance",
+        "transfer",
+        "provider_timestamp",
+        "created_at",
+    )
+    list_filter = ("game_type_id",)
+    list_select_related = ("transfer",)
+    search_fields = ("wager_code", "transfer__idempotency_key")
     date_hierarchy = "created_at"
 
 
