@@ -158,7 +158,7 @@ def test_resend_e_mails_the_buyer_and_records_who(
     assert event.actor.username == "sue-support"
 
 
-def test_check_status_now_asks_the_provider_of_a_processing_order(admin_client, paid_order):
+def test_check_status_now_is_refused_for_a_provider_without_an_adapter(admin_client, paid_order):
     order = order_apply_provider_update(
         order=paid_order, result=ProviderResult(status=ProviderStatus.PENDING)
     )
