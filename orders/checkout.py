@@ -121,7 +121,7 @@ def checkout_create(
     )
     if payment_method == PaymentMethod.BALANCE:
         with transaction.atomic():
-            return order_pay_with_balance(order=new_order(), actor=user)
+            return order_pay_with_balance(order=new_order(), actor=user, just_created=True)
     if payment_method != PaymentMethod.GATEWAY:
         raise ApplicationError("Choose how to pay.", code="invalid_payment_method")
     gateway = checkout_gateway()

@@ -182,27 +182,32 @@ def order_create(
     raise ApplicationError("Could not allocate an order code; try again.", code="busy")
 
 
-@transaction.atomic
-def order_pay_with_balance(*, order: Order, actor=None) -> Order:
+def order_pay_with_balance(*, order: Order, actor=None, just_created: bool = False) -> Order:
     """Move the order to `paid` and debit the buyer's wallet (key `order:<code>:debit`), in
     one transaction: with too little balance nothing is debited and the order stays unpaid
     (ApplicationError `insufficient_balance`, the balance in `extra`). Paying a paid order
     again changes nothing.
 
     The debit comes last: the buyer's wallet row, which every order of a busy reseller
-    needs, stays locked only from the debit to the commit."""
-    order = order_lock(order)
-    if order.payment_method != PaymentMethod.BALANCE:
-        raise ApplicationError("This order is paid through the gateway.", code="wrong_method")
-    if order.status != OrderStatus.PENDING_PAYMENT:
-        if order.paid_at is not None:
-            return order
-        raise ApplicationError(f"Order {order.code} is {order.status}.", code="not_payable")
-    order = _transition_locked(
-        order, to=OrderStatus.PAID, message="Paid from wallet", data=None, actor=None
-    )
-    wallet_debit_for_order(order=order, actor=actor)
-    return order
+    needs, stays locked only from the debit to the commit.
+
+    `just_created`: `order` is what `order_create` returned in the caller's transaction. No
+    other transaction sees that row before the commit, so it is neither locked nor read
+    again, and a refusal rolls the caller's whole transaction back (the order with it)."""
+    with transaction.atomic(savepoint=not just_created):
+        if not just_created:
+            order = order_lock(order)
+        if order.payment_method != PaymentMethod.BALANCE:
+            raise ApplicationError("This order is paid through the gateway.", code="wrong_method")
+        if order.status != OrderStatus.PENDING_PAYMENT:
+            if order.paid_at is not None:
+                return order
+            raise ApplicationError(f"Order {order.code} is {order.status}.", code="not_payable")
+        order = _transition_locked(
+            order, to=OrderStatus.PAID, message="Paid from wallet", data=None, actor=None
+        )
+        wallet_debit_for_order(order=order, actor=actor)
+        return order
 
 
 @transaction.atomic

@@ -263,5 +263,5 @@ def _api_order_insert(*, user, ref_id: str, fingerprint: str, request: OrderRequ
     )
     api_order.order = order
     api_order.save(update_fields=["order"])
-    api_order.order = order_pay_with_balance(order=order, actor=user)
+    api_order.order = order_pay_with_balance(order=order, actor=user, just_created=True)
     return api_order
