@@ -74,7 +74,7 @@ def deposit(request):
             user=request.user, amount=form.cleaned_data["amount"]
         )
     except ApplicationError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, _(exc.message))
         return redirect("wallets:wallet")
     if instructions.checkout_url:
         return redirect(instructions.checkout_url)

@@ -12,6 +12,7 @@ from functools import partial
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
+from django.utils.translation import gettext_noop
 
 from catalog.models import Product
 from orders.models import Order, OrderStatus, PaymentMethod
@@ -39,7 +40,7 @@ def checkout_gateway() -> GatewayAdapter:
         return get_gateway(checkout_gateway_code())
     except ProviderError:
         raise ApplicationError(
-            "Online payment is not available right now.", code="gateway_unavailable"
+            gettext_noop("Online payment is not available right now."), code="gateway_unavailable"
         ) from None
 
 
@@ -123,7 +124,7 @@ def checkout_create(
         with transaction.atomic():
             return order_pay_with_balance(order=new_order(), actor=user, just_created=True)
     if payment_method != PaymentMethod.GATEWAY:
-        raise ApplicationError("Choose how to pay.", code="invalid_payment_method")
+        raise ApplicationError(gettext_noop("Choose how to pay."), code="invalid_payment_method")
     gateway = checkout_gateway()
     order = new_order()
     method = channel or next((c.code for c in gateway.payment_channels() if c.active), "")
@@ -148,7 +149,9 @@ def checkout_create(
             data={"gateway": gateway.code, "code": exc.code},
         )
         raise ApplicationError(
-            "The payment could not be started; nothing was charged. Please try again.",
+            gettext_noop(
+                "The payment could not be started; nothing was charged. Please try again."
+            ),
             code="gateway_unavailable",
         ) from None
     return order_attach_payment(order=order, instructions=instructions, channel=method)
@@ -200,7 +203,9 @@ def deposit_checkout_create(*, user, amount: Decimal, channel: str = "") -> Paym
     except ProviderError as exc:
         deposit_reject(deposit=deposit, note=f"The gateway did not create the payment: {exc}")
         raise ApplicationError(
-            "The payment could not be started; nothing was charged. Please try again.",
+            gettext_noop(
+                "The payment could not be started; nothing was charged. Please try again."
+            ),
             code="gateway_unavailable",
         ) from None
     Deposit.objects.filter(pk=deposit.pk).update(gateway_reference=instructions.reference)

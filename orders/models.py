@@ -3,20 +3,21 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from shop.money import money_field
 
 
 class OrderStatus(models.TextChoices):
-    PENDING_PAYMENT = "pending_payment", "Pending payment"
-    PAID = "paid", "Paid"
-    PROCESSING = "processing", "Processing"
-    SUCCESS = "success", "Success"
-    FAILED = "failed", "Failed"
-    REFUNDED = "refunded", "Refunded"
-    EXPIRED = "expired", "Expired"
-    CANCELLED = "cancelled", "Cancelled"
-    NEEDS_REVIEW = "needs_review", "Needs review"
+    PENDING_PAYMENT = "pending_payment", _("Pending payment")
+    PAID = "paid", _("Paid")
+    PROCESSING = "processing", _("Processing")
+    SUCCESS = "success", _("Success")
+    FAILED = "failed", _("Failed")
+    REFUNDED = "refunded", _("Refunded")
+    EXPIRED = "expired", _("Expired")
+    CANCELLED = "cancelled", _("Cancelled")
+    NEEDS_REVIEW = "needs_review", _("Needs review")
 
 
 S = OrderStatus
@@ -48,8 +49,8 @@ STATUS_TIMESTAMP_FIELDS = {
 
 
 class PaymentMethod(models.TextChoices):
-    BALANCE = "balance", "Wallet balance"
-    GATEWAY = "gateway", "Payment gateway"
+    BALANCE = "balance", _("Wallet balance")
+    GATEWAY = "gateway", _("Payment gateway")
 
 
 class Order(models.Model):
@@ -88,6 +89,8 @@ class Order(models.Model):
     # checkout URL, pay code, QR and instructions from the gateway, shown again on refresh
     payment_instructions = models.JSONField(default=dict, blank=True)
     amount_received = money_field(null=True, blank=True)
+    # The buyer's language when ordering: their e-mails and notes are written in it.
+    language = models.CharField(max_length=8, blank=True)
 
     # What the provider said last.
     provider_order_id = models.CharField(max_length=100, blank=True)

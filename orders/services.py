@@ -12,7 +12,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
 from catalog.input_schemas import validate_customer_input
 from catalog.models import Product
@@ -133,9 +134,13 @@ def order_create(
     signed-in buyer, and a guest without an e-mail.
     """
     if user is None and not guest_email:
-        raise ApplicationError("Guests must give an e-mail address.", code="email_required")
+        raise ApplicationError(
+            gettext_noop("Guests must give an e-mail address."), code="email_required"
+        )
     if payment_method == PaymentMethod.BALANCE and user is None:
-        raise ApplicationError("Log in to pay from your wallet.", code="login_required")
+        raise ApplicationError(
+            gettext_noop("Log in to pay from your wallet."), code="login_required"
+        )
     tier = user.price_tier if user is not None else PriceTier.RETAIL
     quote = catalog_price_for(product=product, tier=tier, amount=amount)
     if not quote.for_sale:
@@ -146,7 +151,7 @@ def order_create(
         customer = validate_customer_input(schema=product.brand.input_schema, data=customer_data)
     except ValidationError as exc:
         raise ApplicationError(
-            "Please correct the account details.",
+            gettext_noop("Please correct the account details."),
             code="invalid_input",
             extra={"fields": exc.message_dict},
         ) from None
@@ -172,6 +177,7 @@ def order_create(
                     currency=settings.SHOP_CURRENCY,
                     payment_method=payment_method,
                     payment_expires_at=expires,
+                    language=translation.get_language() or "",
                 )
                 OrderEvent.objects.create(
                     order=order, to_status=order.status, message="Order created", actor=user
@@ -179,7 +185,9 @@ def order_create(
                 return order
         except IntegrityError:
             continue
-    raise ApplicationError("Could not allocate an order code; try again.", code="busy")
+    raise ApplicationError(
+        gettext_noop("Could not allocate an order code; try again."), code="busy"
+    )
 
 
 def order_pay_with_balance(*, order: Order, actor=None, just_created: bool = False) -> Order:
@@ -341,7 +349,7 @@ def _apply_success(order: Order, result: ProviderResult, provider_fields: dict, 
             next_poll_at=None,
             **provider_fields,
         )
-        _notify_buyer(order, "Your order is complete", NotificationLevel.SUCCESS)
+        _notify_buyer(order, gettext_lazy("Your order is complete"), NotificationLevel.SUCCESS)
         return order
     if order.status in (OrderStatus.FAILED, OrderStatus.REFUNDED):
         _store_vouchers(order, result)
@@ -396,12 +404,13 @@ def order_fail_and_refund(*, order: Order, reason: str, actor=None, data=None) -
         return order
     if not order.refunds_to_wallet:
         if not order.refund_note:
-            note = (
-                "Refund pending: staff will refund your payment through the gateway "
-                "or a bank transfer."
-            )
+            with buyer_language(order):
+                note = gettext(
+                    "Refund pending: staff will refund your payment through the gateway "
+                    "or a bank transfer."
+                )
             _set_fields(order, {"refund_note": note})
-            _notify_buyer(order, "Your order failed", NotificationLevel.ERROR)
+            _notify_buyer(order, gettext_lazy("Your order failed"), NotificationLevel.ERROR)
             notify(
                 title=f"Guest refund due for {order.code}",
                 message=(
@@ -412,42 +421,71 @@ def order_fail_and_refund(*, order: Order, reason: str, actor=None, data=None) -
             )
         return order
     wallet_refund_order(order=order, actor=actor, memo=reason)
+    with buyer_language(order):
+        note = gettext("Refunded to your wallet: %(amount)s.") % {
+            "amount": format_money(order.price, order.currency)
+        }
     order = order_transition(
         order=order,
         to=OrderStatus.REFUNDED,
         message=f"Refunded {format_money(order.price, order.currency)} to the wallet",
         actor=actor,
-        refund_note=f"Refunded to your wallet: {format_money(order.price, order.currency)}.",
+        refund_note=note,
     )
-    _notify_buyer(order, "Your order failed and was refunded", NotificationLevel.ERROR)
+    _notify_buyer(
+        order, gettext_lazy("Your order failed and was refunded"), NotificationLevel.ERROR
+    )
     return order
 
 
+def buyer_language(order: Order):
+    """Write to the buyer in the language they ordered in (the site's default if unknown)."""
+    return translation.override(order.language or settings.LANGUAGE_CODE)
+
+
 def _notify_buyer(order: Order, title: str, level: str) -> None:
-    """In-app for signed-in buyers and an e-mail to every buyer: the codes on success, the
-    reason and where the money went on failure, and the link to the order page."""
-    lines = [f"{order.product_name} for {order.customer_no}: {order.get_status_display()}."]
-    for voucher in order.vouchers.all():
-        parts = [
-            f"{label} {value}"
-            for label, value in (
-                ("Code", voucher.code),
-                ("PIN", voucher.pin),
-                ("Serial", voucher.serial),
-                ("Valid until", voucher.expires_on),
-            )
-            if value
+    """In-app for signed-in buyers and an e-mail to every buyer, in the buyer's language:
+    the codes on success, the reason and where the money went on failure, and the link to
+    the order page. `title` is translated when the catalog has it."""
+    with buyer_language(order):
+        lines = [
+            gettext("%(product)s for %(account)s: %(status)s.")
+            % {
+                "product": order.product_name,
+                "account": order.customer_no,
+                "status": order.get_status_display(),
+            }
         ]
-        lines.append(" · ".join(parts))
-    if order.failure_reason and order.status != OrderStatus.SUCCESS:
-        lines.append(f"Reason: {order.failure_reason}")
-    if order.refund_note:
-        lines.append(order.refund_note)
-    lines.append(f"Your order: {order_public_url(order)}")
+        if order.amount is not None:
+            lines.append(
+                gettext("Amount: %(amount)s")
+                % {"amount": format_money(order.amount, order.product.cost_currency)}
+            )
+        lines.append(
+            gettext("Price: %(price)s") % {"price": format_money(order.price, order.currency)}
+        )
+        for voucher in order.vouchers.all():
+            parts = [
+                f"{label} {value}"
+                for label, value in (
+                    (gettext("Code"), voucher.code),
+                    (gettext("PIN"), voucher.pin),
+                    (gettext("Serial"), voucher.serial),
+                    (gettext("Valid until"), voucher.expires_on),
+                )
+                if value
+            ]
+            lines.append(" · ".join(parts))
+        if order.failure_reason and order.status != OrderStatus.SUCCESS:
+            lines.append(gettext("Reason: %(reason)s") % {"reason": order.failure_reason})
+        if order.refund_note:
+            lines.append(order.refund_note)
+        lines.append(gettext("Your order: %(url)s") % {"url": order_public_url(order)})
+        title = f"{gettext(str(title))} ({order.code})"
     notify(
         user=order.user,
         email="" if order.user_id else order.guest_email,
-        title=f"{title} ({order.code})",
+        title=title,
         message="\n".join(lines),
         level=level,
         data={"order": order.code},

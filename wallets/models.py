@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 from shop.money import money_field
 
@@ -72,12 +73,12 @@ class Wallet(models.Model):
 
 
 class TransferReason(models.TextChoices):
-    PURCHASE = "purchase", "Purchase"
-    PAYMENT = "payment", "Gateway payment"
-    REFUND = "refund", "Refund"
-    DEPOSIT = "deposit", "Deposit"
-    ADJUSTMENT = "adjustment", "Adjustment"
-    GAME_SETTLEMENT = "game_settlement", "Game settlement"
+    PURCHASE = "purchase", _("Purchase")
+    PAYMENT = "payment", _("Gateway payment")
+    REFUND = "refund", _("Refund")
+    DEPOSIT = "deposit", _("Deposit")
+    ADJUSTMENT = "adjustment", _("Adjustment")
+    GAME_SETTLEMENT = "game_settlement", _("Game settlement")
 
 
 class AppendOnlyQuerySet(models.QuerySet):
@@ -157,15 +158,15 @@ class BalanceMutation(AppendOnlyModel):
 
 
 class DepositStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    PAID = "paid", "Paid"
-    CREDITED = "credited", "Credited"
-    REJECTED = "rejected", "Rejected"
+    PENDING = "pending", _("Pending")
+    PAID = "paid", _("Paid")
+    CREDITED = "credited", _("Credited")
+    REJECTED = "rejected", _("Rejected")
 
 
 class DepositMethod(models.TextChoices):
-    GATEWAY = "gateway", "Payment gateway"
-    BANK_TRANSFER = "bank_transfer", "Manual bank transfer"
+    GATEWAY = "gateway", _("Payment gateway")
+    BANK_TRANSFER = "bank_transfer", _("Manual bank transfer")
 
 
 class Deposit(models.Model):

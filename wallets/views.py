@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from orders.forms import DEPOSIT_MAX, DEPOSIT_MIN
@@ -38,11 +39,14 @@ def wallet_page(request):
 
 def _play_shan(request):
     if request.POST.get("action") != "play_shan" or not shan_launch_available():
-        messages.error(request, "Shan is not available.")
+        messages.error(request, _("Shan is not available."))
         return redirect("wallets:wallet")
     try:
         url = shan_launch_game(user=request.user)
     except ProviderError as exc:  # nothing changed; the player reads why
-        messages.error(request, f"Could not start Shan: {shan_launch_error_message(exc)}")
+        messages.error(
+            request,
+            _("Could not start Shan: %(reason)s") % {"reason": shan_launch_error_message(exc)},
+        )
         return redirect("wallets:wallet")
     return redirect(url)

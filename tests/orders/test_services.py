@@ -174,7 +174,7 @@ def test_gateway_payment_of_another_amount_needs_review(guest_order):
     order = order_mark_paid(order=guest_order, amount=Decimal("1000"))
 
     assert order.status == OrderStatus.NEEDS_REVIEW
-    assert "received 1000" in order.events.last().message
+    assert "received Rp 1,000 for a price of Rp 10,500" in order.events.last().message
     assert Notification.objects.filter(user=None, title__contains=order.code).exists()
 
 

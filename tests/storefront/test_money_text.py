@@ -28,6 +28,7 @@ def wallet_purchase(reseller, product) -> dict:
     ("language", "message"),
     [
         ("en", "Your wallet has Rp 1,000; this costs Rp 1,452. Top up or pay online."),
+        ("id", "Dompet Anda berisi Rp 1.000; harganya Rp 1.452. Isi saldo atau bayar online."),
     ],
 )
 def test_too_little_balance_is_said_with_formatted_amounts(
