@@ -84,3 +84,14 @@ def test_nothing_is_refunded_when_no_money_reached_the_shop(
     assert balance_of(customer) == 0
     assert not refunds_of(order).exists()
     assert order.refund_note == "No payment reached the shop; nothing to refund."
+
+
+def test_support_cannot_keep_an_order_refunded(support_client, gateway_order_of, customer):
+    order = order_mark_paid(order=gateway_order_of(customer), amount=Decimal("1000.00"))
+
+    response = operate(support_client, order, "keep_refunded", reason="x")
+
+    assert response.status_code == 403
+    order.refresh_from_db()
+    assert order.status == OrderStatus.NEEDS_REVIEW
+    assert balance_of(customer) == 0
