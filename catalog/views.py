@@ -47,6 +47,7 @@ def brand_offers(brand: Brand, tier: str) -> tuple[list, list]:
 def brand_page(request, brand: Brand, *, form=None, status: int = 200):
     """Render the brand page; `form` is a bound CheckoutForm with errors after a POST."""
     from orders.checkout import checkout_payment_channels
+    from orders.checkout_token import checkout_token_issue
     from orders.forms import AMOUNT_STEP, CheckoutForm
     from wallets.services import wallet_for_user
 
@@ -71,6 +72,8 @@ def brand_page(request, brand: Brand, *, form=None, status: int = 200):
         "has_flexible": any(product.is_flexible for product, _price in for_sale),
         "flexible_chosen": chosen is not None and chosen.is_flexible,
         "amount_step": AMOUNT_STEP,
+        # fresh on every view, also after errors: a refused attempt may have used the last
+        "checkout_token": checkout_token_issue(request=request),
     }
     return render(request, "catalog/brand.html", context, status=status)
 

@@ -17,7 +17,13 @@ from django.utils.translation import gettext_noop
 from catalog.models import Product
 from orders.models import Order, OrderStatus, PaymentMethod
 from orders.selectors import order_public_url
-from orders.services import order_create, order_lock, order_pay_with_balance, order_transition
+from orders.services import (
+    CheckoutTokenTaken,
+    order_create,
+    order_lock,
+    order_pay_with_balance,
+    order_transition,
+)
 from providers.base import (
     GatewayAdapter,
     PaymentInstructions,
@@ -98,6 +104,7 @@ def checkout_create(
     guest_email: str = "",
     channel: str = "",
     amount: Decimal | None = None,
+    checkout_token: str | None = None,
 ) -> Order:
     """Create an order and pay it.
 
@@ -110,6 +117,13 @@ def checkout_create(
     ApplicationError `gateway_unavailable` is raised. Invalid input raises the
     ApplicationError of `order_create` (`invalid_input` with `extra["fields"]`) and
     changes nothing.
+
+    `checkout_token` (the storefront form's one-time token) makes it happen once: when an
+    order holds the token already, nothing is created, debited or sent to the gateway, and
+    that first order is returned if it is this buyer's (else ApplicationError
+    `checkout_token_used`). The token is stored on the new order, the first row its
+    transaction writes, so a concurrent duplicate waits on the unique index until that
+    transaction ends, then rolls its own back whole.
     """
     new_order = partial(
         order_create,
@@ -119,14 +133,21 @@ def checkout_create(
         user=user,
         guest_email=guest_email,
         amount=amount,
+        checkout_token=checkout_token,
     )
     if payment_method == PaymentMethod.BALANCE:
-        with transaction.atomic():
-            return order_pay_with_balance(order=new_order(), actor=user, just_created=True)
+        try:
+            with transaction.atomic():
+                return order_pay_with_balance(order=new_order(), actor=user, just_created=True)
+        except CheckoutTokenTaken:
+            return _first_order(checkout_token=checkout_token, user=user)
     if payment_method != PaymentMethod.GATEWAY:
         raise ApplicationError(gettext_noop("Choose how to pay."), code="invalid_payment_method")
     gateway = checkout_gateway()
-    order = new_order()
+    try:
+        order = new_order()
+    except CheckoutTokenTaken:
+        return _first_order(checkout_token=checkout_token, user=user)
     method = channel or next((c.code for c in gateway.payment_channels() if c.active), "")
     request = PaymentRequest(
         merchant_ref=order.code,
@@ -155,6 +176,17 @@ def checkout_create(
             code="gateway_unavailable",
         ) from None
     return order_attach_payment(order=order, instructions=instructions, channel=method)
+
+
+def _first_order(*, checkout_token: str, user) -> Order:
+    """The order a checkout token made, for the buyer who sends its form again."""
+    order = Order.objects.get(checkout_token=checkout_token)
+    if order.user_id != (user.pk if user is not None else None):
+        raise ApplicationError(
+            gettext_noop("This form was sent already. Please reload the page and try again."),
+            code="checkout_token_used",
+        )
+    return order
 
 
 @transaction.atomic

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_noop
 
 from catalog.input_schemas import schema_fields
 from catalog.models import Brand
+from orders.checkout_token import checkout_token_read
 from orders.models import PaymentMethod
 from shop.money import format_money
 
@@ -20,7 +21,9 @@ class CheckoutForm(forms.Form):
     """`products`: (product, price) pairs for sale to this buyer; `channels`: the gateway's
     payment channels; `wallet_balance`: None for guests (no wallet option, e-mail asked).
     `amount` is the face amount of a flexible product, required and checked against its
-    range and step only when one is chosen (None otherwise)."""
+    range and step only when one is chosen (None otherwise). A bound form needs the
+    `request`: its `checkout_token` (a hidden input, one per view of the page) must be one
+    issued to this browser; `cleaned_data["checkout_token"]` is what the order stores."""
 
     product = forms.TypedChoiceField(label=_("Item"), coerce=int, widget=forms.RadioSelect)
     amount = forms.DecimalField(
@@ -31,8 +34,9 @@ class CheckoutForm(forms.Form):
         widget=forms.NumberInput(attrs={"inputmode": "numeric", "step": str(AMOUNT_STEP)}),
     )
 
-    def __init__(self, *args, brand: Brand, products, user, channels, **kwargs):
+    def __init__(self, *args, brand: Brand, products, user, channels, request=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.request = request
         self.brand = brand
         self.user = user
         self.products = {product.pk: product for product, _price in products}
@@ -78,6 +82,11 @@ class CheckoutForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        cleaned["checkout_token"] = checkout_token_read(
+            request=self.request, token=self.data.get("checkout_token", "")
+        )
+        if cleaned["checkout_token"] is None:
+            self.add_error(None, _("This page has expired. Please reload it and try again."))
         product = self.products.get(cleaned.get("product"))
         if product is None or not product.is_flexible:
             cleaned["amount"] = None

@@ -65,6 +65,11 @@ class Order(models.Model):
     guest_email = models.EmailField(blank=True)
     # Lets a guest open the order page from the link in the e-mail.
     access_token = models.CharField(max_length=64, unique=True)
+    # The storefront form's one-time token: the same form sent again finds this order
+    # instead of making another. Null for orders made elsewhere (the API has its ref_id).
+    checkout_token = models.CharField(
+        max_length=64, null=True, blank=True, unique=True, editable=False
+    )
     status = models.CharField(
         max_length=20, choices=OrderStatus.choices, default=OrderStatus.PENDING_PAYMENT
     )

@@ -118,6 +118,10 @@ def _new_order_code() -> str:
     return f"TRX-{timezone.localdate():%Y%m%d}-{suffix}"
 
 
+class CheckoutTokenTaken(Exception):
+    """An order with this checkout token exists: roll the new order's transaction back."""
+
+
 def order_create(
     *,
     product: Product,
@@ -126,12 +130,14 @@ def order_create(
     user=None,
     guest_email: str = "",
     amount: Decimal | None = None,
+    checkout_token: str | None = None,
 ) -> Order:
     """Create a `pending_payment` order at the buyer's tier price, fixed from now on.
 
     Refuses (ApplicationError) a product not for sale, input that fails the brand's schema
     (code `invalid_input`, `extra["fields"]` per field), a balance payment without a
-    signed-in buyer, and a guest without an e-mail.
+    signed-in buyer, and a guest without an e-mail. A `checkout_token` another order holds
+    raises CheckoutTokenTaken (a concurrent holder is waited for on the unique index).
     """
     if user is None and not guest_email:
         raise ApplicationError(
@@ -164,6 +170,7 @@ def order_create(
                     user=user,
                     guest_email=guest_email,
                     access_token=secrets.token_urlsafe(32),
+                    checkout_token=checkout_token,
                     product=product,
                     product_name=product.name,
                     provider_code=product.provider.code,
@@ -184,6 +191,8 @@ def order_create(
                 )
                 return order
         except IntegrityError:
+            if checkout_token and Order.objects.filter(checkout_token=checkout_token).exists():
+                raise CheckoutTokenTaken from None
             continue
     raise ApplicationError(
         gettext_noop("Could not allocate an order code; try again."), code="busy"

@@ -34,7 +34,8 @@ PROGRESS = [
 @require_POST
 def checkout(request, slug: str):
     """Create the order from the brand page's form; errors re-render the page (400) and
-    change nothing. Success goes to the order page (guests: with their token)."""
+    change nothing. Success goes to the order page (guests: with their token), and so does
+    the same form sent again (its checkout token): nothing more is created or charged."""
     brand = get_object_or_404(Brand, slug=slug)
     for_sale, _unavailable = brand_offers(brand, viewer_tier(request.user))
     form = CheckoutForm(
@@ -43,6 +44,7 @@ def checkout(request, slug: str):
         products=for_sale,
         user=request.user,
         channels=checkout_payment_channels(),
+        request=request,
     )
     if not form.is_valid():
         return brand_page(request, brand, form=form, status=400)
@@ -56,6 +58,7 @@ def checkout(request, slug: str):
             guest_email=form.cleaned_data.get("buyer_email", ""),
             channel=form.cleaned_data.get("channel", ""),
             amount=form.cleaned_data["amount"],
+            checkout_token=form.cleaned_data["checkout_token"],
         )
     except ApplicationError as exc:
         form.add_service_errors(exc.extra.get("fields") or {})

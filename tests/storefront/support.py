@@ -19,6 +19,19 @@ ML5_RESELLER = Decimal("1452.00")  # 1,423 + 2%
 GAME_ZONE_INPUT = {"user_id": "12345678", "zone_id": "1234"}
 
 
+def checkout_token(client, *, slug: str = "mobile-legends") -> str:
+    """A checkout token issued to `client`'s browser by a view of the brand page."""
+    return client.get(f"/brands/{slug}/").context["checkout_token"]
+
+
+def buy(client, form: dict, *, slug: str = "mobile-legends"):
+    """POST the brand page's checkout form as the browser sends it: with the checkout token
+    of a fresh view of the page."""
+    return client.post(
+        f"/buy/{slug}/", {"checkout_token": checkout_token(client, slug=slug), **form}
+    )
+
+
 def make_storefront() -> tuple[Brand, Product, Product]:
     """(brand, ML5, ML86-inactive-at-provider) with stored prices."""
     PricingRuleFactory(tier=PriceTier.RETAIL, percent=Decimal("5"))

@@ -6,7 +6,7 @@ from django.test import Client
 from orders.models import Order, OrderStatus, PaymentMethod
 from providers.models import SimulatedOrder
 from tests.orders.fixtures import balance_of, fund, make_user
-from tests.storefront.support import ML5_RESELLER, ML5_RETAIL
+from tests.storefront.support import ML5_RESELLER, ML5_RETAIL, buy
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +28,7 @@ def guest_form(item, **overrides) -> dict:
 def test_a_guest_checkout_creates_the_order_and_its_sandbox_payment(client, storefront):
     _, ml5, _ = storefront
 
-    response = client.post(URL, guest_form(ml5))
+    response = buy(client, guest_form(ml5))
 
     order = Order.objects.get()
     assert response.status_code == 302
@@ -63,7 +63,7 @@ def test_bad_input_gets_form_errors_and_changes_nothing(
 ):
     _, ml5, _ = storefront
 
-    response = client.post(URL, guest_form(ml5, **overrides))
+    response = buy(client, guest_form(ml5, **overrides))
 
     assert response.status_code == 400
     assert message in response.content.decode()
@@ -77,7 +77,7 @@ def test_the_server_checks_the_schema_again(client, storefront):
     validate_customer_input, shown next to its field."""
     _, ml5, _ = storefront
 
-    response = client.post(URL, guest_form(ml5, zone_id="123456789"))
+    response = buy(client, guest_form(ml5, zone_id="123456789"))
 
     assert response.status_code == 400
     assert response.context["form"].errors["zone_id"] == ["Zone ID must be 1 to 8 digits long."]
@@ -87,7 +87,7 @@ def test_the_server_checks_the_schema_again(client, storefront):
 def test_an_unavailable_item_cannot_be_bought(client, storefront):
     _, _, ml86 = storefront
 
-    response = client.post(URL, guest_form(ml86))
+    response = buy(client, guest_form(ml86))
 
     assert response.status_code == 400
     assert not Order.objects.exists()
@@ -110,7 +110,7 @@ def test_a_reseller_pays_from_the_wallet_at_the_reseller_price(
     fund(reseller, Decimal("10000"))
     client.force_login(reseller)
 
-    response = client.post(URL, guest_form(ml5, payment_method="balance", buyer_email=""))
+    response = buy(client, guest_form(ml5, payment_method="balance", buyer_email=""))
 
     order = Order.objects.get()
     assert response["Location"] == f"/orders/{order.code}/"
@@ -125,7 +125,7 @@ def test_too_little_balance_leaves_no_order_and_no_debit(client, storefront):
     fund(buyer, Decimal("100"))
     client.force_login(buyer)
 
-    response = client.post(URL, guest_form(ml5, payment_method="balance"))
+    response = buy(client, guest_form(ml5, payment_method="balance"))
 
     assert response.status_code == 400
     assert not Order.objects.exists()
@@ -138,7 +138,7 @@ def test_with_the_gateway_down_guests_are_told_and_nothing_is_created(client, st
     settings.SIMULATORS_ENABLED = False  # Tripay, at an address where nothing answers
     settings.TRIPAY_BASE_URL = "http://127.0.0.1:9/api"
 
-    response = client.post(URL, guest_form(ml5, channel="QRIS"))
+    response = buy(client, guest_form(ml5, channel="QRIS"))
 
     assert response.status_code == 400
     assert not Order.objects.exists()

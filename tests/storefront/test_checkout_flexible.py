@@ -10,10 +10,10 @@ from orders.models import Order, OrderStatus, PaymentMethod
 from providers.models import SimulatedOrder
 from tests.catalog.factories import ProductFactory
 from tests.orders.fixtures import balance_of, fund, make_user
+from tests.storefront.support import buy
 
 pytestmark = pytest.mark.django_db
 
-URL = "/buy/mobile-legends/"
 BRAND_URL = "/brands/mobile-legends/"
 # 0.95 per unit: 50,000 costs 47,500; retail +5% = 49,875, reseller +2% = 48,450.
 AMOUNT = Decimal("50000")
@@ -55,7 +55,7 @@ def test_the_brand_page_offers_the_flexible_product_with_its_range(client, flexi
 
 
 def test_a_guest_buys_an_amount_priced_by_the_rules(client, flexible):
-    response = client.post(URL, guest_form(flexible, amount="50000"))
+    response = buy(client, guest_form(flexible, amount="50000"))
 
     order = Order.objects.get()
     assert response.status_code == 302
@@ -76,8 +76,8 @@ def test_a_reseller_pays_the_amount_from_the_wallet(client, flexible, placement_
     fund(reseller, Decimal("100000"))
     client.force_login(reseller)
 
-    response = client.post(
-        URL,
+    response = buy(
+        client,
         {
             "product": flexible.pk,
             "user_id": "12345678",
@@ -108,7 +108,7 @@ def test_a_reseller_pays_the_amount_from_the_wallet(client, flexible, placement_
     ],
 )
 def test_an_amount_out_of_range_is_refused_and_creates_nothing(client, flexible, amount, message):
-    response = client.post(URL, guest_form(flexible, amount=amount))
+    response = buy(client, guest_form(flexible, amount=amount))
 
     assert response.status_code == 400
     assert response.context["form"].errors["amount"] == [message]
@@ -122,7 +122,7 @@ def test_an_amount_out_of_range_is_refused_and_creates_nothing(client, flexible,
 def test_a_fixed_item_ignores_the_amount_field(client, storefront, flexible):
     _, ml5, _ = storefront
 
-    response = client.post(URL, guest_form(ml5, amount="999999999"))
+    response = buy(client, guest_form(ml5, amount="999999999"))
 
     order = Order.objects.get()
     assert response.status_code == 302

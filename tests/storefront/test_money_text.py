@@ -10,7 +10,7 @@ from orders.models import Order, OrderStatus, PaymentMethod
 from orders.services import order_fail_and_refund
 from shop.models import Notification
 from tests.orders.fixtures import balance_of, fund, make_user
-from tests.storefront.support import ML5_RESELLER
+from tests.storefront.support import ML5_RESELLER, buy
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +40,7 @@ def test_too_little_balance_is_said_with_formatted_amounts(
     client.force_login(reseller)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
 
-    response = client.post("/buy/mobile-legends/", wallet_purchase(reseller, ml5))
+    response = buy(client, wallet_purchase(reseller, ml5))
 
     assert response.status_code == 400
     assert response.context["form"].non_field_errors() == [message]
@@ -55,7 +55,7 @@ def test_a_refund_note_notification_and_e_mail_show_rupiah_without_decimals(
     reseller = make_user("unlucky", reseller=True)
     fund(reseller, Decimal("50000"))
     client.force_login(reseller)
-    client.post("/buy/mobile-legends/", wallet_purchase(reseller, ml5))
+    buy(client, wallet_purchase(reseller, ml5))
     order = Order.objects.get()
     assert order.price == ML5_RESELLER
 

@@ -15,6 +15,7 @@ from orders.models import Order, OrderStatus, PaymentMethod
 from orders.services import order_fail_and_refund
 from shop.models import Notification
 from tests.orders.fixtures import fund, make_user
+from tests.storefront.support import buy
 
 PO_FILE = Path(settings.BASE_DIR) / "locale" / "id" / "LC_MESSAGES" / "django.po"
 
@@ -103,8 +104,8 @@ def test_a_buyer_who_ordered_in_indonesian_gets_the_e_mail_in_indonesian(
     fund(buyer, Decimal("50000"))
     client.force_login(buyer)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "id"
-    client.post(
-        "/buy/mobile-legends/",
+    buy(
+        client,
         {
             "product": ml5.pk,
             "user_id": "12345678",
