@@ -20,6 +20,7 @@ from providers.tripay.adapter import parse_tripay_callback
 from shop.errors import ApplicationError
 from shop.models import NotificationLevel
 from shop.notifications import notify
+from wallets.models import Deposit
 from wallets.services import deposit_apply_gateway_payment, deposit_for_gateway_reference
 from webhooks.base import Handled, WebhookRejected, WebhookView, parse_json_object, validated
 from webhooks.models import DeliveryOutcome, WebhookSource
@@ -214,13 +215,23 @@ class TripayCallbackView(WebhookView):
         reference = data["merchant_ref"]
         deposit = deposit_for_gateway_reference(reference)
         if deposit is not None:
-            deposit_apply_gateway_payment(
-                deposit=deposit,
-                status=callback.status.value,
-                amounts=(callback.total_amount, callback.amount_received),
-                gateway_reference=callback.reference,
+            with transaction.atomic():  # locked first, so of two duplicates one sees a change
+                before = Deposit.objects.select_for_update().get(pk=deposit.pk).status
+                deposit = deposit_apply_gateway_payment(
+                    deposit=deposit,
+                    status=callback.status.value,
+                    amounts=(callback.total_amount, callback.amount_received),
+                    gateway_reference=callback.reference,
+                )
+            return Handled(
+                outcome=(
+                    DeliveryOutcome.PROCESSED
+                    if deposit.status != before
+                    else DeliveryOutcome.DUPLICATE
+                ),
+                reference=reference,
+                note=f"deposit {deposit.pk}",
             )
-            return Handled(reference=reference, note=f"deposit {deposit.pk}")
         order = Order.objects.filter(code=reference, payment_method="gateway").first()
         if order is None:
             return Handled(

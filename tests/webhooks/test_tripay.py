@@ -104,6 +104,8 @@ def test_a_deposit_payment_credits_the_wallet_once(client, customer):
     deposit.refresh_from_db()
     assert deposit.status == DepositStatus.CREDITED
     assert balance_of(customer) == Decimal("50000")
+    outcomes = list(WebhookDelivery.objects.order_by("pk").values_list("outcome", flat=True))
+    assert outcomes == [DeliveryOutcome.PROCESSED, DeliveryOutcome.DUPLICATE]
     assert ledger_check().ok
 
 
