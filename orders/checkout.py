@@ -36,7 +36,10 @@ from shop.errors import ApplicationError
 
 
 def checkout_gateway_code() -> str:
-    """The gateway buyers pay through: the sandbox with simulators on, else Tripay."""
+    """The gateway buyers pay through: `PAYMENT_GATEWAY`, else the sandbox with simulators
+    on and Tripay otherwise."""
+    if settings.PAYMENT_GATEWAY:
+        return settings.PAYMENT_GATEWAY
     return "sandbox" if settings.SIMULATORS_ENABLED else "tripay"
 
 
@@ -51,11 +54,11 @@ def checkout_gateway() -> GatewayAdapter:
 
 
 def checkout_callback_url() -> str:
-    """Where the gateway posts the payment status (the simulators may call another host)."""
+    """Where the gateway posts the payment status: with simulators on, the sandbox or the
+    Tripay simulator calls `SIMULATOR_CALLBACK_BASE_URL` (it may see the shop at another
+    address); otherwise `SITE_URL`."""
     base = (
-        settings.SIMULATOR_CALLBACK_BASE_URL
-        if checkout_gateway_code() == "sandbox"
-        else settings.SITE_URL
+        settings.SIMULATOR_CALLBACK_BASE_URL if settings.SIMULATORS_ENABLED else settings.SITE_URL
     )
     return base.rstrip("/") + reverse("webhook-tripay")
 

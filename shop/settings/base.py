@@ -150,6 +150,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=1
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False  # no start-up banner: commands keep stderr for their one-line errors
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "wallets:wallet"
 LOGOUT_REDIRECT_URL = "home"
@@ -227,6 +228,15 @@ TRIPAY_API_KEY = _credential("TRIPAY_API_KEY", "sim-tripay-api-key")
 TRIPAY_PRIVATE_KEY = _credential("TRIPAY_PRIVATE_KEY", "sim-tripay-private-key")
 TRIPAY_MERCHANT_CODE = _credential("TRIPAY_MERCHANT_CODE", "T0001")
 TRIPAY_BASE_URL = env.str("TRIPAY_BASE_URL", default="")
+# The gateway buyers pay through; empty: the sandbox where simulators are on, else Tripay.
+# With simulators on, `tripay` pays through the Tripay simulator (checkout page, callbacks).
+PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="")
+if PAYMENT_GATEWAY not in ("", "sandbox", "tripay") or (
+    PAYMENT_GATEWAY == "sandbox" and not SIMULATORS_ENABLED
+):
+    raise ImproperlyConfigured(
+        f"PAYMENT_GATEWAY={PAYMENT_GATEWAY!r}: use tripay, or sandbox with SIMULATORS_ENABLED on."
+    )
 
 # --- Inbound callbacks ---------------------------------------------------------------------
 SHAN_SECRET_KEY = _credential("SHAN_SECRET_KEY", "sim-shan-secret")

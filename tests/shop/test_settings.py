@@ -1,5 +1,6 @@
 import secrets
 
+import pytest
 from django.conf import settings
 
 from tests.conftest import run_manage
@@ -29,6 +30,21 @@ def test_missing_secret_key_with_debug_off_fails_in_one_clear_line():
     assert result.stderr.strip().splitlines() == [
         "Configuration error: SECRET_KEY must be set when DEBUG is off "
         "(export SECRET_KEY=..., or DEBUG=true for local development)."
+    ]
+
+
+@pytest.mark.parametrize(
+    ("value", "simulators"), [("paypal", "true"), ("sandbox", "false")], ids=["unknown", "sandbox"]
+)
+def test_a_payment_gateway_that_cannot_serve_stops_in_one_line(value, simulators):
+    env = {**PRODUCTION_ENV, "PAYMENT_GATEWAY": value, "SIMULATORS_ENABLED": simulators}
+
+    result = run_manage("check", env=env)
+
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"Configuration error: PAYMENT_GATEWAY='{value}': use tripay, or sandbox with "
+        "SIMULATORS_ENABLED on."
     ]
 
 
