@@ -18,6 +18,7 @@ suffix: 91/92 pay or fail on their own after SIMULATOR_PENDING_SECONDS, 93 refus
 transaction is created).
 """
 
+import io
 import json
 import re
 import secrets
@@ -25,6 +26,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+import segno
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import path, reverse
@@ -314,13 +316,15 @@ def _instructions(method: str, pay_code: str | None) -> list[dict]:
 
 @require_GET
 def qr_view(request: HttpRequest, reference: str) -> HttpResponse:
-    """A placeholder image where Tripay serves the QR code (no QR library here)."""
-    svg = (
-        '<svg xmlns="http://www.w3.org/2000/svg" width="240" height="240">'
-        '<rect width="240" height="240" fill="#fff" stroke="#000" stroke-width="8"/>'
-        '<text x="120" y="125" font-size="20" text-anchor="middle">QRIS (simulated)</text></svg>'
-    )
-    return HttpResponse(svg, content_type="image/svg+xml")
+    """The QR image of a QRIS transaction, where Tripay serves it (its `qr_url`): the code
+    of the transaction's `qr_string`, as SVG; 404 for an unknown or non-QR transaction."""
+    sim_order = SimulatedOrder.objects.filter(provider=CODE, external_id=reference).first()
+    qr_string = (sim_order.state.get("qr_string") if sim_order else None) or ""
+    if not qr_string:
+        return HttpResponse("Unknown QR reference", status=404, content_type="text/plain")
+    buffer = io.BytesIO()
+    segno.make_qr(qr_string, error="m").save(buffer, kind="svg", scale=5, border=4, light="#fff")
+    return HttpResponse(buffer.getvalue(), content_type="image/svg+xml")
 
 
 simulator_resolver(CODE)(payment_callback_send)

@@ -1,11 +1,13 @@
 """TripayAdapter against the Tripay simulator over real HTTP (pytest-django's live_server)."""
 
+import io
 import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 import requests
+import segno
 from django.conf import settings as django_settings
 from django.utils import timezone
 
@@ -132,6 +134,19 @@ def test_create_qris_payment(tripay):
     image = requests.get(instructions.qr_url, timeout=5)
     assert image.status_code == 200
     assert image.headers["Content-Type"] == "image/svg+xml"
+    # the QR code of this transaction's qr_string, as Tripay serves it at qr_url
+    expected = io.BytesIO()
+    segno.make_qr(instructions.qr_string, error="m").save(
+        expected, kind="svg", scale=5, border=4, light="#fff"
+    )
+    assert image.content == expected.getvalue()
+
+
+def test_the_qr_image_of_an_unknown_or_non_qr_transaction_is_404(tripay, sim_url):
+    va = tripay.create_payment(payment_request(method="BRIVA"))
+
+    for reference in ("T0001999", va.reference):
+        assert requests.get(f"{sim_url}/sim/tripay/qr/{reference}", timeout=5).status_code == 404
 
 
 def test_checkout_page_pay_sends_a_signed_paid_callback(tripay, callbacks):
