@@ -10,12 +10,14 @@ import logging
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from ops.models import VoucherReveal
 from orders.models import Order, OrderEvent, OrderStatus, Voucher
 from orders.pipeline import order_poll_soon
 from orders.services import (
     _notify_buyer,  # the one buyer e-mail (codes, reason, link); resent as is
+    buyer_language,
     order_fail_and_refund,
     order_lock,
     order_transition,
@@ -25,6 +27,7 @@ from providers.registry import UnknownProvider, get_adapter
 from providers.services import provider_record_balance
 from shop.errors import ApplicationError
 from shop.models import NotificationLevel
+from shop.money import format_money
 from wallets.models import Transfer, TransferReason
 from wallets.selectors import order_money
 from wallets.services import (
@@ -178,17 +181,18 @@ def ops_order_resolve_refund(*, order: Order, actor, reason: str) -> Order:
     if order.refunds_to_wallet and refunded is None and paid:
         wallet_refund_order(order=order, actor=actor, memo=reason, amount=paid)
         refunded = paid
-    if refunded is not None:
-        note = f"Refunded to your wallet: {refunded} {order.currency}."
-    elif order.refunds_to_wallet:
-        note = "No payment reached the shop; nothing to refund."
-    elif paid:
-        note = (
-            f"Refunded by staff through the payment gateway or a bank transfer "
-            f"({paid} {order.currency} received)."
-        )
-    else:
-        note = "No payment reached the shop; nothing to refund."
+    with buyer_language(order):  # the note is the buyer's: their language and money format
+        if refunded is not None:
+            note = gettext("Refunded to your wallet: %(amount)s.") % {
+                "amount": format_money(refunded, order.currency)
+            }
+        elif paid and not order.refunds_to_wallet:
+            note = gettext(
+                "Refunded by staff through the payment gateway or a bank transfer "
+                "(%(amount)s received)."
+            ) % {"amount": format_money(paid, order.currency)}
+        else:
+            note = gettext("No payment reached the shop; nothing to refund.")
     return order_transition(
         order=order,
         to=OrderStatus.REFUNDED,

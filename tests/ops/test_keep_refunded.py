@@ -53,7 +53,7 @@ def test_keep_refunded_refunds_the_gateway_payment_received_once(
     assert system_wallet("sales").balance == sales - received
     assert refunds_of(order).count() == 1
     assert order_money(order=order) == (received, received)
-    assert order.refund_note == f"Refunded to your wallet: {received} IDR."
+    assert order.refund_note == f"Refunded to your wallet: Rp {received:,.0f}."
     assert order.events.filter(actor__username="fin-finance").count() == 1
     assert ledger_check().ok
 
@@ -67,7 +67,7 @@ def test_a_guest_who_paid_a_wrong_amount_is_refunded_outside_with_that_amount(
 
     order.refresh_from_db()
     assert order.status == OrderStatus.REFUNDED
-    assert "7000.00 IDR received" in order.refund_note
+    assert "(Rp 7,000 received)" in order.refund_note
     assert not refunds_of(order).exists()
 
 
