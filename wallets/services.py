@@ -83,25 +83,23 @@ def _apply(
     actor=None,
     memo: str = "",
 ) -> Transfer:
-    """Lock the wallets, dedupe by key, then write the legs `plan_legs` computes from the
-    locked balances. The key is looked up after the locks, so a concurrent duplicate waits
-    for the first and then finds its transfer."""
+    """Lock the wallets, record the key, then write the legs `plan_legs` computes from the
+    locked balances.
+
+    The key's unique index dedupes: a key used before (or by a concurrent transfer, which
+    this one waits for) rolls this attempt back, and the first transfer is returned, or
+    `idempotency_conflict` raised if it was another request. Every statement after the
+    locks is one round trip (no savepoint, one UPDATE for all balances), so a hot wallet is
+    held as briefly as possible."""
     fingerprint = _fingerprint({**request, "reason": reason, "reference": reference})
-    with transaction.atomic():
-        wallets = {wallet.pk: wallet for wallet in wallet_qs_for_update(wallet_ids)}
-        if len(wallets) != len(set(wallet_ids)):
-            raise ApplicationError("A wallet of this transfer does not exist.", code="no_wallet")
-        existing = Transfer.objects.filter(idempotency_key=idempotency_key).first()
-        if existing is not None:
-            return _same_request_or_raise(existing, fingerprint)
-        if len({wallet.currency for wallet in wallets.values()}) > 1:
-            raise ApplicationError("A transfer moves one currency only.", code="currency_mismatch")
-        legs = [(wallet_id, quantize(amount)) for wallet_id, amount in plan_legs(wallets) if amount]
-        if sum(amount for _, amount in legs) != 0:
-            raise ApplicationError("The legs of a transfer must sum to zero.", code="unbalanced")
-        _refuse_overdraft(wallets, legs)
-        try:
-            with transaction.atomic():
+    try:
+        with transaction.atomic():
+            wallets = {wallet.pk: wallet for wallet in wallet_qs_for_update(wallet_ids)}
+            if len(wallets) != len(set(wallet_ids)):
+                raise ApplicationError(
+                    "A wallet of this transfer does not exist.", code="no_wallet"
+                )
+            try:
                 transfer = Transfer.objects.create(
                     idempotency_key=idempotency_key,
                     fingerprint=fingerprint,
@@ -110,27 +108,53 @@ def _apply(
                     actor=actor,
                     memo=memo,
                 )
-        except IntegrityError:
-            # The same key raced in through other wallets: never apply it twice.
-            existing = Transfer.objects.get(idempotency_key=idempotency_key)
-            return _same_request_or_raise(existing, fingerprint)
-        mutations = []
-        for wallet_id, amount in legs:
-            wallet = wallets[wallet_id]
-            before = wallet.balance
-            wallet.balance = before + amount
-            wallet.save(update_fields=["balance", "updated_at"])
-            mutations.append(
-                BalanceMutation(
-                    transfer=transfer,
-                    wallet=wallet,
-                    amount=amount,
-                    balance_before=before,
-                    balance_after=wallet.balance,
+            except IntegrityError:
+                raise _KeyUsed from None
+            if len({wallet.currency for wallet in wallets.values()}) > 1:
+                raise ApplicationError(
+                    "A transfer moves one currency only.", code="currency_mismatch"
                 )
-            )
-        BalanceMutation.objects.bulk_create(mutations)
+            legs = [
+                (wallet_id, quantize(amount)) for wallet_id, amount in plan_legs(wallets) if amount
+            ]
+            if sum(amount for _, amount in legs) != 0:
+                raise ApplicationError(
+                    "The legs of a transfer must sum to zero.", code="unbalanced"
+                )
+            _refuse_overdraft(wallets, legs)
+            _write_legs(transfer, wallets, legs)
+    except _KeyUsed:
+        existing = Transfer.objects.get(idempotency_key=idempotency_key)
+        return _same_request_or_raise(existing, fingerprint)
     return transfer
+
+
+class _KeyUsed(Exception):
+    """The idempotency key has a transfer already: this attempt is rolled back."""
+
+
+def _write_legs(
+    transfer: Transfer, wallets: dict[int, Wallet], legs: list[tuple[int, Decimal]]
+) -> None:
+    """New balances of the locked wallets (one UPDATE) and one BalanceMutation per leg."""
+    now = timezone.now()
+    mutations = []
+    for wallet_id, amount in legs:
+        wallet = wallets[wallet_id]
+        before = wallet.balance
+        wallet.balance = before + amount
+        wallet.updated_at = now
+        mutations.append(
+            BalanceMutation(
+                transfer=transfer,
+                wallet=wallet,
+                amount=amount,
+                balance_before=before,
+                balance_after=wallet.balance,
+            )
+        )
+    Wallet.objects.bulk_update([m.wallet for m in mutations], ["balance", "updated_at"])
+    BalanceMutation.objects.bulk_create(mutations)
 
 
 def _same_request_or_raise(existing: Transfer, fingerprint: str) -> Transfer:

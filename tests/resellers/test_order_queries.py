@@ -10,11 +10,12 @@ from orders.models import Order, OrderStatus
 pytestmark = pytest.mark.django_db
 ORDERS = "/api/v1/orders"
 # Key lookup; ApiOrder insert; product and pricing rule; order and its event (savepoint);
-# ApiOrder link; order paid and its event; both wallets; the ledger transfer; vouchers.
-MAX_QUERIES = 26
-# The ledger transfer only: wallets locked, key looked up, transfer (savepoint), two
-# balances, the legs, the end of the transaction.
-MAX_UNDER_WALLET_LOCK = 10
+# ApiOrder link; order paid and its event; both wallets; the ledger transfer (savepoint);
+# the reply's vouchers.
+MAX_QUERIES = 22
+# The ledger transfer only: wallets locked, the transfer (its key), both balances in one
+# UPDATE, the legs, the end of the transfer's savepoint and of the transaction.
+MAX_UNDER_WALLET_LOCK = 6
 
 
 def body(product, ref_id):
