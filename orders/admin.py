@@ -26,6 +26,11 @@ from webhooks.models import WebhookDelivery
 MASK = "••••••"
 
 
+def masked(value: str) -> str:
+    """What staff see of a voucher's code, PIN or serial until they reveal it (audited)."""
+    return MASK if value else ""
+
+
 class OrderEventInline(ReadOnlyInline):
     model = OrderEvent
     fields = ("created_at", "from_status", "to_status", "message", "actor")
@@ -34,20 +39,25 @@ class OrderEventInline(ReadOnlyInline):
 
 
 class VoucherInline(ReadOnlyInline):
-    """Codes and PINs are masked; staff with `ops.reveal_voucher` reveal them (audited)."""
+    """Codes, PINs and serials (a PLN serial holds the token) are masked; staff with
+    `ops.reveal_voucher` reveal them (audited)."""
 
     model = Voucher
-    fields = ("masked_code", "masked_pin", "serial", "expires_on", "amount", "created_at")
+    fields = ("masked_code", "masked_pin", "masked_serial", "expires_on", "amount", "created_at")
     readonly_fields = fields
     show_change_link = False
 
     @admin.display(description="Code")
     def masked_code(self, voucher: Voucher) -> str:
-        return MASK if voucher.code else ""
+        return masked(voucher.code)
 
     @admin.display(description="PIN")
     def masked_pin(self, voucher: Voucher) -> str:
-        return MASK if voucher.pin else ""
+        return masked(voucher.pin)
+
+    @admin.display(description="Serial")
+    def masked_serial(self, voucher: Voucher) -> str:
+        return masked(voucher.serial)
 
 
 class WebhookDeliveryInline(ReadOnlyInline):
@@ -300,11 +310,16 @@ class OrderEventAdmin(ReadOnlyAdmin):
 
 @admin.register(Voucher)
 class VoucherAdmin(ReadOnlyAdmin):
-    """Codes and PINs stay hidden here; the order page reveals them (audited)."""
+    """Codes, PINs and serials stay hidden here; the order page reveals them (audited)."""
 
-    list_display = ("order", "serial", "expires_on", "amount", "created_at")
+    list_display = ("order", "masked_serial", "expires_on", "amount", "created_at")
     list_filter = ("order__provider_code",)
     list_select_related = ("order",)
     search_fields = ("order__code", "serial")
     date_hierarchy = "created_at"
-    exclude = ("code", "pin")
+    exclude = ("code", "pin", "serial")
+    readonly_fields = ("masked_serial",)
+
+    @admin.display(description="Serial")
+    def masked_serial(self, voucher: Voucher) -> str:
+        return masked(voucher.serial)

@@ -29,6 +29,7 @@ from orders.models import (
 )
 from orders.selectors import order_public_url
 from providers.base import PaymentCallback, PaymentStatus, ProviderResult, ProviderStatus
+from providers.http import ALWAYS_REDACTED, redact
 from resellers.callbacks import reseller_order_transitioned
 from shop.errors import ApplicationError
 from shop.models import NotificationLevel, PriceTier
@@ -308,7 +309,8 @@ def order_apply_provider_update(
         "provider_message": result.message[:2000],
         "provider_rc": result.rc,
     }
-    data = {"status": result.status.value, "raw": result.raw}
+    # Whatever an adapter left in `raw`, codes and serials never reach the event log.
+    data = {"status": result.status.value, "raw": redact(result.raw, ALWAYS_REDACTED)}
     if result.status == ProviderStatus.SUCCESS:
         return _apply_success(order, result, provider_fields, data)
     if order.status not in ACTIVE_STATUSES or result.status == ProviderStatus.NOT_FOUND:

@@ -20,8 +20,9 @@ from providers.models import CallOutcome, ProviderCall
 
 logger = logging.getLogger(__name__)
 
-# Keys whose values never reach the call log: credentials, signatures and what a buyer
-# could redeem (voucher codes, PINs, serials that are tokens).
+# Keys whose values never reach the call log or an order's event data: credentials,
+# signatures and what a buyer could redeem (PROVIDERS.md: Hubble `cardPin`/`cardNumber`,
+# FoxReload `externalData`, Digiflazz `sn`, which holds a PLN token; generic serials and codes).
 ALWAYS_REDACTED = frozenset(
     {
         "sign",
@@ -39,6 +40,12 @@ ALWAYS_REDACTED = frozenset(
         "cardnumber",
         "pin",
         "externaldata",
+        "sn",
+        "serial",
+        "serialnumber",
+        "serial_number",
+        "vouchercode",
+        "voucher_code",
     }
 )
 REDACTED = "[redacted]"

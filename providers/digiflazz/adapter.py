@@ -28,7 +28,7 @@ from providers.base import (
 from providers.config import provider_base_url, require_settings
 from providers.digiflazz.client import CODE, PRODUCTION_BASE_URL, DigiflazzClient
 from providers.digiflazz.rc import PRICE_LIST_RATE_LIMITED, is_out_of_balance, transaction_status
-from providers.http import HttpReply
+from providers.http import ALWAYS_REDACTED, HttpReply, redact
 
 CURRENCY = "IDR"
 # Brands whose customer_no is "user_id-zone_id" (the seed: Mobile Legends needs the zone).
@@ -77,7 +77,7 @@ def result_from_transaction(data: Mapping) -> ProviderResult:
         vouchers=[voucher_from_sn(sn)] if status == ProviderStatus.SUCCESS and sn else [],
         message=str(data.get("message") or ""),
         rc=rc,
-        raw=dict(data),
+        raw=redact(dict(data), ALWAYS_REDACTED),  # the serial (a PLN token) lives on Voucher
         provider_out_of_balance=is_out_of_balance(rc, status),
     )
 

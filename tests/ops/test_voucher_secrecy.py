@@ -1,0 +1,93 @@
+"""A PLN token is a Digiflazz serial: support never sees it (voucher inline and list, event
+data, provider calls, webhook bodies); staff with the reveal permission see it, audited."""
+
+import json
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from catalog.models import InputSchema
+from ops.models import VoucherReveal
+from orders.models import OrderEvent, OrderStatus, Voucher
+from providers.models import ProviderCall
+from tests.ops.conftest import staff_client
+from tests.pipeline.support import DIGIFLAZZ, buy, make_product
+from tests.webhooks.test_digiflazz import callback_body, deliver, processing_order  # noqa: F401
+from webhooks.models import WebhookDelivery
+
+TOKEN = "1234-5678-9012-3456-7890"
+SN = f"{TOKEN}/SIMULASI PELANGGAN/R1/1300VA/13.5"
+
+
+def admin_pages(order, voucher) -> list[str]:
+    event = OrderEvent.objects.filter(order=order).last()
+    return [
+        reverse("admin:orders_order_change", args=[order.pk]),
+        reverse("admin:orders_voucher_changelist"),
+        reverse("admin:orders_voucher_change", args=[voucher.pk]),
+        reverse("admin:orders_orderevent_changelist"),
+        reverse("admin:orders_orderevent_change", args=[event.pk]),
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_pln_token_placed_at_the_simulator_is_never_shown_to_support(
+    sims, pricing, buyer, staff_groups
+):
+    product = make_product(DIGIFLAZZ, sku="PLN20")
+    product.cost = Decimal("20150")  # the simulator's price of PLN20
+    product.save()
+    product.brand.input_schema = InputSchema.PLN
+    product.brand.save()
+    order = buy(product, user=buyer, data={"meter_number": "12345678901"})
+    assert order.status == OrderStatus.SUCCESS
+    voucher = Voucher.objects.get(order=order)
+    token = voucher.code
+    assert len(token.replace("-", "")) == 20
+    assert voucher.serial.startswith(token)
+    support = staff_client("sue-support", "support")
+
+    pages = admin_pages(order, voucher)
+    pages += [
+        reverse("admin:providers_providercall_change", args=[call.pk])
+        for call in ProviderCall.objects.filter(reference=order.code)
+    ]
+    for url in pages:
+        response = support.get(url)
+        assert response.status_code == 200, url
+        assert token not in response.content.decode(), url
+    stored = [json.dumps(event.data) for event in OrderEvent.objects.filter(order=order)]
+    stored += [call.response_body for call in ProviderCall.objects.filter(reference=order.code)]
+    assert not any(token in text for text in stored)
+    assert any('"sn": "[redacted]"' in text for text in stored)
+
+    reveal = reverse("admin:orders_order_reveal", args=[order.pk])
+    assert support.post(reveal).status_code == 403
+    shown = staff_client("ada-admin", "admin").post(reveal).content.decode()
+    assert voucher.serial in shown
+    assert VoucherReveal.objects.filter(voucher=voucher, staff__username="ada-admin").count() == 1
+
+
+@pytest.mark.django_db
+def test_a_pln_token_in_a_webhook_body_is_shown_raw_only_with_the_reveal_permission(
+    client,
+    processing_order,  # noqa: F811
+):
+    deliver(client, callback_body(processing_order, sn=SN))
+    voucher = Voucher.objects.get(order=processing_order)
+    assert voucher.serial == SN
+    delivery = WebhookDelivery.objects.get(order=processing_order)
+    support = staff_client("sue-support", "support")
+    admin = staff_client("ada-admin", "admin")
+
+    for url in admin_pages(processing_order, voucher):
+        assert TOKEN not in support.get(url).content.decode(), url
+    page = support.get(reverse("admin:webhooks_webhookdelivery_change", args=[delivery.pk]))
+    assert page.status_code == 200
+    assert TOKEN not in page.content.decode()
+    assert "&quot;sn&quot;: &quot;[redacted]&quot;" in page.content.decode()
+    assert "buyer_last_saldo" in page.content.decode()  # the rest of the body stays readable
+
+    raw = admin.get(reverse("admin:webhooks_webhookdelivery_change", args=[delivery.pk]))
+    assert TOKEN in raw.content.decode()
