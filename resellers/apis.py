@@ -24,6 +24,7 @@ from resellers.serializers import (
     ValidateInput,
     ValidateOutput,
 )
+from shop.dates import OUT_OF_RANGE, date_in_range
 from shop.errors import ApplicationError
 from wallets.services import wallet_for_user
 
@@ -180,10 +181,24 @@ class OrdersPage(PageNumberPagination):
     max_page_size = 200
 
 
+class FilterDateTimeField(serializers.DateTimeField):
+    """A date or datetime filter; one at the calendar's edge (where the time zone math
+    overflows) is a 400 like any other bad value."""
+
+    def to_internal_value(self, value):
+        try:
+            parsed = super().to_internal_value(value)
+        except OverflowError:
+            raise serializers.ValidationError(OUT_OF_RANGE) from None
+        if not date_in_range(parsed):
+            raise serializers.ValidationError(OUT_OF_RANGE)
+        return parsed
+
+
 class OrderListFilter(serializers.Serializer):
     status = serializers.ChoiceField(choices=OrderStatus.choices, required=False)
-    created_from = serializers.DateTimeField(required=False, input_formats=["iso-8601", "%Y-%m-%d"])
-    created_to = serializers.DateTimeField(required=False, input_formats=["iso-8601", "%Y-%m-%d"])
+    created_from = FilterDateTimeField(required=False, input_formats=["iso-8601", "%Y-%m-%d"])
+    created_to = FilterDateTimeField(required=False, input_formats=["iso-8601", "%Y-%m-%d"])
 
 
 class OrdersApi(ResellerApi):

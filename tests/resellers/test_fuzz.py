@@ -78,13 +78,28 @@ ENDPOINTS = st.sampled_from(
         ("delete", "/api/v1/balance"),
     ]
 )
+# Dates and datetimes anywhere in the calendar, its edges (where time zone math overflows)
+# included.
+calendar_edges = st.sampled_from(
+    ["0001-01-01", "9999-12-31", "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"]
+)
+dates = (
+    calendar_edges
+    | st.dates().map(str)
+    | st.datetimes().map(lambda moment: moment.isoformat())
+    | st.builds(
+        lambda moment, hours: f"{moment.isoformat()}{hours:+03d}:00",
+        st.datetimes(),
+        st.integers(-14, 14),
+    )
+)
 query = st.dictionaries(
     st.sampled_from(
         ["status", "created_from", "created_to", "page", "page_size", "brand", "category"]
     ),
     st.text(max_size=20),
     max_size=4,
-)
+) | st.fixed_dictionaries({}, optional={"created_from": dates, "created_to": dates})
 
 
 def test_fuzz_the_endpoints(api, priced_product, funded_reseller):

@@ -1,5 +1,6 @@
 """The endpoints: price list, balance, validate, create (idempotent by ref_id), read."""
 
+import json
 from decimal import Decimal
 
 import pytest
@@ -289,3 +290,22 @@ def test_the_api_takes_json_bodies_only(api, priced_product):
     assert reply.status_code == 415
     assert reply.json()["code"] == "unsupported_media_type"
     assert not Order.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"created_from": "0001-01-01"},
+        {"created_to": "0001-01-01"},
+        {"created_from": "9999-12-31"},
+        {"created_to": "9999-12-31T23:59:59+00:00"},
+        {"created_from": "0001-01-01T00:00:00-14:00"},
+    ],
+)
+def test_a_date_at_the_edge_of_the_calendar_is_400(api, params):
+    reply = api.get(ORDERS, params)
+
+    assert reply.status_code == 400
+    body = reply.json()
+    assert body["code"] == "invalid_request"
+    assert "out of range" in json.dumps(body["details"]["fields"]).lower()
