@@ -8,9 +8,13 @@ from datetime import date, datetime, time, timedelta
 from django.utils import timezone
 
 from orders.models import Order
+from shop.dates import OUT_OF_RANGE, date_in_range
 from wallets.models import BalanceMutation
 
 CHUNK = 2000
+# A cell a spreadsheet would run as a formula (CSV injection) starts with one of these; it is
+# written with a leading single quote (OWASP's advice), so it shows as text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 ORDER_COLUMNS = [
     ("code", "code"),
@@ -55,6 +59,24 @@ class _Echo:
         return value
 
 
+def export_range_problem(*, start: date, end: date) -> str:
+    """Why `start`..`end` cannot be exported, or "" when it can."""
+    if not (date_in_range(start) and date_in_range(end)):
+        return OUT_OF_RANGE
+    if end < start:
+        return "The end date is before the start date."
+    return ""
+
+
+def csv_safe(value):
+    """A cell as written: text a spreadsheet would take for a formula gets a leading quote."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def day_range(start: date, end: date) -> tuple[datetime, datetime]:
     """[start 00:00, the day after end 00:00) in the shop's time zone."""
     return (
@@ -67,9 +89,7 @@ def _rows(queryset, columns) -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield writer.writerow([name for name, _ in columns])
     for row in queryset.values_list(*(field for _, field in columns)).iterator(chunk_size=CHUNK):
-        yield writer.writerow(
-            [value.isoformat() if isinstance(value, datetime) else value for value in row]
-        )
+        yield writer.writerow([csv_safe(value) for value in row])
 
 
 def orders_csv(*, start: date, end: date) -> Iterator[str]:

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
 from ops.dashboard import dashboard_context
-from ops.exports import ledger_csv, orders_csv
+from ops.exports import export_range_problem, ledger_csv, orders_csv
 from wallets.models import Deposit
 
 MAX_EXPORT_DAYS = 366
@@ -35,8 +35,9 @@ class DateRangeForm(forms.Form):
         data = super().clean()
         start, end = data.get("start"), data.get("end")
         if start and end:
-            if end < start:
-                raise forms.ValidationError("The end date is before the start date.")
+            problem = export_range_problem(start=start, end=end)
+            if problem:
+                raise forms.ValidationError(problem)
             if (end - start).days >= MAX_EXPORT_DAYS:
                 raise forms.ValidationError(f"At most {MAX_EXPORT_DAYS} days per export.")
         return data

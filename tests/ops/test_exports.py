@@ -6,6 +6,7 @@ import tracemalloc
 from decimal import Decimal
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
@@ -95,3 +96,55 @@ def test_a_bad_range_is_a_400_and_support_may_not_export(finance_client, support
     assert b"before the start" in bad.content
     assert finance_client.get(reverse("ops-export-orders"), {"start": "x"}).status_code == 400
     assert support_client.get(reverse("ops-export-orders")).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("start", "end"), [("9999-12-31", "9999-12-31"), ("0001-01-01", "0001-01-01")]
+)
+def test_a_date_at_the_edge_of_the_calendar_is_a_400_and_a_command_error(
+    finance_client, start, end
+):
+    for name in ("ops-export-orders", "ops-export-ledger"):
+        reply = finance_client.get(reverse(name), {"start": start, "end": end})
+        assert reply.status_code == 400
+        assert b"Date out of range: use 0001-01-03 to 9999-12-29." in reply.content
+    with pytest.raises(CommandError, match=r"^Date out of range"):
+        call_command("export_csv", "orders", "--start", start, "--end", end)
+    with pytest.raises(CommandError, match=r"^--date: Date out of range"):
+        call_command("reconcile", "--date", start)
+
+
+@pytest.mark.parametrize(
+    "balance", ["hubble=NaN", "hubble=Infinity", "hubble=-sNaN", "=5", "hubble=1e20"]
+)
+def test_reconcile_refuses_a_balance_that_is_not_an_amount(balance):
+    with pytest.raises(CommandError, match=r"^--balance"):
+        call_command("reconcile", "--balance", balance)
+
+
+def test_cells_a_spreadsheet_would_run_as_formulas_are_quoted(finance_client, product, tmp_path):
+    _orders(product, 1)
+    Order.objects.update(
+        product_name='=HYPERLINK("http://evil.example","x")',
+        customer_no="+6281234",
+        guest_email="@SUM(1+1)",
+    )
+    target = wallet_for_user(user=make_user("lena"))
+    adjust(finance_client, target, amount="1.00", reason="-2+3 cmd|' /C calc'!A0")
+
+    orders = b"".join(export(finance_client).streaming_content).decode()
+    (row,) = csv.DictReader(io.StringIO(orders))
+    ledger = b"".join(export(finance_client, "ops-export-ledger").streaming_content).decode()
+    legs = list(csv.DictReader(io.StringIO(ledger)))
+    out = tmp_path / "orders.csv"
+    today = timezone.localdate().isoformat()
+    call_command("export_csv", "orders", "--start", today, "--end", today, "-o", str(out))
+
+    assert row["product"] == '\'=HYPERLINK("http://evil.example","x")'
+    assert row["customer_no"] == "'+6281234"
+    assert row["guest_email"] == "'@SUM(1+1)"
+    assert row["price"] == "10500.00"
+    assert {leg["memo"] for leg in legs} == {"'-2+3 cmd|' /C calc'!A0"}
+    assert {leg["amount"] for leg in legs} == {"1.00", "-1.00"}  # numbers stay numbers
+    (written,) = csv.DictReader(out.open())
+    assert written["customer_no"] == "'+6281234"

@@ -5,7 +5,7 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ops.exports import ledger_csv, orders_csv
+from ops.exports import export_range_problem, ledger_csv, orders_csv
 
 
 class Command(BaseCommand):
@@ -22,8 +22,9 @@ class Command(BaseCommand):
             start, end = date.fromisoformat(options["start"]), date.fromisoformat(options["end"])
         except ValueError:
             raise CommandError("--start and --end must be YYYY-MM-DD.") from None
-        if end < start:
-            raise CommandError("--end is before --start.")
+        problem = export_range_problem(start=start, end=end)
+        if problem:
+            raise CommandError(problem)
         rows = (orders_csv if options["what"] == "orders" else ledger_csv)(start=start, end=end)
         if not options["output"]:
             sys.stdout.writelines(rows)

@@ -7,6 +7,13 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from ops.reconciliation import reconcile_all
+from shop.dates import OUT_OF_RANGE, date_in_range
+from shop.money import MAX_AMOUNT
+
+
+def is_amount(value: Decimal) -> bool:
+    """A balance reading as a provider reports it: finite, within what the ledger holds."""
+    return value.is_finite() and abs(value) < MAX_AMOUNT
 
 
 class Command(BaseCommand):
@@ -28,6 +35,8 @@ class Command(BaseCommand):
                 day = date.fromisoformat(options["date"])
             except ValueError:
                 raise CommandError("--date must be YYYY-MM-DD.") from None
+            if not date_in_range(day):
+                raise CommandError(f"--date: {OUT_OF_RANGE}")
             start = timezone.make_aware(datetime.combine(day, datetime.min.time()))
             end = start + timedelta(days=1)
         balances = {}
@@ -37,6 +46,8 @@ class Command(BaseCommand):
                 balances[code] = Decimal(amount)
             except InvalidOperation:
                 raise CommandError(f"--balance {item!r}: expected CODE=AMOUNT.") from None
+            if not code or not is_amount(balances[code]):
+                raise CommandError(f"--balance {item!r}: expected CODE=AMOUNT (a finite number).")
         runs = reconcile_all(start=start, end=end, balances=balances)
         for run in runs:
             state = "ok" if run.ok else f"DIFFERENCE {run.difference}"
