@@ -1,13 +1,53 @@
+from django import forms
 from django.contrib import admin, messages
 
 from resellers.callbacks import callback_resend
 from resellers.models import ApiKey, ApiOrder, CallbackAttempt, CallbackDelivery, ResellerSettings
-from resellers.services import api_key_revoke
+from resellers.services import (
+    SECRET_PREFIX,
+    api_key_revoke,
+    clean_networks,
+    reseller_rotate_secret,
+)
+from resellers.urlguard import UnresolvableUrl, UnsafeUrl, check_callback_url
 from shop.admin_mixins import ReadOnlyAdmin, ReadOnlyInline
+from shop.errors import ApplicationError
+
+
+class NetworksField(forms.CharField):
+    """An allow-list edited as text, one address or CIDR a line (or comma-separated), checked
+    and normalised as on the reseller's API page; stored as the list the key reads."""
+
+    widget = forms.Textarea(attrs={"rows": 3})
+
+    def prepare_value(self, value):
+        if isinstance(value, list):
+            return "\n".join(str(network) for network in value)
+        return value
+
+    def to_python(self, value):
+        text = super().to_python(value) or ""
+        lines = [line.strip() for line in text.replace(",", "\n").splitlines() if line.strip()]
+        try:
+            return clean_networks(lines)
+        except ApplicationError as exc:
+            raise forms.ValidationError(exc.message) from None
+
+
+class ApiKeyForm(forms.ModelForm):
+    allowed_networks = NetworksField(
+        required=False, help_text="IP addresses or CIDR networks, one a line; empty: anywhere."
+    )
+    rate_limit_per_minute = forms.IntegerField(min_value=1, max_value=100_000)
+
+    class Meta:
+        model = ApiKey
+        fields = ["name", "allowed_networks", "rate_limit_per_minute"]
 
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
+    form = ApiKeyForm
     list_display = [
         "prefix",
         "user",
@@ -33,12 +73,71 @@ class ApiKeyAdmin(admin.ModelAdmin):
         messages.success(request, f"Revoked {queryset.count()} keys.")
 
 
+class ResellerSettingsForm(forms.ModelForm):
+    class Meta:
+        model = ResellerSettings
+        fields = ["callback_url"]
+
+    def clean_callback_url(self) -> str:
+        """The same check as the reseller's own page (resellers.urlguard): https to a public
+        address where simulators are off."""
+        url = self.cleaned_data["callback_url"].strip()
+        if url:
+            try:
+                check_callback_url(url)
+            except (UnsafeUrl, UnresolvableUrl) as exc:
+                raise forms.ValidationError(str(exc)) from None
+        return url
+
+
+def _masked_secret(secret: str) -> str:
+    return f"{SECRET_PREFIX}••••••" if secret else ""
+
+
 @admin.register(ResellerSettings)
 class ResellerSettingsAdmin(admin.ModelAdmin):
+    """Signing secrets are never shown; "Rotate the signing secret" makes a new one (the old
+    one keeps signing for the grace period), which the reseller reads on their API page."""
+
+    form = ResellerSettingsForm
     list_display = ["user", "callback_url", "previous_secret_expires_at", "updated_at"]
     search_fields = ["user__username", "callback_url"]
     date_hierarchy = "updated_at"
-    readonly_fields = ["user", "secret", "previous_secret", "previous_secret_expires_at"]
+    readonly_fields = [
+        "user",
+        "signing_secret",
+        "previous_signing_secret",
+        "previous_secret_expires_at",
+    ]
+    fields = [
+        "user",
+        "callback_url",
+        "signing_secret",
+        "previous_signing_secret",
+        "previous_secret_expires_at",
+    ]
+    actions = ["rotate_secret"]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # made with a fresh secret when the reseller first needs it
+
+    @admin.display(description="Signing secret")
+    def signing_secret(self, found: ResellerSettings) -> str:
+        return _masked_secret(found.secret)
+
+    @admin.display(description="Previous secret")
+    def previous_signing_secret(self, found: ResellerSettings) -> str:
+        return _masked_secret(found.previous_secret)
+
+    @admin.action(description="Rotate the signing secret", permissions=["change"])
+    def rotate_secret(self, request, queryset):
+        for found in queryset.select_related("user"):
+            try:
+                reseller_rotate_secret(user=found.user)
+            except ApplicationError as exc:
+                messages.error(request, f"{found.user}: {exc.message}")
+            else:
+                messages.success(request, f"{found.user}: a new signing secret signs callbacks.")
 
 
 @admin.register(ApiOrder)

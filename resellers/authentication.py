@@ -52,12 +52,22 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         return self.keyword
 
 
-def _allowed(address: str, networks: list[str]) -> bool:
+def _allowed(address: str, networks) -> bool:
+    """Whether `address` is inside the key's allow-list; a stored list that is not a list of
+    networks refuses every call (403), never an error."""
+    try:
+        if not isinstance(networks, list) or not all(isinstance(n, str) for n in networks):
+            raise TypeError
+        parsed = [ipaddress.ip_network(network, strict=False) for network in networks]
+    except (TypeError, ValueError):
+        raise exceptions.PermissionDenied(
+            "This key's IP allow-list is not valid; create a new key or ask support to fix it."
+        ) from None
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
         return False
-    return any(ip in ipaddress.ip_network(network, strict=False) for network in networks)
+    return any(ip in network for network in parsed)
 
 
 class ApiKeyRateThrottle(throttling.BaseThrottle):
