@@ -1,10 +1,15 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import PermissionDenied
 
 from shop.models import Heartbeat, Notification, User
 
-# Who may touch what a staff account can do: its flags, groups, permissions and password.
+# What only superusers and the admin group change: a staff account's rights, what a buyer
+# pays (role and price tier: reseller pricing is a money action), and what signs in or
+# receives a password reset (username, e-mail; the password has its own page), which would
+# hand over an account and its wallet.
 PRIVILEGE_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
+ACCOUNT_FIELDS = ("username", "email", "role", "price_tier")
 
 
 def _manages_staff(request) -> bool:
@@ -13,9 +18,10 @@ def _manages_staff(request) -> bool:
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
-    """Support staff manage customers; only superusers and staff who manage groups (the
-    admin group) grant rights or change a staff account (its password included), so
-    nobody can give themselves the money actions."""
+    """Support staff look after customers (names, enabling or disabling an account); only
+    superusers and staff who manage groups (the admin group) grant rights, change a role,
+    price tier, username, e-mail or password, or change a staff account, so nobody can
+    give themselves the money actions, reseller prices or someone else's account."""
 
     list_display = ("username", "email", "role", "price_tier", "is_staff", "date_joined")
     list_filter = ("role", "price_tier", "is_staff", "is_active", "groups")
@@ -25,7 +31,14 @@ class UserAdmin(DjangoUserAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
-        return fields if _manages_staff(request) else [*fields, *PRIVILEGE_FIELDS]
+        if _manages_staff(request):
+            return fields
+        return [*fields, *PRIVILEGE_FIELDS, *ACCOUNT_FIELDS]
+
+    def user_change_password(self, request, id, form_url=""):
+        if not _manages_staff(request):
+            raise PermissionDenied
+        return super().user_change_password(request, id, form_url)
 
     def has_change_permission(self, request, obj=None) -> bool:
         if obj is not None and (obj.is_staff or obj.is_superuser) and not _manages_staff(request):
