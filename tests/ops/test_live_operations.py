@@ -134,3 +134,35 @@ def test_support_cannot_sync_a_catalog(sims, staff_groups):
 
     assert not SyncRun.objects.exists()
     assert not Product.objects.exists()
+
+
+def test_check_balance_now_reads_stores_and_shows_the_simulators_balance(sims, staff_groups):
+    from decimal import Decimal
+
+    from catalog.models import Provider
+    from providers.hubble import sim_state
+
+    sim_state.set_wallet_balance(Decimal("123456.78"))
+    hubble, digiflazz = provider_ensure("hubble"), provider_ensure(DIGIFLAZZ)
+    admin = staff_client("ada-admin", "admin")
+    before = timezone.now()
+
+    response = admin.post(
+        reverse("admin:catalog_provider_changelist"),
+        {"action": "check_balance_now", "_selected_action": [hubble.pk, digiflazz.pk]},
+        follow=True,
+    )
+
+    hubble, digiflazz = Provider.objects.get(pk=hubble.pk), Provider.objects.get(pk=digiflazz.pk)
+    assert hubble.last_balance == Decimal("123456.78")
+    assert digiflazz.last_balance == Decimal("10000000")  # the simulator's starting deposit
+    assert hubble.last_balance_at >= before
+    assert digiflazz.last_balance_at >= before
+    assert sorted(messages_of(response)) == sorted(
+        [
+            f"{hubble.name}: 123456.78 INR.",
+            f"{digiflazz.name}: 10000000 IDR.",
+        ]
+    )
+    page = admin.get(reverse("admin:catalog_provider_change", args=[hubble.pk])).content.decode()
+    assert "123456.78" in page or "123,456.78" in page

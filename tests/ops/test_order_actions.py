@@ -218,3 +218,45 @@ def test_the_order_page_shows_events_calls_deliveries_and_only_allowed_buttons(
     assert "Provider calls" in html
     assert "Webhook deliveries" in html
     assert paid_order.code in html
+
+
+@pytest.fixture(params=["finance", None])
+def no_order_rights_client(request, db):
+    """Staff without `ops.manage_orders`: the finance group, and staff in no group."""
+    from tests.ops.conftest import staff_client
+
+    return staff_client(f"nobody-{request.param or 'none'}", request.param)
+
+
+def test_retry_is_refused_without_the_order_permission(
+    no_order_rights_client, paid_order, django_capture_on_commit_callbacks
+):
+    order = order_flag_review(order=paid_order, message="unknown outcome")
+    events = OrderEvent.objects.filter(order=order).count()
+
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        response = operate(no_order_rights_client, order, "retry")
+
+    assert response.status_code == 403
+    order.refresh_from_db()
+    assert order.status == OrderStatus.NEEDS_REVIEW
+    assert OrderEvent.objects.filter(order=order).count() == events
+    assert queued == []  # no placement queued
+
+
+def test_resend_is_refused_without_the_order_permission(
+    no_order_rights_client, paid_order, django_capture_on_commit_callbacks
+):
+    order = order_apply_provider_update(
+        order=paid_order,
+        result=ProviderResult(status=ProviderStatus.SUCCESS, vouchers=[VoucherData(code="X")]),
+    )
+    events = OrderEvent.objects.filter(order=order).count()
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = operate(no_order_rights_client, order, "resend")
+
+    assert response.status_code == 403
+    assert mail.outbox == []
+    assert OrderEvent.objects.filter(order=order).count() == events
