@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from shop.errors import ApplicationError
@@ -153,8 +153,34 @@ def _write_legs(
                 balance_after=wallet.balance,
             )
         )
-    Wallet.objects.bulk_update([m.wallet for m in mutations], ["balance", "updated_at"])
+    _save_balances([mutation.wallet for mutation in mutations], now)
     BalanceMutation.objects.bulk_create(mutations)
+
+
+def _save_balances(wallets: list[Wallet], now) -> None:
+    """Store the new balances of locked wallets in one UPDATE (`UPDATE ... SET balance =
+    CASE id WHEN ...`). `save()` would take a round trip per wallet while the locks are
+    held, and `bulk_update` builds its CASE in Python at several times the cost."""
+    if not wallets:
+        return
+    meta = Wallet._meta
+    quote = connection.ops.quote_name
+    table, pk = quote(meta.db_table), quote(meta.pk.column)
+    balance, updated_at = meta.get_field("balance"), meta.get_field("updated_at")
+    cases = " ".join("WHEN %s THEN %s" for _ in wallets)
+    in_list = ", ".join("%s" for _ in wallets)
+    params = [
+        value
+        for wallet in wallets
+        for value in (wallet.pk, balance.get_db_prep_save(wallet.balance, connection))
+    ]
+    params += [updated_at.get_db_prep_save(now, connection), *(wallet.pk for wallet in wallets)]
+    with connection.cursor() as cursor:
+        cursor.execute(  # identifiers from the model's metadata, values as parameters
+            f"UPDATE {table} SET {quote(balance.column)} = CASE {pk} {cases} END, "  # noqa: S608
+            f"{quote(updated_at.column)} = %s WHERE {pk} IN ({in_list})",
+            params,
+        )
 
 
 def _same_request_or_raise(existing: Transfer, fingerprint: str) -> Transfer:
