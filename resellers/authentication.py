@@ -29,9 +29,10 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         raw_key = raw_key.strip()
         if scheme.lower() != "bearer" or not raw_key or " " in raw_key:
             raise exceptions.AuthenticationFailed("Use the header `Authorization: Bearer <key>`.")
-        api_key = ApiKey.objects.select_related("user").filter(key_hash=key_hash(raw_key)).first()
-        if api_key is None:
-            raise exceptions.AuthenticationFailed("Unknown API key.")
+        try:
+            api_key = ApiKey.objects.select_related("user").get(key_hash=key_hash(raw_key))
+        except ApiKey.DoesNotExist:
+            raise exceptions.AuthenticationFailed("Unknown API key.") from None
         if api_key.revoked_at is not None:
             raise exceptions.AuthenticationFailed("This API key was revoked.")
         if not api_key.user.is_active:

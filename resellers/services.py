@@ -199,18 +199,14 @@ def api_order_validate(*, user, request: OrderRequest) -> OrderQuote:
 
 
 def _product(product_id: int) -> Product:
-    product = (
-        Product.objects.select_related("provider", "brand", "category")
-        .filter(pk=product_id)
-        .first()
-    )
-    if product is None:
+    try:
+        return Product.objects.select_related("provider", "brand").get(pk=product_id)
+    except Product.DoesNotExist:
         raise ApplicationError(
             f"There is no product {product_id}.",
             code="unknown_product",
             extra={"product_id": product_id},
-        )
-    return product
+        ) from None
 
 
 class _RefIdTaken(Exception):
