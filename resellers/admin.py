@@ -74,6 +74,8 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
 
 class ResellerSettingsForm(forms.ModelForm):
+    callback_url = forms.URLField(max_length=500, required=False, assume_scheme="https")
+
     class Meta:
         model = ResellerSettings
         fields = ["callback_url"]
