@@ -10,7 +10,7 @@ import logging
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from ops.models import VoucherReveal
 from orders.models import Order, OrderEvent, OrderStatus, Voucher
@@ -96,13 +96,7 @@ def ops_order_check_status(*, order: Order, actor) -> bool:
         raise _refused(f"{order.provider_code}: {exc.message}") from None
     queued = order_poll_soon(order=order)
     if queued:
-        OrderEvent.objects.create(
-            order=order,
-            from_status=order.status,
-            to_status=order.status,
-            message=f"Status check queued by {actor}",
-            actor=actor,
-        )
+        _record_staff_action(order, f"Status check queued by {actor}", actor=actor)
     return queued
 
 
@@ -209,15 +203,28 @@ def ops_order_resend_email(*, order: Order, actor) -> Order:
     order = order_lock(order)
     if order.status not in (OrderStatus.SUCCESS, OrderStatus.FAILED, OrderStatus.REFUNDED):
         raise _refused("Only a finished order's e-mail can be resent.")
-    _notify_buyer(order, f"Your order: {order.get_status_display()}", NotificationLevel.INFO)
-    OrderEvent.objects.create(
-        order=order,
-        from_status=order.status,
-        to_status=order.status,
-        message=f"Buyer e-mail resent by {actor}",
-        actor=actor,
-    )
+    title, level = _RESEND_TITLES[order.status]
+    _notify_buyer(order, title, level)  # translated into the buyer's language there
+    _record_staff_action(order, f"Buyer e-mail resent by {actor}", actor=actor)
     return order
+
+
+# The titles the first e-mail of each final state had (msgids of the buyer's catalog).
+_RESEND_TITLES = {
+    OrderStatus.SUCCESS: (gettext_noop("Your order is complete"), NotificationLevel.SUCCESS),
+    OrderStatus.FAILED: (gettext_noop("Your order failed"), NotificationLevel.ERROR),
+    OrderStatus.REFUNDED: (
+        gettext_noop("Your order failed and was refunded"),
+        NotificationLevel.ERROR,
+    ),
+}
+
+
+def _record_staff_action(order: Order, message: str, *, actor) -> OrderEvent:
+    """An OrderEvent that moves nothing: the order's history says which staff member did what."""
+    return OrderEvent.objects.create(
+        order=order, from_status=order.status, to_status=order.status, message=message, actor=actor
+    )
 
 
 def ops_voucher_reveal(*, voucher: Voucher, staff, remote_addr: str | None = None) -> Voucher:

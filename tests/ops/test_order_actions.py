@@ -7,7 +7,7 @@ from django.core import mail
 from django.urls import reverse
 
 from ops.models import VoucherReveal
-from orders.models import OrderEvent, OrderStatus
+from orders.models import Order, OrderEvent, OrderStatus
 from orders.services import (
     order_apply_provider_update,
     order_fail_and_refund,
@@ -156,6 +156,23 @@ def test_resend_e_mails_the_buyer_and_records_who(
     event = OrderEvent.objects.filter(order=order).last()
     assert event.message.startswith("Buyer e-mail resent")
     assert event.actor.username == "sue-support"
+
+
+def test_a_resent_e_mail_is_in_the_buyers_language_not_the_staff_members(
+    support_client, paid_order, django_capture_on_commit_callbacks
+):
+    Order.objects.filter(pk=paid_order.pk).update(language="id")
+    paid_order.refresh_from_db()
+    order = order_apply_provider_update(
+        order=paid_order,
+        result=ProviderResult(status=ProviderStatus.SUCCESS, vouchers=[VoucherData(code="X")]),
+    )
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        operate(support_client, order, "resend")
+
+    assert mail.outbox[0].subject.startswith("Pesanan Anda selesai")
 
 
 def test_check_status_now_is_refused_for_a_provider_without_an_adapter(admin_client, paid_order):
