@@ -13,6 +13,7 @@ def make_staff(username: str, group: str | None) -> User:
         username=username, email=f"{username}@example.com", password="pw", is_staff=True
     )
     if group:
+        ensure_staff_groups()
         user.groups.add(Group.objects.get(name=group))
     return user
 
@@ -43,10 +44,9 @@ def admin_group_client(db):
     return client
 
 
-@pytest.fixture
-def staff_groups(transactional_db):
+def ensure_staff_groups() -> None:
     """A transactional test empties the tables after it, the staff groups the migration made
-    included: make them again as the migration does, for the next one."""
+    included: make them again as the migration does, for whichever test comes next."""
     if not Group.objects.filter(name="support").exists():
         from django.db import connection
         from django.db.migrations.executor import MigrationExecutor
@@ -54,6 +54,11 @@ def staff_groups(transactional_db):
         from ops.groups import sync_staff_groups
 
         sync_staff_groups(MigrationExecutor(connection).loader.project_state().apps)
+
+
+@pytest.fixture
+def staff_groups(transactional_db):
+    ensure_staff_groups()
 
 
 def staff_client(username: str, group: str | None) -> Client:
