@@ -14,6 +14,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext_noop
 
+from catalog.input_schemas import validate_customer_input
 from catalog.models import Product
 from orders.models import Order, OrderStatus, PaymentMethod
 from orders.selectors import order_public_url
@@ -143,14 +144,26 @@ def checkout_create(
             with transaction.atomic():
                 return order_pay_with_balance(order=new_order(), actor=user, just_created=True)
         except CheckoutTokenTaken:
-            return _first_order(checkout_token=checkout_token, user=user)
+            return _first_order(
+                checkout_token=checkout_token,
+                user=user,
+                product=product,
+                customer_data=customer_data,
+                amount=amount,
+            )
     if payment_method != PaymentMethod.GATEWAY:
         raise ApplicationError(gettext_noop("Choose how to pay."), code="invalid_payment_method")
     gateway = checkout_gateway()
     try:
         order = new_order()
     except CheckoutTokenTaken:
-        return _first_order(checkout_token=checkout_token, user=user)
+        return _first_order(
+            checkout_token=checkout_token,
+            user=user,
+            product=product,
+            customer_data=customer_data,
+            amount=amount,
+        )
     method = channel or next((c.code for c in gateway.payment_channels() if c.active), "")
     request = PaymentRequest(
         merchant_ref=order.code,
@@ -181,15 +194,33 @@ def checkout_create(
     return order_attach_payment(order=order, instructions=instructions, channel=method)
 
 
-def _first_order(*, checkout_token: str, user) -> Order:
-    """The order a checkout token made, for the buyer who sends its form again."""
+def _first_order(
+    *, checkout_token: str, user, product: Product, customer_data: dict, amount: Decimal | None
+) -> Order:
+    """The order a checkout token made, for the buyer who sends the same form again. A form
+    sent again with another item or account (a page brought back by the browser's back
+    button, then changed) is refused rather than answered with an order it did not ask for."""
     order = Order.objects.get(checkout_token=checkout_token)
-    if order.user_id != (user.pk if user is not None else None):
+    if order.user_id != (user.pk if user is not None else None) or not _same_purchase(
+        order, product=product, customer_data=customer_data, amount=amount
+    ):
         raise ApplicationError(
             gettext_noop("This form was sent already. Please reload the page and try again."),
             code="checkout_token_used",
         )
     return order
+
+
+def _same_purchase(
+    order: Order, *, product: Product, customer_data: dict, amount: Decimal | None
+) -> bool:
+    if order.product_id != product.pk or order.amount != amount:
+        return False
+    try:
+        customer = validate_customer_input(schema=product.brand.input_schema, data=customer_data)
+    except ApplicationError:
+        return False
+    return customer.customer_no == order.customer_no
 
 
 @transaction.atomic

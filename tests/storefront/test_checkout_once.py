@@ -186,3 +186,24 @@ def test_a_refused_checkout_leaves_its_token_unused(client, storefront, placemen
 def test_orders_made_elsewhere_have_no_checkout_token(balance_order, guest_order):
     assert balance_order.checkout_token is None
     assert guest_order.checkout_token is None
+
+
+def test_a_sent_form_changed_and_sent_again_is_refused_not_answered_with_the_first_order(
+    client, storefront, placement_deferred
+):
+    """The browser's back button can bring back the page with its used token; a buyer who
+    changes the account and buys again must not be sent to the first order as if it were
+    the second."""
+    _, ml5, _ = storefront
+    reseller = make_user("res", reseller=True)
+    fund(reseller, Decimal("10000"))
+    client.force_login(reseller)
+    form = {"checkout_token": checkout_token(client), **wallet_form(ml5)}
+    client.post(URL, form)
+
+    response = client.post(URL, {**form, "user_id": "87654321"})
+
+    assert response.status_code == 400
+    assert SENT_ALREADY in response.content.decode()
+    assert Order.objects.get().customer_no.startswith("12345678")
+    assert balance_of(reseller) == Decimal("10000") - ML5_RESELLER
