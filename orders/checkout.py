@@ -139,31 +139,27 @@ def checkout_create(
         amount=amount,
         checkout_token=checkout_token,
     )
+    first_order = partial(  # the form was sent before: its first order, never a second
+        _first_order,
+        checkout_token=checkout_token,
+        user=user,
+        product=product,
+        customer_data=customer_data,
+        amount=amount,
+    )
     if payment_method == PaymentMethod.BALANCE:
         try:
             with transaction.atomic():
                 return order_pay_with_balance(order=new_order(), actor=user, just_created=True)
         except CheckoutTokenTaken:
-            return _first_order(
-                checkout_token=checkout_token,
-                user=user,
-                product=product,
-                customer_data=customer_data,
-                amount=amount,
-            )
+            return first_order()
     if payment_method != PaymentMethod.GATEWAY:
         raise ApplicationError(gettext_noop("Choose how to pay."), code="invalid_payment_method")
     gateway = checkout_gateway()
     try:
         order = new_order()
     except CheckoutTokenTaken:
-        return _first_order(
-            checkout_token=checkout_token,
-            user=user,
-            product=product,
-            customer_data=customer_data,
-            amount=amount,
-        )
+        return first_order()
     method = channel or next((c.code for c in gateway.payment_channels() if c.active), "")
     request = PaymentRequest(
         merchant_ref=order.code,
