@@ -493,11 +493,21 @@ def deposit_for_gateway_reference(reference: str) -> Deposit | None:
 @transaction.atomic
 def deposit_apply_gateway_payment(
     *, deposit: Deposit, status: str, amounts: tuple, gateway_reference: str
-) -> Deposit:
+) -> tuple[Deposit, bool]:
     """A gateway's report for a deposit: PAID with the deposit's amount (as the total paid
     or as what reached us after fees) credits it, once; PAID with another amount is left
-    `paid` for staff; EXPIRED and FAILED reject a pending deposit."""
+    `paid` for staff; EXPIRED and FAILED reject a pending deposit. Returns the deposit and
+    whether this report changed it (the row is locked first, so of two copies of one
+    report exactly one changes it)."""
     deposit = _deposit_for_update(deposit)
+    before = deposit.status
+    deposit = _deposit_apply_report(deposit, status, amounts, gateway_reference)
+    return deposit, deposit.status != before
+
+
+def _deposit_apply_report(
+    deposit: Deposit, status: str, amounts: tuple, gateway_reference: str
+) -> Deposit:
     if status == "PAID":
         if deposit.amount not in amounts:
             note = f"Gateway reported {amounts[0]} for a deposit of {deposit.amount}: check it."

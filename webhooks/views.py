@@ -20,7 +20,6 @@ from providers.tripay.adapter import parse_tripay_callback
 from shop.errors import ApplicationError
 from shop.models import NotificationLevel
 from shop.notifications import notify
-from wallets.models import Deposit
 from wallets.services import deposit_apply_gateway_payment, deposit_for_gateway_reference
 from webhooks.base import Handled, WebhookRejected, WebhookView, parse_json_object, validated
 from webhooks.models import DeliveryOutcome, WebhookSource
@@ -215,20 +214,14 @@ class TripayCallbackView(WebhookView):
         reference = data["merchant_ref"]
         deposit = deposit_for_gateway_reference(reference)
         if deposit is not None:
-            with transaction.atomic():  # locked first, so of two duplicates one sees a change
-                before = Deposit.objects.select_for_update().get(pk=deposit.pk).status
-                deposit = deposit_apply_gateway_payment(
-                    deposit=deposit,
-                    status=callback.status.value,
-                    amounts=(callback.total_amount, callback.amount_received),
-                    gateway_reference=callback.reference,
-                )
+            deposit, changed = deposit_apply_gateway_payment(
+                deposit=deposit,
+                status=callback.status.value,
+                amounts=(callback.total_amount, callback.amount_received),
+                gateway_reference=callback.reference,
+            )
             return Handled(
-                outcome=(
-                    DeliveryOutcome.PROCESSED
-                    if deposit.status != before
-                    else DeliveryOutcome.DUPLICATE
-                ),
+                outcome=DeliveryOutcome.PROCESSED if changed else DeliveryOutcome.DUPLICATE,
                 reference=reference,
                 note=f"deposit {deposit.pk}",
             )
