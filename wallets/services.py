@@ -15,15 +15,16 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from shop.errors import ApplicationError
 from shop.money import is_money, quantize
 from wallets.models import (
-    BalanceMutation,
     Deposit,
     DepositStatus,
     SystemAccount,
@@ -31,6 +32,7 @@ from wallets.models import (
     TransferReason,
     Wallet,
 )
+from wallets.recording import record_transfer
 
 
 @dataclass(frozen=True)
@@ -72,57 +74,75 @@ def _fingerprint(request: dict) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def _lock_ids(wallet_ids: Sequence[int]) -> dict[int, Wallet]:
+    wallets = {wallet.pk: wallet for wallet in wallet_qs_for_update(wallet_ids)}
+    if len(wallets) != len(set(wallet_ids)):
+        raise ApplicationError("A wallet of this transfer does not exist.", code="no_wallet")
+    return wallets
+
+
+def _lock_buyer_and_system(*, user_id: int, code: str, currency: str) -> dict[int, Wallet]:
+    """A user's wallet and a system account, both in `currency`, locked by one query (in
+    primary-key order, as everywhere). Either is created first if it does not exist yet."""
+    query = Wallet.objects.filter(
+        Q(user_id=user_id) | Q(system_code=code), currency=currency
+    ).order_by("pk")
+    wallets = {wallet.pk: wallet for wallet in query.select_for_update()}
+    if len(wallets) == 2:
+        return wallets
+    buyer = _user_wallet(user_id=user_id, currency=currency)
+    return _lock_ids([buyer.pk, system_wallet(code, currency=currency).pk])
+
+
 def _apply(
     *,
-    wallet_ids: Sequence[int],
+    lock_wallets: Callable[[], dict[int, Wallet]],
     plan_legs: Callable[[dict[int, Wallet]], list[tuple[int, Decimal]]],
-    request: dict,
+    request: dict | None,
     reason: str,
     reference: str,
     idempotency_key: str,
     actor=None,
     memo: str = "",
 ) -> Transfer:
-    """Lock the wallets, record the key, then write the legs `plan_legs` computes from the
-    locked balances.
+    """Lock the wallets (`lock_wallets`), then write the transfer with the legs `plan_legs`
+    computes from the locked balances (`record_transfer`: one statement on PostgreSQL). The
+    key's fingerprint is that of `request`, or with None that of the planned legs (as
+    `wallet_transfer` records them).
 
     The key's unique index dedupes: a key used before (or by a concurrent transfer, which
-    this one waits for) rolls this attempt back, and the first transfer is returned, or
-    `idempotency_conflict` raised if it was another request. Every statement after the
-    locks is one round trip (no savepoint, one UPDATE for all balances), so a hot wallet is
-    held as briefly as possible."""
-    fingerprint = _fingerprint({**request, "reason": reason, "reference": reference})
+    this one waits for) writes nothing, and the first transfer is returned, or
+    `idempotency_conflict` raised if it was another request. A refusal (overdraft,
+    unbalanced legs) is raised only if the key is still free: a retry of a transfer that
+    went through gets that transfer even if the balance has moved since."""
     try:
         with transaction.atomic():
-            wallets = {wallet.pk: wallet for wallet in wallet_qs_for_update(wallet_ids)}
-            if len(wallets) != len(set(wallet_ids)):
-                raise ApplicationError(
-                    "A wallet of this transfer does not exist.", code="no_wallet"
-                )
+            wallets = lock_wallets()
+            planned = plan_legs(wallets)
+            if request is None:
+                request = {"legs": sorted((pk, str(amount)) for pk, amount in planned)}
+            fingerprint = _fingerprint({**request, "reason": reason, "reference": reference})
+            legs = [(wallet_id, quantize(amount)) for wallet_id, amount in planned if amount]
             try:
-                transfer = Transfer.objects.create(
+                _refuse(wallets, legs)
+            except ApplicationError:
+                if Transfer.objects.filter(idempotency_key=idempotency_key).exists():
+                    raise _KeyUsed from None
+                raise
+            transfer = record_transfer(
+                Transfer(
                     idempotency_key=idempotency_key,
                     fingerprint=fingerprint,
                     reason=reason,
                     reference=reference,
                     actor=actor,
                     memo=memo,
-                )
-            except IntegrityError:
-                raise _KeyUsed from None
-            if len({wallet.currency for wallet in wallets.values()}) > 1:
-                raise ApplicationError(
-                    "A transfer moves one currency only.", code="currency_mismatch"
-                )
-            legs = [
-                (wallet_id, quantize(amount)) for wallet_id, amount in plan_legs(wallets) if amount
-            ]
-            if sum(amount for _, amount in legs) != 0:
-                raise ApplicationError(
-                    "The legs of a transfer must sum to zero.", code="unbalanced"
-                )
-            _refuse_overdraft(wallets, legs)
-            _write_legs(transfer, wallets, legs)
+                ),
+                wallets,
+                legs,
+            )
+            if transfer is None:
+                raise _KeyUsed
     except _KeyUsed:
         existing = Transfer.objects.get(idempotency_key=idempotency_key)
         return _same_request_or_raise(existing, fingerprint)
@@ -133,66 +153,13 @@ class _KeyUsed(Exception):
     """The idempotency key has a transfer already: this attempt is rolled back."""
 
 
-def _write_legs(
-    transfer: Transfer, wallets: dict[int, Wallet], legs: list[tuple[int, Decimal]]
-) -> None:
-    """New balances of the locked wallets (one UPDATE) and one BalanceMutation per leg."""
-    now = timezone.now()
-    mutations = []
-    for wallet_id, amount in legs:
-        wallet = wallets[wallet_id]
-        before = wallet.balance
-        wallet.balance = before + amount
-        wallet.updated_at = now
-        mutations.append(
-            BalanceMutation(
-                transfer=transfer,
-                wallet=wallet,
-                amount=amount,
-                balance_before=before,
-                balance_after=wallet.balance,
-            )
-        )
-    _save_balances([mutation.wallet for mutation in mutations], now)
-    BalanceMutation.objects.bulk_create(mutations)
-
-
-def _save_balances(wallets: list[Wallet], now) -> None:
-    """Store the new balances of locked wallets in one UPDATE (`UPDATE ... SET balance =
-    CASE id WHEN ...`). `save()` would take a round trip per wallet while the locks are
-    held, and `bulk_update` builds its CASE in Python at several times the cost."""
-    if not wallets:
-        return
-    meta = Wallet._meta
-    quote = connection.ops.quote_name
-    table, pk = quote(meta.db_table), quote(meta.pk.column)
-    balance, updated_at = meta.get_field("balance"), meta.get_field("updated_at")
-    cases = " ".join("WHEN %s THEN %s" for _ in wallets)
-    in_list = ", ".join("%s" for _ in wallets)
-    params = [
-        value
-        for wallet in wallets
-        for value in (wallet.pk, balance.get_db_prep_save(wallet.balance, connection))
-    ]
-    params += [updated_at.get_db_prep_save(now, connection), *(wallet.pk for wallet in wallets)]
-    with connection.cursor() as cursor:
-        cursor.execute(  # identifiers from the model's metadata, values as parameters
-            f"UPDATE {table} SET {quote(balance.column)} = CASE {pk} {cases} END, "  # noqa: S608
-            f"{quote(updated_at.column)} = %s WHERE {pk} IN ({in_list})",
-            params,
-        )
-
-
-def _same_request_or_raise(existing: Transfer, fingerprint: str) -> Transfer:
-    if existing.fingerprint != fingerprint:
-        raise ApplicationError(
-            f"The key {existing.idempotency_key} was already used for a different transfer.",
-            code="idempotency_conflict",
-        )
-    return existing
-
-
-def _refuse_overdraft(wallets: dict[int, Wallet], legs: list[tuple[int, Decimal]]) -> None:
+def _refuse(wallets: dict[int, Wallet], legs: list[tuple[int, Decimal]]) -> None:
+    """ApplicationError unless the legs are one currency, sum to zero, and overdraw no
+    wallet that may not go below zero."""
+    if len({wallet.currency for wallet in wallets.values()}) > 1:
+        raise ApplicationError("A transfer moves one currency only.", code="currency_mismatch")
+    if sum(amount for _, amount in legs) != 0:
+        raise ApplicationError("The legs of a transfer must sum to zero.", code="unbalanced")
     for wallet_id, amount in legs:
         wallet = wallets[wallet_id]
         if not wallet.allow_negative and wallet.balance + amount < 0:
@@ -202,6 +169,15 @@ def _refuse_overdraft(wallets: dict[int, Wallet], legs: list[tuple[int, Decimal]
                 code="insufficient_balance",
                 extra={"balance": str(wallet.balance), "needed": str(-amount)},
             )
+
+
+def _same_request_or_raise(existing: Transfer, fingerprint: str) -> Transfer:
+    if existing.fingerprint != fingerprint:
+        raise ApplicationError(
+            f"The key {existing.idempotency_key} was already used for a different transfer.",
+            code="idempotency_conflict",
+        )
+    return existing
 
 
 def wallet_transfer(
@@ -225,7 +201,7 @@ def wallet_transfer(
     if any(amount == 0 for amount in amounts.values()):
         raise ApplicationError("Every leg needs a non-zero amount in cents.", code="bad_amount")
     return _apply(
-        wallet_ids=wallet_ids,
+        lock_wallets=partial(_lock_ids, wallet_ids),
         plan_legs=lambda _wallets: list(amounts.items()),
         request={"legs": sorted((pk, str(amount)) for pk, amount in amounts.items())},
         reason=reason,
@@ -268,11 +244,26 @@ def wallet_move(
 
 
 def wallet_debit_for_order(*, order, actor=None) -> Transfer:
-    """The buyer's wallet pays `order.price` to sales (key `order:<code>:debit`)."""
-    return wallet_move(
-        source=_user_wallet(user_id=order.user_id, currency=order.currency),
-        target=system_wallet(SystemAccount.SALES, currency=order.currency),
-        amount=order.price,
+    """The buyer's wallet pays `order.price` to sales (key `order:<code>:debit`): the
+    `wallet_move` between them, with both wallets found and locked by one query."""
+    price = _positive(order.price)
+    if order.user_id is None:
+        raise ApplicationError("A guest's order has no wallet to pay from.", code="no_wallet")
+
+    def plan_legs(wallets: dict[int, Wallet]) -> list[tuple[int, Decimal]]:
+        buyer = next(pk for pk, wallet in wallets.items() if wallet.user_id == order.user_id)
+        sales = next(pk for pk, wallet in wallets.items() if wallet.pk != buyer)
+        return [(buyer, -price), (sales, price)]
+
+    return _apply(
+        lock_wallets=partial(
+            _lock_buyer_and_system,
+            user_id=order.user_id,
+            code=SystemAccount.SALES,
+            currency=order.currency,
+        ),
+        plan_legs=plan_legs,
+        request=None,
         reason=TransferReason.PURCHASE,
         reference=order.code,
         idempotency_key=f"order:{order.code}:debit",
@@ -381,7 +372,7 @@ def wallet_set_balances(
         return [*legs, (counter_wallet.pk, -sum(amount for _, amount in legs))]
 
     return _apply(
-        wallet_ids=[*new_balances, counter_wallet.pk],
+        lock_wallets=partial(_lock_ids, [*new_balances, counter_wallet.pk]),
         plan_legs=plan_legs,
         request={
             "set_balances": sorted((pk, str(balance)) for pk, balance in new_balances.items()),

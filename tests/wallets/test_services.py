@@ -365,6 +365,57 @@ def test_a_refused_key_can_be_used_once_the_money_is_there(wallet, sales, user):
     assert balances(wallet, sales) == [D("0"), D("1500")]
 
 
+def test_a_retry_after_the_balance_moved_returns_the_first_transfer(wallet, sales, user):
+    request = {
+        "source": wallet,
+        "target": sales,
+        "amount": D("800"),
+        "reason": TransferReason.PURCHASE,
+        "reference": "TRX-9",
+        "idempotency_key": "spent-then-retried",
+    }
+    first = wallet_move(**request)  # 200 left: the same move again would overdraw
+
+    again = wallet_move(**request)
+
+    assert again.pk == first.pk
+    assert balances(wallet, sales) == [D("200"), D("800")]
+    assert ledger_counts() == (2, 4)  # the funding and this transfer
+
+
+def test_a_transfer_reads_back_as_written(wallet, sales, user):
+    last_change = Wallet.objects.get(pk=wallet.pk).updated_at
+
+    transfer = wallet_move(
+        source=wallet,
+        target=sales,
+        amount=D("250.50"),
+        reason=TransferReason.PURCHASE,
+        reference="TRX-10",
+        idempotency_key="read-back",
+        actor=user,
+        memo="a memo",
+    )
+
+    stored = Transfer.objects.get(pk=transfer.pk)
+    assert (stored.idempotency_key, stored.reason, stored.reference) == (
+        "read-back",
+        TransferReason.PURCHASE,
+        "TRX-10",
+    )
+    assert (stored.actor_id, stored.memo, stored.fingerprint) == (
+        user.pk,
+        "a memo",
+        transfer.fingerprint,
+    )
+    assert stored.created_at == transfer.created_at
+    assert [(leg.wallet_id, leg.amount) for leg in stored.legs.all()] == [
+        (wallet.pk, D("-250.50")),
+        (sales.pk, D("250.50")),
+    ]
+    assert Wallet.objects.get(pk=wallet.pk).updated_at > last_change
+
+
 def test_system_accounts_may_go_negative(sales, user):
     wallet = wallet_for_user(user=user)
 
