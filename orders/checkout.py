@@ -21,8 +21,8 @@ from orders.selectors import order_public_url
 from orders.services import (
     CheckoutTokenTaken,
     order_create,
+    order_create_paid_from_wallet,
     order_lock,
-    order_pay_with_balance,
     order_transition,
 )
 from providers.base import (
@@ -129,16 +129,13 @@ def checkout_create(
     transaction writes, so a concurrent duplicate waits on the unique index until that
     transaction ends, then rolls its own back whole.
     """
-    new_order = partial(
-        order_create,
-        product=product,
-        customer_data=customer_data,
-        payment_method=payment_method,
-        user=user,
-        guest_email=guest_email,
-        amount=amount,
-        checkout_token=checkout_token,
-    )
+    ordered = {
+        "product": product,
+        "customer_data": customer_data,
+        "user": user,
+        "amount": amount,
+        "checkout_token": checkout_token,
+    }
     first_order = partial(  # the form was sent before: its first order, never a second
         _first_order,
         checkout_token=checkout_token,
@@ -149,15 +146,15 @@ def checkout_create(
     )
     if payment_method == PaymentMethod.BALANCE:
         try:
-            with transaction.atomic():
-                return order_pay_with_balance(order=new_order(), actor=user, just_created=True)
+            with transaction.atomic():  # a refusal rolls back this much, no more
+                return order_create_paid_from_wallet(**ordered)
         except CheckoutTokenTaken:
             return first_order()
     if payment_method != PaymentMethod.GATEWAY:
         raise ApplicationError(gettext_noop("Choose how to pay."), code="invalid_payment_method")
     gateway = checkout_gateway()
     try:
-        order = new_order()
+        order = order_create(**ordered, payment_method=payment_method, guest_email=guest_email)
     except CheckoutTokenTaken:
         return first_order()
     method = channel or next((c.code for c in gateway.payment_channels() if c.active), "")

@@ -6,6 +6,7 @@ stale update finds the order already moved and changes nothing.
 """
 
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -140,6 +141,71 @@ def order_create(
     signed-in buyer, and a guest without an e-mail. A `checkout_token` another order holds
     raises CheckoutTokenTaken (a concurrent holder is waited for on the unique index).
     """
+    order = _order_draft(
+        product=product,
+        customer_data=customer_data,
+        payment_method=payment_method,
+        user=user,
+        guest_email=guest_email,
+        amount=amount,
+        checkout_token=checkout_token,
+    )
+    created = OrderEvent(to_status=order.status, message="Order created", actor=user)
+    return _order_insert(order, events=[created])
+
+
+@transaction.atomic(savepoint=False)
+def order_create_paid_from_wallet(
+    *,
+    product: Product,
+    customer_data: dict,
+    user,
+    amount: Decimal | None = None,
+    checkout_token: str | None = None,
+    before_debit: Callable[[Order], None] | None = None,
+) -> Order:
+    """`order_create` and `order_pay_with_balance` in one: the order is stored `paid`, with
+    the same two events ("Order created", then "Paid from wallet"), and the buyer's wallet
+    is debited last, so its row stays locked only from the debit to the commit (the caller
+    writes what else it needs in `before_debit`). Refusals are those of both; any of them
+    rolls the caller's whole transaction back."""
+    order = _order_draft(
+        product=product,
+        customer_data=customer_data,
+        payment_method=PaymentMethod.BALANCE,
+        user=user,
+        amount=amount,
+        checkout_token=checkout_token,
+    )
+    order.status = OrderStatus.PAID
+    order.paid_at = timezone.now()
+    events = [
+        OrderEvent(to_status=OrderStatus.PENDING_PAYMENT, message="Order created", actor=user),
+        OrderEvent(
+            from_status=OrderStatus.PENDING_PAYMENT,
+            to_status=OrderStatus.PAID,
+            message="Paid from wallet",
+        ),
+    ]
+    order = _order_insert(order, events=events)
+    _enqueue_placement(order)
+    if before_debit is not None:
+        before_debit(order)
+    wallet_debit_for_order(order=order, actor=user)
+    return order
+
+
+def _order_draft(
+    *,
+    product: Product,
+    customer_data: dict,
+    payment_method: str,
+    user,
+    amount: Decimal | None,
+    checkout_token: str | None,
+    guest_email: str = "",
+) -> Order:
+    """The new order, checked and priced, not saved yet (see `order_create`)."""
     if user is None and not guest_email:
         raise ApplicationError(
             gettext_noop("Guests must give an e-mail address."), code="email_required"
@@ -162,37 +228,46 @@ def order_create(
             code="invalid_input",
             extra={"fields": exc.message_dict},
         ) from None
-    expires = timezone.now() + timedelta(minutes=settings.ORDER_PAYMENT_MINUTES)
+    return Order(
+        user=user,
+        guest_email=guest_email,
+        access_token=secrets.token_urlsafe(32),
+        checkout_token=checkout_token,
+        product=product,
+        product_name=product.name,
+        provider_code=product.provider.code,
+        provider_sku=product.provider_sku,
+        price_tier=tier,
+        customer_data=customer.fields,
+        customer_no=customer.customer_no,
+        amount=amount,
+        price=quote.price,
+        cost=quote.cost,
+        currency=settings.SHOP_CURRENCY,
+        payment_method=payment_method,
+        payment_expires_at=timezone.now() + timedelta(minutes=settings.ORDER_PAYMENT_MINUTES),
+        language=translation.get_language() or "",
+    )
+
+
+def _order_insert(order: Order, *, events: list[OrderEvent]) -> Order:
+    """Save a new order under a fresh code, with its `events` (one INSERT each)."""
     for _ in range(5):  # a code collision is rare; try a new one
+        order.code = _new_order_code()
         try:
             with transaction.atomic():
-                order = Order.objects.create(
-                    code=_new_order_code(),
-                    user=user,
-                    guest_email=guest_email,
-                    access_token=secrets.token_urlsafe(32),
-                    checkout_token=checkout_token,
-                    product=product,
-                    product_name=product.name,
-                    provider_code=product.provider.code,
-                    provider_sku=product.provider_sku,
-                    price_tier=tier,
-                    customer_data=customer.fields,
-                    customer_no=customer.customer_no,
-                    amount=amount,
-                    price=quote.price,
-                    cost=quote.cost,
-                    currency=settings.SHOP_CURRENCY,
-                    payment_method=payment_method,
-                    payment_expires_at=expires,
-                    language=translation.get_language() or "",
-                )
-                OrderEvent.objects.create(
-                    order=order, to_status=order.status, message="Order created", actor=user
-                )
-                return order
+                order.save(force_insert=True)
+                for event in events:
+                    event.order = order
+                OrderEvent.objects.bulk_create(events)
+            # A new order has no vouchers yet: reading them (the API's reply) needs no query.
+            order._prefetched_objects_cache = {"vouchers": Voucher.objects.none()}
+            return order
         except IntegrityError:
-            if checkout_token and Order.objects.filter(checkout_token=checkout_token).exists():
+            order.pk = None
+            if order.checkout_token and (
+                Order.objects.filter(checkout_token=order.checkout_token).exists()
+            ):
                 raise CheckoutTokenTaken from None
             continue
     raise ApplicationError(
@@ -200,32 +275,26 @@ def order_create(
     )
 
 
-def order_pay_with_balance(*, order: Order, actor=None, just_created: bool = False) -> Order:
+@transaction.atomic
+def order_pay_with_balance(*, order: Order, actor=None) -> Order:
     """Move the order to `paid` and debit the buyer's wallet (key `order:<code>:debit`), in
     one transaction: with too little balance nothing is debited and the order stays unpaid
     (ApplicationError `insufficient_balance`, the balance in `extra`). Paying a paid order
-    again changes nothing.
-
-    The debit comes last: the buyer's wallet row, which every order of a busy reseller
-    needs, stays locked only from the debit to the commit.
-
-    `just_created`: `order` is what `order_create` returned in the caller's transaction. No
-    other transaction sees that row before the commit, so it is neither locked nor read
-    again, and a refusal rolls the caller's whole transaction back (the order with it)."""
-    with transaction.atomic(savepoint=not just_created):
-        if not just_created:
-            order = order_lock(order)
-        if order.payment_method != PaymentMethod.BALANCE:
-            raise ApplicationError("This order is paid through the gateway.", code="wrong_method")
-        if order.status != OrderStatus.PENDING_PAYMENT:
-            if order.paid_at is not None:
-                return order
-            raise ApplicationError(f"Order {order.code} is {order.status}.", code="not_payable")
-        order = _transition_locked(
-            order, to=OrderStatus.PAID, message="Paid from wallet", data=None, actor=None
-        )
-        wallet_debit_for_order(order=order, actor=actor)
-        return order
+    again changes nothing. The debit comes last: the buyer's wallet row, which every order
+    of a busy reseller needs, stays locked only from the debit to the commit. (A new order
+    paid at once: `order_create_paid_from_wallet`.)"""
+    order = order_lock(order)
+    if order.payment_method != PaymentMethod.BALANCE:
+        raise ApplicationError("This order is paid through the gateway.", code="wrong_method")
+    if order.status != OrderStatus.PENDING_PAYMENT:
+        if order.paid_at is not None:
+            return order
+        raise ApplicationError(f"Order {order.code} is {order.status}.", code="not_payable")
+    order = _transition_locked(
+        order, to=OrderStatus.PAID, message="Paid from wallet", data=None, actor=None
+    )
+    wallet_debit_for_order(order=order, actor=actor)
+    return order
 
 
 @transaction.atomic

@@ -16,8 +16,8 @@ from django.utils import timezone
 from catalog.input_schemas import validate_customer_input
 from catalog.models import Product
 from catalog.services import catalog_price_for
-from orders.models import PaymentMethod
-from orders.services import order_create, order_pay_with_balance
+from orders.models import Order
+from orders.services import order_create_paid_from_wallet
 from resellers.models import ApiKey, ApiOrder, ResellerSettings
 from resellers.urlguard import UnresolvableUrl, UnsafeUrl, check_callback_url
 from shop.errors import ApplicationError
@@ -219,9 +219,11 @@ def api_order_create(*, user, ref_id: str, request: OrderRequest) -> tuple[ApiOr
 
     Idempotent per reseller and ref_id: the same ref_id with the same request returns the
     first order and charges nothing; with another request it raises `idempotency_conflict`.
-    The ApiOrder row is inserted first, so a concurrent duplicate waits on its unique index
-    until this transaction ends and then finds the order. A refusal (insufficient balance,
-    bad fields) rolls everything back: the ref_id stays free to use again.
+    The ApiOrder row is the transaction's last write: a duplicate, even a concurrent one
+    (which waits on the unique index until the first commits), rolls its whole transaction
+    back, order and debit with it, and then finds the first order. A refusal (insufficient
+    balance, bad fields, a product gone off sale) rolls everything back too: the ref_id stays
+    free, unless it was used before, in which case the first order is the answer.
     """
     _require_reseller(user)
     fingerprint = request.fingerprint()
@@ -230,8 +232,12 @@ def api_order_create(*, user, ref_id: str, request: OrderRequest) -> tuple[ApiOr
             user=user, ref_id=ref_id, fingerprint=fingerprint, request=request
         ), True
     except _RefIdTaken:
-        pass
-    existing = ApiOrder.objects.select_related("order").get(user=user, ref_id=ref_id)
+        existing = ApiOrder.objects.select_related("order").get(user=user, ref_id=ref_id)
+    except ApplicationError:
+        existing = ApiOrder.objects.select_related("order").filter(user=user, ref_id=ref_id)
+        existing = existing.first()
+        if existing is None:
+            raise
     if existing.fingerprint != fingerprint:
         raise ApplicationError(
             f"The ref_id {ref_id} was already used for a different order.",
@@ -243,21 +249,26 @@ def api_order_create(*, user, ref_id: str, request: OrderRequest) -> tuple[ApiOr
 
 @transaction.atomic
 def _api_order_insert(*, user, ref_id: str, fingerprint: str, request: OrderRequest) -> ApiOrder:
-    """The ApiOrder, its order, and the payment, in one transaction that ends with the
-    wallet debit (the reseller's wallet stays locked only from there to the commit)."""
-    try:
-        # No savepoint of its own: a taken ref_id rolls the whole transaction back.
-        api_order = ApiOrder.objects.create(user=user, ref_id=ref_id, fingerprint=fingerprint)
-    except IntegrityError:
-        raise _RefIdTaken from None
-    order = order_create(
+    """The order, its ApiOrder, then the payment, in one transaction. A taken ref_id is
+    found before the wallet is locked: a duplicate never waits on the wallet for nothing."""
+    recorded: list[ApiOrder] = []
+
+    def record_ref_id(order: Order) -> None:
+        try:
+            # No savepoint of its own: a taken ref_id rolls the whole transaction back.
+            recorded.append(
+                ApiOrder.objects.create(
+                    user=user, ref_id=ref_id, fingerprint=fingerprint, order=order
+                )
+            )
+        except IntegrityError:
+            raise _RefIdTaken from None
+
+    order_create_paid_from_wallet(
         product=_product(request.product_id),
         user=user,
         customer_data=request.customer_data,
-        payment_method=PaymentMethod.BALANCE,
         amount=request.amount,
+        before_debit=record_ref_id,
     )
-    api_order.order = order
-    api_order.save(update_fields=["order"])
-    api_order.order = order_pay_with_balance(order=order, actor=user, just_created=True)
-    return api_order
+    return recorded[0]

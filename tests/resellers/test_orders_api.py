@@ -155,6 +155,40 @@ def test_the_same_ref_id_with_another_body_is_409(api, priced_product, funded_re
     assert balance_of(funded_reseller) == Decimal("50000.00") - RESELLER_PRICE
 
 
+def test_a_retry_gets_its_order_even_when_the_order_would_now_be_refused(
+    api, priced_product, funded_reseller
+):
+    first = api.post(ORDERS, order_body(priced_product))
+    fund(funded_reseller, -balance_of(funded_reseller))  # the wallet is empty now
+    priced_product.provider_active = False  # and the product off sale
+    priced_product.save()
+
+    again = api.post(ORDERS, order_body(priced_product))
+    other = api.post(ORDERS, order_body(priced_product, customer_data={"user_id": "99999999"}))
+
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json() == first.json()
+    assert (other.status_code, other.json()["code"]) == (409, "idempotency_conflict")
+    assert Order.objects.count() == 1
+    assert Transfer.objects.filter(idempotency_key__endswith=":debit").count() == 1
+
+
+def test_an_api_order_is_stored_paid_with_its_created_and_paid_events(
+    api, priced_product, funded_reseller
+):
+    reply = api.post(ORDERS, order_body(priced_product))
+
+    order = Order.objects.get(code=reply.json()["code"])
+    assert order.status == OrderStatus.PAID
+    assert order.paid_at is not None
+    events = list(order.events.order_by("pk").values_list("from_status", "to_status", "message"))
+    assert events == [
+        ("", OrderStatus.PENDING_PAYMENT, "Order created"),
+        (OrderStatus.PENDING_PAYMENT, OrderStatus.PAID, "Paid from wallet"),
+    ]
+    assert reply.json()["vouchers"] == []
+
+
 def test_insufficient_balance_is_402_with_the_balance_and_leaves_the_ref_id_free(
     api, priced_product, funded_reseller
 ):
