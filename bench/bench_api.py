@@ -5,29 +5,35 @@ Three endpoints in the same run, all behind the same API-key authentication:
 - `POST /bench/transfer`: one ledger transfer, 1.00 from the reseller to sales (baseline 2);
 - `POST /api/v1/orders`: a real order, created and paid from the wallet; placement is queued
   on the broker (Celery not eager) and not awaited; the broker is purged at the end.
-Each endpoint gets WARM_UP calls, then N calls from CLIENTS threads (one keep-alive
-session each), in ROUNDS rounds that take the endpoints in turn, so a change in the
-machine's other load during the run weighs on all three alike. Prints requests/s (calls ÷
-the time spent on that endpoint), p50 and p99 latency, and orders/s ÷ transfers/s (goal
-≥ 0.5, p99 < 100 ms). The machine's core count is printed: the figures depend on it.
+The load comes from wrk (bench/wrk_post.lua): CLIENTS keep-alive connections, each sending
+its next request when the last reply came, so the client's own cost stays out of the
+server's two cores. Each endpoint gets WARM_UP_SECONDS, then SECONDS in ROUNDS rounds that
+take the endpoints in turn, so a change in the machine's other load weighs on all three
+alike. Every reply must be 2xx, and afterwards the database must hold exactly one order per
+order request. Prints requests/s, p50 and p99 latency (from the rounds' merged histograms),
+and orders/s ÷ transfers/s (goal ≥ 0.5, p99 < 100 ms). The core count is printed: the
+figures depend on it.
 """
 
+import itertools
+import json
 import os
+import shutil
 import socket
-import statistics
 import subprocess
 import sys
-import threading
 import time
+from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
-N = 1600
+SECONDS = int(os.environ.get("BENCH_API_SECONDS", 40))
 ROUNDS = 4
-WARM_UP = 48
-CLIENTS = 16
-WORKERS = 4
-THREADS = 4
+WARM_UP_SECONDS = 3
+CLIENTS = int(os.environ.get("BENCH_API_CLIENTS", 16))
+WORKERS = int(os.environ.get("BENCH_API_WORKERS", 4))
+THREADS = int(os.environ.get("BENCH_API_THREADS", 4))
+_RUNS = itertools.count()
 
 
 def main() -> None:
@@ -35,9 +41,10 @@ def main() -> None:
     sys.path.insert(0, str(base_dir))
     from bench._setup import setup_django_with_scratch_database
 
+    if shutil.which("wrk") is None:
+        sys.exit("bench_api needs wrk: apt-get install -y wrk")
     setup_django_with_scratch_database("bench_api")
 
-    import requests
     from django.conf import settings
     from django.db import connection
 
@@ -67,6 +74,7 @@ def main() -> None:
         "DJANGO_SETTINGS_MODULE": "shop.settings.test",
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
         "DATABASE_POOL": "true",
+        "DATABASE_POOL_MIN_SIZE": str(THREADS),
         "DATABASE_POOL_MAX_SIZE": str(THREADS),
         "CELERY_TASK_ALWAYS_EAGER": "false",
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
@@ -82,44 +90,27 @@ def main() -> None:
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_for(base)
-        headers = {"Authorization": f"Bearer {raw_key}"}
-        counter = iter(range(10**9))
-        lock = threading.Lock()
-
-        def order_body():
-            with lock:
-                n = next(counter)
-            return {
-                "ref_id": f"B-{n}",
-                "product_id": product.pk,
-                "customer_data": {"user_id": "12345678"},
-            }
-
+        wrk_env = {**os.environ, "BENCH_API_KEY": raw_key, "BENCH_PRODUCT_ID": str(product.pk)}
         cases = [
-            ("no-op (auth only)", "/bench/noop", dict, 200),
-            ("one ledger transfer", "/bench/transfer", dict, 201),
-            ("order create + pay", "/api/v1/orders", order_body, 201),
+            ("no-op (auth only)", "/bench/noop", "empty"),
+            ("one ledger transfer", "/bench/transfer", "empty"),
+            ("order create + pay", "/api/v1/orders", "order"),
         ]
-        for _name, path, body, expected in cases:
-            _load(requests, base + path, headers, body, expected, WARM_UP)
-        walls = {name: 0.0 for name, *_ in cases}
-        latencies = {name: [] for name, *_ in cases}
+        warm_ups = [_wrk(base + path, kind, WARM_UP_SECONDS, wrk_env) for _, path, kind in cases]
+        totals = {name: [] for name, *_ in cases}
         for _round in range(ROUNDS):
-            for name, path, body, expected in cases:
-                wall, round_latencies = _load(
-                    requests, base + path, headers, body, expected, N // ROUNDS
-                )
-                walls[name] += wall
-                latencies[name] += round_latencies
-        results = {name: _summary(walls[name], latencies[name]) for name in walls}
+            for name, path, kind in cases:
+                totals[name].append(_wrk(base + path, kind, SECONDS // ROUNDS, wrk_env))
     finally:
-        server.terminate()
+        server.terminate()  # gunicorn finishes the requests wrk left in flight
         server.wait(timeout=30)
         app.control.purge()
+    results = {name: _summary(runs) for name, runs in totals.items()}
+    _check_one_paid_order_per_request(runs=[warm_ups[-1], *totals["order create + pay"]])
 
     print(
         f"gunicorn {WORKERS} workers x {THREADS} threads, {CLIENTS} clients, "
-        f"{N} calls each in {ROUNDS} rounds, {os.cpu_count()} CPU cores"
+        f"{SECONDS} s per endpoint in {ROUNDS} rounds (wrk), {os.cpu_count()} CPU cores"
     )
     for name, (rate, p50, p99) in results.items():
         print(f"  {name:22s} {rate:8.1f}/s  p50 {p50:6.1f} ms  p99 {p99:6.1f} ms")
@@ -130,43 +121,55 @@ def main() -> None:
     )
 
 
-def _load(requests, url, headers, body, expected, count):
-    latencies: list[float] = []
-    errors: list[str] = []
-    remaining = iter(range(count))
-    lock = threading.Lock()
+def _check_one_paid_order_per_request(*, runs: list[dict]) -> None:
+    """Each answered order request made one order with one wallet debit. wrk stops with up
+    to CLIENTS requests in flight that it never counts, so up to that many more per run."""
+    from resellers.models import ApiOrder
+    from wallets.models import Transfer, TransferReason
 
-    def client():
-        session = requests.Session()
-        while True:
-            with lock:
-                if next(remaining, None) is None:
-                    return
-            started = time.perf_counter()
-            reply = session.post(url, json=body(), headers=headers, timeout=30)
-            elapsed = time.perf_counter() - started
-            with lock:
-                latencies.append(elapsed)
-                if reply.status_code != expected:
-                    errors.append(f"{reply.status_code} {reply.text[:200]}")
-
-    threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    wall = time.perf_counter() - started
-    if errors:
-        raise RuntimeError(f"{url}: {len(errors)} unexpected replies, e.g. {errors[0]}")
-    return wall, latencies
+    answered = sum(run["requests"] for run in runs)
+    orders = ApiOrder.objects.count()
+    debits = Transfer.objects.filter(
+        reason=TransferReason.PURCHASE, idempotency_key__endswith=":debit"
+    ).count()
+    if not answered <= orders <= answered + CLIENTS * len(runs) or debits != orders:
+        raise RuntimeError(f"{answered} order replies, {orders} orders, {debits} debits")
 
 
-def _summary(wall: float, latencies: list[float]) -> tuple[float, float, float]:
-    """Requests/s, p50 and p99 in ms."""
-    latencies = sorted(latencies)
-    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
-    return len(latencies) / wall, statistics.median(latencies) * 1000, p99 * 1000
+def _wrk(url: str, kind: str, seconds: int, env: dict) -> dict:
+    """One wrk run: CLIENTS keep-alive connections for `seconds`; its JSON summary line."""
+    run = next(_RUNS)
+    threads = min(2, CLIENTS)  # wrk's event loops; two keep its own cost small
+    command = [
+        *("wrk", f"--threads={threads}", f"--connections={CLIENTS}", f"--duration={seconds}s"),
+        *("--timeout=30s", f"--script={Path(__file__).with_name('wrk_post.lua')}"),
+        *(url, "--", kind, f"R{run}"),
+    ]
+    output = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
+    summary = json.loads(output.strip().splitlines()[-1])
+    if summary["bad_status"] or summary["socket_errors"]:
+        counts = {key: summary[key] for key in ("requests", "bad_status", "socket_errors")}
+        raise RuntimeError(f"{url}: 4xx/5xx replies or socket errors: {counts}")
+    return summary
+
+
+def _summary(runs: list[dict]) -> tuple[float, float, float]:
+    """Requests/s over all runs, and p50 and p99 in ms from their merged histograms."""
+    histogram: Counter = Counter()
+    for run in runs:
+        histogram.update({int(us): count for us, count in run["latency_us"].items()})
+    total = sum(histogram.values())
+    seconds = sum(run["duration_us"] for run in runs) / 1e6
+
+    def percentile(fraction: float) -> float:
+        seen = 0
+        for us in sorted(histogram):
+            seen += histogram[us]
+            if seen >= fraction * total:
+                return us / 1000
+        return 0.0
+
+    return sum(run["requests"] for run in runs) / seconds, percentile(0.5), percentile(0.99)
 
 
 def _free_port() -> int:
