@@ -41,5 +41,7 @@ format: install
 	$(RUN) ruff check --fix .
 	$(RUN) ruff format .
 
+# bench_api drives gunicorn with wrk (Debian's package), installed here when missing.
 bench: install
+	@command -v wrk >/dev/null || apt-get install -y wrk || (apt-get update && apt-get install -y wrk)
 	$(RUN) python bench/run.py
