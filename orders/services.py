@@ -260,8 +260,6 @@ def _order_insert(order: Order, *, events: list[OrderEvent]) -> Order:
                 for event in events:
                     event.order = order
                 OrderEvent.objects.bulk_create(events)
-            # A new order has no vouchers yet: reading them (the API's reply) needs no query.
-            order._prefetched_objects_cache = {"vouchers": Voucher.objects.none()}
             return order
         except IntegrityError:
             order.pk = None

@@ -16,7 +16,7 @@ from django.utils import timezone
 from catalog.input_schemas import validate_customer_input
 from catalog.models import Product
 from catalog.services import catalog_price_for
-from orders.models import Order
+from orders.models import Order, Voucher
 from orders.services import order_create_paid_from_wallet
 from resellers.models import ApiKey, ApiOrder, ResellerSettings
 from resellers.urlguard import UnresolvableUrl, UnsafeUrl, check_callback_url
@@ -264,11 +264,14 @@ def _api_order_insert(*, user, ref_id: str, fingerprint: str, request: OrderRequ
         except IntegrityError:
             raise _RefIdTaken from None
 
-    order_create_paid_from_wallet(
+    order = order_create_paid_from_wallet(
         product=_product(request.product_id),
         user=user,
         customer_data=request.customer_data,
         amount=request.amount,
         before_debit=record_ref_id,
     )
+    # The reply is the order as this transaction leaves it: paid, with no vouchers yet
+    # (so reading them takes no query).
+    order._prefetched_objects_cache = {"vouchers": Voucher.objects.none()}
     return recorded[0]
