@@ -251,7 +251,7 @@ def _order_draft(
 
 
 def _order_insert(order: Order, *, events: list[OrderEvent]) -> Order:
-    """Save a new order under a fresh code, with its `events` (one INSERT each)."""
+    """Save a new order under a fresh code, then its `events` (one INSERT for all)."""
     for _ in range(5):  # a code collision is rare; try a new one
         order.code = _new_order_code()
         try:

@@ -219,11 +219,12 @@ def api_order_create(*, user, ref_id: str, request: OrderRequest) -> tuple[ApiOr
 
     Idempotent per reseller and ref_id: the same ref_id with the same request returns the
     first order and charges nothing; with another request it raises `idempotency_conflict`.
-    The ApiOrder row is the transaction's last write: a duplicate, even a concurrent one
-    (which waits on the unique index until the first commits), rolls its whole transaction
-    back, order and debit with it, and then finds the first order. A refusal (insufficient
-    balance, bad fields, a product gone off sale) rolls everything back too: the ref_id stays
-    free, unless it was used before, in which case the first order is the answer.
+    The ApiOrder row is written right after the order, before the wallet debit: a
+    duplicate, even a concurrent one (which waits on the unique index until the first
+    commits), rolls its whole transaction back and then finds the first order. A refusal
+    (insufficient balance, bad fields, a product gone off sale) rolls everything back too:
+    the ref_id stays free, unless it was used before, in which case the first order is the
+    answer.
     """
     _require_reseller(user)
     fingerprint = request.fingerprint()
