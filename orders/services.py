@@ -206,13 +206,13 @@ def _order_draft(
     guest_email: str = "",
 ) -> Order:
     """The new order, checked and priced, not saved yet (see `order_create`)."""
-    if user is None and not guest_email:
-        raise ApplicationError(
-            gettext_noop("Guests must give an e-mail address."), code="email_required"
-        )
     if payment_method == PaymentMethod.BALANCE and user is None:
         raise ApplicationError(
             gettext_noop("Log in to pay from your wallet."), code="login_required"
+        )
+    if user is None and not guest_email:
+        raise ApplicationError(
+            gettext_noop("Guests must give an e-mail address."), code="email_required"
         )
     tier = user.price_tier if user is not None else PriceTier.RETAIL
     quote = catalog_price_for(product=product, tier=tier, amount=amount)

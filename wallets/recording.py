@@ -3,7 +3,9 @@ BalanceMutation per leg, and the new balances of the wallets the caller has lock
 
 On PostgreSQL this is one statement (data-modifying CTEs), so the locked wallets wait on
 one round trip, not three; elsewhere (SQLite for `make run`) it is three ORM statements.
-Both write the same rows; the tests run the ledger both ways on PostgreSQL.
+Both write the same rows (but for timestamps: the ORM stamps each row as it saves it, the
+one statement stamps all with one moment); the tests run the ledger both ways on
+PostgreSQL.
 """
 
 from decimal import Decimal

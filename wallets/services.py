@@ -83,7 +83,10 @@ def _lock_ids(wallet_ids: Sequence[int]) -> dict[int, Wallet]:
 
 def _lock_buyer_and_system(*, user_id: int, code: str, currency: str) -> dict[int, Wallet]:
     """A user's wallet and a system account, both in `currency`, locked by one query (in
-    primary-key order, as everywhere). Either is created first if it does not exist yet."""
+    primary-key order, as everywhere). Either is created first if it does not exist yet
+    (the first order ever in a currency: the only time the two may lock out of key order)."""
+    if user_id is None:  # `user_id IS NULL` would match the system accounts instead
+        raise ApplicationError("A guest's order has no wallet to pay from.", code="no_wallet")
     query = Wallet.objects.filter(
         Q(user_id=user_id) | Q(system_code=code), currency=currency
     ).order_by("pk")
@@ -247,8 +250,6 @@ def wallet_debit_for_order(*, order, actor=None) -> Transfer:
     """The buyer's wallet pays `order.price` to sales (key `order:<code>:debit`): the
     `wallet_move` between them, with both wallets found and locked by one query."""
     price = _positive(order.price)
-    if order.user_id is None:
-        raise ApplicationError("A guest's order has no wallet to pay from.", code="no_wallet")
 
     def plan_legs(wallets: dict[int, Wallet]) -> list[tuple[int, Decimal]]:
         buyer = next(pk for pk, wallet in wallets.items() if wallet.user_id == order.user_id)

@@ -4,12 +4,14 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.db import transaction
 from django.utils import timezone
 
 from orders.models import Order, OrderStatus, PaymentMethod
 from orders.services import (
     order_apply_provider_update,
     order_create,
+    order_create_paid_from_wallet,
     order_fail_and_refund,
     order_mark_paid,
     order_pay_with_balance,
@@ -105,6 +107,14 @@ def test_guests_need_an_email_and_cannot_pay_from_a_wallet(product):
 
     assert no_email.value.code == "email_required"
     assert no_login.value.code == "login_required"
+
+
+def test_a_guest_cannot_buy_from_a_wallet_in_one_step_either(product):
+    with pytest.raises(ApplicationError) as no_login, transaction.atomic():  # as callers do
+        order_create_paid_from_wallet(product=product, customer_data=GAME_INPUT, user=None)
+
+    assert no_login.value.code == "login_required"
+    assert not Order.objects.exists()
 
 
 def test_flexible_amounts_are_priced_and_checked_against_the_range(product, reseller):

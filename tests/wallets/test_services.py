@@ -497,6 +497,14 @@ def test_debit_for_order_pays_sales_under_the_order_key(user, wallet, sales):
     assert balances(wallet, sales) == [D("600"), D("400")]
 
 
+def test_debit_for_an_order_without_a_buyer_touches_no_system_account(sales, game_clearing):
+    guest_order = SimpleNamespace(
+        code="TRX-20261123-GUEST1", price=D("100"), currency="IDR", user=None, user_id=None
+    )
+
+    assert_refused("no_wallet", wallet_debit_for_order, order=guest_order)
+
+
 def test_debit_for_order_with_too_little_balance_changes_nothing(user, wallet):
     error = assert_refused(
         "insufficient_balance", wallet_debit_for_order, order=order_like(user, price="1000.50")
