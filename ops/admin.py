@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from ops.models import ReconciliationRun, VoucherReveal
+from ops.models import ReconciliationRun, VoucherReveal, WebhookBodyReveal
 from shop.admin_mixins import ReadOnlyAdmin
 
 
@@ -30,4 +30,15 @@ class VoucherRevealAdmin(ReadOnlyAdmin):
     list_filter = ("staff",)
     list_select_related = ("staff", "voucher__order")
     search_fields = ("staff__username", "voucher__order__code")
+    date_hierarchy = "created_at"
+
+
+@admin.register(WebhookBodyReveal)
+class WebhookBodyRevealAdmin(ReadOnlyAdmin):
+    """Who saw which webhook delivery's raw body, when and from where."""
+
+    list_display = ("created_at", "staff", "delivery", "remote_addr")
+    list_filter = ("staff",)
+    list_select_related = ("staff", "delivery")
+    search_fields = ("staff__username", "delivery__reference", "delivery__order__code")
     date_hierarchy = "created_at"

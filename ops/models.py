@@ -45,6 +45,24 @@ class VoucherReveal(models.Model):
         return f"{self.staff} revealed voucher #{self.voucher_id}"
 
 
+class WebhookBodyReveal(models.Model):
+    """One staff member saw one webhook delivery's raw body, which can carry a voucher or a
+    PLN token (append-only audit trail, like VoucherReveal)."""
+
+    delivery = models.ForeignKey(
+        "webhooks.WebhookDelivery", on_delete=models.PROTECT, related_name="+"
+    )
+    staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    remote_addr = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.staff} revealed webhook delivery #{self.delivery_id}"
+
+
 class ReconciliationKind(models.TextChoices):
     PROVIDER = "provider", "Provider spend"
     GATEWAY = "gateway", "Gateway payments"

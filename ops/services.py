@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
-from ops.models import VoucherReveal
+from ops.models import VoucherReveal, WebhookBodyReveal
 from orders.models import Order, OrderEvent, OrderStatus, Voucher
 from orders.pipeline import order_poll_soon
 from orders.services import (
@@ -231,6 +231,16 @@ def ops_voucher_reveal(*, voucher: Voucher, staff, remote_addr: str | None = Non
     """Record that `staff` saw this voucher's code and PIN, then return it."""
     VoucherReveal.objects.create(voucher=voucher, staff=staff, remote_addr=remote_addr or None)
     return voucher
+
+
+def ops_webhook_body_reveal(
+    *, delivery: WebhookDelivery, staff, remote_addr: str | None = None
+) -> str:
+    """Record that `staff` saw this delivery's raw body, then return it."""
+    WebhookBodyReveal.objects.create(
+        delivery=delivery, staff=staff, remote_addr=remote_addr or None
+    )
+    return delivery.body_text
 
 
 # --- Providers -------------------------------------------------------------------------------

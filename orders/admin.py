@@ -18,7 +18,13 @@ from django.utils.safestring import mark_safe
 from ops import services as ops_services
 from orders.models import Order, OrderEvent, OrderStatus, Voucher
 from providers.models import ProviderCall
-from shop.admin_mixins import ReadOnlyAdmin, ReadOnlyInline, ops_allowed, render_operation
+from shop.admin_mixins import (
+    ConfirmForm,
+    ReadOnlyAdmin,
+    ReadOnlyInline,
+    ops_allowed,
+    render_operation,
+)
 from shop.errors import ApplicationError
 from wallets.models import Transfer
 from webhooks.models import WebhookDelivery
@@ -76,10 +82,6 @@ class ReasonForm(forms.Form):
         if not reason:
             raise forms.ValidationError("A reason is required.")
         return reason
-
-
-class ConfirmForm(forms.Form):
-    confirm = forms.BooleanField(initial=True, widget=forms.HiddenInput)
 
 
 @dataclass(frozen=True)

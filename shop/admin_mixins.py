@@ -1,5 +1,6 @@
 """Admin building blocks shared by the apps."""
 
+from django import forms
 from django.contrib import admin
 
 
@@ -38,6 +39,12 @@ class NoDeleteMixin:
 def ops_allowed(request, codename: str) -> bool:
     """Whether the staff member holds the operations permission `ops.<codename>`."""
     return request.user.is_active and request.user.has_perm(f"ops.{codename}")
+
+
+class ConfirmForm(forms.Form):
+    """An operation's confirmation: one POST, nothing to fill in."""
+
+    confirm = forms.BooleanField(initial=True, widget=forms.HiddenInput)
 
 
 def render_operation(request, admin_site, *, title: str, obj, form, intro: str = "", extra=None):

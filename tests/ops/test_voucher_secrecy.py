@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from catalog.models import InputSchema
-from ops.models import VoucherReveal
+from ops.models import VoucherReveal, WebhookBodyReveal
 from orders.models import OrderEvent, OrderStatus, Voucher
 from providers.models import ProviderCall
 from tests.ops.conftest import staff_client
@@ -70,7 +70,7 @@ def test_a_pln_token_placed_at_the_simulator_is_never_shown_to_support(
 
 
 @pytest.mark.django_db
-def test_a_pln_token_in_a_webhook_body_is_shown_raw_only_with_the_reveal_permission(
+def test_a_pln_token_in_a_webhook_body_is_shown_raw_only_when_revealed_with_the_permission(
     client,
     processing_order,  # noqa: F811
 ):
@@ -89,5 +89,21 @@ def test_a_pln_token_in_a_webhook_body_is_shown_raw_only_with_the_reveal_permiss
     assert "&quot;sn&quot;: &quot;[redacted]&quot;" in page.content.decode()
     assert "buyer_last_saldo" in page.content.decode()  # the rest of the body stays readable
 
-    raw = admin.get(reverse("admin:webhooks_webhookdelivery_change", args=[delivery.pk]))
-    assert TOKEN in raw.content.decode()
+    reveal = reverse("admin:webhooks_webhookdelivery_reveal", args=[delivery.pk])
+    assert support.get(reveal).status_code == 403
+    assert support.post(reveal).status_code == 403
+    page = admin.get(reverse("admin:webhooks_webhookdelivery_change", args=[delivery.pk]))
+    assert TOKEN not in page.content.decode()  # the page itself never shows it raw
+    assert reveal in page.content.decode()
+    asked = admin.get(reveal)
+    assert asked.status_code == 200
+    assert TOKEN not in asked.content.decode()
+    assert not WebhookBodyReveal.objects.exists()  # asking is not seeing
+
+    shown = admin.post(reveal)
+
+    assert shown.status_code == 200
+    assert TOKEN in shown.content.decode()
+    [recorded] = WebhookBodyReveal.objects.all()
+    assert (recorded.delivery, recorded.staff.username) == (delivery, "ada-admin")
+    assert recorded.remote_addr == "127.0.0.1"
