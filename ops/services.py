@@ -61,8 +61,9 @@ def _has_transfer(order: Order, kind: str) -> bool:
 @transaction.atomic
 def ops_order_retry_placement(*, order: Order, actor) -> Order:
     """Place a `needs_review` order again (same reference, so the provider dedupes): only
-    when its money is with us (paid, not refunded) and nothing was delivered. The placement
-    runs in a worker after commit."""
+    when its money is with us (paid, not refunded) and nothing was delivered. A worker
+    looks it up at the provider after commit and places it only if the provider never got
+    it (`order_place`)."""
     order = order_lock(order)
     if order.status != OrderStatus.NEEDS_REVIEW:
         raise _refused(f"Only an order in review can be placed again (this one is {order.status}).")
@@ -75,7 +76,14 @@ def ops_order_retry_placement(*, order: Order, actor) -> Order:
         to=OrderStatus.PAID,
         message=f"Placement retried by {actor}",
         actor=actor,
-        needs_verification=True,  # verify by reference first if the provider has it
+        # It may have reached the provider before: looked up first (order_place), with a
+        # new pending window and poll budget.
+        needs_verification=True,
+        first_requested_at=None,
+        deadline_at=None,
+        next_poll_at=None,
+        poll_count=0,
+        poll_claim="",
     )
 
 

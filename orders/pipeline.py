@@ -81,7 +81,12 @@ def order_request_for(order: Order) -> OrderRequest:
 
 def order_place(*, order_id: int) -> Order | None:
     """Place a paid order at its provider, once. Runs from `paid` only; anything else
-    (a duplicate message, an order already placed) returns without a call."""
+    (a duplicate message, an order already placed) returns without a call.
+
+    An order marked for verification (staff's "retry placement" of an order whose earlier
+    placement may have reached the provider) is not placed blind: it is looked up first,
+    by a poll due now, and placed again (same reference) only if the provider never got it.
+    """
     with transaction.atomic():
         order = order_lock(Order(pk=order_id))
         if order.status != OrderStatus.PAID:
@@ -90,18 +95,26 @@ def order_place(*, order_id: int) -> Order | None:
             adapter = get_adapter(order.provider_code)
         except (UnknownProvider, NotConfigured) as exc:
             return order_flag_review(order=order, message=f"Cannot place this order: {exc}")
+        verify_first = order.needs_verification
         now = timezone.now()
         first_requested_at = order.first_requested_at or now
         order = order_transition(
             order=order,
             to=OrderStatus.PROCESSING,
-            message=f"Placing at {order.provider_code}",
+            message=(
+                f"Looking it up at {order.provider_code} before placing again"
+                if verify_first
+                else f"Placing at {order.provider_code}"
+            ),
             needs_verification=True,  # until the provider's answer is in
-            attempts=order.attempts + 1,
+            attempts=order.attempts + (0 if verify_first else 1),
             first_requested_at=first_requested_at,
-            next_poll_at=now + VERIFY_AFTER,
+            next_poll_at=now if verify_first else now + VERIFY_AFTER,
             deadline_at=adapter.deadline(first_requested_at=first_requested_at),
         )
+        if verify_first:
+            _claim_and_enqueue_poll(order, at=now)
+            return order
     return _place_and_apply(order, adapter)
 
 
@@ -235,7 +248,11 @@ def order_poll(*, order_id: int, claim: str = "") -> Order | None:
         )
         if not claim and in_flight_elsewhere:
             return None  # another poll is inside its status call; it will apply the answer
-        adapter = get_adapter(order.provider_code)
+        try:
+            adapter = get_adapter(order.provider_code)
+        except (UnknownProvider, NotConfigured) as exc:
+            # Without an adapter no poll can ever settle it: a person must, now.
+            return order_flag_review(order=order, message=f"Cannot check this order: {exc}")
         past_deadline = order.deadline_at is not None and now >= order.deadline_at
         budget_spent = (
             adapter.poll_schedule(
@@ -277,6 +294,10 @@ def _settle_poll(
             order=order, message=f"{order.provider_code} no longer knows this order."
         )
     if result.status == ProviderStatus.PENDING and past_deadline:
+        if order.needs_verification:
+            # The first answer after an unknown outcome (a Digiflazz lookup may even have
+            # created the transaction just now): its pending window starts here.
+            return _apply(_restart_pending_window(order, adapter), adapter, result)
         order_apply_provider_update(order=order, result=result, next_poll_at=None)
         return order_fail_and_refund(order=order, reason=_deadline_reason(order))
     if result.status == ProviderStatus.UNKNOWN and order.deadline_at:
@@ -287,6 +308,20 @@ def _settle_poll(
                 f"{order.provider_code} by reference {order.code}.",
             )
     return _apply(order, adapter, result, polled_at=polled_at)
+
+
+def _restart_pending_window(order: Order, adapter: UpstreamAdapter) -> Order:
+    """A fresh deadline and poll budget, counted from now."""
+    with transaction.atomic():
+        order = order_lock(order)
+        if order.status != OrderStatus.PROCESSING:
+            return order
+        now = timezone.now()
+        order.first_requested_at = now
+        order.poll_count = 0
+        order.deadline_at = adapter.deadline(first_requested_at=now)
+        order.save(update_fields=["first_requested_at", "poll_count", "deadline_at", "updated_at"])
+    return order
 
 
 def _place_again(order: Order, adapter: UpstreamAdapter) -> Order:

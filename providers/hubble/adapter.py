@@ -213,8 +213,9 @@ def order_result(order: dict) -> ProviderResult:
     """An Order object as a ProviderResult.
 
     SUCCESS with vouchers → SUCCESS; PROCESSING → PENDING; FAILED, CANCELLED, REVERSED →
-    FAILED (with failureReason). A SUCCESS without vouchers stays PENDING, so a poll fetches
-    them instead of closing an order with nothing to deliver.
+    FAILED (with failureReason). A SUCCESS without vouchers is UNKNOWN: polls keep fetching
+    them (never closing an order with nothing to deliver) and the deadline never refunds
+    it; still without vouchers an hour past the deadline, it goes to a person.
     """
     status = str(order.get("status") or "")
     common = {
@@ -227,7 +228,9 @@ def order_result(order: dict) -> ProviderResult:
         vouchers = [_voucher(item) for item in items if isinstance(item, dict)]
         if vouchers:
             return ProviderResult(ProviderStatus.SUCCESS, vouchers=vouchers, **common)
-        return ProviderResult(ProviderStatus.PENDING, message="SUCCESS without vouchers", **common)
+        # Hubble has charged us, so the deadline must not refund it: verified until the
+        # vouchers come, or a person looks.
+        return ProviderResult(ProviderStatus.UNKNOWN, message="SUCCESS without vouchers", **common)
     if status == "PROCESSING":
         return ProviderResult(ProviderStatus.PENDING, message="PROCESSING", **common)
     if status in FAILED_STATUSES:
