@@ -7,7 +7,6 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -26,6 +25,7 @@ from resellers.serializers import (
 )
 from shop.dates import OUT_OF_RANGE, date_in_range
 from shop.errors import ApplicationError
+from shop.parsers import JSONParser
 from wallets.services import wallet_for_user
 
 STATUS_BY_CODE = {

@@ -18,18 +18,20 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.utils import timezone
 from rest_framework import serializers
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from orders.models import Order
 from shop.errors import ApplicationError
+from shop.parsers import JSONParser
 from webhooks.models import DeliveryOutcome, WebhookDelivery
 
 logger = logging.getLogger(__name__)
 
 MASKED = "[masked]"
+# A declared Content-Length is recorded as is, up to what the column holds.
+MAX_RECORDED_SIZE = 2**31 - 1
 _SECRET_HEADER_WORDS = ("signature", "key", "token", "authorization", "verify", "cookie", "secret")
 
 
@@ -123,7 +125,7 @@ def _no_constants(name: str):
 def parse_json_object(raw: bytes) -> dict:
     try:
         body = json.loads(raw, parse_float=_finite_float, parse_constant=_no_constants)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: deep nesting
         raise WebhookRejected(400, "INVALID_REQUEST_DATA", "The body is not valid JSON.") from None
     if not isinstance(body, dict):
         raise WebhookRejected(400, "INVALID_REQUEST_DATA", "The body must be a JSON object.")
@@ -190,7 +192,7 @@ class WebhookView(APIView):
             remote_addr=client_address(meta) or None,
             headers=masked_headers(meta),
             raw_body=raw[:cap],
-            body_size=max(declared, len(raw)),
+            body_size=min(max(declared, len(raw)), MAX_RECORDED_SIZE),
         )
         try:
             if declared > cap or len(raw) > cap:

@@ -32,16 +32,25 @@ def shan_apply_balance_update(*, data: dict, fingerprint: str) -> bool:
     (key `shan:<wager_code>`). SKP0101 is the house-bank system wallet.
 
     Returns True when settled now, False for an identical repeat (nothing changes).
-    Raises ApplicationError `player_not_found` (nothing changes) or `wager_conflict` (the
-    same wager code with other content: nothing changes, staff are told).
+    Raises ApplicationError `player_not_found` or `wager_conflict` (the same wager code
+    with other content); either way nothing changes and staff are told.
     """
     try:
         return _shan_settle(data=data, fingerprint=fingerprint)
     except ApplicationError as exc:
-        if exc.code == "wager_conflict":  # told after the rollback, so the notice stays
+        # Told after the rollback, so the notice stays. The provider does not send a
+        # refused round again: without a person, its settlement would be lost.
+        titles = {
+            "wager_conflict": f"Shan wager {data['wager_code']} was sent again with different "
+            "content",
+            "player_not_found": f"Shan wager {data['wager_code']} names a player the shop "
+            "does not have",
+        }
+        if exc.code in titles:
             notify(
-                title=f"Shan wager {data['wager_code']} was sent again with different content",
-                message="The delivery was refused and nothing changed; check with the provider.",
+                title=titles[exc.code],
+                message=f"{exc.message} The delivery was refused and nothing changed, for any "
+                "player of the round; check with the provider.",
                 level=NotificationLevel.ERROR,
                 data={"wager_code": data["wager_code"]},
             )

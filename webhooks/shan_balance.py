@@ -5,8 +5,9 @@ Request: `{"batch_requests": [{"member_account", "product_code"}], "operator_cod
 "currency"}`. Reply: `{"status": "Request was successful.", "message": "Balance retrieved
 successfully", "data": [{"member_account", "product_code", "balance", "code", "message"}]}`,
 one entry per request, each with the provider's code: 0 success, 1000 member does not exist,
-2001 invalid currency, 2002 invalid member account (1002 proxy key error when
-`SHAN_TRANSACTION_KEY` is set and `X-Transaction-Key` does not match, with HTTP 401).
+2001 invalid currency, 2002 invalid member account. `X-Transaction-Key` must match
+`SHAN_TRANSACTION_KEY` (else HTTP 401, each member 1002 proxy key error); without that key
+the query is refused (HTTP 503), except with the simulators on.
 
 Read-only: it never creates a wallet or writes a row.
 """
@@ -52,7 +53,7 @@ def _error(status: int, message: str) -> HttpResponse:
 def _parse(raw: bytes) -> tuple[list[dict], str]:
     try:
         body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: deep nesting
         raise BadQuery("The body is not valid JSON.") from None
     if not isinstance(body, dict):
         raise BadQuery("The body must be a JSON object.")
@@ -130,6 +131,9 @@ def shan_balance_view(request: HttpRequest) -> HttpResponse:
     if len(raw) > settings.WEBHOOK_MAX_BODY_BYTES:
         return _error(413, "The body is too large.")
     expected_key = settings.SHAN_TRANSACTION_KEY
+    if not expected_key and not settings.SIMULATORS_ENABLED:
+        # Balances are private: without a key to check, nobody may read them.
+        return _error(503, "The balance query is not configured (SHAN_TRANSACTION_KEY).")
     given_key = request.headers.get("X-Transaction-Key", "")
     if expected_key and not hmac.compare_digest(given_key.encode(), expected_key.encode()):
         logger.warning("Shan balance query with a wrong X-Transaction-Key")

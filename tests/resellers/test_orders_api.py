@@ -326,6 +326,23 @@ def test_the_api_takes_json_bodies_only(api, priced_product):
     assert not Order.objects.exists()
 
 
+@pytest.mark.parametrize("path", [ORDERS, "/api/v1/orders/validate"])
+def test_json_nested_too_deep_is_400_invalid_json(api, priced_product, path):
+    reply = api.client.post(
+        path,
+        b"[" * 5000 + b"]" * 5000,
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {api.key}",
+    )
+
+    assert reply.status_code == 400
+    assert reply.json() == {
+        "code": "invalid_json",
+        "message": "JSON parse error - nested too deeply.",
+    }
+    assert not Order.objects.exists()
+
+
 @pytest.mark.parametrize(
     "params",
     [

@@ -109,8 +109,21 @@ def test_with_a_transaction_key_the_right_key_is_needed(members, client):
     assert right.json()["data"][0]["balance"] == 1150.5
 
 
-def test_without_a_configured_key_no_header_is_needed(members, client):
+def test_without_a_configured_key_no_header_is_needed_with_the_simulators(members, client):
+    members.SIMULATORS_ENABLED = True
     assert query(client, ["alice"]).status_code == 200
+
+
+def test_without_a_configured_key_a_live_shop_tells_nobody_any_balance(members, client):
+    members.SIMULATORS_ENABLED = False
+
+    reply = query(client, ["alice"])
+
+    assert reply.status_code == 503
+    assert reply.json()["message"] == (
+        "The balance query is not configured (SHAN_TRANSACTION_KEY)."
+    )
+    assert "1150" not in reply.content.decode()
 
 
 @pytest.mark.parametrize(

@@ -155,6 +155,9 @@ def test_an_unknown_player_rejects_the_whole_round(client, shan):
     assert response.json()["code"] == "PLAYER_NOT_FOUND"
     assert not Transfer.objects.exists()
     assert not ShanSettlement.objects.exists()
+    # The provider does not send it again: staff are told, or the round is lost.
+    [notice] = Notification.objects.filter(user=None, title__contains="w-1")
+    assert "bob" in notice.message
 
 
 @pytest.mark.parametrize("balance", ["-1", '"abc"', "1.005", "true", "null"])
