@@ -8,6 +8,9 @@
   it; a timeout, connection error, 5xx, 408 or 429 is retried with exponential back-off
   until 24 hours have passed since the first try (or the last resend); any other reply ends
   it as failed. `callbacks_due` (beat) sends what is due, so a lost message only delays.
+  Only the start of a reply is read, for a bounded time, and the task has its own short
+  time limit: a slow or endless receiver costs a worker seconds per attempt, and an attempt
+  that never finishes still counts, so every delivery ends within its window.
 """
 
 import base64
@@ -129,6 +132,9 @@ def callback_resend(*, delivery: CallbackDelivery) -> CallbackDelivery:
 
 
 def _claim(delivery_id: int) -> tuple[CallbackDelivery, ResellerSettings | None] | None:
+    """Take a due delivery for one attempt, counted now: an attempt that never finishes
+    (its worker killed) still counts, and the delivery comes due again only after the
+    back-off that attempt would have earned. Past its window it gives up instead."""
     with transaction.atomic():
         delivery = (
             CallbackDelivery.objects.select_for_update(skip_locked=True)
@@ -138,8 +144,15 @@ def _claim(delivery_id: int) -> tuple[CallbackDelivery, ResellerSettings | None]
         now = timezone.now()
         if delivery is None or (delivery.next_attempt_at and delivery.next_attempt_at > now):
             return None
-        delivery.next_attempt_at = now + CLAIM_LEASE
-        delivery.save(update_fields=["next_attempt_at", "updated_at"])
+        if delivery.attempt_count and now > delivery.window_started_at + RETRY_WINDOW:
+            delivery.status, delivery.next_attempt_at = CallbackStatus.GAVE_UP, None
+            delivery.last_error = "No attempt got an answer within the retry window."
+            delivery.save(update_fields=["status", "next_attempt_at", "last_error", "updated_at"])
+            logger.warning("callback %s ended gave_up: window over", delivery.webhook_id)
+            return None
+        delivery.attempt_count += 1
+        delivery.next_attempt_at = now + max(CLAIM_LEASE, retry_delay(delivery.attempt_count))
+        delivery.save(update_fields=["attempt_count", "next_attempt_at", "updated_at"])
         found = ResellerSettings.objects.filter(user_id=delivery.user_id).first()
         return delivery, found
 
@@ -179,14 +192,19 @@ def callback_deliver(*, delivery_id: int) -> CallbackAttempt | None:
                 "user-agent": "shop-callbacks/1",
             },
             timeout=(CONNECT_TIMEOUT, READ_TIMEOUT),
+            read_limit=RESPONSE_LOGGED,
+            read_for=READ_TIMEOUT,
         )
-        http_status, response_text = reply.status_code, reply.text[:RESPONSE_LOGGED]
+        http_status, response_text = reply.status_code, reply.text
         retry = http_status >= 500 or http_status in RETRY_STATUSES
         if not 200 <= http_status < 300:
             error = f"HTTP {http_status}"
     except UnsafeUrl as exc:
         error = str(exc)
     except (UnresolvableUrl, requests.RequestException) as exc:
+        error, retry = f"{type(exc).__name__}: {exc}"[:2000], True
+    except Exception as exc:  # e.g. the task's time limit: the attempt is still recorded
+        logger.exception("callback %s attempt raised", delivery.webhook_id)
         error, retry = f"{type(exc).__name__}: {exc}"[:2000], True
     duration_ms = int((time.monotonic() - started) * 1000)
     return _record(delivery, url, http_status, error, response_text, retry, duration_ms)
@@ -195,9 +213,8 @@ def callback_deliver(*, delivery_id: int) -> CallbackAttempt | None:
 @transaction.atomic
 def _record(delivery, url, http_status, error, response_text, retry, duration_ms):
     delivery = CallbackDelivery.objects.select_for_update().get(pk=delivery.pk)
-    number = delivery.attempt_count + 1
+    number = delivery.attempt_count  # counted when claimed
     now = timezone.now()
-    delivery.attempt_count = number
     delivery.last_error = error
     if http_status is not None and 200 <= http_status < 300:
         delivery.status, delivery.next_attempt_at = CallbackStatus.DELIVERED, None

@@ -5,7 +5,9 @@ from celery import shared_task
 from resellers import callbacks
 
 
-@shared_task(name="resellers.tasks.callback_deliver")
+# One attempt: connect (5 s), an answer (15 s), the start of its body (15 s); the soft
+# limit interrupts anything longer, and the attempt is recorded as a retryable failure.
+@shared_task(name="resellers.tasks.callback_deliver", soft_time_limit=40, time_limit=50)
 def callback_deliver(delivery_id: int) -> None:
     callbacks.callback_deliver(delivery_id=delivery_id)
 

@@ -12,10 +12,12 @@ re-resolves to a private address between the check and the connection is never f
 
 import ipaddress
 import socket
+import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
+import urllib3
 from django.conf import settings
 from requests.adapters import HTTPAdapter
 
@@ -140,22 +142,41 @@ class PinnedAdapter(HTTPAdapter):
         super().init_poolmanager(*args, **kwargs)
 
 
+@dataclass(frozen=True)
+class PostReply:
+    status_code: int
+    text: str  # the start of the body only (see `pinned_post`)
+
+
 def pinned_post(
-    target: CallbackTarget, *, data: bytes, headers: dict, timeout, verify=True
-) -> requests.Response:
+    target: CallbackTarget,
+    *,
+    data: bytes,
+    headers: dict,
+    timeout,
+    verify=True,
+    read_limit: int = 2000,
+    read_for: float = 10.0,
+) -> PostReply:
     """POST to `target` at its checked addresses, in the resolver's order until one takes
     the connection; no redirects, no proxy from the environment (a proxy would resolve the
-    name again)."""
+    name again). Of the reply's body only the first `read_limit` bytes are read, for at
+    most about `read_for` seconds: a receiver that sends a huge body, or trickles it, holds
+    neither memory nor a worker."""
     with requests.Session() as session:
         session.trust_env = False
         session.mount(urlsplit(target.url).scheme + "://", PinnedAdapter(target.host))
         *others, last = target.addresses[:ADDRESSES_TRIED]
         for address in others:
             try:
-                return _post(session, target, address, data, headers, timeout, verify)
+                reply = _post(session, target, address, data, headers, timeout, verify)
+                break
             except requests.ConnectionError:
                 continue  # the next address; the receiver dedupes by webhook-id
-        return _post(session, target, last, data, headers, timeout, verify)
+        else:
+            reply = _post(session, target, last, data, headers, timeout, verify)
+        with reply:
+            return PostReply(reply.status_code, _start_of_body(reply, read_limit, read_for))
 
 
 def _post(session, target, address, data, headers, timeout, verify) -> requests.Response:
@@ -166,4 +187,19 @@ def _post(session, target, address, data, headers, timeout, verify) -> requests.
         timeout=timeout,
         allow_redirects=False,
         verify=verify,
+        stream=True,  # the body is read by `_start_of_body`, bounded
     )
+
+
+def _start_of_body(reply: requests.Response, limit: int, seconds: float) -> str:
+    deadline = time.monotonic() + seconds
+    received = bytearray()
+    try:
+        while len(received) < limit and time.monotonic() < deadline:
+            chunk = reply.raw.read1(limit - len(received))  # what one receive brings
+            if not chunk:
+                break
+            received += chunk
+    except (requests.RequestException, OSError, urllib3.exceptions.HTTPError):
+        pass  # the status is the answer; the body is only logged
+    return bytes(received[:limit]).decode(reply.encoding or "utf-8", errors="replace")

@@ -291,3 +291,112 @@ def test_a_replayed_callback_is_refused_by_the_receivers_time_check(
     assert abs(int(request["headers"]["webhook-timestamp"]) - timezone.now().timestamp()) < 5
     with time_machine.travel(timezone.now() + timedelta(minutes=6)):
         assert not verify(secret, request["headers"], request["body"])
+
+
+@pytest.fixture
+def trickling_receiver():
+    """Answers 200 with a 1 MB Content-Length, then sends the body a byte at a time."""
+    import socket
+    import threading
+    import time
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    stop = threading.Event()
+
+    def serve():
+        conn, _ = listener.accept()
+        conn.recv(65536)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n")
+        while not stop.is_set():
+            try:
+                conn.sendall(b"x")
+            except OSError:
+                return
+            time.sleep(0.2)
+        conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}/callback"
+    stop.set()
+    listener.close()
+
+
+def test_a_receiver_that_trickles_its_reply_holds_the_worker_only_briefly(
+    funded_reseller,
+    priced_product,
+    trickling_receiver,
+    monkeypatch,
+    django_capture_on_commit_callbacks,
+):
+    import time
+
+    monkeypatch.setattr(callbacks, "READ_TIMEOUT", 1)
+    reseller_set_callback_url(user=funded_reseller, url=trickling_receiver)
+    api_order, _ = api_order_create(
+        user=funded_reseller,
+        ref_id="CB-SLOW",
+        request=OrderRequest(product_id=priced_product.pk, customer_data={"user_id": "12345678"}),
+    )
+    started = time.monotonic()
+
+    finish(api_order.order, capture=django_capture_on_commit_callbacks)
+
+    assert time.monotonic() - started < 4  # its 1 MB would take 2.3 days at this pace
+    delivery = CallbackDelivery.objects.get()
+    assert delivery.status == CallbackStatus.DELIVERED  # a 200 is the answer
+    assert 0 < len(CallbackAttempt.objects.get().response_body) < 20
+
+
+def test_an_attempt_cut_short_by_the_time_limit_is_recorded_and_retried(
+    api_order, monkeypatch, django_capture_on_commit_callbacks
+):
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    def too_slow(*args, **kwargs):
+        raise SoftTimeLimitExceeded()
+
+    monkeypatch.setattr(callbacks, "pinned_post", too_slow)
+
+    finish(api_order.order, capture=django_capture_on_commit_callbacks)
+
+    delivery = CallbackDelivery.objects.get()
+    attempt = CallbackAttempt.objects.get()
+    assert (delivery.status, delivery.attempt_count) == (CallbackStatus.PENDING, 1)
+    assert attempt.will_retry
+    assert attempt.error.startswith("SoftTimeLimitExceeded")
+    assert delivery.next_attempt_at > timezone.now()
+
+
+def test_attempts_that_never_finish_back_off_and_end_with_the_window(
+    api_order, monkeypatch, django_capture_on_commit_callbacks
+):
+    """A worker killed mid-attempt writes nothing after its claim: the claim alone must
+    space the tries out and end them."""
+
+    class Killed(BaseException):
+        pass
+
+    def killed(*args, **kwargs):
+        raise Killed
+
+    monkeypatch.setattr(callbacks, "pinned_post", killed)
+    start = timezone.now()
+    with pytest.raises(Killed):
+        finish(api_order.order, capture=django_capture_on_commit_callbacks)
+    delivery = CallbackDelivery.objects.get()
+    claims = 1
+    while delivery.status == CallbackStatus.PENDING:
+        assert claims < 40
+        with time_machine.travel(delivery.next_attempt_at + timedelta(seconds=1)):
+            try:
+                callback_deliver(delivery_id=delivery.pk)
+            except Killed:
+                claims += 1
+        delivery.refresh_from_db()
+
+    assert delivery.status == CallbackStatus.GAVE_UP
+    assert claims == len(retry_schedule())  # the same back-off as attempts that answer
+    assert delivery.updated_at - start < timedelta(hours=28)
+    assert not CallbackAttempt.objects.exists()

@@ -391,9 +391,7 @@ def test_order_states(adapter, with_brands, order_status, expected):
         assert result.message == "brand down"
 
 
-def test_success_without_vouchers_is_unknown_so_the_deadline_never_refunds_it(
-    adapter, with_brands
-):
+def test_success_without_vouchers_is_unknown_so_the_deadline_never_refunds_it(adapter, with_brands):
     with_brands.post(ORDERS_URL, json=order_reply("SUCCESS", vouchers=[]))
     result = adapter.place_order(request_for())
     assert (result.status, result.message) == (ProviderStatus.UNKNOWN, "SUCCESS without vouchers")
