@@ -570,14 +570,37 @@ def _notify_buyer(order: Order, title: str, level: str) -> None:
     )
 
 
+GATEWAY_REFUND_EVENT = "The gateway reports this payment refunded"
+
+
+def _tell_staff_of_gateway_refund(order: Order, data: dict) -> None:
+    """A refund at the gateway the shop did not ask for (the order delivered, or refunded
+    to a wallet already): recorded on the order and told to staff, once."""
+    if order.events.filter(message=GATEWAY_REFUND_EVENT).exists():
+        return
+    OrderEvent.objects.create(
+        order=order,
+        from_status=order.status,
+        to_status=order.status,
+        message=GATEWAY_REFUND_EVENT,
+        data=data,
+    )
+    notify(
+        title=f"Order {order.code} was refunded at the gateway while {order.status}",
+        message="Check that the buyer is not refunded twice, or has the goods and the money.",
+        level=NotificationLevel.ERROR,
+        data={"order": order.code},
+    )
+
+
 @transaction.atomic
 def order_apply_gateway_payment(*, order: Order, callback: PaymentCallback) -> Order:
     """A gateway's payment report for an order (Tripay or the sandbox).
 
     PAID marks the order paid when the amount matches the price (as the total the buyer
     paid, or as what reached us after the gateway's fee), else `needs_review`; EXPIRED
-    and FAILED close an unpaid order; REFUND marks a failed guest order refunded. A repeat
-    changes nothing."""
+    and FAILED close an unpaid order; REFUND marks a failed guest order refunded, and in any
+    other state tells staff (the shop never asked for it). A repeat changes nothing."""
     order = order_lock(order)
     data = {"gateway": callback.raw}
     if callback.status == PaymentStatus.PAID:
@@ -597,6 +620,8 @@ def order_apply_gateway_payment(*, order: Order, callback: PaymentCallback) -> O
                 data=data,
                 refund_note="Refunded through the payment gateway.",
             )
+        if callback.status == PaymentStatus.REFUND:
+            _tell_staff_of_gateway_refund(order, data)
         return order
     closed = (
         OrderStatus.EXPIRED if callback.status == PaymentStatus.EXPIRED else OrderStatus.CANCELLED

@@ -23,6 +23,7 @@ from wallets.models import (
     BalanceMutation,
     Deposit,
     DepositMethod,
+    DepositStatus,
     ShanSettlement,
     Transfer,
     Wallet,
@@ -242,8 +243,15 @@ class DepositAdmin(NoDeleteMixin, admin.ModelAdmin):
     def _decide(self, request, queryset, decide, verb: str) -> None:
         done, refused = 0, []
         for deposit in queryset.order_by("pk"):
-            if deposit.method != DepositMethod.BANK_TRANSFER:
-                refused.append(f"#{deposit.pk}: only manual bank transfers are decided here")
+            # A gateway deposit is the gateway's to decide, unless it reported a payment
+            # the shop could not credit by itself (`paid`: the note says why).
+            if (
+                deposit.method != DepositMethod.BANK_TRANSFER
+                and deposit.status != DepositStatus.PAID
+            ):
+                refused.append(
+                    f"#{deposit.pk}: a gateway deposit is decided here only once it is paid"
+                )
                 continue
             try:
                 decide(deposit=deposit, actor=request.user)

@@ -23,7 +23,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from shop.errors import ApplicationError
+from shop.models import NotificationLevel
 from shop.money import is_money, quantize
+from shop.notifications import notify
 from wallets.models import (
     Deposit,
     DepositStatus,
@@ -157,14 +159,19 @@ class _KeyUsed(Exception):
 
 
 def _refuse(wallets: dict[int, Wallet], legs: list[tuple[int, Decimal]]) -> None:
-    """ApplicationError unless the legs are one currency, sum to zero, and overdraw no
-    wallet that may not go below zero."""
+    """ApplicationError unless the legs are one currency, sum to zero, leave every balance
+    within what the column holds, and overdraw no wallet that may not go below zero."""
     if len({wallet.currency for wallet in wallets.values()}) > 1:
         raise ApplicationError("A transfer moves one currency only.", code="currency_mismatch")
     if sum(amount for _, amount in legs) != 0:
         raise ApplicationError("The legs of a transfer must sum to zero.", code="unbalanced")
     for wallet_id, amount in legs:
         wallet = wallets[wallet_id]
+        if not is_money(wallet.balance + amount):
+            raise ApplicationError(
+                f"This would take the balance of wallet #{wallet_id} past what it can hold.",
+                code="balance_out_of_range",
+            )
         if not wallet.allow_negative and wallet.balance + amount < 0:
             raise ApplicationError(
                 f"Insufficient balance: {wallet.balance} {wallet.currency} available, "
@@ -487,8 +494,9 @@ def deposit_apply_gateway_payment(
     *, deposit: Deposit, status: str, amounts: tuple, gateway_reference: str
 ) -> tuple[Deposit, bool]:
     """A gateway's report for a deposit: PAID with the deposit's amount (as the total paid
-    or as what reached us after fees) credits it, once; PAID with another amount is left
-    `paid` for staff; EXPIRED and FAILED reject a pending deposit. Returns the deposit and
+    or as what reached us after fees) credits it, once; PAID with another amount, or for a
+    deposit already rejected, leaves it `paid` for staff (told at once); EXPIRED and FAILED
+    reject a pending deposit; REFUND of a credited one tells staff. Returns the deposit and
     whether this report changed it (the row is locked first, so of two copies of one
     report exactly one changes it)."""
     deposit = _deposit_for_update(deposit)
@@ -501,12 +509,40 @@ def _deposit_apply_report(
     deposit: Deposit, status: str, amounts: tuple, gateway_reference: str
 ) -> Deposit:
     if status == "PAID":
-        if deposit.amount not in amounts:
-            note = f"Gateway reported {amounts[0]} for a deposit of {deposit.amount}: check it."
-            Deposit.objects.filter(pk=deposit.pk).update(note=note, status=DepositStatus.PAID)
-            deposit.refresh_from_db()
+        if deposit.status == DepositStatus.CREDITED:
             return deposit
-        return deposit_credit(deposit=deposit, gateway_reference=gateway_reference)
+        if deposit.amount in amounts and deposit.status != DepositStatus.REJECTED:
+            return deposit_credit(deposit=deposit, gateway_reference=gateway_reference)
+        if deposit.status == DepositStatus.PAID:
+            return deposit  # already waiting for staff
+        if deposit.status == DepositStatus.REJECTED:
+            problem = f"Paid at the gateway ({amounts[0]}) after it was rejected"
+        else:
+            problem = f"The gateway reported {amounts[0]} for a deposit of {deposit.amount}"
+        return _deposit_paid_for_staff(deposit, problem, gateway_reference)
     if status in ("EXPIRED", "FAILED") and deposit.status == DepositStatus.PENDING:
         return deposit_reject(deposit=deposit, note=f"Payment {status.lower()} at the gateway")
+    if status == "REFUND" and deposit.status == DepositStatus.CREDITED:
+        notify(
+            title=f"Deposit #{deposit.pk} was refunded at the gateway after it was credited",
+            message="The customer has the money back and the wallet credit too: check it.",
+            level=NotificationLevel.ERROR,
+            data={"deposit": deposit.pk},
+        )
+    return deposit
+
+
+def _deposit_paid_for_staff(deposit: Deposit, problem: str, gateway_reference: str) -> Deposit:
+    """The customer paid but the shop cannot credit it by itself: `paid`, with the reason in
+    the note, for staff to credit or reject (they are told)."""
+    deposit.status = DepositStatus.PAID
+    deposit.note = f"{problem}: check it, then credit or reject it."
+    deposit.gateway_reference = gateway_reference or deposit.gateway_reference
+    deposit.save(update_fields=["status", "note", "gateway_reference", "updated_at"])
+    notify(
+        title=f"Deposit #{deposit.pk} is paid but not credited",
+        message=deposit.note,
+        level=NotificationLevel.ERROR,
+        data={"deposit": deposit.pk},
+    )
     return deposit

@@ -574,6 +574,19 @@ def test_adjust_requires_a_reason(wallet, reason):
     assert_refused("reason_required", wallet_adjust, wallet=wallet, amount=D("10"), reason=reason)
 
 
+def test_a_balance_past_what_the_column_holds_is_refused_and_nothing_moves(wallet):
+    almost = D("9000000000000000")  # 9e15; the column holds less than 1e16
+    wallet_adjust(wallet=wallet, amount=almost, reason="fix")
+    before, transfers = balance_of(wallet), Transfer.objects.count()
+
+    assert_refused(
+        "balance_out_of_range", wallet_adjust, wallet=wallet, amount=almost, reason="fix"
+    )
+
+    assert balance_of(wallet) == before
+    assert Transfer.objects.count() == transfers
+
+
 @pytest.mark.parametrize("amount", ["0", "0.001"])
 def test_adjust_refuses_zero_or_sub_cent(wallet, amount):
     assert_refused("bad_amount", wallet_adjust, wallet=wallet, amount=D(amount), reason="fix")
