@@ -24,6 +24,7 @@ from wallets.models import (
     Deposit,
     DepositMethod,
     DepositStatus,
+    ShanPlayerBalance,
     ShanSettlement,
     Transfer,
     Wallet,
@@ -175,6 +176,18 @@ class BalanceMutationAdmin(ReadOnlyAdmin):
     list_select_related = ("wallet__user", "transfer")
     search_fields = ("transfer__idempotency_key", "transfer__reference", "wallet__user__username")
     date_hierarchy = "created_at"
+
+
+@admin.register(ShanPlayerBalance)
+class ShanPlayerBalanceAdmin(ReadOnlyAdmin):
+    """What the Shan provider last knew of each player's balance: the next round moves the
+    player's wallet by what it reports minus this."""
+
+    list_display = ("user", "balance", "updated_at")
+    list_filter = ("updated_at",)
+    list_select_related = ("user",)
+    search_fields = ("user__username",)
+    date_hierarchy = "updated_at"
 
 
 @admin.register(ShanSettlement)

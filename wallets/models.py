@@ -207,6 +207,22 @@ class Deposit(models.Model):
         return f"Deposit #{self.pk} {self.amount} {self.currency} ({self.status})"
 
 
+class ShanPlayerBalance(models.Model):
+    """The balance the Shan provider last knew for a player: told at launch and in answers
+    to its balance queries, reported by each settlement. A round moves the wallet by what
+    it changed at the provider (reported minus this), so what the wallet did meanwhile, a
+    purchase or a deposit, stands."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    balance = money_field()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.user} at Shan: {self.balance}"
+
+
 class ShanSettlement(models.Model):
     """One settled Shan round: the wager code is unique, so a round settles once."""
 

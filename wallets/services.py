@@ -29,6 +29,7 @@ from shop.notifications import notify
 from wallets.models import (
     Deposit,
     DepositStatus,
+    ShanPlayerBalance,
     SystemAccount,
     Transfer,
     TransferReason,
@@ -390,6 +391,90 @@ def wallet_set_balances(
         reference=reference,
         idempotency_key=idempotency_key,
         actor=actor,
+    )
+
+
+@dataclass(frozen=True)
+class GameRoundSettled:
+    transfer: Transfer
+    # wallet id -> how much a loss exceeded what the wallet still held (for staff)
+    shortfalls: dict[int, Decimal]
+
+
+def wallet_settle_game_round(
+    *,
+    reported: Mapping[Wallet, Decimal],
+    counter_wallet: Wallet,
+    reason: str,
+    reference: str,
+    idempotency_key: str,
+) -> GameRoundSettled:
+    """A Shan round in one transfer: each wallet moves by what its balance changed at the
+    provider, the reported balance minus the one the provider last knew of that player
+    (`ShanPlayerBalance`; for a wallet without one, such as the house bank, its own
+    balance: it is set to the reported one). So a purchase or a deposit made while the
+    round was played stands. A loss bigger than what a player's wallet still holds (spent
+    meanwhile) takes it to zero and the rest is returned as a shortfall. The known
+    balances become the reported ones; `counter_wallet` takes the difference.
+
+    The legs are planned under the wallets' locks; the key's fingerprint is the reported
+    balances, so a concurrent copy of the round gets the first transfer."""
+    if not all(is_money(balance) and Decimal(balance) >= 0 for balance in reported.values()):
+        raise ApplicationError(
+            "A balance must be an amount in cents, not below zero.", code="bad_amount"
+        )
+    new_balances = {wallet.pk: quantize(Decimal(balance)) for wallet, balance in reported.items()}
+    if counter_wallet.pk in new_balances:
+        raise ApplicationError("The counter-account cannot also be a target.", code="unbalanced")
+    players = {wallet.pk: wallet.user_id for wallet in reported if wallet.user_id is not None}
+    shortfalls: dict[int, Decimal] = {}
+
+    def plan_legs(wallets: dict[int, Wallet]) -> list[tuple[int, Decimal]]:
+        known = dict(
+            ShanPlayerBalance.objects.select_for_update()
+            .filter(user_id__in=players.values())
+            .values_list("user_id", "balance")
+        )
+        shortfalls.clear()
+        legs = []
+        for pk, balance in new_balances.items():
+            wallet = wallets[pk]
+            change = balance - known.get(wallet.user_id, wallet.balance)
+            if not wallet.allow_negative and wallet.balance + change < 0:
+                shortfalls[pk] = -(wallet.balance + change)
+                change = -wallet.balance
+            legs.append((pk, change))
+        return [*legs, (counter_wallet.pk, -sum(amount for _, amount in legs))]
+
+    with transaction.atomic():
+        transfer = _apply(
+            lock_wallets=partial(_lock_ids, [*new_balances, counter_wallet.pk]),
+            plan_legs=plan_legs,
+            request={
+                "reported": sorted((pk, str(balance)) for pk, balance in new_balances.items()),
+                "counter": counter_wallet.pk,
+            },
+            reason=reason,
+            reference=reference,
+            idempotency_key=idempotency_key,
+        )
+        shan_player_balances_told(
+            balances={user_id: new_balances[pk] for pk, user_id in players.items()}
+        )
+    return GameRoundSettled(transfer, dict(shortfalls))
+
+
+def shan_player_balances_told(*, balances: Mapping[int, Decimal]) -> None:
+    """Record what the Shan provider now knows of players' balances ({user id: balance}):
+    what a launch or a balance query told it, or what a settlement reported."""
+    ShanPlayerBalance.objects.bulk_create(
+        [
+            ShanPlayerBalance(user_id=user_id, balance=balance)
+            for user_id, balance in balances.items()
+        ],
+        update_conflicts=True,
+        unique_fields=["user"],
+        update_fields=["balance", "updated_at"],
     )
 
 

@@ -17,7 +17,7 @@ from shop.errors import ApplicationError
 from shop.models import NotificationLevel
 from shop.notifications import notify
 from wallets.models import ShanSettlement, SystemAccount, TransferReason
-from wallets.services import system_wallet, wallet_for_user, wallet_set_balances
+from wallets.services import system_wallet, wallet_for_user, wallet_settle_game_round
 
 SHAN_HOUSE_BANK_PLAYER = "SKP0101"
 
@@ -27,9 +27,11 @@ def shan_fingerprint(signed_string: str) -> str:
 
 
 def shan_apply_balance_update(*, data: dict, fingerprint: str) -> bool:
-    """Settle one Shan round: each player's wallet moves to the balance the provider reports,
-    the game clearing account takes the difference, all in one transfer
-    (key `shan:<wager_code>`). SKP0101 is the house-bank system wallet.
+    """Settle one Shan round: each player's wallet moves by what its balance changed at the
+    provider (`wallet_settle_game_round`: the reported balance minus the one the provider
+    last knew), the game clearing account takes the difference, all in one transfer (key
+    `shan:<wager_code>`). SKP0101 is the house-bank system wallet. A loss bigger than a
+    wallet still holds takes it to zero and staff are told of the rest.
 
     Returns True when settled now, False for an identical repeat (nothing changes).
     Raises ApplicationError `player_not_found` or `wager_conflict` (the same wager code
@@ -63,12 +65,12 @@ def _shan_settle(*, data: dict, fingerprint: str) -> bool:
     existing = ShanSettlement.objects.filter(wager_code=wager_code).first()
     if existing is not None:
         return _repeat_or_conflict(existing, fingerprint)
-    targets = {}
+    reported = {}
     for player in data["players"]:
-        targets[_player_wallet(player["player_id"])] = player["balance"]
+        reported[_player_wallet(player["player_id"])] = player["balance"]
     try:
-        transfer = wallet_set_balances(
-            targets=targets,
+        settled = wallet_settle_game_round(
+            reported=reported,
             counter_wallet=system_wallet(SystemAccount.GAME_CLEARING),
             reason=TransferReason.GAME_SETTLEMENT,
             reference=wager_code,
@@ -84,13 +86,29 @@ def _shan_settle(*, data: dict, fingerprint: str) -> bool:
                 wager_code=wager_code,
                 fingerprint=fingerprint,
                 game_type_id=data["game_type_id"],
-                transfer=transfer,
+                transfer=settled.transfer,
                 banker_balance=data["banker_balance"],
                 provider_timestamp=data["timestamp"],
             )
     except IntegrityError:  # the same round raced in: the first one settled it
         return _repeat_or_conflict(ShanSettlement.objects.get(wager_code=wager_code), fingerprint)
+    if settled.shortfalls:
+        _tell_staff_of_shortfalls(wager_code, reported, settled.shortfalls)
     return True
+
+
+def _tell_staff_of_shortfalls(wager_code: str, reported: dict, shortfalls: dict) -> None:
+    """A player lost at the table money they had spent in the shop meanwhile."""
+    names = {wallet.pk: str(wallet.user or wallet.system_code) for wallet in reported}
+    lines = [
+        f"{names[pk]}: {amount} more than the wallet held" for pk, amount in shortfalls.items()
+    ]
+    notify(
+        title=f"Shan wager {wager_code}: a loss exceeded what a wallet still held",
+        message="Each wallet was taken to zero; the rest was not collected.\n" + "\n".join(lines),
+        level=NotificationLevel.ERROR,
+        data={"wager_code": wager_code},
+    )
 
 
 def _player_wallet(player_id: str):

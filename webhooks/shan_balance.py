@@ -9,7 +9,8 @@ one entry per request, each with the provider's code: 0 success, 1000 member doe
 `SHAN_TRANSACTION_KEY` (else HTTP 401, each member 1002 proxy key error); without that key
 the query is refused (HTTP 503), except with the simulators on.
 
-Read-only: it never creates a wallet or writes a row.
+It never creates a wallet; its one write records the balances it told
+(`ShanPlayerBalance`), which the next settlement moves the wallets from.
 """
 
 import hmac
@@ -25,6 +26,7 @@ from django.views.decorators.http import require_POST
 
 from providers.shan.signature import RawNumber, php_json_encode
 from wallets.models import SystemAccount, Wallet
+from wallets.services import shan_player_balances_told
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +92,8 @@ def _entry(item: dict, code_message: tuple[int, str], balance: Decimal | None) -
 
 
 def shan_member_balances(*, batch: list[dict], currency: str) -> list[dict]:
-    """Each requested member's balance with the provider's per-member code (reads only)."""
+    """Each requested member's balance with the provider's per-member code; the balances
+    told are recorded as what the provider now knows (`ShanPlayerBalance`)."""
     names = {
         item["member_account"]
         for item in batch
@@ -102,13 +105,11 @@ def shan_member_balances(*, batch: list[dict], currency: str) -> list[dict]:
             user__username__in=names, currency=settings.SHOP_CURRENCY
         ).select_related("user")
     }
-    users = set(
-        get_user_model().objects.filter(username__in=names).values_list("username", flat=True)
-    )
+    users = dict(get_user_model().objects.filter(username__in=names).values_list("username", "pk"))
     house_bank = Wallet.objects.filter(
         system_code=SystemAccount.SHAN_HOUSE_BANK, currency=settings.SHOP_CURRENCY
     ).first()
-    entries = []
+    entries, told = [], {}
     for item in batch:
         member = item.get("member_account")
         if not isinstance(member, str) or not member.strip() or len(member) > 150:
@@ -118,9 +119,11 @@ def shan_member_balances(*, batch: list[dict], currency: str) -> list[dict]:
         elif member == HOUSE_BANK_PLAYER:
             entries.append(_entry(item, SUCCESS, house_bank.balance if house_bank else Decimal(0)))
         elif member in users:
-            entries.append(_entry(item, SUCCESS, wallets.get(member, Decimal("0.00"))))
+            told[users[member]] = wallets.get(member, Decimal("0.00"))
+            entries.append(_entry(item, SUCCESS, told[users[member]]))
         else:
             entries.append(_entry(item, MEMBER_NOT_FOUND, None))
+    shan_player_balances_told(balances=told)
     return entries
 
 

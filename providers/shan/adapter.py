@@ -1,8 +1,11 @@
 """The Shan game provider from the shop's side: launching a game for a signed-in player.
 
-A launch moves no money: it tells the provider the player's wallet balance, and the provider
-later reports each round's new balances to `/api/shan/client/balance-update`.
+A launch moves no money: it tells the provider the player's wallet balance (recorded as
+what the provider knows, `ShanPlayerBalance`), and the provider later reports each round's
+new balances to `/api/shan/client/balance-update`.
 """
+
+from decimal import Decimal
 
 from django.conf import settings
 
@@ -10,6 +13,7 @@ from providers.base import NotConfigured, ProviderError
 from providers.config import provider_base_url
 from providers.shan.client import CODE, ShanClient
 from wallets.models import Wallet
+from wallets.services import shan_player_balances_told
 
 CALLBACK_PATH = "/api/shan/client/balance-update"
 
@@ -37,20 +41,24 @@ def shan_client_from_settings() -> ShanClient:
 def shan_launch_game(*, user, client: ShanClient | None = None) -> str:
     """Launch Shan for `user` with their wallet balance; return the game URL to send them to.
 
-    Reads only (a user with no wallet yet plays with 0); the one write is the ProviderCall
-    log row. Raises ProviderError (NotConfigured, FinalProviderError, TransientProviderError)
-    with a message fit to show the player; nothing changes then.
+    Writes only the ProviderCall log row and, once the launch went through, the balance the
+    provider now knows (a user with no wallet yet plays with 0). Raises ProviderError
+    (NotConfigured, FinalProviderError, TransientProviderError) with a message fit to show
+    the player; nothing else changes then.
     """
     client = client or shan_client_from_settings()
     wallet = Wallet.objects.filter(user=user, currency=settings.SHOP_CURRENCY).first()
-    balance = wallet.balance if wallet is not None else 0
+    balance = wallet.balance if wallet is not None else Decimal("0.00")
     nickname = (user.get_full_name() or user.get_username())[:100]
-    return client.launch_game(
+    url = client.launch_game(
         member_account=user.get_username(),
         balance=balance,
         nickname=nickname,
         callback_url=settings.SHAN_CALLBACK_BASE_URL.rstrip("/"),
     )
+    # Only a launch that went through told the provider this balance.
+    shan_player_balances_told(balances={user.pk: balance})
+    return url
 
 
 def shan_launch_error_message(exc: ProviderError) -> str:
