@@ -16,6 +16,7 @@ Rules kept here:
 
 import logging
 import uuid
+from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import ROUND_CEILING, Decimal
 
@@ -119,8 +120,16 @@ def order_place(*, order_id: int) -> Order | None:
 
 
 def _place_and_apply(order: Order, adapter: UpstreamAdapter) -> Order:
+    def remember(provider_order_id: str) -> None:
+        # Committed at once (no transaction here): a crash during the rest of the
+        # placement leaves an order that polls can look up by this id.
+        Order.objects.filter(pk=order.pk, status=OrderStatus.PROCESSING).update(
+            provider_order_id=provider_order_id
+        )
+
+    request = replace(order_request_for(order), on_provider_order_id=remember)
     try:
-        result = adapter.place_order(order_request_for(order))
+        result = adapter.place_order(request)
     except Exception as exc:  # anything unexpected may still have placed the order
         logger.exception("placing %s raised", order.code)
         result = ProviderResult(status=ProviderStatus.UNKNOWN, message=f"placement error: {exc}")

@@ -5,7 +5,7 @@ Callbacks and polls hand a `ProviderResult` to `orders.services.order_apply_prov
 """
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -75,6 +75,11 @@ class OrderRequest:
     customer_email: str = ""
     customer_phone: str = ""
     provider_order_id: str = ""  # known once placed (FoxReload and Hubble look up by it)
+    # Called with the provider's order id as soon as the provider gives one, before the
+    # placement goes on (FoxReload creates, then pays: the id must outlive a crash between).
+    on_provider_order_id: Callable[[str], None] | None = field(
+        default=None, compare=False, repr=False
+    )
 
 
 @dataclass(frozen=True)

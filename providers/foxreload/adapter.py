@@ -209,6 +209,8 @@ class FoxReloadAdapter(UpstreamAdapter):
             order_id = ""
         if not order_id:
             return _unknown(f"create: no order id in the reply. {NO_ORDER_ID_MESSAGE}")
+        if request.on_provider_order_id is not None:
+            request.on_provider_order_id(order_id)  # kept before we pay, whatever follows
         return self._pay(replace(request, provider_order_id=order_id))
 
     def _pay(self, request: OrderRequest) -> ProviderResult:

@@ -253,3 +253,37 @@ def test_a_placement_cut_short_is_verified_then_placed_with_the_same_reference(
     assert order.status == OrderStatus.SUCCESS
     assert [c.endpoint for c in calls(order)] == ["orders/by-reference", "orders/create"]
     assert SimulatedOrder.objects.get().reference == order.code
+
+
+def test_a_foxreload_id_outlives_a_worker_that_dies_after_paying(
+    sims, products, buyer, clock, monkeypatch
+):
+    """FoxReload has no lookup by reference: its order id is kept the moment the create
+    returns it, so the order can be looked up even when the worker dies mid-placement."""
+    from providers.foxreload.client import FoxReloadClient
+
+    pay = FoxReloadClient.pay_order
+
+    def pay_then_die(self, *args, **kwargs):
+        pay(self, *args, **kwargs)  # FoxReload charged us
+        raise WorkerDied
+
+    with monkeypatch.context() as patch:
+        patch.setattr(FoxReloadClient, "pay_order", pay_then_die)
+        with pytest.raises(WorkerDied):
+            buy(products[FOXRELOAD], user=buyer)
+    order = Order.objects.get()
+    assert order.status == OrderStatus.PROCESSING
+    placed = SimulatedOrder.objects.get(provider=FOXRELOAD)
+    assert order.provider_order_id == placed.external_id
+
+    for _ in range(10):
+        move_to(clock, fresh(order).next_poll_at)
+        poll_cycle()
+        if fresh(order).status != OrderStatus.PROCESSING:
+            break
+
+    order = fresh(order)
+    assert order.status == OrderStatus.SUCCESS
+    assert order.vouchers.exists()
+    assert SimulatedOrder.objects.filter(provider=FOXRELOAD).count() == 1  # never placed twice
