@@ -299,8 +299,8 @@ def _settle_poll(
             )
         if order.needs_verification:
             return _place_again(order, adapter)
-        return order_flag_review(
-            order=order, message=f"{order.provider_code} no longer knows this order."
+        return _review_if_still_processing(
+            order, message=f"{order.provider_code} no longer knows this order."
         )
     if result.status == ProviderStatus.PENDING and past_deadline:
         if order.needs_verification:
@@ -311,12 +311,21 @@ def _settle_poll(
         return order_fail_and_refund(order=order, reason=_deadline_reason(order))
     if result.status == ProviderStatus.UNKNOWN and order.deadline_at:
         if timezone.now() >= order.deadline_at + UNKNOWN_REVIEW_AFTER:
-            return order_flag_review(
-                order=order,
+            return _review_if_still_processing(
+                order,
                 message="The outcome is still unknown an hour after the deadline: check with "
                 f"{order.provider_code} by reference {order.code}.",
             )
     return _apply(order, adapter, result, polled_at=polled_at)
+
+
+def _review_if_still_processing(order: Order, *, message: str) -> Order:
+    """Hand a polled order to a person, unless a callback settled it during the poll."""
+    with transaction.atomic():
+        order = order_lock(order)
+        if order.status != OrderStatus.PROCESSING:
+            return order
+        return order_flag_review(order=order, message=message)
 
 
 def _restart_pending_window(order: Order, adapter: UpstreamAdapter) -> Order:

@@ -160,3 +160,27 @@ def test_an_order_whose_provider_cannot_be_asked_goes_to_a_person_at_once(
     assert order.status == OrderStatus.NEEDS_REVIEW
     assert "HUBBLE_CLIENT_SECRET is not set" in order.events.last().message
     assert refunds(order) == 0
+
+
+def test_a_callback_that_settles_the_order_during_a_poll_is_not_undone_by_the_poll(
+    products, buyer, clock, provider, monkeypatch
+):
+    from orders.services import order_apply_provider_update
+    from providers.base import VoucherData
+
+    order = buy(products[HUBBLE], user=buyer)  # outcome unknown
+    move_to(clock, fresh(order).deadline_at + pipeline.UNKNOWN_REVIEW_AFTER)
+    check = provider.check_order
+
+    def delivered_meanwhile(request):
+        delivered = ProviderResult(ProviderStatus.SUCCESS, vouchers=[VoucherData(code="C-1")])
+        order_apply_provider_update(order=fresh(order), result=delivered)  # the callback
+        return check(request)  # the poll's own answer: still unknown
+
+    monkeypatch.setattr(provider, "check_order", delivered_meanwhile)
+
+    poll_cycle()
+
+    order = fresh(order)
+    assert order.status == OrderStatus.SUCCESS
+    assert not order.events.filter(to_status=OrderStatus.NEEDS_REVIEW).exists()
