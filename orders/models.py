@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from shop.money import money_field
@@ -115,7 +116,9 @@ class Order(models.Model):
     failure_reason = models.TextField(blank=True)
     refund_note = models.TextField(blank=True)
 
-    created_at = models.DateTimeField(auto_now_add=True)
+    # Stamped on creation like auto_now_add, but settable: an order stored already paid
+    # gets the same instant for both.
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
     paid_at = models.DateTimeField(null=True, blank=True)
     processing_at = models.DateTimeField(null=True, blank=True)

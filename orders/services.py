@@ -178,7 +178,7 @@ def order_create_paid_from_wallet(
         checkout_token=checkout_token,
     )
     order.status = OrderStatus.PAID
-    order.paid_at = timezone.now()
+    order.created_at = order.paid_at = timezone.now()
     events = [
         OrderEvent(to_status=OrderStatus.PENDING_PAYMENT, message="Order created", actor=user),
         OrderEvent(

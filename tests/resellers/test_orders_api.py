@@ -181,6 +181,7 @@ def test_an_api_order_is_stored_paid_with_its_created_and_paid_events(
     order = Order.objects.get(code=reply.json()["code"])
     assert order.status == OrderStatus.PAID
     assert order.paid_at is not None
+    assert order.paid_at == order.created_at  # paid as it was created, never before
     events = list(order.events.order_by("pk").values_list("from_status", "to_status", "message"))
     assert events == [
         ("", OrderStatus.PENDING_PAYMENT, "Order created"),
