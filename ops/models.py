@@ -30,34 +30,34 @@ class OpsPermission(models.Model):
         return "operations permissions"
 
 
-class VoucherReveal(models.Model):
-    """One staff member saw one voucher's code and PIN (append-only audit trail)."""
+class StaffReveal(models.Model):
+    """An append-only audit trail of secrets staff chose to see: who, from where, when."""
 
-    voucher = models.ForeignKey("orders.Voucher", on_delete=models.PROTECT, related_name="+")
     staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     remote_addr = models.GenericIPAddressField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
+        abstract = True
         ordering = ["-created_at", "-pk"]
+
+
+class VoucherReveal(StaffReveal):
+    """One staff member saw one voucher's code and PIN."""
+
+    voucher = models.ForeignKey("orders.Voucher", on_delete=models.PROTECT, related_name="+")
 
     def __str__(self) -> str:
         return f"{self.staff} revealed voucher #{self.voucher_id}"
 
 
-class WebhookBodyReveal(models.Model):
-    """One staff member saw one webhook delivery's raw body, which can carry a voucher or a
-    PLN token (append-only audit trail, like VoucherReveal)."""
+class WebhookBodyReveal(StaffReveal):
+    """One staff member saw one webhook delivery's raw body, which can carry a voucher
+    code or a PLN token."""
 
     delivery = models.ForeignKey(
         "webhooks.WebhookDelivery", on_delete=models.PROTECT, related_name="+"
     )
-    staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    remote_addr = models.GenericIPAddressField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-
-    class Meta:
-        ordering = ["-created_at", "-pk"]
 
     def __str__(self) -> str:
         return f"{self.staff} revealed webhook delivery #{self.delivery_id}"
