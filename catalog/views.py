@@ -73,7 +73,10 @@ def brand_page(request, brand: Brand, *, form=None, status: int = 200):
         "flexible_chosen": chosen is not None and chosen.is_flexible,
         "amount_step": AMOUNT_STEP,
         # fresh on every view, also after errors: a refused attempt may have used the last
-        "checkout_token": checkout_token_issue(request=request),
+        "checkout_token": checkout_token_issue(
+            request=request,
+            prices={product.pk: price for product, price in for_sale if price is not None},
+        ),
     }
     return render(request, "catalog/brand.html", context, status=status)
 

@@ -109,6 +109,7 @@ def checkout_create(
     channel: str = "",
     amount: Decimal | None = None,
     checkout_token: str | None = None,
+    shown_price: Decimal | None = None,
 ) -> Order:
     """Create an order and pay it.
 
@@ -120,7 +121,8 @@ def checkout_create(
     the order. If the gateway refuses or cannot be reached the order is `cancelled` and
     ApplicationError `gateway_unavailable` is raised. Invalid input raises the
     ApplicationError of `order_create` (`invalid_input` with `extra["fields"]`) and
-    changes nothing.
+    changes nothing; so does a price that is no longer `shown_price`, the one the buyer
+    saw (`price_changed`).
 
     `checkout_token` (the storefront form's one-time token) makes it happen once: when an
     order holds the token already, nothing is created, debited or sent to the gateway, and
@@ -135,6 +137,7 @@ def checkout_create(
         "user": user,
         "amount": amount,
         "checkout_token": checkout_token,
+        "shown_price": shown_price,
     }
     first_order = partial(  # the form was sent before: its first order, never a second
         _first_order,

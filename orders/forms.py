@@ -23,7 +23,9 @@ class CheckoutForm(forms.Form):
     `amount` is the face amount of a flexible product, required and checked against its
     range and step only when one is chosen (None otherwise). A bound form needs the
     `request`: its `checkout_token` (a hidden input, one per view of the page) must be one
-    issued to this browser; `cleaned_data["checkout_token"]` is what the order stores."""
+    issued to this browser; `cleaned_data["checkout_token"]` is what the order stores, and
+    `cleaned_data["shown_price"]` the price the page showed for the chosen item (None for
+    a flexible one, whose price follows the amount)."""
 
     product = forms.TypedChoiceField(label=_("Item"), coerce=int, widget=forms.RadioSelect)
     amount = forms.DecimalField(
@@ -82,11 +84,13 @@ class CheckoutForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        cleaned["checkout_token"] = checkout_token_read(
-            request=self.request, token=self.data.get("checkout_token", "")
-        )
-        if cleaned["checkout_token"] is None:
+        token = checkout_token_read(request=self.request, token=self.data.get("checkout_token", ""))
+        if token is None:
             self.add_error(None, _("This page has expired. Please reload it and try again."))
+        cleaned["checkout_token"] = token.value if token is not None else None
+        cleaned["shown_price"] = (
+            token.prices.get(cleaned.get("product")) if token is not None else None
+        )
         product = self.products.get(cleaned.get("product"))
         if product is None or not product.is_flexible:
             cleaned["amount"] = None

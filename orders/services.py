@@ -133,6 +133,7 @@ def order_create(
     guest_email: str = "",
     amount: Decimal | None = None,
     checkout_token: str | None = None,
+    shown_price: Decimal | None = None,
 ) -> Order:
     """Create a `pending_payment` order at the buyer's tier price, fixed from now on.
 
@@ -149,6 +150,7 @@ def order_create(
         guest_email=guest_email,
         amount=amount,
         checkout_token=checkout_token,
+        shown_price=shown_price,
     )
     created = OrderEvent(to_status=order.status, message="Order created", actor=user)
     return _order_insert(order, events=[created])
@@ -162,6 +164,7 @@ def order_create_paid_from_wallet(
     user,
     amount: Decimal | None = None,
     checkout_token: str | None = None,
+    shown_price: Decimal | None = None,
     before_debit: Callable[[Order], None] | None = None,
 ) -> Order:
     """`order_create` and `order_pay_with_balance` in one: the order is stored `paid`, with
@@ -176,6 +179,7 @@ def order_create_paid_from_wallet(
         user=user,
         amount=amount,
         checkout_token=checkout_token,
+        shown_price=shown_price,
     )
     order.status = OrderStatus.PAID
     order.created_at = order.paid_at = timezone.now()
@@ -204,8 +208,11 @@ def _order_draft(
     amount: Decimal | None,
     checkout_token: str | None,
     guest_email: str = "",
+    shown_price: Decimal | None = None,
 ) -> Order:
-    """The new order, checked and priced, not saved yet (see `order_create`)."""
+    """The new order, checked and priced, not saved yet (see `order_create`). With
+    `shown_price` (what the buyer's page showed), any other price is refused
+    (`price_changed`): nobody is charged a price they did not see."""
     if payment_method == PaymentMethod.BALANCE and user is None:
         raise ApplicationError(
             gettext_noop("Log in to pay from your wallet."), code="login_required"
@@ -219,6 +226,15 @@ def _order_draft(
     if not quote.for_sale:
         raise ApplicationError(
             f"{product.name} is not for sale: {quote.reason}.", code="not_for_sale"
+        )
+    if shown_price is not None and quote.price != shown_price:
+        raise ApplicationError(
+            gettext_noop(
+                "The price has changed since this page was shown. Please check the new price "
+                "and order again."
+            ),
+            code="price_changed",
+            extra={"shown": str(shown_price), "price": str(quote.price)},
         )
     try:
         customer = validate_customer_input(schema=product.brand.input_schema, data=customer_data)

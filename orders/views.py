@@ -59,6 +59,7 @@ def checkout(request, slug: str):
             channel=form.cleaned_data.get("channel", ""),
             amount=form.cleaned_data["amount"],
             checkout_token=form.cleaned_data["checkout_token"],
+            shown_price=form.cleaned_data["shown_price"],
         )
     except ApplicationError as exc:
         form.add_service_errors(exc.extra.get("fields") or {})

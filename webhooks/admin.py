@@ -47,7 +47,7 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
     def redacted_body(self, delivery: WebhookDelivery):
         try:
             shown = json.dumps(redact(json.loads(delivery.body_text), ALWAYS_REDACTED), indent=2)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: JSON nested too deep
             shown = f"[{delivery.body_size} bytes, not JSON: shown only with the reveal permission]"
         return format_html("<pre style='white-space: pre-wrap'>{}</pre>", shown)
 

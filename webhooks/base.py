@@ -263,13 +263,19 @@ class WebhookView(APIView):
         WebhookDelivery.objects.filter(pk=delivery.pk).update(
             outcome=handled.outcome,
             http_status=handled.status,
-            error=handled.note[:2000],
+            error=_storable(handled.note, 2000),
             order=handled.order,
-            wager_code=handled.wager_code[:100],
-            reference=handled.reference[:100],
+            wager_code=_storable(handled.wager_code, 100),
+            reference=_storable(handled.reference, 100),
             processed_at=timezone.now(),
         )
         return Response(handled.body, status=handled.status)
+
+
+def _storable(text: str, limit: int) -> str:
+    """Caller-given text as a PostgreSQL text column takes it: a NUL (which it refuses)
+    shown as `\\x00`, then cut to `limit`."""
+    return text.replace("\x00", "\\x00")[:limit]
 
 
 def _content_length(meta: dict) -> int:
