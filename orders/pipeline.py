@@ -96,7 +96,12 @@ def order_place(*, order_id: int) -> Order | None:
             adapter = get_adapter(order.provider_code)
         except (UnknownProvider, NotConfigured) as exc:
             return order_flag_review(order=order, message=f"Cannot place this order: {exc}")
-        verify_first = order.needs_verification
+        # Looked up first where it can be: by reference, or by the provider's id once known.
+        # (A FoxReload order without an id was never paid there: its id is kept before it
+        # is paid, so it is placed anew.)
+        verify_first = order.needs_verification and (
+            adapter.looks_up_by_reference or bool(order.provider_order_id)
+        )
         now = timezone.now()
         first_requested_at = order.first_requested_at or now
         order = order_transition(

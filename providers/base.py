@@ -121,6 +121,8 @@ class UpstreamAdapter(ABC):
     code: str
     # False where the provider's API has no balance endpoint (balance checks skip it).
     reports_balance = True
+    # False where an order can be looked up only by the provider's own id (FoxReload).
+    looks_up_by_reference = True
     first_poll_after = timedelta(minutes=1)
     poll_interval = timedelta(minutes=3)
     max_polls = 5

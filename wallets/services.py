@@ -110,6 +110,7 @@ def _apply(
     idempotency_key: str,
     actor=None,
     memo: str = "",
+    on_recorded: Callable[[Transfer], None] | None = None,
 ) -> Transfer:
     """Lock the wallets (`lock_wallets`), then write the transfer with the legs `plan_legs`
     computes from the locked balances (`record_transfer`: one statement on PostgreSQL). The
@@ -120,7 +121,8 @@ def _apply(
     this one waits for) writes nothing, and the first transfer is returned, or
     `idempotency_conflict` raised if it was another request. A refusal (overdraft,
     unbalanced legs) is raised only if the key is still free: a retry of a transfer that
-    went through gets that transfer even if the balance has moved since."""
+    went through gets that transfer even if the balance has moved since. `on_recorded` runs
+    in the same transaction, only when this call wrote the transfer."""
     try:
         with transaction.atomic():
             wallets = lock_wallets()
@@ -149,6 +151,8 @@ def _apply(
             )
             if transfer is None:
                 raise _KeyUsed
+            if on_recorded is not None:  # only when this call wrote it, under the locks
+                on_recorded(transfer)
     except _KeyUsed:
         existing = Transfer.objects.get(idempotency_key=idempotency_key)
         return _same_request_or_raise(existing, fingerprint)
@@ -446,22 +450,29 @@ def wallet_settle_game_round(
             legs.append((pk, change))
         return [*legs, (counter_wallet.pk, -sum(amount for _, amount in legs))]
 
-    with transaction.atomic():
-        transfer = _apply(
-            lock_wallets=partial(_lock_ids, [*new_balances, counter_wallet.pk]),
-            plan_legs=plan_legs,
-            request={
-                "reported": sorted((pk, str(balance)) for pk, balance in new_balances.items()),
-                "counter": counter_wallet.pk,
-            },
-            reason=reason,
-            reference=reference,
-            idempotency_key=idempotency_key,
-        )
+    settled_now: list[Transfer] = []
+
+    def record_known_balances(transfer: Transfer) -> None:
+        settled_now.append(transfer)
         shan_player_balances_told(
             balances={user_id: new_balances[pk] for pk, user_id in players.items()}
         )
-    return GameRoundSettled(transfer, dict(shortfalls))
+
+    transfer = _apply(
+        lock_wallets=partial(_lock_ids, [*new_balances, counter_wallet.pk]),
+        plan_legs=plan_legs,
+        request={
+            "reported": sorted((pk, str(balance)) for pk, balance in new_balances.items()),
+            "counter": counter_wallet.pk,
+        },
+        reason=reason,
+        reference=reference,
+        idempotency_key=idempotency_key,
+        on_recorded=record_known_balances,
+    )
+    # A copy of a round settled before (or concurrently) changes nothing, known balances
+    # included: a later round may have moved them on.
+    return GameRoundSettled(transfer, dict(shortfalls) if settled_now else {})
 
 
 def shan_player_balances_told(*, balances: Mapping[int, Decimal]) -> None:
@@ -594,26 +605,41 @@ def _deposit_apply_report(
     deposit: Deposit, status: str, amounts: tuple, gateway_reference: str
 ) -> Deposit:
     if status == "PAID":
-        if deposit.status == DepositStatus.CREDITED:
-            return deposit
-        if deposit.amount in amounts and deposit.status != DepositStatus.REJECTED:
+        # Only a pending deposit is the gateway's to settle; one that is `paid` waits for
+        # staff, and one a person decided stays decided (a repeat of the report changes
+        # nothing, and tells nobody twice).
+        if deposit.status == DepositStatus.PENDING and deposit.amount in amounts:
             return deposit_credit(deposit=deposit, gateway_reference=gateway_reference)
-        if deposit.status == DepositStatus.PAID:
-            return deposit  # already waiting for staff
-        if deposit.status == DepositStatus.REJECTED:
-            problem = f"Paid at the gateway ({amounts[0]}) after it was rejected"
-        else:
+        if deposit.status == DepositStatus.PENDING:
             problem = f"The gateway reported {amounts[0]} for a deposit of {deposit.amount}"
-        return _deposit_paid_for_staff(deposit, problem, gateway_reference)
+            return _deposit_paid_for_staff(deposit, problem, gateway_reference)
+        if deposit.status == DepositStatus.REJECTED and deposit.decided_by_id is None:
+            problem = f"Paid at the gateway ({amounts[0]}) after it was rejected"
+            return _deposit_paid_for_staff(deposit, problem, gateway_reference)
+        return deposit
     if status in ("EXPIRED", "FAILED") and deposit.status == DepositStatus.PENDING:
         return deposit_reject(deposit=deposit, note=f"Payment {status.lower()} at the gateway")
     if status == "REFUND" and deposit.status == DepositStatus.CREDITED:
-        notify(
-            title=f"Deposit #{deposit.pk} was refunded at the gateway after it was credited",
-            message="The customer has the money back and the wallet credit too: check it.",
-            level=NotificationLevel.ERROR,
-            data={"deposit": deposit.pk},
-        )
+        return _deposit_refunded_at_gateway(deposit)
+    return deposit
+
+
+GATEWAY_REFUND_NOTE = "Refunded at the gateway after it was credited: check it."
+
+
+def _deposit_refunded_at_gateway(deposit: Deposit) -> Deposit:
+    """The customer got the money back at the gateway and keeps the wallet credit: noted
+    on the deposit and told to staff, once."""
+    if GATEWAY_REFUND_NOTE in deposit.note:
+        return deposit
+    deposit.note = f"{deposit.note}\n{GATEWAY_REFUND_NOTE}".strip()
+    deposit.save(update_fields=["note", "updated_at"])
+    notify(
+        title=f"Deposit #{deposit.pk} was refunded at the gateway after it was credited",
+        message="The customer has the money back and the wallet credit too: check it.",
+        level=NotificationLevel.ERROR,
+        data={"deposit": deposit.pk},
+    )
     return deposit
 
 

@@ -286,6 +286,7 @@ class FoxReloadAdapter(UpstreamAdapter):
         return order_result(body, order_id=order_id)
 
     reports_balance = False
+    looks_up_by_reference = False
 
     def get_balance(self) -> Balance:
         """The seed documents no balance endpoint, so the shop cannot read it."""

@@ -184,3 +184,36 @@ def test_a_callback_that_settles_the_order_during_a_poll_is_not_undone_by_the_po
     order = fresh(order)
     assert order.status == OrderStatus.SUCCESS
     assert not order.events.filter(to_status=OrderStatus.NEEDS_REVIEW).exists()
+
+
+def test_a_staff_retry_of_an_order_with_no_id_to_look_up_places_it_anew(
+    products, buyer, clock, monkeypatch
+):
+    """FoxReload finds orders only by its own id, kept before it is paid: an order without
+    one was never paid there, and is placed anew rather than looked up for ever."""
+
+    class NoReferenceLookup(ScriptedProvider):
+        looks_up_by_reference = False
+
+        def place_order(self, request):
+            self.placements.append(request.reference)
+            return ProviderResult(self.placed_answer, message="create timed out")
+
+        def check_order(self, request):
+            self.lookups.append(request.reference)
+            return ProviderResult(ProviderStatus.UNKNOWN, message="no order id")
+
+    provider = NoReferenceLookup()
+    monkeypatch.setattr(pipeline, "get_adapter", lambda code: provider)
+    order = poll_until_settled(buy(products[HUBBLE], user=buyer), clock)
+    assert order.status == OrderStatus.NEEDS_REVIEW
+    assert order.provider_order_id == ""
+    provider.placed_answer = ProviderStatus.PENDING
+    lookups_before = len(provider.lookups)
+
+    ops_order_retry_placement(order=order, actor=make_user("staff"))
+
+    order = fresh(order)
+    assert provider.placements == [order.code, order.code]
+    assert len(provider.lookups) == lookups_before
+    assert order.status == OrderStatus.PROCESSING

@@ -116,3 +116,30 @@ def test_a_player_never_launched_through_the_shop_moves_to_the_reported_balance(
     settle(client, "w-1", alice="10400.00")
 
     assert balance(player) == D("10400.00")
+
+
+def test_a_late_copy_of_a_round_does_not_roll_the_known_balance_back(client, player):
+    """A copy of round 1 that passed the "already settled?" check before round 1 committed
+    reaches the ledger after round 2: it gets round 1's transfer and changes nothing."""
+    from wallets.models import TransferReason
+    from wallets.services import wallet_settle_game_round
+
+    launch(player)
+    settle(client, "w-1", alice="10400.00")
+    settle(client, "w-2", alice="10700.00")
+
+    late = wallet_settle_game_round(
+        reported={
+            wallet_for_user(user=player): D("10400.00"),
+            system_wallet(SystemAccount.SHAN_HOUSE_BANK): D("9900.00"),
+        },
+        counter_wallet=system_wallet(SystemAccount.GAME_CLEARING),
+        reason=TransferReason.GAME_SETTLEMENT,
+        reference="w-1",
+        idempotency_key="shan:w-1",
+    )
+
+    assert late.shortfalls == {}
+    assert ShanPlayerBalance.objects.get(user=player).balance == D("10700.00")
+    settle(client, "w-3", alice="10800.00")
+    assert balance(player) == D("10800.00")  # 10,700 + 100, not 10,400 + 400

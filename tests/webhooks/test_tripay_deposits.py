@@ -72,6 +72,34 @@ def test_a_payment_after_the_deposit_was_rejected_is_kept_for_staff_who_credit_i
     assert balance_of(customer) == AMOUNT
 
 
+def test_a_repeat_of_the_report_never_credits_behind_staffs_back(client, deposit, customer):
+    deposit_reject(deposit=deposit, note="create_payment timed out")
+    report(client, deposit, total=AMOUNT)  # paid after the rejection: waits for staff
+
+    report(client, deposit, total=AMOUNT)  # Tripay sends it again
+
+    assert deposit.status == DepositStatus.PAID
+    assert balance_of(customer) == 0
+    assert len(staff_told(deposit)) == 1
+
+
+def test_a_deposit_staff_rejected_stays_rejected_when_the_report_comes_again(
+    client, deposit, customer
+):
+    deposit_reject(deposit=deposit, note="create_payment timed out")
+    report(client, deposit, total=AMOUNT)
+    staff_client("fin-finance", "finance").post(
+        reverse("admin:wallets_deposit_changelist"),
+        {"action": "reject_selected", "_selected_action": [deposit.pk]},
+    )
+
+    report(client, deposit, total=AMOUNT)
+
+    assert deposit.status == DepositStatus.REJECTED
+    assert len(staff_told(deposit)) == 1
+    assert balance_of(customer) == 0
+
+
 def test_a_payment_of_another_amount_waits_for_staff_and_a_repeat_changes_nothing(
     client, deposit, customer
 ):
@@ -100,8 +128,10 @@ def test_a_refund_at_the_gateway_of_a_credited_deposit_tells_staff(client, depos
     report(client, deposit, total=AMOUNT)
 
     report(client, deposit, status="REFUND", total=AMOUNT)
+    report(client, deposit, status="REFUND", total=AMOUNT)
 
     assert deposit.status == DepositStatus.CREDITED
+    assert "Refunded at the gateway" in deposit.note
     assert staff_told(deposit) == [
         f"Deposit #{deposit.pk} was refunded at the gateway after it was credited"
     ]
