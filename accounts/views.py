@@ -54,7 +54,7 @@ def notifications(request):
 @login_required
 @require_POST
 def notifications_read(request):
-    ids = [int(value) for value in request.POST.getlist("id") if value.isdigit()]
+    ids = [int(v) for v in request.POST.getlist("id") if v.isascii() and v.isdigit()]
     notifications_mark_read(user=request.user, notification_ids=ids or None)
     return redirect("accounts:notifications")
 

@@ -224,8 +224,9 @@ def _order_draft(
     tier = user.price_tier if user is not None else PriceTier.RETAIL
     quote = catalog_price_for(product=product, tier=tier, amount=amount)
     if not quote.for_sale:
+        # Not the reason: it may name our cost and margin.
         raise ApplicationError(
-            f"{product.name} is not for sale: {quote.reason}.", code="not_for_sale"
+            gettext_noop("This item is not for sale right now."), code="not_for_sale"
         )
     if shown_price is not None and quote.price != shown_price:
         raise ApplicationError(
@@ -636,8 +637,9 @@ def order_apply_gateway_payment(*, order: Order, callback: PaymentCallback) -> O
                 data=data,
                 refund_note="Refunded through the payment gateway.",
             )
-        if callback.status == PaymentStatus.REFUND:
-            _tell_staff_of_gateway_refund(order, data)
+        guest_refunded_outside = order.status == OrderStatus.REFUNDED and order.user_id is None
+        if callback.status == PaymentStatus.REFUND and not guest_refunded_outside:
+            _tell_staff_of_gateway_refund(order, data)  # the shop did not ask for this one
         return order
     closed = (
         OrderStatus.EXPIRED if callback.status == PaymentStatus.EXPIRED else OrderStatus.CANCELLED

@@ -174,9 +174,7 @@ def api_order_validate(*, user, request: OrderRequest) -> OrderQuote:
     product = _product(request.product_id)
     quote = catalog_price_for(product=product, tier=user.price_tier, amount=request.amount)
     if not quote.for_sale:
-        raise ApplicationError(
-            f"{product.name} is not for sale: {quote.reason}.", code="not_for_sale"
-        )
+        raise ApplicationError(f"{product.name} is not for sale right now.", code="not_for_sale")
     try:
         customer = validate_customer_input(
             schema=product.brand.input_schema, data=request.customer_data

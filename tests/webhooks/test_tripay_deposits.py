@@ -163,3 +163,19 @@ def test_a_refund_at_the_gateway_of_a_delivered_order_tells_staff_once(client, g
         == 1
     )
     assert Notification.objects.filter(user=None, data__order=guest_order.code).count() == 1
+
+
+def test_a_refund_report_for_a_guest_order_refunded_through_the_gateway_is_no_alarm(
+    client, guest_order
+):
+    deliver(client, payment_body(guest_order.code))
+    guest_order.refresh_from_db()
+    guest_order.status = OrderStatus.FAILED  # placement failed; the refund goes by Tripay
+    guest_order.save(update_fields=["status"])
+
+    deliver(client, payment_body(guest_order.code, status="REFUND"))
+    deliver(client, payment_body(guest_order.code, status="REFUND"))  # a repeat
+
+    guest_order.refresh_from_db()
+    assert guest_order.status == OrderStatus.REFUNDED
+    assert not Notification.objects.filter(user=None, data__order=guest_order.code).exists()
