@@ -129,19 +129,39 @@ class ProviderAdmin(admin.ModelAdmin):
 
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
+    """Deleting a category deletes its pricing rules and leaves its products and brands
+    without one: the stored prices follow at once."""
+
     list_display = ("name", "slug", "sort_order")
     list_editable = ("sort_order",)
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
 
+    def delete_model(self, request, obj) -> None:
+        reason = f"category {obj.slug} deleted"
+        super().delete_model(request, obj)
+        _reprice_after_commit(request, reason=reason)
+
+    def delete_queryset(self, request, queryset) -> None:
+        super().delete_queryset(request, queryset)
+        _reprice_after_commit(request, reason="categories deleted")
+
 
 @admin.register(Brand)
 class BrandAdmin(admin.ModelAdmin):
+    """A brand's category picks the category rule of its products that have none of their
+    own: changing it reprices them."""
+
     list_display = ("name", "slug", "category", "input_schema", "is_popular")
     list_filter = ("category", "input_schema", "is_popular")
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
     autocomplete_fields = ("category",)
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        if change and "category" in form.changed_data:
+            _reprice_after_commit(request, reason=f"brand {obj.slug} moved to another category")
 
 
 @admin.register(Product)

@@ -429,7 +429,7 @@ def _apply(provider: Provider, price_list: _PriceList, progress: SyncProgress | 
     # its own reprice then sees the products written here.
     provider = Provider.objects.select_for_update(no_key=True).get(pk=provider.pk)
     categories = _ensure_categories(price_list.categories)
-    brands = _ensure_brands(price_list.brands, categories)
+    brands, recategorised = _ensure_brands(price_list.brands, categories)
     stored = _stored_products(provider)
     writer = _ProductWriter(provider=provider)
     unchanged = 0
@@ -461,8 +461,13 @@ def _apply(provider: Provider, price_list: _PriceList, progress: SyncProgress | 
     writer.flush()
     vanished = [pk for pk, fields in stored.values() if fields.provider_active]
     deactivated = _deactivate(vanished, writer.now)
+    # A brand that got its category picks another category rule for its products without
+    # one of their own, whichever provider sells them.
+    moved = Product.objects.filter(brand_id__in=recategorised).values_list("pk", flat=True)
     repriced = catalog_reprice_products(
-        products=[*writer.updated_ids, *vanished], reason=writer.reason, rules=writer.rules
+        products=list(dict.fromkeys([*writer.updated_ids, *vanished, *moved])),
+        reason=writer.reason,
+        rules=writer.rules,
     )
     return _Counts(
         created=writer.created,
@@ -601,16 +606,21 @@ def _ensure_categories(names: dict[str, str]) -> dict[str, int]:
     return dict(Category.objects.filter(slug__in=names).values_list("slug", "pk"))
 
 
-def _ensure_brands(seeds: dict[str, _BrandSeed], category_ids: dict[str, int]) -> dict[str, Brand]:
-    """Slug → brand of every brand in `seeds`: new brands are created from their seed;
-    existing ones only get their empty fields filled (category, image, description, and an
-    input schema still at "other"), so what an admin set is kept."""
+def _ensure_brands(
+    seeds: dict[str, _BrandSeed], category_ids: dict[str, int]
+) -> tuple[dict[str, Brand], list[int]]:
+    """Slug → brand of every brand in `seeds`, and the ids of existing brands that got a
+    category now: new brands are created from their seed; existing ones only get their
+    empty fields filled (category, image, description, and an input schema still at
+    "other"), so what an admin set is kept."""
     existing = {brand.slug: brand for brand in Brand.objects.filter(slug__in=seeds)}
+    uncategorised = {brand.pk for brand in existing.values() if brand.category_id is None}
     filled = [
         brand
         for slug, brand in existing.items()
         if _fill_empty_brand_fields(brand, seeds[slug], category_ids)
     ]
+    recategorised = [b.pk for b in filled if b.pk in uncategorised and b.category_id is not None]
     Brand.objects.bulk_update(
         filled, ["category", "image_url", "description", "input_schema"], batch_size=BATCH_SIZE
     )
@@ -627,10 +637,10 @@ def _ensure_brands(seeds: dict[str, _BrandSeed], category_ids: dict[str, int]) -
         if slug not in existing
     ]
     if not missing:
-        return existing
+        return existing, recategorised
     # Another provider's sync may create the same brand at the same moment.
     Brand.objects.bulk_create(missing, ignore_conflicts=True)
-    return {brand.slug: brand for brand in Brand.objects.filter(slug__in=seeds)}
+    return {brand.slug: brand for brand in Brand.objects.filter(slug__in=seeds)}, recategorised
 
 
 def _fill_empty_brand_fields(brand: Brand, seed: _BrandSeed, category_ids: dict[str, int]) -> bool:

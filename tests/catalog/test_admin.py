@@ -183,3 +183,53 @@ def test_deactivating_a_product_in_the_admin_takes_it_off_sale(
     product.refresh_from_db()
     assert (product.admin_active, product.price_retail) == (False, None)
     assert product.unavailable_reason == "deactivated by an admin"
+
+
+@pytest.fixture
+def priced_by_category():
+    """A product without a category of its own, priced by its brand's category rule (20%)
+    over the global rule (10%)."""
+    PricingRuleFactory(percent=Decimal("10"))
+    product = ProductFactory(cost=Decimal("1000"), category=None)
+    PricingRuleFactory(category=product.brand.category, percent=Decimal("20"))
+    catalog_reprice_product(product=product)
+    assert product.price_retail == Decimal("1200.00")
+    return product
+
+
+def test_moving_a_brand_to_another_category_reprices_its_products(
+    admin_client, django_capture_on_commit_callbacks, priced_by_category
+):
+    brand = priced_by_category.brand
+    other = Category.objects.create(name="Other", slug="other")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            _url(Brand, "change", brand.pk),
+            {
+                "name": brand.name,
+                "slug": brand.slug,
+                "category": other.pk,
+                "input_schema": brand.input_schema,
+                "instructions": "",
+                "image_url": "",
+                "description": "",
+                "sort_order": "0",
+            },
+        )
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    priced_by_category.refresh_from_db()
+    assert priced_by_category.price_retail == Decimal("1100.00")  # the global rule now
+
+
+def test_deleting_a_category_reprices_what_its_rule_priced(
+    admin_client, django_capture_on_commit_callbacks, priced_by_category
+):
+    category = priced_by_category.brand.category
+
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(_url(Category, "delete", category.pk), {"post": "yes"})
+
+    priced_by_category.refresh_from_db()
+    assert priced_by_category.price_retail == Decimal("1100.00")

@@ -479,6 +479,21 @@ def test_a_sync_fills_only_the_empty_fields_of_an_existing_brand(provider, rules
     assert blank.category.slug == "token"
 
 
+@pytest.mark.django_db
+def test_a_brand_given_its_category_by_a_sync_reprices_every_providers_products(provider, rules):
+    blank = BrandFactory(name="PLN", slug="pln", category=None, input_schema=InputSchema.OTHER)
+    token = CategoryFactory(name="Token", slug="token")
+    PricingRuleFactory(category=token, tier=PriceTier.RETAIL, percent=Decimal("30"))
+    elsewhere = ProductFactory(brand=blank, category=None, cost=Decimal("1000"))
+    catalog_reprice_product(product=elsewhere)
+    assert elsewhere.price_retail == Decimal("1100.00")  # the global 10%
+
+    sync(provider, [item("PLN20", brand="PLN", category="Token")])
+
+    elsewhere.refresh_from_db()
+    assert elsewhere.price_retail == Decimal("1300.00")  # the brand's category rule now
+
+
 # --- one sync per provider at a time ---------------------------------------------------------
 
 
