@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from providers.base import (
+    FinalProviderError,
     GatewayAdapter,
     InvalidSignature,
     PaymentCallback,
@@ -201,10 +202,11 @@ def parse_tripay_callback(
 
 
 def whole_rupiah(amount: Decimal) -> int:
-    """`amount` as Tripay's integer rupiah; ValueError for a fraction (IDR has no cents)."""
+    """`amount` as Tripay's integer rupiah; a fraction (IDR has no cents) is refused before
+    anything is sent (FinalProviderError, so the checkout cancels the order and says so)."""
     value = Decimal(amount)
     if value != value.to_integral_value():
-        raise ValueError(f"Tripay takes whole rupiah, not {amount}")
+        raise FinalProviderError(f"Tripay takes whole rupiah, not {amount}", code="invalid_amount")
     return int(value)
 
 

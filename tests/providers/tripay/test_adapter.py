@@ -191,9 +191,10 @@ def test_create_leaves_out_empty_optional_fields_and_defaults_one_item(tripay):
 
 def test_create_refuses_a_fraction_of_a_rupiah(tripay):
     with responses.RequestsMock() as mock:  # fails if any request were sent
-        with pytest.raises(ValueError, match="whole rupiah"):
+        with pytest.raises(FinalProviderError, match="whole rupiah") as refused:
             tripay.create_payment(payment_request(amount=Decimal("1500000.50")))
         assert len(mock.calls) == 0
+    assert refused.value.code == "invalid_amount"  # a ProviderError: the checkout says so
 
 
 @pytest.mark.parametrize(
