@@ -48,6 +48,9 @@ CODE_BY_EXCEPTION = [
     (exceptions.NotAcceptable, "not_acceptable"),
 ]
 ERRORS = {
+    # Any call: a NUL character in the address (shop.middleware). Calls with their own 400
+    # name it after this.
+    400: OpenApiResponse(ErrorOutput, description="A malformed request."),
     401: OpenApiResponse(ErrorOutput, description="Missing, unknown or revoked key."),
     403: OpenApiResponse(ErrorOutput, description="Address not allowed for this key."),
     429: OpenApiResponse(ErrorOutput, description="Over the key's rate limit."),
@@ -151,11 +154,11 @@ class OrderValidateApi(ResellerApi):
         summary="Check an order without charging",
         request=ValidateInput,
         responses={
+            **ERRORS,  # first: this call's own 400 below wins
             200: ValidateOutput,
             400: OpenApiResponse(ErrorOutput, description="Bad fields or unknown product."),
             402: OpenApiResponse(ErrorOutput, description="Balance too low (in `details`)."),
             422: OpenApiResponse(ErrorOutput, description="Product not for sale."),
-            **ERRORS,
         },
     )
     def post(self, request):
@@ -212,10 +215,10 @@ class OrdersApi(ResellerApi):
             OpenApiParameter("page_size", int),
         ],
         responses={
+            **ERRORS,  # first: this call's own 400 below wins
             200: OrderOutput(many=True),
             400: OpenApiResponse(ErrorOutput, description="A bad filter."),
             404: OpenApiResponse(ErrorOutput, description="No such page."),
-            **ERRORS,
         },
     )
     def get(self, request):
@@ -229,13 +232,13 @@ class OrdersApi(ResellerApi):
         summary="Create and pay an order (idempotent by ref_id)",
         request=OrderInput,
         responses={
+            **ERRORS,  # first: this call's own 400 below wins
             201: OpenApiResponse(OrderOutput, description="Created and paid."),
             200: OpenApiResponse(OrderOutput, description="This ref_id and body exist already."),
             400: OpenApiResponse(ErrorOutput, description="Bad fields or unknown product."),
             402: OpenApiResponse(ErrorOutput, description="Balance too low (in `details`)."),
             409: OpenApiResponse(ErrorOutput, description="ref_id used with another body."),
             422: OpenApiResponse(ErrorOutput, description="Product not for sale."),
-            **ERRORS,
         },
     )
     def post(self, request):

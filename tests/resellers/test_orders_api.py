@@ -272,6 +272,20 @@ def test_the_schema_documents_the_api(client):
     assert client.get("/developers/api/").status_code == 200
 
 
+@pytest.mark.parametrize("path", ["/api/v1/products", "/api/v1/balance", "/api/v1/orders/R-1"])
+def test_a_nul_in_the_address_is_a_documented_400_in_the_apis_shape(api, client, path):
+    reply = api.client.get(f"{path}?a%00b=1", HTTP_AUTHORIZATION=f"Bearer {api.key}")
+
+    assert reply.status_code == 400
+    assert reply.json() == {
+        "code": "invalid_request",
+        "message": "A NUL character is not allowed here.",
+    }
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    template = path.replace("R-1", "{ref_id}")
+    assert "400" in schema["paths"][template]["get"]["responses"]
+
+
 def test_the_ref_id_validate_is_an_order_like_any_other(api, other_api, priced_product):
     assert api.get(f"{ORDERS}/validate").status_code == 404  # no such order yet
 
