@@ -461,14 +461,21 @@ def _apply(provider: Provider, price_list: _PriceList, progress: SyncProgress | 
     writer.flush()
     vanished = [pk for pk, fields in stored.values() if fields.provider_active]
     deactivated = _deactivate(vanished, writer.now)
-    # A brand that got its category picks another category rule for its products without
-    # one of their own, whichever provider sells them.
-    moved = Product.objects.filter(brand_id__in=recategorised).values_list("pk", flat=True)
     repriced = catalog_reprice_products(
-        products=list(dict.fromkeys([*writer.updated_ids, *vanished, *moved])),
-        reason=writer.reason,
-        rules=writer.rules,
+        products=[*writer.updated_ids, *vanished], reason=writer.reason, rules=writer.rules
     )
+    if recategorised:
+        # A brand that got its category picks another category rule for its products
+        # without one of their own, whichever provider sells them: repriced after commit
+        # (a batch per transaction), so this sync never holds another provider's rows.
+        transaction.on_commit(
+            lambda: catalog_reprice_products(
+                products=list(
+                    Product.objects.filter(brand_id__in=recategorised).values_list("pk", flat=True)
+                ),
+                reason=writer.reason,
+            )
+        )
     return _Counts(
         created=writer.created,
         updated=len(writer.updated_ids),

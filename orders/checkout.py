@@ -147,6 +147,8 @@ def checkout_create(
         customer_data=customer_data,
         amount=amount,
     )
+    if checkout_token and Order.objects.filter(checkout_token=checkout_token).exists():
+        return first_order()  # before any check: a price changed since must not hide it
     if payment_method == PaymentMethod.BALANCE:
         try:
             with transaction.atomic():  # a refusal rolls back this much, no more

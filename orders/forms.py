@@ -92,6 +92,9 @@ class CheckoutForm(forms.Form):
             token.prices.get(cleaned.get("product")) if token is not None else None
         )
         product = self.products.get(cleaned.get("product"))
+        if token is not None and product is not None and not product.is_flexible:
+            if cleaned["shown_price"] is None:  # not on the page this token was shown with
+                self.add_error(None, _("This page has expired. Please reload it and try again."))
         if product is None or not product.is_flexible:
             cleaned["amount"] = None
             return cleaned

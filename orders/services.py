@@ -588,6 +588,7 @@ def _notify_buyer(order: Order, title: str, level: str) -> None:
 
 
 GATEWAY_REFUND_EVENT = "The gateway reports this payment refunded"
+GATEWAY_REFUNDED_EVENT = "Refunded through the gateway"
 
 
 def _tell_staff_of_gateway_refund(order: Order, data: dict) -> None:
@@ -633,12 +634,14 @@ def order_apply_gateway_payment(*, order: Order, callback: PaymentCallback) -> O
             return order_transition(
                 order=order,
                 to=OrderStatus.REFUNDED,
-                message="Refunded through the gateway",
+                message=GATEWAY_REFUNDED_EVENT,
                 data=data,
                 refund_note="Refunded through the payment gateway.",
             )
-        guest_refunded_outside = order.status == OrderStatus.REFUNDED and order.user_id is None
-        if callback.status == PaymentStatus.REFUND and not guest_refunded_outside:
+        refunded_by_this_gateway = order.events.filter(
+            message=GATEWAY_REFUNDED_EVENT, to_status=OrderStatus.REFUNDED
+        ).exists()
+        if callback.status == PaymentStatus.REFUND and not refunded_by_this_gateway:
             _tell_staff_of_gateway_refund(order, data)  # the shop did not ask for this one
         return order
     closed = (

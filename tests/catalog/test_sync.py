@@ -480,7 +480,9 @@ def test_a_sync_fills_only_the_empty_fields_of_an_existing_brand(provider, rules
 
 
 @pytest.mark.django_db
-def test_a_brand_given_its_category_by_a_sync_reprices_every_providers_products(provider, rules):
+def test_a_brand_given_its_category_by_a_sync_reprices_every_providers_products(
+    provider, rules, django_capture_on_commit_callbacks
+):
     blank = BrandFactory(name="PLN", slug="pln", category=None, input_schema=InputSchema.OTHER)
     token = CategoryFactory(name="Token", slug="token")
     PricingRuleFactory(category=token, tier=PriceTier.RETAIL, percent=Decimal("30"))
@@ -488,7 +490,8 @@ def test_a_brand_given_its_category_by_a_sync_reprices_every_providers_products(
     catalog_reprice_product(product=elsewhere)
     assert elsewhere.price_retail == Decimal("1100.00")  # the global 10%
 
-    sync(provider, [item("PLN20", brand="PLN", category="Token")])
+    with django_capture_on_commit_callbacks(execute=True):
+        sync(provider, [item("PLN20", brand="PLN", category="Token")])
 
     elsewhere.refresh_from_db()
     assert elsewhere.price_retail == Decimal("1300.00")  # the brand's category rule now

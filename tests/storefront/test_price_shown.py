@@ -84,3 +84,35 @@ def test_the_price_shown_is_the_price_charged(client, storefront, reseller):
     assert response.status_code == 302
     assert Order.objects.get().price == ML5_RESELLER
     assert balance_of(reseller) == Decimal("100000") - ML5_RESELLER
+
+
+def test_the_same_form_sent_again_after_a_price_change_leads_to_its_first_order(
+    client, storefront, reseller
+):
+    """The first reply was lost; the price moved before the browser sent the form again:
+    the buyer gets the order they already paid for, not a refusal inviting a second one."""
+    _, ml5, _ = storefront
+    form = wallet_form(ml5, checkout_token(client))
+    first = client.post(URL, form)
+    raise_cost(ml5, "5000")
+
+    again = client.post(URL, form)
+
+    assert again.status_code == 302
+    assert again["Location"] == first["Location"]
+    assert Order.objects.count() == 1
+    assert balance_of(reseller) == Decimal("100000") - ML5_RESELLER
+
+
+def test_an_item_the_page_did_not_show_is_refused(client, storefront, reseller):
+    _, _, ml86 = storefront
+    token = checkout_token(client)  # ML86 was not for sale when the page was shown
+    ml86.provider_active = True
+    ml86.save(update_fields=["provider_active"])
+    catalog_reprice_product(product=ml86)
+
+    response = client.post(URL, wallet_form(ml86, token))
+
+    assert response.status_code == 400
+    assert "This page has expired" in response.content.decode()
+    assert not Order.objects.exists()

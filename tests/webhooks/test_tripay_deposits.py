@@ -179,3 +179,14 @@ def test_a_refund_report_for_a_guest_order_refunded_through_the_gateway_is_no_al
     guest_order.refresh_from_db()
     assert guest_order.status == OrderStatus.REFUNDED
     assert not Notification.objects.filter(user=None, data__order=guest_order.code).exists()
+
+
+def test_a_gateway_refund_of_a_guest_order_staff_refunded_already_is_told(client, guest_order):
+    deliver(client, payment_body(guest_order.code))
+    guest_order.refresh_from_db()
+    guest_order.status = OrderStatus.REFUNDED  # staff paid it back by bank transfer
+    guest_order.save(update_fields=["status"])
+
+    deliver(client, payment_body(guest_order.code, status="REFUND"))
+
+    assert Notification.objects.filter(user=None, data__order=guest_order.code).count() == 1
