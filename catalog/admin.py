@@ -43,6 +43,20 @@ def _reprice_after_commit(
     transaction.on_commit(reprice)
 
 
+class RepricedOnDelete:
+    """An admin whose rows decide prices (rules, categories): deleting some reprices the
+    catalog once the deletion is committed."""
+
+    def delete_model(self, request, obj) -> None:
+        reason = f"{obj._meta.verbose_name} #{obj.pk} deleted"
+        super().delete_model(request, obj)
+        _reprice_after_commit(request, reason=reason)
+
+    def delete_queryset(self, request, queryset) -> None:
+        super().delete_queryset(request, queryset)
+        _reprice_after_commit(request, reason=f"{queryset.model._meta.verbose_name_plural} deleted")
+
+
 @admin.register(Provider)
 class ProviderAdmin(admin.ModelAdmin):
     list_display = (
@@ -128,7 +142,7 @@ class ProviderAdmin(admin.ModelAdmin):
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(RepricedOnDelete, admin.ModelAdmin):
     """Deleting a category deletes its pricing rules and leaves its products and brands
     without one: the stored prices follow at once."""
 
@@ -136,15 +150,6 @@ class CategoryAdmin(admin.ModelAdmin):
     list_editable = ("sort_order",)
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
-
-    def delete_model(self, request, obj) -> None:
-        reason = f"category {obj.slug} deleted"
-        super().delete_model(request, obj)
-        _reprice_after_commit(request, reason=reason)
-
-    def delete_queryset(self, request, queryset) -> None:
-        super().delete_queryset(request, queryset)
-        _reprice_after_commit(request, reason="categories deleted")
 
 
 @admin.register(Brand)
@@ -217,7 +222,7 @@ class ProductAdmin(admin.ModelAdmin):
 
 
 @admin.register(PricingRule)
-class PricingRuleAdmin(admin.ModelAdmin):
+class PricingRuleAdmin(RepricedOnDelete, admin.ModelAdmin):
     list_display = (
         "__str__",
         "scope",
@@ -288,15 +293,6 @@ class PricingRuleAdmin(admin.ModelAdmin):
             ],
         }
         return TemplateResponse(request, "ops/pricingrule_preview.html", context)
-
-    def delete_model(self, request, obj) -> None:
-        reason = f"pricing rule #{obj.pk} deleted"
-        super().delete_model(request, obj)
-        _reprice_after_commit(request, reason=reason)
-
-    def delete_queryset(self, request, queryset) -> None:
-        super().delete_queryset(request, queryset)
-        _reprice_after_commit(request, reason="pricing rules deleted")
 
 
 @admin.register(PriceChange)
