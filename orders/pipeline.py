@@ -25,7 +25,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from catalog.models import Provider
-from orders.models import Order, OrderStatus
+from orders.models import Order, OrderEvent, OrderStatus
 from orders.services import (
     order_apply_provider_update,
     order_fail_and_refund,
@@ -308,9 +308,10 @@ def _settle_poll(
             order, message=f"{order.provider_code} no longer knows this order."
         )
     if result.status == ProviderStatus.PENDING and past_deadline:
-        if order.needs_verification:
+        if order.needs_verification and not _window_restarted(order):
             # The first answer after an unknown outcome (a Digiflazz lookup may even have
-            # created the transaction just now): its pending window starts here.
+            # created the transaction just now): its pending window starts here, once per
+            # placement, so a passing timeout cannot stretch an order's wait again and again.
             return _apply(_restart_pending_window(order, adapter), adapter, result)
         order_apply_provider_update(order=order, result=result, next_poll_at=None)
         return order_fail_and_refund(order=order, reason=_deadline_reason(order))
@@ -333,8 +334,16 @@ def _review_if_still_processing(order: Order, *, message: str) -> Order:
         return order_flag_review(order=order, message=message)
 
 
+WINDOW_RESTARTED = "Pending at the provider after the deadline: a new pending window"
+
+
+def _window_restarted(order: Order) -> bool:
+    """Whether this placement of the order had its pending window restarted already."""
+    return order.events.filter(message=WINDOW_RESTARTED, data__attempts=order.attempts).exists()
+
+
 def _restart_pending_window(order: Order, adapter: UpstreamAdapter) -> Order:
-    """A fresh deadline and poll budget, counted from now."""
+    """A fresh deadline and poll budget, counted from now (recorded on the order)."""
     with transaction.atomic():
         order = order_lock(order)
         if order.status != OrderStatus.PROCESSING:
@@ -344,6 +353,13 @@ def _restart_pending_window(order: Order, adapter: UpstreamAdapter) -> Order:
         order.poll_count = 0
         order.deadline_at = adapter.deadline(first_requested_at=now)
         order.save(update_fields=["first_requested_at", "poll_count", "deadline_at", "updated_at"])
+        OrderEvent.objects.create(
+            order=order,
+            from_status=order.status,
+            to_status=order.status,
+            message=WINDOW_RESTARTED,
+            data={"attempts": order.attempts, "deadline_at": order.deadline_at.isoformat()},
+        )
     return order
 
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from ops.services import ops_order_retry_placement
 from orders import pipeline
-from orders.models import OrderStatus
+from orders.models import Order, OrderStatus
 from providers.base import NotConfigured, ProviderResult, ProviderStatus, UpstreamAdapter
 from providers.hubble.adapter import order_result
 from tests.orders.fixtures import balance_of, make_user
@@ -217,3 +217,27 @@ def test_a_staff_retry_of_an_order_with_no_id_to_look_up_places_it_anew(
     assert provider.placements == [order.code, order.code]
     assert len(provider.lookups) == lookups_before
     assert order.status == OrderStatus.PROCESSING
+
+
+def test_the_pending_window_restarts_once_per_placement(products, buyer, clock, provider):
+    start = balance_of(buyer)
+    order = buy(products[HUBBLE], user=buyer)  # placement outcome unknown
+    move_to(clock, fresh(order).deadline_at + timedelta(minutes=5))
+    provider.checked_answer = ProviderStatus.PENDING
+    poll_cycle()  # the first pending, after the deadline: a new window
+    restarted_to = fresh(order).deadline_at
+
+    # The last poll inside the new window times out: the next one falls after its deadline.
+    Order.objects.filter(pk=order.pk).update(next_poll_at=restarted_to - timedelta(minutes=1))
+    provider.checked_answer = ProviderStatus.UNKNOWN
+    move_to(clock, restarted_to - timedelta(minutes=1))
+    poll_cycle()
+    assert fresh(order).needs_verification
+    assert fresh(order).next_poll_at > restarted_to
+    provider.checked_answer = ProviderStatus.PENDING  # still pending past the new deadline
+    order = poll_until_settled(order, clock)
+
+    assert order.status == OrderStatus.REFUNDED  # not a third window
+    assert timezone.now() < restarted_to + timedelta(minutes=30)
+    assert balance_of(buyer) == start
+    assert order.events.filter(message=pipeline.WINDOW_RESTARTED).count() == 1
