@@ -366,36 +366,22 @@ def wallet_set_balances(
     actor=None,
 ) -> Transfer:
     """Move each wallet to an absolute balance in one transfer; `counter_wallet` takes the
-    difference. Used by the Shan settlement, where the provider reports new balances.
+    difference.
 
     The differences are computed from the balances read under the lock, so a concurrent
     purchase is never overwritten. A delivery whose balances already hold writes a transfer
     with no legs, which still records the key.
     """
-    if not all(is_money(balance) for balance in targets.values()):
-        raise ApplicationError("A balance must be an amount in cents.", code="bad_amount")
-    new_balances = {wallet.pk: quantize(Decimal(balance)) for wallet, balance in targets.items()}
-    if counter_wallet.pk in new_balances:
-        raise ApplicationError("The counter-account cannot also be a target.", code="unbalanced")
-    if any(balance < 0 for balance in new_balances.values()):
-        raise ApplicationError("A balance cannot be set below zero.", code="bad_amount")
-
-    def plan_legs(wallets: dict[int, Wallet]) -> list[tuple[int, Decimal]]:
-        legs = [(pk, balance - wallets[pk].balance) for pk, balance in new_balances.items()]
-        return [*legs, (counter_wallet.pk, -sum(amount for _, amount in legs))]
-
-    return _apply(
-        lock_wallets=partial(_lock_ids, [*new_balances, counter_wallet.pk]),
-        plan_legs=plan_legs,
-        request={
-            "set_balances": sorted((pk, str(balance)) for pk, balance in new_balances.items()),
-            "counter": counter_wallet.pk,
-        },
+    moved = _move_to_balances(
+        targets=targets,
+        counter_wallet=counter_wallet,
+        request_name="set_balances",
         reason=reason,
         reference=reference,
         idempotency_key=idempotency_key,
         actor=actor,
     )
+    return moved.transfer
 
 
 @dataclass(frozen=True)
@@ -422,23 +408,63 @@ def wallet_settle_game_round(
     balances become the reported ones; `counter_wallet` takes the difference.
 
     The legs are planned under the wallets' locks; the key's fingerprint is the reported
-    balances, so a concurrent copy of the round gets the first transfer."""
-    if not all(is_money(balance) and Decimal(balance) >= 0 for balance in reported.values()):
-        raise ApplicationError(
-            "A balance must be an amount in cents, not below zero.", code="bad_amount"
-        )
-    new_balances = {wallet.pk: quantize(Decimal(balance)) for wallet, balance in reported.items()}
-    if counter_wallet.pk in new_balances:
-        raise ApplicationError("The counter-account cannot also be a target.", code="unbalanced")
+    balances, so a concurrent copy of the round gets the first transfer, and changes
+    nothing, known balances included (a later round may have moved them on)."""
     players = {wallet.pk: wallet.user_id for wallet in reported if wallet.user_id is not None}
-    shortfalls: dict[int, Decimal] = {}
 
-    def plan_legs(wallets: dict[int, Wallet]) -> list[tuple[int, Decimal]]:
-        known = dict(
+    def known_balances() -> dict[int, Decimal]:
+        return dict(
             ShanPlayerBalance.objects.select_for_update()
             .filter(user_id__in=players.values())
             .values_list("user_id", "balance")
         )
+
+    def record_known_balances(transfer: Transfer, balances: dict[int, Decimal]) -> None:
+        shan_player_balances_told(
+            balances={user_id: balances[pk] for pk, user_id in players.items()}
+        )
+
+    return _move_to_balances(
+        targets=reported,
+        counter_wallet=counter_wallet,
+        request_name="reported",
+        reason=reason,
+        reference=reference,
+        idempotency_key=idempotency_key,
+        known_balances=known_balances,
+        on_recorded=record_known_balances,
+    )
+
+
+def _move_to_balances(
+    *,
+    targets: Mapping[Wallet, Decimal],
+    counter_wallet: Wallet,
+    request_name: str,
+    reason: str,
+    reference: str,
+    idempotency_key: str,
+    actor=None,
+    known_balances: Callable[[], dict[int, Decimal]] | None = None,
+    on_recorded: Callable[[Transfer, dict[int, Decimal]], None] | None = None,
+) -> GameRoundSettled:
+    """Move each target wallet by its target balance minus where it is taken to start: its
+    owner's entry in `known_balances()` ({user id: balance}, read under the locks), else the
+    wallet's own balance (so it ends at the target). A wallet that may not go below zero
+    stops at zero and the rest is a shortfall. `on_recorded(transfer, {wallet id: target})`
+    runs only when this call wrote the transfer; shortfalls are returned only then."""
+    if not all(is_money(balance) for balance in targets.values()):
+        raise ApplicationError("A balance must be an amount in cents.", code="bad_amount")
+    new_balances = {wallet.pk: quantize(Decimal(balance)) for wallet, balance in targets.items()}
+    if counter_wallet.pk in new_balances:
+        raise ApplicationError("The counter-account cannot also be a target.", code="unbalanced")
+    if any(balance < 0 for balance in new_balances.values()):
+        raise ApplicationError("A balance cannot be set below zero.", code="bad_amount")
+    shortfalls: dict[int, Decimal] = {}
+    written_now: list[Transfer] = []
+
+    def plan_legs(wallets: dict[int, Wallet]) -> list[tuple[int, Decimal]]:
+        known = known_balances() if known_balances is not None else {}
         shortfalls.clear()
         legs = []
         for pk, balance in new_balances.items():
@@ -450,29 +476,25 @@ def wallet_settle_game_round(
             legs.append((pk, change))
         return [*legs, (counter_wallet.pk, -sum(amount for _, amount in legs))]
 
-    settled_now: list[Transfer] = []
-
-    def record_known_balances(transfer: Transfer) -> None:
-        settled_now.append(transfer)
-        shan_player_balances_told(
-            balances={user_id: new_balances[pk] for pk, user_id in players.items()}
-        )
+    def recorded(transfer: Transfer) -> None:
+        written_now.append(transfer)
+        if on_recorded is not None:
+            on_recorded(transfer, new_balances)
 
     transfer = _apply(
         lock_wallets=partial(_lock_ids, [*new_balances, counter_wallet.pk]),
         plan_legs=plan_legs,
         request={
-            "reported": sorted((pk, str(balance)) for pk, balance in new_balances.items()),
+            request_name: sorted((pk, str(balance)) for pk, balance in new_balances.items()),
             "counter": counter_wallet.pk,
         },
         reason=reason,
         reference=reference,
         idempotency_key=idempotency_key,
-        on_recorded=record_known_balances,
+        actor=actor,
+        on_recorded=recorded,
     )
-    # A copy of a round settled before (or concurrently) changes nothing, known balances
-    # included: a later round may have moved them on.
-    return GameRoundSettled(transfer, dict(shortfalls) if settled_now else {})
+    return GameRoundSettled(transfer, dict(shortfalls) if written_now else {})
 
 
 def shan_player_balances_told(*, balances: Mapping[int, Decimal]) -> None:
