@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET
 
 from catalog.models import Brand, Product
 from catalog.services import product_unavailable_reason
+from providers.simulator_hints import simulator_hint
 from shop.models import PriceTier
 
 
@@ -72,6 +73,7 @@ def brand_page(request, brand: Brand, *, form=None, status: int = 200):
         "has_flexible": any(product.is_flexible for product, _price in for_sale),
         "flexible_chosen": chosen is not None and chosen.is_flexible,
         "amount_step": AMOUNT_STEP,
+        "simulator_hint": simulator_hint(input_schema=brand.input_schema),
         # fresh on every view, also after errors: a refused attempt may have used the last
         "checkout_token": checkout_token_issue(
             request=request,

@@ -166,6 +166,11 @@ class OrderAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False
 
+    # Nothing on the page can be saved: Django shows it read-only (no Save buttons) and
+    # refuses a POST; operations have their own pages and permissions.
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 

@@ -9,6 +9,7 @@ from shop import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("", include("webhooks.urls")),
     path("", include("orders.urls")),

@@ -1,7 +1,8 @@
+from django.conf import settings
 from django.db.models import Prefetch, Q
-from django.http import JsonResponse
+from django.http import FileResponse, JsonResponse
 from django.shortcuts import render
-from django.views.decorators.cache import never_cache
+from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET
 
 from catalog.models import Brand, Category
@@ -44,6 +45,14 @@ def search(request):
         ]
     context = {"query": query, "brands": brands, "products": products}
     return render(request, "catalog/search.html", context)
+
+
+@require_GET
+@cache_control(max_age=86400, public=True)
+def favicon(request):
+    """/favicon.ico, which browsers ask for on their own (pages link static/favicon.svg)."""
+    icon = settings.BASE_DIR / "static" / "favicon.ico"
+    return FileResponse(icon.open("rb"), content_type="image/x-icon")
 
 
 @never_cache

@@ -59,3 +59,25 @@ def test_voucher_codes_are_not_shown_in_the_order_admin(admin_client, delivered_
 
     assert b"SECRET-CODE" not in page.content
     assert b"9876" not in page.content
+
+
+def test_the_read_only_order_page_offers_no_save_and_refuses_a_post(admin_client, delivered_order):
+    url = reverse("admin:orders_order_change", args=[delivered_order.pk])
+
+    page = admin_client.get(url)
+
+    assert page.status_code == 200
+    html = page.content.decode()
+    for button in ('name="_save"', 'name="_continue"', 'name="_addanother"'):
+        assert button not in html
+    assert admin_client.post(url, {"status": OrderStatus.PENDING_PAYMENT}).status_code == 403
+    delivered_order.refresh_from_db()
+    assert delivered_order.status == OrderStatus.SUCCESS
+
+
+def test_the_admin_index_links_the_dashboard_api_docs_and_storefront(admin_client):
+    html = admin_client.get(reverse("admin:index")).content.decode()
+
+    assert 'href="/ops/dashboard/"' in html
+    assert 'href="/api/docs/"' in html
+    assert 'href="/"' in html

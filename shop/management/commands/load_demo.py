@@ -1,8 +1,9 @@
 """python manage.py load_demo: what `make run` needs to look like a real shop.
 
 Idempotent: providers and pricing rules are created only when missing; demo users get a
-generated password printed once; the catalog is synced from the simulators by the worker
-(once the web process serves them) whenever the catalog is still empty.
+generated password printed once and their wallet balance through the ledger (keyed, once);
+the catalog is synced from the simulators by the worker (once the web process serves them)
+whenever the catalog is still empty.
 """
 
 import secrets
@@ -56,8 +57,12 @@ class Command(BaseCommand):
     def _user(self, username, role, tier, balance) -> None:
         User = get_user_model()
         if User.objects.filter(username=username).exists():
+            self.stdout.write(
+                f"Demo user '{username}' already exists (password printed on the first run; "
+                f"reset it with: python manage.py changepassword {username})."
+            )
             return
-        password = secrets.token_urlsafe(9)
+        password = secrets.token_urlsafe(12)
         user = User.objects.create_user(
             username=username,
             email=f"{username}@example.com",
@@ -65,10 +70,17 @@ class Command(BaseCommand):
             role=role,
             price_tier=tier,
         )
-        wallet_adjust(wallet=wallet_for_user(user=user), amount=balance, reason="Demo balance")
+        # keyed: the demo balance is paid in once, whatever happens to the user later
+        wallet_adjust(
+            wallet=wallet_for_user(user=user),
+            amount=balance,
+            reason="Demo balance",
+            idempotency_key=f"demo:{username}:balance",
+        )
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo user '{username}' ({role}), password '{password}', balance {balance} "
-                "(shown once)"
+                f"Demo user '{username}' ({role}), password '{password}', wallet balance "
+                f"{balance} {settings.SHOP_CURRENCY} (shown once; log in at "
+                f"{settings.SITE_URL}/accounts/login/)"
             )
         )
