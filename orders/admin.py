@@ -136,8 +136,9 @@ def _run(name: str, order: Order, request, reason: str) -> tuple[Order, str]:
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
-    """Orders move only through orders.services: every field here is read-only."""
+class OrderAdmin(ReadOnlyAdmin):
+    """Orders move only through orders.services: every field here is read-only, so the page
+    has no Save (a POST is refused); operations have their own pages and permissions."""
 
     list_display = (
         "code",
@@ -162,17 +163,6 @@ class OrderAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         fields = [field.name for field in Order._meta.fields if field.name != "access_token"]
         return [*fields, "provider_calls", "ledger"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    # Nothing on the page can be saved: Django shows it read-only (no Save buttons) and
-    # refuses a POST; operations have their own pages and permissions.
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.display(description="Provider calls")
     def provider_calls(self, order: Order):

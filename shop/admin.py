@@ -1,7 +1,10 @@
+from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied
 
+from shop.admin_mixins import ReadOnlyAdmin
 from shop.models import Heartbeat, Notification, User
 
 # What only superusers and the admin group change: a staff account's rights, what a buyer
@@ -47,7 +50,9 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(Heartbeat)
-class HeartbeatAdmin(admin.ModelAdmin):
+class HeartbeatAdmin(ReadOnlyAdmin):
+    """Written by the beat only: an edited heartbeat would fake /healthz."""
+
     list_display = ("name", "beat_at")
     search_fields = ("name",)
     readonly_fields = ("name", "beat_at")
@@ -60,3 +65,26 @@ class NotificationAdmin(admin.ModelAdmin):
     search_fields = ("title", "message", "user__username")
     date_hierarchy = "created_at"
     readonly_fields = ("user", "title", "message", "level", "data", "created_at")
+
+
+def _view_only(axes_admin: type[admin.ModelAdmin]) -> type[admin.ModelAdmin]:
+    """django-axes' admin with its Save buttons gone: every field of its records is read-only.
+    Deleting (clearing a lockout) stays allowed."""
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    return type(
+        axes_admin.__name__, (axes_admin,), {"has_change_permission": has_change_permission}
+    )
+
+
+# importing axes.admin registers its admins first, whatever the order of INSTALLED_APPS
+for _model, _axes_admin in (
+    (AccessAttempt, AccessAttemptAdmin),
+    (AccessLog, AccessLogAdmin),
+    (AccessFailureLog, AccessFailureLogAdmin),
+):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+        admin.site.register(_model, _view_only(_axes_admin))

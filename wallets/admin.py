@@ -79,8 +79,9 @@ class AdjustForm(forms.Form):
 
 
 @admin.register(Wallet)
-class WalletAdmin(NoDeleteMixin, admin.ModelAdmin):
-    """Balances change only through wallets.services; nothing here edits money."""
+class WalletAdmin(ReadOnlyAdmin):
+    """Balances change only through wallets.services; nothing here edits money, so the page
+    has no Save ("Adjust balance" is its own page)."""
 
     list_display = ("__str__", "user", "system_code", "currency", "balance", "updated_at")
     list_filter = ("currency", "system_code", "allow_negative")
@@ -90,9 +91,6 @@ class WalletAdmin(NoDeleteMixin, admin.ModelAdmin):
     date_hierarchy = "created_at"
     inlines = [WalletLegInline]
     change_form_template = "ops/wallet_change_form.html"
-
-    def has_add_permission(self, request) -> bool:
-        return False
 
     def get_formset_kwargs(self, request, obj, inline, prefix):
         kwargs = super().get_formset_kwargs(request, obj, inline, prefix)

@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pytest
+from axes.models import AccessAttempt, AccessFailureLog
 from django.contrib import admin
 from django.urls import reverse
 
@@ -73,6 +74,33 @@ def test_the_read_only_order_page_offers_no_save_and_refuses_a_post(admin_client
     assert admin_client.post(url, {"status": OrderStatus.PENDING_PAYMENT}).status_code == 403
     delivered_order.refresh_from_db()
     assert delivered_order.status == OrderStatus.SUCCESS
+
+
+@pytest.fixture
+def axes_records():
+    attempt = {"user_agent": "ua", "ip_address": "192.0.2.1", "username": "x", "path_info": "/"}
+    AccessAttempt.objects.create(**attempt, get_data="", post_data="", failures_since_start=1)
+    AccessFailureLog.objects.create(**attempt)
+
+
+@pytest.mark.parametrize(
+    "model", list(admin.site._registry), ids=lambda model: model._meta.label_lower
+)
+def test_a_save_button_only_where_something_can_be_saved(
+    admin_client, delivered_order, axes_records, model
+):
+    obj = model.objects.order_by("pk").first()
+    if obj is None:
+        pytest.skip("no record of this model in the fixture")
+    info = f"admin:{model._meta.app_label}_{model._meta.model_name}"
+
+    page = admin_client.get(reverse(f"{info}_change", args=[obj.pk]))
+
+    editable = bool(page.context_data["adminform"].form.fields) or any(
+        inline.has_add_permission or inline.has_change_permission
+        for inline in page.context_data["inline_admin_formsets"]
+    )
+    assert ('name="_save"' in page.content.decode()) == editable
 
 
 def test_the_admin_index_links_the_dashboard_api_docs_and_storefront(admin_client):

@@ -2,6 +2,7 @@
 
 import secrets
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
@@ -25,6 +26,6 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo admin created: user name '{username}', password '{password}' "
-                "(shown once; log in at http://127.0.0.1:8000/admin/)"
+                f"(shown once; log in at {settings.SITE_URL}/admin/)"
             )
         )
