@@ -52,9 +52,7 @@ def shoot(page, name: str) -> None:
     page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
 
 
-def test_the_browser_names_every_bad_field_at_once_and_so_does_the_server(
-    live_server, page, shop
-):
+def test_the_browser_names_every_bad_field_at_once_and_so_does_the_server(live_server, page, shop):
     page.set_viewport_size(PHONE)
     page.goto(f"{live_server.url}/brands/pulsa/")
     page.get_by_label("Pulsa 5.000").check()
@@ -128,8 +126,9 @@ def failed_order(ml5) -> Order:
         ),
     ],
 )
+@pytest.mark.usefixtures("placement_deferred")  # the refused order is never placed
 def test_the_changed_pages_in_each_language_at_phone_and_desktop_widths(
-    live_server, page, shop, placement_deferred, language, expected
+    live_server, page, shop, language, expected
 ):
     order = failed_order(shop)
     in_language(page, live_server.url, language)

@@ -205,3 +205,25 @@ def test_dates_and_money_are_written_for_the_language(
     assert f"<dd data-order-price>{price}</dd>" in html
     assert "a.m." not in html
     assert "12/07/2026" not in html
+
+
+def test_an_order_staff_fail_tells_the_buyer_so_in_the_shops_words(client, storefront):
+    from ops.services import ops_order_fail_and_refund
+
+    _, ml5, _ = storefront
+    staff = get_user_model().objects.create_superuser("ops", "ops@example.com", "pw")
+    order = checkout_create(
+        product=ml5,
+        customer_data=GAME_ZONE_INPUT,
+        payment_method=PaymentMethod.GATEWAY,
+        guest_email="guest@example.com",
+    )
+    type(order).objects.filter(pk=order.pk).update(status="processing")
+
+    order = ops_order_fail_and_refund(order=order, actor=staff, reason="Duplicate, per phone call")
+
+    html = page(client, order_url(order), "id")
+    assert order.failure_kind == FailureKind.STAFF
+    assert order.failure_reason == "Duplicate, per phone call (staff)"
+    assert "Staf kami membatalkan pesanan ini." in html
+    assert "Duplicate" not in html
