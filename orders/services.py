@@ -39,6 +39,7 @@ from providers.base import (
 )
 from providers.http import ALWAYS_REDACTED, redact
 from resellers.callbacks import reseller_order_transitioned
+from resellers.models import ApiOrder
 from shop.errors import ApplicationError
 from shop.models import NotificationLevel, PriceTier
 from shop.money import format_money
@@ -636,9 +637,12 @@ def _voucher_lines(order: Order) -> list[str]:
 
 def gift_card_recipient(order: Order) -> str:
     """The address a gift card is for (the `email` its buyer typed), when it is not the
-    buyer's own; "" otherwise."""
+    buyer's own and the order came from the storefront; "" otherwise. A reseller's API
+    order is for the reseller's own customer, whom the reseller tells, not the shop."""
     recipient = str(order.customer_data.get("email") or "")
     if not recipient or recipient.casefold() == (order.buyer_email or "").casefold():
+        return ""
+    if ApiOrder.objects.filter(order=order).exists():
         return ""
     return recipient
 

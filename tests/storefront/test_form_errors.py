@@ -198,3 +198,22 @@ def test_the_recipient_is_not_told_of_a_failed_gift(
         order_apply_provider_update(order=Order.objects.get(), result=result)
 
     assert [email.to for email in mail.outbox] == [["unlucky@example.com"]]
+
+
+def test_a_gift_card_bought_over_the_reseller_api_is_not_e_mailed_to_the_recipient(
+    gift_card, placement_deferred, django_capture_on_commit_callbacks
+):
+    """The reseller delivers to its own customers: the shop does not write to them."""
+    from orders.services import order_create_paid_from_wallet
+    from resellers.models import ApiOrder
+
+    reseller = make_user("api-seller", reseller=True)
+    fund(reseller, Decimal("100000"))
+    order = order_create_paid_from_wallet(
+        product=gift_card, customer_data={"email": "their-customer@example.com"}, user=reseller
+    )
+    ApiOrder.objects.create(user=reseller, ref_id="R-1", fingerprint="f", order=order)
+
+    deliver(order, django_capture_on_commit_callbacks)
+
+    assert [email.to for email in mail.outbox] == [["api-seller@example.com"]]
