@@ -119,7 +119,7 @@ def failed_order(ml5) -> Order:
             {
                 "brand": "Masukkan User ID dan Zone ID",
                 "gift": "E-mail penerima",
-                "order": "Penyedia tidak menerima data akun",
+                "order": "Pemasok tidak menerima data akun",
                 "ordered": "7 Des 2026 08.42 WIB",
                 "price": "Rp 1.495",
             },

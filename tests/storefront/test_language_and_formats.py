@@ -120,7 +120,7 @@ def test_the_indonesian_order_page_shows_the_failure_in_indonesian(client, faile
     html = page(client, order_url(failed_guest_order), "id")
 
     assert "Transaksi Gagal" not in html
-    assert "Penyedia tidak menerima data akun" in html
+    assert "Pemasok tidak menerima data akun" in html
 
 
 def test_the_buyers_e_mail_gives_the_shops_reason_not_the_providers(failed_guest_order):
