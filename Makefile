@@ -6,7 +6,7 @@ SHELL := /bin/bash
 UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
 RUN := $(UV) run --frozen
 
-.PHONY: help install run test lint format bench
+.PHONY: help install run test lint format bench messages
 
 help:
 	@echo "make run    - the whole shop on http://127.0.0.1:8000 (web, worker, beat; Ctrl-C stops all)"
@@ -14,6 +14,7 @@ help:
 	@echo "make lint   - ruff check and format check"
 	@echo "make format - ruff fix and format"
 	@echo "make bench  - benchmarks in bench/, printed as ratios"
+	@echo "make messages - collect the strings to translate into locale/id and compile the .mo"
 
 $(CURDIR)/.tools/bin/uv:
 	python3 -m venv .tools
@@ -40,6 +41,13 @@ lint: install
 format: install
 	$(RUN) ruff check --fix .
 	$(RUN) ruff format .
+
+# After changing strings: fill in the new and fuzzy entries of the .po, then run it again.
+# The compiled .mo is committed (make run and the image need no gettext); a test checks it.
+messages: export DEBUG ?= true
+messages: install
+	$(RUN) python manage.py makemessages -l id --no-obsolete --ignore=.venv --ignore=.tools --ignore=var --ignore=tests
+	$(RUN) python manage.py compilemessages -l id --ignore=.venv --ignore=.tools
 
 # bench_api drives gunicorn with wrk (Debian's package), installed here when missing.
 bench: install

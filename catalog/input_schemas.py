@@ -12,10 +12,11 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
 from catalog.models import InputSchema
 
-REQUIRED = "This field is required."
+REQUIRED = gettext_noop("This field is required.")
 
 
 @dataclass(frozen=True)
@@ -38,15 +39,21 @@ class CustomerInput:
 
 
 class _Invalid(Exception):
-    """A field's value is wrong; the message is shown next to the field."""
+    """A field's value is wrong; the message (in the active language) is shown next to the
+    field."""
 
 
 def _digits(label: str, min_length: int, max_length: int) -> Callable[[str], str]:
     def clean(value: str) -> str:
         if not value.isascii() or not value.isdigit():
-            raise _Invalid(f"{label} must contain digits only.")
+            raise _Invalid(
+                gettext("%(label)s must contain digits only.") % {"label": gettext(label)}
+            )
         if not min_length <= len(value) <= max_length:
-            raise _Invalid(f"{label} must be {min_length} to {max_length} digits long.")
+            raise _Invalid(
+                gettext("%(label)s must be %(min)d to %(max)d digits long.")
+                % {"label": gettext(label), "min": min_length, "max": max_length}
+            )
         return value
 
     return clean
@@ -63,11 +70,11 @@ def _clean_phone(value: str) -> str:
             number = "0" + number.removeprefix(international_prefix)
             break
     if not number.isascii() or not number.isdigit():
-        raise _Invalid("Phone number must contain digits only.")
+        raise _Invalid(gettext("Phone number must contain digits only."))
     if not number.startswith("08"):
-        raise _Invalid("Enter an Indonesian mobile number starting with 08, +628 or 628.")
+        raise _Invalid(gettext("Enter an Indonesian mobile number starting with 08, +628 or 628."))
     if not 10 <= len(number) <= 13:
-        raise _Invalid("Phone number must be 10 to 13 digits long, starting with 08.")
+        raise _Invalid(gettext("Phone number must be 10 to 13 digits long, starting with 08."))
     return number
 
 
@@ -85,9 +92,9 @@ def _clean_email(value: str) -> str:
 
 def _clean_account(value: str) -> str:
     if len(value) > 100:
-        raise _Invalid("Account must be at most 100 characters.")
+        raise _Invalid(gettext("Account must be at most 100 characters."))
     if any(unicodedata.category(char) == "Cc" for char in value):
-        raise _Invalid("Account must not contain control characters.")
+        raise _Invalid(gettext("Account must not contain control characters."))
     return value
 
 
@@ -146,8 +153,8 @@ _METER_NUMBER = _Field(
 _EMAIL = _Field(
     FieldSpec(
         name="email",
-        label="E-mail address",
-        help_text="The gift card is sent to this address.",
+        label="Recipient's e-mail",
+        help_text="We e-mail the gift card to this address (your own, to keep it).",
         input_mode="email",
     ),
     _clean_email,
@@ -179,6 +186,38 @@ _SCHEMAS: dict[str, _Schema] = {
 }
 
 
+# The shop's own words on how to fill in each schema, translated (a brand may write its own).
+_INSTRUCTIONS = {
+    InputSchema.GAME: gettext_lazy(
+        "Enter your User ID: it is in your game profile. The top-up reaches your account "
+        "within minutes."
+    ),
+    InputSchema.GAME_WITH_ZONE: gettext_lazy(
+        "Enter your User ID and Zone ID: tap your profile picture in the game; the Zone ID "
+        "is the number in brackets after the User ID. The top-up reaches your account "
+        "within minutes."
+    ),
+    InputSchema.PHONE: gettext_lazy(
+        "Enter the mobile number to top up. It is credited within minutes."
+    ),
+    InputSchema.PLN: gettext_lazy(
+        "Enter the 11 or 12 digit meter number. The token shows on your order page and "
+        "comes by e-mail; type it into your meter."
+    ),
+    InputSchema.EMAIL: gettext_lazy(
+        "Enter the e-mail address of the person the gift card is for (your own to keep it). "
+        "We e-mail them the code, and you get a copy."
+    ),
+    InputSchema.OTHER: gettext_lazy("Enter the account the item is delivered to."),
+}
+
+
+def schema_instructions(schema: str) -> str:
+    """How to fill in `schema`'s fields, in the active language; "" for an unknown schema."""
+    text = _INSTRUCTIONS.get(schema)
+    return str(text) if text is not None else ""
+
+
 def _schema(schema: str) -> _Schema:
     try:
         return _SCHEMAS[schema]
@@ -196,7 +235,7 @@ def validate_customer_input(*, schema: str, data: Mapping[str, Any]) -> Customer
 
     Values are stripped (integers are accepted as their digits); keys that are not fields
     of the schema are ignored. Raises ValidationError({field: [message]}) naming every
-    field at fault at once.
+    field at fault at once, in the active language.
     """
     fields: dict[str, str] = {}
     errors: dict[str, list[str]] = {}
@@ -206,11 +245,11 @@ def validate_customer_input(*, schema: str, data: Mapping[str, Any]) -> Customer
         if isinstance(raw, int) and not isinstance(raw, bool):
             raw = str(raw)
         if raw is not None and not isinstance(raw, str):
-            errors[name] = ["Enter a single value."]
+            errors[name] = [gettext("Enter a single value.")]
             continue
         value = (raw or "").strip()
         if not value:
-            errors[name] = [REQUIRED]
+            errors[name] = [gettext(REQUIRED)]
             continue
         try:
             fields[name] = field.clean(value)

@@ -74,8 +74,24 @@ class Brand(models.Model):
         Category, null=True, blank=True, on_delete=models.SET_NULL, related_name="brands"
     )
     image_url = models.URLField(blank=True)
-    description = models.TextField(blank=True)
-    instructions = models.TextField(blank=True)
+    # The provider's own note (a sync fills it, in the provider's words and language):
+    # staff read it; buyers never see it.
+    description = models.TextField(
+        "provider's note",
+        blank=True,
+        help_text="From the provider's price list. Not shown to buyers.",
+    )
+    # The shop's own instructions per language; empty: the input schema's translated text.
+    instructions = models.TextField(
+        "instructions (English)",
+        blank=True,
+        help_text="Shown to buyers on English pages. Empty: the standard text for the input.",
+    )
+    instructions_id = models.TextField(
+        "instructions (Bahasa Indonesia)",
+        blank=True,
+        help_text="Shown on Indonesian pages. Empty: the standard text for the input.",
+    )
     input_schema = models.CharField(
         max_length=16, choices=InputSchema.choices, default=InputSchema.OTHER
     )

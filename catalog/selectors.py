@@ -3,8 +3,10 @@
 from collections.abc import Iterable
 
 from django.db.models import Q, QuerySet
+from django.utils import translation
 
-from catalog.models import PricingRule, PricingScope, Product
+from catalog.input_schemas import schema_instructions
+from catalog.models import Brand, PricingRule, PricingScope, Product
 from shop.models import PriceTier
 
 _STORED_PRICE_FIELDS = {PriceTier.RETAIL: "price_retail", PriceTier.RESELLER: "price_reseller"}
@@ -16,6 +18,15 @@ def stored_price_field(tier: str) -> str:
         return _STORED_PRICE_FIELDS[PriceTier(tier)]
     except ValueError:
         raise ValueError(f"unknown price tier {tier!r}") from None
+
+
+def brand_instructions(brand: Brand) -> str:
+    """The buyer's instructions for `brand` in the active language: the shop's own text for
+    the brand in that language, else the standard text of its input schema (translated).
+    Never the provider's note (`Brand.description`, in the provider's words)."""
+    language = (translation.get_language() or "en").split("-")[0]
+    own = brand.instructions if language == "en" else getattr(brand, f"instructions_{language}", "")
+    return own.strip() or schema_instructions(brand.input_schema)
 
 
 def product_category_id(product: Product) -> int | None:

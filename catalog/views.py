@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from catalog.models import Brand, Product
+from catalog.selectors import brand_instructions
 from catalog.services import product_unavailable_reason
 from providers.simulator_hints import simulator_hint
 from shop.models import PriceTier
@@ -65,6 +66,7 @@ def brand_page(request, brand: Brand, *, form=None, status: int = 200):
     chosen = form.products.get(_int_or_none(form["product"].value()))
     context = {
         "brand": brand,
+        "instructions": brand_instructions(brand),
         "offers": for_sale,
         "unavailable": unavailable,
         "form": form,

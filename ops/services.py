@@ -20,9 +20,10 @@ from orders.services import (
     buyer_language,
     order_fail_and_refund,
     order_lock,
+    order_notify_delivered,
     order_transition,
 )
-from providers.base import ProviderError
+from providers.base import FailureKind, ProviderError
 from providers.registry import UnknownProvider, get_adapter
 from providers.services import provider_record_balance
 from shop.errors import ApplicationError
@@ -116,7 +117,9 @@ def ops_order_fail_and_refund(*, order: Order, actor, reason: str) -> Order:
     reason = _require_reason(reason)
     order = order_lock(order)
     if order.status in (OrderStatus.PAID, OrderStatus.PROCESSING):
-        return order_fail_and_refund(order=order, reason=f"{reason} (staff)", actor=actor)
+        return order_fail_and_refund(
+            order=order, reason=f"{reason} (staff)", kind=FailureKind.STAFF, actor=actor
+        )
     if order.status == OrderStatus.FAILED:
         if order.refunds_to_wallet:
             return order_fail_and_refund(order=order, reason=reason, actor=actor)
@@ -165,7 +168,7 @@ def ops_order_resolve_deliver(*, order: Order, actor, reason: str) -> Order:
         needs_verification=False,
         next_poll_at=None,
     )
-    _notify_buyer(order, "Your order is complete", NotificationLevel.SUCCESS)
+    order_notify_delivered(order)
     return order
 
 

@@ -4,11 +4,12 @@ their HTML checks (pattern, inputmode, required); the server checks again in `or
 from decimal import Decimal
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
-from catalog.input_schemas import schema_fields
-from catalog.models import Brand
+from catalog.input_schemas import schema_fields, validate_customer_input
+from catalog.models import Brand, InputSchema
 from orders.checkout_token import checkout_token_read
 from orders.models import PaymentMethod
 from shop.money import format_money
@@ -44,6 +45,9 @@ class CheckoutForm(forms.Form):
         self.products = {product.pk: product for product, _price in products}
         self.fields["product"].choices = [(p.pk, p.name) for p, _price in products]
         self.account_fields = []
+        gift_card = brand.input_schema == InputSchema.EMAIL
+        # A gift card goes to whoever the buyer names; other items to the buyer's own account.
+        self.account_legend = _("Gift card recipient") if gift_card else _("Your account")
         for spec in schema_fields(brand.input_schema):
             attrs = {"inputmode": spec.input_mode, "autocomplete": "off"}
             if spec.pattern:
@@ -61,7 +65,11 @@ class CheckoutForm(forms.Form):
             # not "email": a gift card's recipient field already has that name
             self.fields["buyer_email"] = forms.EmailField(
                 label=_("Your e-mail"),
-                help_text=_("We send the order link and your codes here."),
+                help_text=(
+                    _("We send your receipt, the order link and a copy of the code here.")
+                    if gift_card
+                    else _("We send the order link and your codes here.")
+                ),
                 widget=forms.EmailInput(attrs={"autocomplete": "email"}),
             )
         methods = []
@@ -84,6 +92,7 @@ class CheckoutForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        self._check_account_fields(cleaned)
         token = checkout_token_read(request=self.request, token=self.data.get("checkout_token", ""))
         if token is None:
             self.add_error(None, _("This page has expired. Please reload it and try again."))
@@ -117,6 +126,18 @@ class CheckoutForm(forms.Form):
                 _("Enter a whole amount (steps of %(step)s).") % {"step": AMOUNT_STEP},
             )
         return cleaned
+
+    def _check_account_fields(self, cleaned: dict) -> None:
+        """The brand's schema checks, now, beside any other field's error: a buyer sees
+        every mistake in one answer (order_create checks again)."""
+        typed = {name: cleaned[name] for name in self.account_fields if name in cleaned}
+        try:
+            validate_customer_input(schema=self.brand.input_schema, data=typed)
+        except ValidationError as exc:
+            for name, messages in exc.message_dict.items():
+                if name in typed:  # a field with its own error already says what is wrong
+                    for message in messages:
+                        self.add_error(name, message)
 
     def customer_data(self) -> dict:
         return {name: self.cleaned_data.get(name, "") for name in self.account_fields}
@@ -162,13 +183,8 @@ _SCHEMA_WORDS = [
     gettext_noop("An Indonesian mobile number, e.g. 0812 3456 7890."),
     gettext_noop("Meter number"),
     gettext_noop("The 11 or 12 digit number on your PLN meter or token receipt."),
-    gettext_noop("E-mail address"),
-    gettext_noop("The gift card is sent to this address."),
+    gettext_noop("Recipient's e-mail"),
+    gettext_noop("We e-mail the gift card to this address (your own, to keep it)."),
     gettext_noop("Account"),
     gettext_noop("The account the item is delivered to."),
-    gettext_noop("This field is required."),
-    gettext_noop("User ID must contain digits only."),
-    gettext_noop("Zone ID must contain digits only."),
-    gettext_noop("Meter number must contain digits only."),
-    gettext_noop("Phone number must contain digits only."),
 ]

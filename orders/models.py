@@ -6,7 +6,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from providers.base import FailureKind
 from shop.money import money_field
+
+__all__ = ["FailureKind"]  # re-exported: an order's failure_kind takes its values
 
 
 class OrderStatus(models.TextChoices):
@@ -46,6 +49,22 @@ STATUS_TIMESTAMP_FIELDS = {
     S.EXPIRED: "closed_at",
     S.CANCELLED: "closed_at",
     S.NEEDS_REVIEW: "review_at",
+}
+
+
+# What a buyer reads of a failure, by kind, in their language (the provider's words, in
+# `failure_reason`, are for staff).
+FAILURE_MESSAGES = {
+    FailureKind.ACCOUNT: _(
+        "The supplier did not accept the account details. Please check them and order again."
+    ),
+    FailureKind.UNAVAILABLE: _(
+        "This item is not available from the supplier right now. Please try again later or "
+        "choose another item."
+    ),
+    FailureKind.TIMEOUT: _("The supplier did not deliver this order in time."),
+    FailureKind.STAFF: _("Our staff cancelled this order."),
+    FailureKind.SUPPLIER: _("The supplier could not complete this order."),
 }
 
 
@@ -113,7 +132,15 @@ class Order(models.Model):
     poll_claim = models.CharField(max_length=32, blank=True)
     deadline_at = models.DateTimeField(null=True, blank=True)
 
-    failure_reason = models.TextField(blank=True)
+    failure_reason = models.TextField(
+        blank=True, help_text="The provider's or staff's own words; buyers never see them."
+    )
+    failure_kind = models.CharField(
+        max_length=16,
+        blank=True,
+        choices=[(kind.value, kind.value) for kind in FailureKind],
+        help_text="Picks the message buyers read, in their language.",
+    )
     refund_note = models.TextField(blank=True)
 
     # Stamped on creation like auto_now_add, but settable: an order stored already paid
@@ -149,6 +176,15 @@ class Order(models.Model):
     @property
     def buyer_email(self) -> str:
         return self.user.email if self.user_id else self.guest_email
+
+    @property
+    def failure_message(self) -> str:
+        """What the buyer reads of why the order failed, in the active language; empty for
+        an order that did not fail."""
+        if not (self.failure_kind or self.failure_reason):
+            return ""
+        kind = self.failure_kind or FailureKind.SUPPLIER
+        return str(FAILURE_MESSAGES.get(kind, FAILURE_MESSAGES[FailureKind.SUPPLIER]))
 
     @property
     def refunds_to_wallet(self) -> bool:

@@ -34,6 +34,7 @@ from orders.services import (
     order_transition,
 )
 from providers.base import (
+    FailureKind,
     NotConfigured,
     OrderRequest,
     ProviderResult,
@@ -275,7 +276,9 @@ def order_poll(*, order_id: int, claim: str = "") -> Order | None:
             is None
         )
         if past_deadline and budget_spent and not order.needs_verification:
-            return order_fail_and_refund(order=order, reason=_deadline_reason(order))
+            return order_fail_and_refund(
+                order=order, reason=_deadline_reason(order), kind=FailureKind.TIMEOUT
+            )
         # The claim is kept while the status call is in flight (a callback-triggered poll
         # then waits its turn) and released once the answer is applied.
         # A new value: the message's claim is spent (a duplicate finds it gone).
@@ -301,6 +304,7 @@ def _settle_poll(
             return order_fail_and_refund(
                 order=order,
                 reason=f"{order.provider_code} never received this order by its deadline.",
+                kind=FailureKind.TIMEOUT,
             )
         if order.needs_verification:
             return _place_again(order, adapter)
@@ -314,7 +318,9 @@ def _settle_poll(
             # placement, so a passing timeout cannot stretch an order's wait again and again.
             return _apply(_restart_pending_window(order, adapter), adapter, result)
         order_apply_provider_update(order=order, result=result, next_poll_at=None)
-        return order_fail_and_refund(order=order, reason=_deadline_reason(order))
+        return order_fail_and_refund(
+            order=order, reason=_deadline_reason(order), kind=FailureKind.TIMEOUT
+        )
     if result.status == ProviderStatus.UNKNOWN and order.deadline_at:
         if timezone.now() >= order.deadline_at + UNKNOWN_REVIEW_AFTER:
             return _review_if_still_processing(

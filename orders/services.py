@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
 from catalog.input_schemas import validate_customer_input
@@ -29,9 +30,16 @@ from orders.models import (
     Voucher,
 )
 from orders.selectors import order_public_url
-from providers.base import PaymentCallback, PaymentStatus, ProviderResult, ProviderStatus
+from providers.base import (
+    FailureKind,
+    PaymentCallback,
+    PaymentStatus,
+    ProviderResult,
+    ProviderStatus,
+)
 from providers.http import ALWAYS_REDACTED, redact
 from resellers.callbacks import reseller_order_transitioned
+from resellers.models import ApiOrder
 from shop.errors import ApplicationError
 from shop.models import NotificationLevel, PriceTier
 from shop.money import format_money
@@ -401,7 +409,11 @@ def order_apply_provider_update(
         return order  # stale: a late pending/failed/unknown for a finished order
     if result.status == ProviderStatus.FAILED:
         _set_fields(order, provider_fields)
-        return order_fail_and_refund(order=order, reason=result.message or "Failed at provider")
+        return order_fail_and_refund(
+            order=order,
+            reason=result.message or "Failed at provider",
+            kind=_failure_kind(result),
+        )
     verify = result.status == ProviderStatus.UNKNOWN
     now = timezone.now()
     first_requested_at = order.first_requested_at or now
@@ -424,6 +436,16 @@ def order_apply_provider_update(
     return order
 
 
+def _failure_kind(result: ProviderResult) -> FailureKind:
+    """The kind of a provider's refusal: the adapter's reading of its code, else
+    unavailable when the provider ran out of balance, else the provider's own failure."""
+    if result.failure_kind in {kind.value for kind in FailureKind}:
+        return FailureKind(result.failure_kind)
+    if result.provider_out_of_balance:
+        return FailureKind.UNAVAILABLE
+    return FailureKind.SUPPLIER
+
+
 def _set_fields(order: Order, fields: dict) -> None:
     for name, value in fields.items():
         setattr(order, name, value)
@@ -444,7 +466,7 @@ def _apply_success(order: Order, result: ProviderResult, provider_fields: dict, 
             next_poll_at=None,
             **provider_fields,
         )
-        _notify_buyer(order, gettext_lazy("Your order is complete"), NotificationLevel.SUCCESS)
+        order_notify_delivered(order)
         return order
     if order.status in (OrderStatus.FAILED, OrderStatus.REFUNDED):
         _store_vouchers(order, result)
@@ -475,8 +497,18 @@ def _store_vouchers(order: Order, result: ProviderResult) -> None:
 
 
 @transaction.atomic
-def order_fail_and_refund(*, order: Order, reason: str, actor=None, data=None) -> Order:
+def order_fail_and_refund(
+    *,
+    order: Order,
+    reason: str,
+    kind: FailureKind = FailureKind.SUPPLIER,
+    actor=None,
+    data=None,
+) -> Order:
     """Fail a paid or processing order and give the money back exactly once.
+
+    `reason` (the provider's or staff's words) is kept for staff; the buyer reads the
+    shop's message for `kind`, in their language (`Order.failure_message`).
 
     Signed-in buyers are refunded to their wallet at once (key `order:<code>:refund`) and
     the order ends `refunded`. A guest's gateway payment stays `failed` with a refund note
@@ -492,6 +524,7 @@ def order_fail_and_refund(*, order: Order, reason: str, actor=None, data=None) -
             data=data,
             actor=actor,
             failure_reason=reason,
+            failure_kind=kind,
             next_poll_at=None,
             needs_verification=False,
         )
@@ -559,20 +592,9 @@ def _notify_buyer(order: Order, title: str, level: str) -> None:
         lines.append(
             gettext("Price: %(price)s") % {"price": format_money(order.price, order.currency)}
         )
-        for voucher in order.vouchers.all():
-            parts = [
-                f"{label} {value}"
-                for label, value in (
-                    (gettext("Code"), voucher.code),
-                    (gettext("PIN"), voucher.pin),
-                    (gettext("Serial"), voucher.serial),
-                    (gettext("Valid until"), voucher.expires_on),
-                )
-                if value
-            ]
-            lines.append(" · ".join(parts))
-        if order.failure_reason and order.status != OrderStatus.SUCCESS:
-            lines.append(gettext("Reason: %(reason)s") % {"reason": order.failure_reason})
+        lines.extend(_voucher_lines(order))
+        if order.failure_message and order.status != OrderStatus.SUCCESS:
+            lines.append(gettext("Reason: %(reason)s") % {"reason": order.failure_message})
         if order.refund_note:
             lines.append(order.refund_note)
         lines.append(gettext("Your order: %(url)s") % {"url": order_public_url(order)})
@@ -585,6 +607,61 @@ def _notify_buyer(order: Order, title: str, level: str) -> None:
         level=level,
         data={"order": order.code},
     )
+
+
+def order_notify_delivered(order: Order) -> None:
+    """Tell the buyer their order is complete (with the codes) and e-mail a gift card to
+    its recipient; both leave after commit."""
+    _notify_buyer(order, gettext_lazy("Your order is complete"), NotificationLevel.SUCCESS)
+    _send_gift_card(order)
+
+
+def _voucher_lines(order: Order) -> list[str]:
+    """One line per delivered code, in the active language."""
+    lines = []
+    for voucher in order.vouchers.all():
+        valid_until = date_format(voucher.expires_on) if voucher.expires_on else ""
+        parts = [
+            f"{label} {value}"
+            for label, value in (
+                (gettext("Code"), voucher.code),
+                (gettext("PIN"), voucher.pin),
+                (gettext("Serial"), voucher.serial),
+                (gettext("Valid until"), valid_until),
+            )
+            if value
+        ]
+        lines.append(" · ".join(parts))
+    return lines
+
+
+def gift_card_recipient(order: Order) -> str:
+    """The address a gift card is for (the `email` its buyer typed), when it is not the
+    buyer's own and the order came from the storefront; "" otherwise. A reseller's API
+    order is for the reseller's own customer, whom the reseller tells, not the shop."""
+    recipient = str(order.customer_data.get("email") or "")
+    if not recipient or recipient.casefold() == (order.buyer_email or "").casefold():
+        return ""
+    if ApiOrder.objects.filter(order=order).exists():
+        return ""
+    return recipient
+
+
+def _send_gift_card(order: Order) -> None:
+    """A delivered gift card goes to its recipient too, by e-mail (through `notify`, after
+    commit), in the language it was bought in: the codes, not the price or the buyer's
+    account. Nothing is sent for a card the buyer bought for their own address."""
+    recipient = gift_card_recipient(order)
+    if not recipient:
+        return
+    with buyer_language(order):
+        title = gettext("Your gift card: %(product)s") % {"product": order.product_name}
+        lines = [
+            gettext("You have been sent a gift card: %(product)s.")
+            % {"product": order.product_name},
+            *_voucher_lines(order),
+        ]
+    notify(email=recipient, title=title, message="\n".join(lines), data={"order": order.code})
 
 
 GATEWAY_REFUND_EVENT = "The gateway reports this payment refunded"

@@ -20,6 +20,17 @@ class ProviderStatus(StrEnum):
     NOT_FOUND = "NOT_FOUND"  # (check_order only) never placed: may be placed again
 
 
+class FailureKind(StrEnum):
+    """Why an order failed, in the shop's terms: it picks the message a buyer reads (in
+    their language), while the provider's own words stay on the order for staff."""
+
+    ACCOUNT = "account"  # the provider refused the account details the buyer typed
+    UNAVAILABLE = "unavailable"  # out of stock, disrupted, or the provider out of balance
+    TIMEOUT = "timeout"  # not delivered by the deadline
+    STAFF = "staff"  # failed by a person
+    SUPPLIER = "supplier"  # any other refusal by the provider
+
+
 @dataclass(frozen=True)
 class VoucherData:
     code: str = ""
@@ -41,6 +52,8 @@ class ProviderResult:
     # The provider itself ran out of money (Hubble E300, Digiflazz rc 44, FoxReload
     # BalanceNotEnough): the shop stops selling its products until a balance check passes.
     provider_out_of_balance: bool = False
+    # A FAILED result's kind where the provider's code tells it; empty: SUPPLIER.
+    failure_kind: str = ""
 
 
 @dataclass(frozen=True)

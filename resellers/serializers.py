@@ -124,6 +124,7 @@ class OrderOutput(serializers.Serializer):
     completed_at = serializers.DateTimeField(source="order.completed_at", allow_null=True)
 
     def get_message(self, api_order: ApiOrder) -> str:
-        """The failure reason or the refund note; empty while all goes well."""
+        """The refund note or the shop's failure message (never the provider's own words,
+        which are for staff); empty while all goes well."""
         order = api_order.order
-        return order.refund_note or order.failure_reason or ""
+        return order.refund_note or order.failure_message or ""

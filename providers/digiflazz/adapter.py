@@ -27,7 +27,12 @@ from providers.base import (
 )
 from providers.config import provider_base_url, require_settings
 from providers.digiflazz.client import CODE, PRODUCTION_BASE_URL, DigiflazzClient
-from providers.digiflazz.rc import PRICE_LIST_RATE_LIMITED, is_out_of_balance, transaction_status
+from providers.digiflazz.rc import (
+    PRICE_LIST_RATE_LIMITED,
+    failure_kind,
+    is_out_of_balance,
+    transaction_status,
+)
 from providers.http import ALWAYS_REDACTED, HttpReply, redact
 
 CURRENCY = "IDR"
@@ -79,6 +84,7 @@ def result_from_transaction(data: Mapping) -> ProviderResult:
         rc=rc,
         raw=redact(dict(data), ALWAYS_REDACTED),  # the serial (a PLN token) lives on Voucher
         provider_out_of_balance=is_out_of_balance(rc, status),
+        failure_kind=failure_kind(rc, status),
     )
 
 

@@ -27,7 +27,7 @@ is safe (no goods, refund). 44 also marks the provider's own balance as exhauste
 
 from dataclasses import dataclass
 
-from providers.base import ProviderStatus
+from providers.base import FailureKind, ProviderStatus
 
 
 @dataclass(frozen=True)
@@ -120,3 +120,21 @@ def is_out_of_balance(rc: str, status: ProviderStatus) -> bool:
     """Whether a reply says Digiflazz's own deposit ran out (only for a failed transaction)."""
     rule = RC_TABLE.get(rc)
     return status == FAILED and rule is not None and rule.out_of_balance
+
+
+# What a buyer is told of a failed transaction, by rc (others: FailureKind.SUPPLIER).
+_ACCOUNT_RCS = frozenset({"51", "52", "54", "57", "59", "60", "72", "73"})
+_UNAVAILABLE_RCS = frozenset({"43", "44", "53", "55", "56", "58", "62", "66", "68", "69", "71"})
+
+
+def failure_kind(rc: str, status: ProviderStatus) -> str:
+    """The FailureKind of a failed transaction with this rc ("" when it did not fail):
+    a wrong or blocked number is the buyer's account, a product down or out of stock (or
+    our deposit there empty) is unavailable."""
+    if status != FAILED:
+        return ""
+    if rc in _ACCOUNT_RCS:
+        return FailureKind.ACCOUNT
+    if rc in _UNAVAILABLE_RCS:
+        return FailureKind.UNAVAILABLE
+    return FailureKind.SUPPLIER

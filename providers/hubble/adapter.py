@@ -35,7 +35,12 @@ from providers.hubble.catalog import (
     to_decimal,
 )
 from providers.hubble.client import CODE, REDACT_KEYS, HubbleAuthError, HubbleClient
-from providers.hubble.errors import error_from_reply, order_lookup_status, place_order_status
+from providers.hubble.errors import (
+    error_from_reply,
+    failure_kind,
+    order_lookup_status,
+    place_order_status,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -116,7 +121,12 @@ class HubbleAdapter(UpstreamAdapter):
         try:
             body = self._order_body(request)
         except _Rejected as rejected:
-            return ProviderResult(ProviderStatus.FAILED, message=rejected.message, rc=rejected.code)
+            return ProviderResult(
+                ProviderStatus.FAILED,
+                message=rejected.message,
+                rc=rejected.code,
+                failure_kind=failure_kind(rejected.code),
+            )
         try:
             reply = self.client.create_order(body, reference=request.reference)
         except HubbleAuthError as exc:
@@ -183,6 +193,7 @@ class HubbleAdapter(UpstreamAdapter):
                 provider_out_of_balance=(
                     status == ProviderStatus.FAILED and error.is_insufficient_balance
                 ),
+                failure_kind=failure_kind(error.id) if status == ProviderStatus.FAILED else "",
             )
         try:
             body = reply.json()

@@ -8,7 +8,7 @@ rejection (no order exists), E300 is the partner wallet running dry, E001 a miss
 
 from dataclasses import dataclass, field
 
-from providers.base import ProviderStatus, TransientProviderError
+from providers.base import FailureKind, ProviderStatus, TransientProviderError
 from providers.http import HttpReply
 
 RESOURCE_NOT_FOUND = "E001"
@@ -33,6 +33,16 @@ ERROR_MESSAGES: dict[str, str] = {
     "E160": "Order validation error",
     "E300": "Insufficient balance in the partner wallet",
 }
+
+
+# Refusals that mean Hubble does not sell the item now (brand off, denomination not
+# offered, not in the brand list) or our wallet there is empty: "unavailable" to a buyer.
+_UNAVAILABLE_IDS = frozenset({"E001", "E100", "E101", "E102", "E150", "E300"})
+
+
+def failure_kind(error_id: str) -> str:
+    """The FailureKind a buyer is told for a refusal with this E-code."""
+    return FailureKind.UNAVAILABLE if error_id in _UNAVAILABLE_IDS else FailureKind.SUPPLIER
 
 
 @dataclass(frozen=True)

@@ -162,6 +162,8 @@ LANGUAGES = [("en", "English"), ("id", "Bahasa Indonesia")]
 TIME_ZONE = env.str("TIME_ZONE", default="Asia/Jakarta")
 USE_I18N = True
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates per language with the time zone ("7 Dec 2026, 08:42 WIB" / "7 Des 2026 08.42 WIB").
+FORMAT_MODULE_PATH = ["shop.formats"]
 USE_TZ = True
 SHOP_CURRENCY = env.str("SHOP_CURRENCY", default="IDR")
 # How long a gateway order waits for its payment before it expires.

@@ -56,6 +56,33 @@
     }
     form.setAttribute("data-submitted", "");
   });
+  // The browser's own checks stop a form at every bad field but point at the first only:
+  // each field it finds bad gets its message written beside it, so a buyer sees every
+  // mistake at once (the server does the same when the checks are bypassed). A field that
+  // becomes valid loses its message.
+  document.addEventListener("invalid", function (event) {
+    var field = event.target;
+    var box = field.closest && field.closest(".field");
+    if (!box) return;
+    var note = box.querySelector("[data-browser-check]");
+    if (!note) {
+      note = document.createElement("span");
+      note.className = "error";
+      note.setAttribute("role", "alert");
+      note.setAttribute("data-browser-check", "");
+      box.appendChild(note);
+    }
+    note.textContent = field.validationMessage;
+    box.classList.add("has-errors");
+  }, true);
+  document.addEventListener("input", function (event) {
+    var field = event.target;
+    var box = field.closest && field.closest(".field");
+    var note = box && box.querySelector("[data-browser-check]");
+    if (!note || !field.validity.valid) return;
+    note.remove();
+    if (!box.querySelector(".error")) box.classList.remove("has-errors");
+  });
   // Back on the page (back button, back-forward cache): the form may be sent again.
   window.addEventListener("pageshow", function () {
     document.querySelectorAll("form[data-submitted]").forEach(function (form) {

@@ -176,5 +176,5 @@ def test_the_charts_draw_each_days_sales_and_margin(admin_group_client, data):
     assert "<title>03-05: 5000.00</title>" in html
     assert "<title>02-14: -500.00</title>" in html  # the margin of the loss
     assert "02-13" not in html  # 30 days: 14 February to today
-    assert '<td id="today-sales">31,500.00</td>' in html
+    assert '<td id="today-sales">Rp 31,500</td>' in html
     assert '<strong id="needs-review">3</strong>' in html
