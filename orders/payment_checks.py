@@ -29,7 +29,7 @@ from orders.checkout import checkout_gateway_code
 from orders.gateway_payments import ReportOutcome, ReportVia, gateway_report_apply
 from orders.models import Order, OrderStatus, PaymentMethod
 from orders.services import order_lock, order_transition
-from providers.base import PaymentCallback, PaymentStatus, ProviderError
+from providers.base import PaymentCallback, PaymentStatus, ProviderError, TransientProviderError
 from providers.registry import UnknownProvider, get_gateway
 from wallets.models import Deposit, DepositMethod, DepositStatus
 from wallets.services import deposit_gateway_reference, deposit_reject
@@ -46,7 +46,20 @@ SETTLED_BY_GATEWAY = frozenset({PaymentStatus.PAID, PaymentStatus.EXPIRED, Payme
 
 
 class CannotAsk(Exception):
-    """The gateway could not be asked or gave no usable answer: conclude nothing."""
+    """The gateway could not be asked or gave no usable answer: conclude nothing.
+    `gateway_down` when it did not answer at all (timeout, connection, 5xx, 408, 429), as
+    opposed to an answer about this one payment that cannot be used."""
+
+    def __init__(self, message: str, *, gateway_down: bool = False):
+        super().__init__(message)
+        self.gateway_down = gateway_down
+
+
+def _gateway_down(exc: Exception) -> bool:
+    code = getattr(exc, "code", "")
+    return isinstance(exc, TransientProviderError) and (
+        code in ("timeout", "connection_error") or code.startswith("http_")
+    )
 
 
 def payment_status_at_gateway(
@@ -60,7 +73,7 @@ def payment_status_at_gateway(
         )
     except (ProviderError, UnknownProvider) as exc:
         logger.warning("could not ask the gateway about %s (%s): %s", merchant_ref, reference, exc)
-        raise CannotAsk(str(exc)) from exc
+        raise CannotAsk(str(exc), gateway_down=_gateway_down(exc)) from exc
     except Exception as exc:  # a bug or a broken reply must never expire a payment
         logger.exception("asking the gateway about %s (%s) failed", merchant_ref, reference)
         raise CannotAsk(str(exc)) from exc
@@ -73,8 +86,9 @@ def payment_status_at_gateway(
 def orders_expire_unpaid() -> int:
     """Orders still awaiting payment after their payment time: wallet orders become
     `expired`; gateway orders are asked about first (`order_payment_check`). Once a
-    gateway cannot be asked, its other orders wait for the next run (it is down: each ask
-    would wait out the timeouts). Returns how many orders expired."""
+    gateway does not answer at all, its other orders wait for the next run (it is down:
+    each ask would wait out the timeouts); an unusable answer about one payment does not
+    hold the others up. Returns how many orders expired."""
     now = timezone.now()
     due = (
         Order.objects.filter(status=OrderStatus.PENDING_PAYMENT, payment_expires_at__lte=now)
@@ -91,8 +105,9 @@ def orders_expire_unpaid() -> int:
             continue
         try:
             order = order_payment_check(order_id=order_id)
-        except CannotAsk:
-            unreachable.add(gateway or checkout_gateway_code())
+        except CannotAsk as exc:
+            if exc.gateway_down:
+                unreachable.add(gateway or checkout_gateway_code())
             continue
         expired += order is not None and order.status == OrderStatus.EXPIRED
     return expired

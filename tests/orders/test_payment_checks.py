@@ -1,5 +1,6 @@
 """`orders.payment_checks` when Tripay cannot answer (`responses` fakes its API): a timeout
-or a 5xx is no answer, and without an answer nothing expires or is rejected."""
+or a 5xx is no answer, and without an answer nothing expires or is rejected; a refusal
+about one payment does not hold the others up."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -9,6 +10,7 @@ import requests
 import responses
 import time_machine
 from django.utils import timezone
+from responses import matchers
 
 from orders import tasks
 from orders.models import Order, OrderStatus
@@ -94,3 +96,45 @@ def test_once_a_gateway_cannot_answer_its_other_orders_wait_for_the_next_run(
     asked = ProviderCall.objects.filter(endpoint="transaction/detail")
     assert set(asked.values_list("reference", flat=True)) == {waiting_order.gateway_reference}
     assert Order.objects.filter(status=OrderStatus.PENDING_PAYMENT).count() == 2
+
+
+@responses.activate
+def test_a_refusal_about_one_payment_does_not_hold_up_the_others(waiting_order, product):
+    second = order_create(
+        product=product,
+        guest_email="second@example.com",
+        customer_data={"user_id": "87654321"},
+        payment_method="gateway",
+    )
+    Order.objects.filter(pk=second.pk).update(
+        gateway_reference="T0001000000000000008", payment_gateway="tripay"
+    )
+    responses.get(
+        DETAIL_URL,
+        status=404,
+        json={"success": False, "message": "Transaction not found"},
+        match=[matchers.query_param_matcher({"reference": waiting_order.gateway_reference})],
+    )
+    responses.get(
+        DETAIL_URL,
+        json={
+            "success": True,
+            "message": "",
+            "data": {
+                "reference": "T0001000000000000008",
+                "merchant_ref": second.code,
+                "amount": int(second.price),
+                "amount_received": int(second.price),
+                "status": "EXPIRED",
+                "paid_at": None,
+                "expired_time": int(second.payment_expires_at.timestamp()),
+            },
+        },
+        match=[matchers.query_param_matcher({"reference": "T0001000000000000008"})],
+    )
+
+    with time_machine.travel(timezone.now() + timedelta(days=1)):
+        assert orders_expire_unpaid() == 1
+
+    assert Order.objects.get(pk=waiting_order.pk).status == OrderStatus.PENDING_PAYMENT
+    assert Order.objects.get(pk=second.pk).status == OrderStatus.EXPIRED
