@@ -99,7 +99,8 @@ def orders_expire_unpaid() -> int:
     expired = 0
     for order_id, method, gateway in due:
         if method != PaymentMethod.GATEWAY:
-            expired += _order_expire(order_id, message="Payment expired")
+            if _order_expire(order_id, message="Payment expired"):
+                expired += 1
             continue
         if (gateway or checkout_gateway_code()) in unreachable:
             continue
@@ -109,7 +110,8 @@ def orders_expire_unpaid() -> int:
             if exc.gateway_down:
                 unreachable.add(gateway or checkout_gateway_code())
             continue
-        expired += order is not None and order.status == OrderStatus.EXPIRED
+        if order is not None and order.status == OrderStatus.EXPIRED:
+            expired += 1
     return expired
 
 
@@ -166,9 +168,8 @@ def deposit_payment_check(*, deposit_id: int) -> Deposit | None:
         if applied.outcome != ReportOutcome.WRONG_REFERENCE:
             return applied.deposit
     elif _unpaid_past_expiry(report, shop_expiry=None):
-        deposit = deposit_reject(
-            deposit=deposit,
-            note=f"Unpaid at the gateway after its expiry ({_when(report.expires_at)})",
+        _deposit_expire(
+            deposit.pk, note=f"Unpaid at the gateway after its expiry ({_when(report.expires_at)})"
         )
     return Deposit.objects.get(pk=deposit.pk)
 
@@ -225,6 +226,14 @@ def _order_expire(order_id: int, *, message: str, data: dict | None = None) -> b
             return False
         order_transition(order=order, to=OrderStatus.EXPIRED, message=message, data=data)
     return True
+
+
+def _deposit_expire(deposit_id: int, *, note: str) -> None:
+    """Reject the deposit if it is still pending (a callback may have credited it meanwhile)."""
+    with transaction.atomic():
+        deposit = Deposit.objects.select_for_update().get(pk=deposit_id)
+        if deposit.status == DepositStatus.PENDING:
+            deposit_reject(deposit=deposit, note=note)
 
 
 def _past(moment: datetime | None) -> bool:

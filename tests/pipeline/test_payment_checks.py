@@ -5,7 +5,7 @@ server, speaking Tripay's protocol, `transaction/detail` included); "the callbac
 is the simulator paying without sending it (the shop down through Tripay's retries). The
 clock travels; the expiry job and the sweep run as the beat runs them (eager tasks)."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -235,3 +235,26 @@ def test_a_gateway_that_cannot_be_asked_expires_nothing(tripay, products, clock,
     settings.TRIPAY_BASE_URL = tripay + "/sim/tripay/api"  # back: asked again next time
     tasks.orders_expire_unpaid.delay()
     assert fresh(order).status == OrderStatus.SUCCESS
+
+
+def test_an_unpaid_deposit_is_rejected_only_after_the_gateways_expiry(
+    tripay, clock, lost_callbacks, transactional_db
+):
+    customer = make_user("topper")
+    deposit = gateway_deposit(customer)
+    payment = SimulatedOrder.objects.get(provider="tripay", reference=f"DEP-{deposit.pk}")
+    payment.resolve_at = None  # a gateway late to close it: UNPAID after its expired_time
+    payment.save(update_fields=["resolve_at"])
+    expired_time = datetime.fromtimestamp(payment.state["expired_time"], tz=UTC)
+
+    move_to(clock, expired_time)
+    tasks.gateway_payments_sweep.delay()
+    deposit.refresh_from_db()
+    assert deposit.status == DepositStatus.PENDING  # UNPAID, within the grace
+    move_to(clock, expired_time + UNPAID_GRACE)
+    tasks.gateway_payments_sweep.delay()
+
+    deposit.refresh_from_db()
+    assert deposit.status == DepositStatus.REJECTED
+    assert deposit.note.startswith("Unpaid at the gateway after its expiry")
+    assert balance_of(customer) == 0
