@@ -26,8 +26,9 @@ from the order's `cost` with the provider's current exchange rate, to cents):
   between the readings shows as a negative difference of its amount (finance explains it).
 - Gateways. Every gateway order paid inside the window (`paid_at`) must have a callback
   whose signature verified and which was processed (or recognised as a duplicate) with the
-  order's code as its reference; `booked` is the sum of those orders' prices and `reported`
-  the sum for the ones with such a callback.
+  order's code as its reference, or have been paid on the gateway's own answer to the
+  shop's status check (`orders.payment_checks`: its callback was lost); `booked` is the sum
+  of those orders' prices and `reported` the sum for the ones with such a word.
 
 Each comparison is one ReconciliationRun; any problem notifies finance staff and is listed
 on the operations dashboard.
@@ -328,7 +329,8 @@ def reconcile_provider_balance(
 
 
 def reconcile_gateway_payments(*, start: datetime, end: datetime) -> ReconciliationRun:
-    """Gateway orders paid in the window against verified, processed callbacks."""
+    """Gateway orders paid in the window against verified, processed callbacks (or the
+    gateway's answer to a status check)."""
     paid = list(
         Order.objects.filter(
             payment_method=PaymentMethod.GATEWAY, paid_at__gte=start, paid_at__lt=end
@@ -342,6 +344,11 @@ def reconcile_gateway_payments(*, start: datetime, end: datetime) -> Reconciliat
             reference__in=[code for code, _ in paid],
         ).values_list("reference", flat=True)
     )
+    with_callback |= set(
+        OrderEvent.objects.filter(
+            order__code__in=[code for code, _ in paid], data__via="status_check"
+        ).values_list("order__code", flat=True)
+    )
     problems = [
         {"order": code, "price": str(price), "problem": "paid without a verified callback"}
         for code, price in paid
@@ -354,7 +361,8 @@ def reconcile_gateway_payments(*, start: datetime, end: datetime) -> Reconciliat
         code="tripay",
         window_start=start,
         window_end=end,
-        method="gateway orders paid vs verified processed callbacks (tripay and sandbox)",
+        method="gateway orders paid vs verified processed callbacks or status checks "
+        "(tripay and sandbox)",
         booked=booked,
         reported=reported,
         difference=reported - booked,

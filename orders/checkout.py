@@ -189,7 +189,9 @@ def checkout_create(
             ),
             code="gateway_unavailable",
         ) from None
-    return order_attach_payment(order=order, instructions=instructions, channel=method)
+    return order_attach_payment(
+        order=order, instructions=instructions, channel=method, gateway=gateway.code
+    )
 
 
 def _first_order(
@@ -222,16 +224,20 @@ def _same_purchase(
 
 
 @transaction.atomic
-def order_attach_payment(*, order: Order, instructions: PaymentInstructions, channel: str) -> Order:
-    """Store the gateway's reference, channel and instructions on the order (row locked);
-    the order's status is not touched."""
+def order_attach_payment(
+    *, order: Order, instructions: PaymentInstructions, channel: str, gateway: str = ""
+) -> Order:
+    """Store the gateway (its code), its reference, channel and instructions on the order
+    (row locked); the order's status is not touched."""
     order = order_lock(order)
     order.gateway_reference = instructions.reference
+    order.payment_gateway = gateway or order.payment_gateway
     order.payment_channel = channel[:32]
     order.payment_instructions = _instructions_json(instructions)
     order.save(
         update_fields=[
             "gateway_reference",
+            "payment_gateway",
             "payment_channel",
             "payment_instructions",
             "updated_at",
@@ -272,5 +278,7 @@ def deposit_checkout_create(*, user, amount: Decimal, channel: str = "") -> Paym
             ),
             code="gateway_unavailable",
         ) from None
-    Deposit.objects.filter(pk=deposit.pk).update(gateway_reference=instructions.reference)
+    Deposit.objects.filter(pk=deposit.pk).update(
+        gateway_reference=instructions.reference, payment_gateway=gateway.code
+    )
     return instructions

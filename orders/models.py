@@ -110,6 +110,9 @@ class Order(models.Model):
     payment_method = models.CharField(max_length=16, choices=PaymentMethod.choices)
     payment_expires_at = models.DateTimeField(null=True, blank=True)
     gateway_reference = models.CharField(max_length=100, blank=True)
+    # The gateway the payment was made at (asked before the order expires); "" for orders
+    # made before it was kept: the configured gateway is asked.
+    payment_gateway = models.CharField(max_length=32, blank=True)
     payment_channel = models.CharField(max_length=32, blank=True)
     # checkout URL, pay code, QR and instructions from the gateway, shown again on refresh
     payment_instructions = models.JSONField(default=dict, blank=True)

@@ -25,6 +25,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from catalog.models import Provider
+from orders import payment_checks
 from orders.models import Order, OrderEvent, OrderStatus
 from orders.services import (
     order_apply_provider_update,
@@ -432,15 +433,6 @@ def orders_reconcile() -> dict[str, list[int]]:
 
 
 def orders_expire_unpaid() -> int:
-    """Orders still awaiting payment after their payment expiry become `expired`."""
-    expired = 0
-    due = Order.objects.filter(
-        status=OrderStatus.PENDING_PAYMENT, payment_expires_at__lte=timezone.now()
-    ).values_list("pk", flat=True)
-    for order_id in due:
-        with transaction.atomic():
-            order = order_lock(Order(pk=order_id))
-            if order.status == OrderStatus.PENDING_PAYMENT:
-                order_transition(order=order, to=OrderStatus.EXPIRED, message="Payment expired")
-                expired += 1
-    return expired
+    """Orders past their payment time: expired, a gateway order only after asking the
+    gateway (`orders.payment_checks`). Returns how many expired."""
+    return payment_checks.orders_expire_unpaid()

@@ -689,15 +689,18 @@ def _tell_staff_of_gateway_refund(order: Order, data: dict) -> None:
 
 
 @transaction.atomic
-def order_apply_gateway_payment(*, order: Order, callback: PaymentCallback) -> Order:
-    """A gateway's payment report for an order (Tripay or the sandbox).
+def order_apply_gateway_payment(
+    *, order: Order, callback: PaymentCallback, via: str = "callback"
+) -> Order:
+    """A gateway's payment report for an order (Tripay or the sandbox): its callback, or
+    its answer to a status check (`via`, kept in the event data).
 
     PAID marks the order paid when the amount matches the price (as the total the buyer
     paid, or as what reached us after the gateway's fee), else `needs_review`; EXPIRED
     and FAILED close an unpaid order; REFUND marks a failed guest order refunded, and in any
     other state tells staff (the shop never asked for it). A repeat changes nothing."""
     order = order_lock(order)
-    data = {"gateway": callback.raw}
+    data = {"gateway": callback.raw, "via": str(via)}
     if callback.status == PaymentStatus.PAID:
         matches = order.price in (callback.total_amount, callback.amount_received)
         return order_mark_paid(

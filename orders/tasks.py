@@ -1,8 +1,10 @@
 """Thin Celery wrappers: each takes ids, calls one service, and is safe to run twice."""
 
+from contextlib import suppress
+
 from celery import shared_task
 
-from orders import pipeline
+from orders import payment_checks, pipeline
 
 
 @shared_task(name="orders.tasks.order_place")
@@ -35,3 +37,24 @@ def orders_reconcile() -> None:
 @shared_task(name="orders.tasks.orders_expire_unpaid")
 def orders_expire_unpaid() -> None:
     pipeline.orders_expire_unpaid()
+
+
+@shared_task(name="orders.tasks.gateway_payments_sweep")
+def gateway_payments_sweep() -> None:
+    due = payment_checks.gateway_payments_to_check()
+    for order_id in due.order_ids:
+        order_payment_check.delay(order_id)
+    for deposit_id in due.deposit_ids:
+        deposit_payment_check.delay(deposit_id)
+
+
+@shared_task(name="orders.tasks.order_payment_check")
+def order_payment_check(order_id: int) -> None:
+    with suppress(payment_checks.CannotAsk):  # nothing changed; the next sweep asks again
+        payment_checks.order_payment_check(order_id=order_id)
+
+
+@shared_task(name="orders.tasks.deposit_payment_check")
+def deposit_payment_check(deposit_id: int) -> None:
+    with suppress(payment_checks.CannotAsk):  # nothing changed; the next sweep asks again
+        payment_checks.deposit_payment_check(deposit_id=deposit_id)

@@ -224,6 +224,8 @@ class PaymentStatus(StrEnum):
 
 @dataclass(frozen=True)
 class PaymentCallback:
+    """A gateway's word on one payment: a callback, or the answer to `payment_status`."""
+
     merchant_ref: str
     reference: str
     status: PaymentStatus
@@ -232,6 +234,8 @@ class PaymentCallback:
     payment_method: str = ""
     paid_at: datetime | None = None
     raw: dict = field(default_factory=dict)
+    # When the gateway stops taking the payment (a status answer carries it; a callback not).
+    expires_at: datetime | None = None
 
 
 class GatewayAdapter(ABC):
@@ -246,3 +250,12 @@ class GatewayAdapter(ABC):
     @abstractmethod
     def parse_callback(self, *, body: bytes, headers: Mapping[str, str]) -> PaymentCallback:
         """Verify the signature on the raw bytes (InvalidSignature), then parse."""
+
+    @abstractmethod
+    def payment_status(self, *, reference: str) -> PaymentCallback:
+        """Ask the gateway where the payment `reference` (the gateway's own reference) stands:
+        UNPAID, PAID, EXPIRED, FAILED or REFUND, with its amounts and expiry.
+
+        TransientProviderError when the gateway cannot answer now (timeout, 5xx, a reply
+        that cannot be read); FinalProviderError when it refuses the question (unknown
+        reference, bad credentials). Either way nothing may be concluded about the payment."""

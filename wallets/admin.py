@@ -230,6 +230,7 @@ class DepositAdmin(NoDeleteMixin, admin.ModelAdmin):
         "status",
         "proof_link",
         "gateway_reference",
+        "payment_gateway",
         "transfer",
         "decided_by",
         "created_at",

@@ -182,6 +182,8 @@ class Deposit(models.Model):
         max_length=16, choices=DepositStatus.choices, default=DepositStatus.PENDING
     )
     gateway_reference = models.CharField(max_length=100, blank=True)
+    # The gateway a gateway deposit is paid at ("" before it was kept: the configured one).
+    payment_gateway = models.CharField(max_length=32, blank=True)
     proof = models.FileField(upload_to="deposit-proofs/", blank=True)
     note = models.TextField(blank=True)
     transfer = models.OneToOneField(

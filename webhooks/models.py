@@ -17,6 +17,8 @@ class DeliveryOutcome(models.TextChoices):
     PROCESSED = "processed", "Processed"
     DUPLICATE = "duplicate", "Duplicate (nothing changed)"
     UNMATCHED = "unmatched", "Acknowledged, no matching record"
+    # A payment report under another gateway reference than the one stored: nothing applied.
+    WRONG_REFERENCE = "wrong_reference", "Acknowledged, another payment reference: not applied"
     REJECTED = "rejected", "Rejected (caller's error)"
     FAILED = "failed", "Failed on our side"
 

@@ -8,9 +8,10 @@ from django.db import transaction
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 
+from orders.gateway_payments import ReportOutcome, ReportVia, gateway_report_apply
 from orders.models import Order
 from orders.pipeline import order_apply_callback, order_poll_soon
-from orders.services import order_apply_gateway_payment, order_lock
+from orders.services import order_lock
 from providers.base import ProviderError
 from providers.digiflazz import webhook as digiflazz_webhook
 from providers.hubble import webhook as hubble_webhook
@@ -20,7 +21,6 @@ from providers.tripay.adapter import parse_tripay_callback
 from shop.errors import ApplicationError
 from shop.models import NotificationLevel
 from shop.notifications import notify
-from wallets.services import deposit_apply_gateway_payment, deposit_for_gateway_reference
 from webhooks.base import Handled, WebhookRejected, WebhookView, parse_json_object, validated
 from webhooks.models import DeliveryOutcome, WebhookSource
 from webhooks.serializers import (
@@ -194,9 +194,12 @@ class DigiflazzCallbackView(WebhookView):
 
 class TripayCallbackView(WebhookView):
     """POST /api/webhooks/tripay: a payment's status (Tripay, and the sandbox gateway, which
-    sends the same format) for an order or a wallet deposit."""
+    sends the same format) for an order or a wallet deposit; optional source-IP allow-list
+    (TRIPAY_CALLBACK_IPS). Applied by `gateway_report_apply`, the path the shop's own status
+    checks take too."""
 
     source = WebhookSource.TRIPAY
+    allowed_ips_setting = "TRIPAY_CALLBACK_IPS"
 
     def secret(self) -> str:
         return settings.TRIPAY_PRIVATE_KEY
@@ -206,42 +209,27 @@ class TripayCallbackView(WebhookView):
         return tripay_webhook.verify_callback(secret, raw, signature)
 
     def handle(self, raw, headers, delivery) -> Handled:
-        data = validated(TripayCallbackSerializer, parse_json_object(raw))
+        validated(TripayCallbackSerializer, parse_json_object(raw))
         try:
             callback = parse_tripay_callback(body=raw, headers=headers, private_key=self.secret())
         except ProviderError as exc:
             raise WebhookRejected(400, "INVALID_REQUEST_DATA", exc.message) from None
-        reference = data["merchant_ref"]
-        deposit = deposit_for_gateway_reference(reference)
-        if deposit is not None:
-            deposit, changed = deposit_apply_gateway_payment(
-                deposit=deposit,
-                status=callback.status.value,
-                amounts=(callback.total_amount, callback.amount_received),
-                gateway_reference=callback.reference,
-            )
-            return Handled(
-                outcome=DeliveryOutcome.PROCESSED if changed else DeliveryOutcome.DUPLICATE,
-                reference=reference,
-                note=f"deposit {deposit.pk}",
-            )
-        order = Order.objects.filter(code=reference, payment_method="gateway").first()
-        if order is None:
-            return Handled(
-                outcome=DeliveryOutcome.UNMATCHED,
-                reference=reference,
-                note=f"No gateway order {reference}.",
-            )
-        order, changed = applied_under_lock(
-            order,
-            lambda locked: order_apply_gateway_payment(order=locked, callback=callback),
-            fields=("status", "amount_received"),
+        applied = gateway_report_apply(report=callback, via=ReportVia.CALLBACK)
+        handled = Handled(
+            outcome=TRIPAY_OUTCOMES[applied.outcome],
+            order=applied.order,
+            reference=callback.merchant_ref,
+            note=applied.note,
         )
-        return Handled(
-            outcome=DeliveryOutcome.PROCESSED if changed else DeliveryOutcome.DUPLICATE,
-            order=order,
-            reference=reference,
-        )
+        if applied.outcome == ReportOutcome.WRONG_REFERENCE:
+            # Acknowledged so that Tripay stops sending it (the same body can never match);
+            # the delivery and staff's notification keep it.
+            handled.body = {
+                "success": True,
+                "code": "REFERENCE_MISMATCH",
+                "message": applied.note,
+            }
+        return handled
 
     def error_body(self, code: str, message: str) -> dict:
         return {"success": False, "code": code, "message": message}
@@ -249,6 +237,14 @@ class TripayCallbackView(WebhookView):
     @extend_schema(request=TripayCallbackSerializer, responses={200: dict, 401: dict, 422: dict})
     def post(self, request, *args, **kwargs):
         return super().post(request, *args, **kwargs)
+
+
+TRIPAY_OUTCOMES = {
+    ReportOutcome.APPLIED: DeliveryOutcome.PROCESSED,
+    ReportOutcome.UNCHANGED: DeliveryOutcome.DUPLICATE,
+    ReportOutcome.UNMATCHED: DeliveryOutcome.UNMATCHED,
+    ReportOutcome.WRONG_REFERENCE: DeliveryOutcome.WRONG_REFERENCE,
+}
 
 
 class HubbleCallbackView(WebhookView):

@@ -2,10 +2,11 @@
 
 A sandbox payment is a SimulatedOrder (provider "sandbox", reference = merchant_ref,
 external_id = the sandbox reference "SBX..."). `pay/<reference>` shows the amount and the
-order with Pay and Fail buttons; a press sends a Tripay-format signed callback to the
-callback_url given at creation (so the shop's Tripay callback view serves both gateways),
-then goes to the return_url. An unpaid payment expires at its expiry time with an EXPIRED
-callback from `simulators_resolve_due`. The settling, callback and page code is
+order with Pay and Fail buttons (and "Paid, callback lost", which pays and sends nothing);
+a press sends a Tripay-format signed callback to the callback_url given at creation (so
+the shop's Tripay callback view serves both gateways), then goes to the return_url. An
+unpaid payment expires at its expiry time with an EXPIRED callback from
+`simulators_resolve_due`. The settling, callback and page code is
 `providers.tripay.sim_checkout`, shared with the Tripay simulator.
 """
 
@@ -23,6 +24,7 @@ from providers.models import SimulatedOrder
 from providers.simulators import simulator_resolver
 from providers.tripay.sim_checkout import (
     DEFAULT_EXPIRY,
+    PAY_CALLBACK_LOST,
     PAY_OR_FAIL_ACTIONS,
     payment_callback_send,
     payment_page,
@@ -97,7 +99,7 @@ def pay_view(request: HttpRequest, reference: str) -> HttpResponse:
         provider=CODE,
         reference=reference,
         gateway_name="Sandbox payment",
-        actions=PAY_OR_FAIL_ACTIONS,
+        actions={**PAY_OR_FAIL_ACTIONS, PAY_CALLBACK_LOST: PaymentStatus.PAID},
     )
 
 

@@ -29,6 +29,8 @@ CHANNELS_CACHE_SECONDS = 300
 CALLBACK_STATUSES = frozenset(
     {PaymentStatus.PAID, PaymentStatus.EXPIRED, PaymentStatus.FAILED, PaymentStatus.REFUND}
 )
+# `transaction/detail` also answers for a payment still waiting.
+DETAIL_STATUSES = CALLBACK_STATUSES | {PaymentStatus.UNPAID}
 
 
 class TripayAdapter(GatewayAdapter):
@@ -113,6 +115,41 @@ class TripayAdapter(GatewayAdapter):
 
     def parse_callback(self, *, body: bytes, headers: Mapping[str, str]) -> PaymentCallback:
         return parse_tripay_callback(body=body, headers=headers, private_key=self.private_key)
+
+    def payment_status(self, *, reference: str) -> PaymentCallback:
+        """`transaction/detail` for the Tripay reference. A reply that is not a transaction
+        with a known status, or one about another reference, is a TransientProviderError:
+        nothing may be concluded from it."""
+        data = self.client.transaction_detail(reference).get("data")
+        if not isinstance(data, dict) or str(data.get("reference") or "") != reference:
+            raise TransientProviderError(
+                f"Tripay's detail of {reference} is not that transaction", code="malformed"
+            )
+        try:
+            status = PaymentStatus(str(data.get("status", "")).upper())
+        except ValueError:
+            status = None
+        if status not in DETAIL_STATUSES:
+            raise TransientProviderError(
+                f"unknown Tripay payment status {data.get('status')!r}", code="malformed"
+            )
+        try:
+            # The detail's `amount` is what the buyer pays (the callback's total_amount).
+            return PaymentCallback(
+                merchant_ref=str(data.get("merchant_ref") or ""),
+                reference=reference,
+                status=status,
+                amount_received=_decimal(data.get("amount_received")),
+                total_amount=_decimal(data.get("amount")),
+                payment_method=str(data.get("payment_method") or ""),
+                paid_at=_from_unix(data.get("paid_at")),
+                raw=data,
+                expires_at=_from_unix(data.get("expired_time")),
+            )
+        except (InvalidOperation, TypeError, ValueError, OverflowError, OSError) as exc:
+            raise TransientProviderError(
+                f"Tripay sent an unreadable detail of {reference}: {exc}", code="malformed"
+            ) from exc
 
     def _create_payload(self, request: PaymentRequest) -> dict:
         amount = whole_rupiah(request.amount)

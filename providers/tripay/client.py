@@ -51,6 +51,20 @@ class TripayClient:
         )
         return _body(reply)
 
+    def transaction_detail(self, reference: str) -> dict:
+        """`GET /transaction/detail?reference=<Tripay reference>`: one transaction with its
+        current status (a read, retried on transient errors)."""
+        reply = self.http.request(
+            "GET",
+            f"{self.base_url}/transaction/detail",
+            endpoint="transaction/detail",
+            params={"reference": reference},
+            headers=self._headers(),
+            safe_to_retry=True,
+            reference=reference,
+        )
+        return _body(reply)
+
 
 def _body(reply: HttpReply) -> dict:
     if reply.status >= 500 or reply.status in TRANSIENT_STATUSES:

@@ -4,7 +4,10 @@ sandbox gateway (which speaks Tripay's callback format).
 - `payment_settle` moves a simulated payment (a SimulatedOrder) to PAID, FAILED, EXPIRED or
   REFUND under a row lock and sends Tripay's signed payment-status callback;
 - `payment_callback_send` sends that callback for the payment's current status (also the
-  `simulators_resolve_due` resolver: expiry, scripted pending outcomes);
+  `simulators_resolve_due` resolver: expiry, scripted pending outcomes), unless the payment
+  is marked `callback_lost` (the "paid, callback lost" scenario: the gateway's status
+  answer is then the only way the shop learns of the payment);
+- `payment_current` is the payment as the gateway's status answer sees it now;
 - `payment_page` is the checkout page with one button per action.
 
 A payment's `state` holds amount, fee_merchant, fee_customer (integers, or a decimal string
@@ -28,6 +31,7 @@ from django.utils import timezone
 
 from providers.base import PaymentStatus
 from providers.models import SimulatedOrder
+from providers.simulators import simulator_resolve_if_due
 from providers.tripay import webhook
 
 logger = logging.getLogger(__name__)
@@ -46,16 +50,25 @@ CALLBACK_NOTES = {
     PaymentStatus.REFUND: "Transaksi dikembalikan",
 }
 PAY_OR_FAIL_ACTIONS = {"pay": PaymentStatus.PAID, "fail": PaymentStatus.FAILED}
-ACTION_LABELS = {"pay": "Pay", "fail": "Fail", "expire": "Expire"}
+# Pays without a callback: as if the shop were down through all of the gateway's retries.
+PAY_CALLBACK_LOST = "pay_callback_lost"
+ACTION_LABELS = {
+    "pay": "Pay",
+    "fail": "Fail",
+    "expire": "Expire",
+    PAY_CALLBACK_LOST: "Paid, callback lost",
+}
 
 
 class PaymentStateError(Exception):
     """The simulated payment cannot move to the asked status (e.g. paying an expired one)."""
 
 
-def payment_settle(*, provider: str, reference: str, status: str) -> SimulatedOrder:
+def payment_settle(
+    *, provider: str, reference: str, status: str, callback_lost: bool = False
+) -> SimulatedOrder:
     """Move the simulated payment `reference` (gateway reference or merchant_ref) to `status`
-    under a row lock, then send its signed callback.
+    under a row lock, then send its signed callback (never, with `callback_lost`).
 
     Raises SimulatedOrder.DoesNotExist for an unknown reference and PaymentStateError when the
     move is not allowed (so a double press sends one callback)."""
@@ -79,6 +92,8 @@ def payment_settle(*, provider: str, reference: str, status: str) -> SimulatedOr
         sim_order.final_status = ""
         if status == PaymentStatus.PAID:
             sim_order.state = {**sim_order.state, "paid_at": int(time.time())}
+        if callback_lost:
+            sim_order.state = {**sim_order.state, "callback_lost": True}
         sim_order.save(
             update_fields=["status", "resolve_at", "final_status", "state", "updated_at"]
         )
@@ -123,6 +138,9 @@ def _number(value: Decimal) -> int | str:
 def payment_callback_send(sim_order: SimulatedOrder) -> None:
     """POST the signed callback to the payment's callback_url once (errors logged, not raised);
     `callback_sent_at` is set when the shop answered, with its HTTP status kept in state."""
+    if sim_order.state.get("callback_lost"):
+        logger.info("simulated %s payment %s: callback lost", sim_order.provider, sim_order)
+        return
     if not sim_order.callback_url:
         logger.warning("simulated %s payment %s has no callback_url", sim_order.provider, sim_order)
         return
@@ -144,6 +162,21 @@ def payment_callback_send(sim_order: SimulatedOrder) -> None:
     sim_order.save(update_fields=["callback_sent_at", "state", "updated_at"])
 
 
+def payment_current(*, provider: str, reference: str) -> SimulatedOrder:
+    """The simulated payment with the gateway reference `reference` as it stands now (a due
+    scripted outcome or expiry resolved first, as the real gateway's clock would have);
+    SimulatedOrder.DoesNotExist when the gateway never made it."""
+    sim_order = SimulatedOrder.objects.get(provider=provider, external_id=reference)
+    return simulator_resolve_if_due(sim_order)
+
+
+def payment_paid_at(sim_order: SimulatedOrder) -> int | None:
+    """The unix time the payment was paid, or None when it is not (or was never) paid."""
+    if sim_order.status not in (PaymentStatus.PAID, PaymentStatus.REFUND):
+        return None
+    return sim_order.state.get("paid_at") or int(sim_order.updated_at.timestamp())
+
+
 def payment_page(
     request: HttpRequest, *, provider: str, reference: str, gateway_name: str, actions: dict
 ) -> HttpResponse:
@@ -157,7 +190,12 @@ def payment_page(
         if status is None:
             return _render_page(request, sim_order, gateway_name, actions, "Unknown action.", 400)
         try:
-            sim_order = payment_settle(provider=provider, reference=reference, status=status)
+            sim_order = payment_settle(
+                provider=provider,
+                reference=reference,
+                status=status,
+                callback_lost=request.POST.get("action") == PAY_CALLBACK_LOST,
+            )
         except PaymentStateError as exc:
             return _render_page(request, sim_order, gateway_name, actions, str(exc), 409)
         return redirect(sim_order.request.get("return_url") or request.path)

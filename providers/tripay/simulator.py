@@ -7,15 +7,21 @@ signed payment-status callbacks.
 - A created transaction is a SimulatedOrder (provider "tripay", reference = merchant_ref,
   external_id = the Tripay reference "T0001...") with an UNPAID status that expires at its
   `expired_time` (the EXPIRED callback then goes out from `simulators_resolve_due`).
-- `checkout/<reference>` shows the transaction with Pay, Fail and Expire buttons; each sends
-  the signed callback to the transaction's callback_url and returns to its return_url.
-- `simulate_tripay_payment(reference, status)` does the same from tests and demos.
+- `GET api/transaction/detail?reference=<Tripay reference>` checks the API key and answers
+  with the transaction and its current status (UNPAID, PAID, EXPIRED, FAILED, REFUND), as
+  Tripay's detail does; an unknown reference gets 404 "Transaction not found" (inferred).
+- `checkout/<reference>` shows the transaction with Pay, Fail, Expire and "Paid, callback
+  lost" buttons; each sends the signed callback to the transaction's callback_url (the
+  last one does not) and returns to its return_url.
+- `simulate_tripay_payment(reference, status)` does the same from tests and demos
+  (`callback_lost=True`: paid, no callback).
 
 Settling, callbacks and the page itself live in `sim_checkout` (shared with the sandbox
 gateway). Scripted outcomes follow `providers.simulators` by the customer_phone
 suffix: 91/92 pay or fail on their own after SIMULATOR_PENDING_SECONDS, 93 refusal, 94 slow,
 95 HTTP 500, 96 HTTP 429, 97 malformed JSON, 98 connection reset (94, 97, 98 after the
-transaction is created).
+transaction is created); and, for Tripay only, 90: paid after SIMULATOR_PENDING_SECONDS with
+the callback lost (only `transaction/detail` tells the shop).
 """
 
 import io
@@ -46,13 +52,23 @@ from providers.tripay import webhook
 from providers.tripay.client import CODE
 from providers.tripay.sim_checkout import (
     DEFAULT_EXPIRY,
+    PAY_CALLBACK_LOST,
     PAY_OR_FAIL_ACTIONS,
     payment_callback_send,
+    payment_current,
     payment_page,
+    payment_paid_at,
     payment_settle,
 )
 
-TRIPAY_CHECKOUT_ACTIONS = {**PAY_OR_FAIL_ACTIONS, "expire": PaymentStatus.EXPIRED}
+TRIPAY_CHECKOUT_ACTIONS = {
+    **PAY_OR_FAIL_ACTIONS,
+    "expire": PaymentStatus.EXPIRED,
+    PAY_CALLBACK_LOST: PaymentStatus.PAID,
+}
+# The customer_phone ending that pays on its own with the callback lost (Tripay only: the
+# shared scenario table has no such case for upstreams).
+PAID_CALLBACK_LOST_SUFFIX = "90"
 
 
 def _channel(group, code, name, kind, flat, percent, min_amount, max_amount) -> dict:
@@ -175,9 +191,35 @@ def transaction_create_view(request: HttpRequest) -> HttpResponse:
         return _error(429, "Too Many Requests")
     if scenario == Scenario.FAILURE:
         return _error(400, "Payment channel is under maintenance")
-    sim_order = _store_transaction(request, fields, channel, amount, scenario)
+    callback_lost = re.sub(r"\D", "", str(fields.get("customer_phone") or "")).endswith(
+        PAID_CALLBACK_LOST_SUFFIX
+    )
+    sim_order = _store_transaction(request, fields, channel, amount, scenario, callback_lost)
     reply = {"success": True, "message": "", "data": transaction_data(request, sim_order)}
     return scripted_reply(scenario, lambda: JsonResponse(reply))
+
+
+@csrf_exempt
+@require_GET
+def transaction_detail_view(request: HttpRequest) -> JsonResponse:
+    """Tripay's `transaction/detail`: the transaction by its Tripay reference, its status as
+    it stands now (a due outcome or expiry resolved first)."""
+    if error := _auth_error(request):
+        return error
+    reference = request.GET.get("reference", "")
+    if not reference:
+        return _error(400, "The reference field is required.")
+    try:
+        sim_order = payment_current(provider=CODE, reference=reference)
+    except SimulatedOrder.DoesNotExist:
+        return _error(404, "Transaction not found")
+    paid_at = payment_paid_at(sim_order)
+    data = {
+        **transaction_data(request, sim_order),
+        # Tripay's detail example sends paid_at as a digit string.
+        "paid_at": str(paid_at) if paid_at is not None else None,
+    }
+    return JsonResponse({"success": True, "message": "", "data": data})
 
 
 def _request_fields(request: HttpRequest) -> dict:
@@ -199,7 +241,9 @@ def _request_fields(request: HttpRequest) -> dict:
     return fields
 
 
-def _store_transaction(request, fields, channel, amount, scenario) -> SimulatedOrder:
+def _store_transaction(
+    request, fields, channel, amount, scenario, callback_lost=False
+) -> SimulatedOrder:
     """Keep the transaction. Tripay accepts a merchant_ref twice (two transactions); the
     simulator's table is keyed by merchant_ref, so a second create replaces the first."""
     reference = f"{settings.TRIPAY_MERCHANT_CODE}{secrets.randbelow(10**15):015d}"
@@ -217,6 +261,8 @@ def _store_transaction(request, fields, channel, amount, scenario) -> SimulatedO
         Scenario.PENDING_SUCCESS: (PaymentStatus.PAID, _pending_until()),
         Scenario.PENDING_FAILURE: (PaymentStatus.FAILED, _pending_until()),
     }.get(scenario, (PaymentStatus.EXPIRED, datetime.fromtimestamp(expired_time, tz=UTC)))
+    if callback_lost:
+        final_status, resolve_at = PaymentStatus.PAID, _pending_until()
     stored_request = {key: value for key, value in fields.items() if key != "signature"}
     sim_order, _ = SimulatedOrder.objects.update_or_create(
         provider=CODE,
@@ -235,6 +281,7 @@ def _store_transaction(request, fields, channel, amount, scenario) -> SimulatedO
                 "qr_string": _qr_string(reference, amount) if method in QR_METHODS else None,
                 "instructions": _instructions(method, pay_code),
                 "request_id": request.headers.get("X-Request-Id", ""),
+                **({"callback_lost": True} if callback_lost else {}),
             },
             "final_status": final_status,
             "resolve_at": resolve_at,
@@ -330,10 +377,15 @@ def qr_view(request: HttpRequest, reference: str) -> HttpResponse:
 simulator_resolver(CODE)(payment_callback_send)
 
 
-def simulate_tripay_payment(reference: str, status: str = PaymentStatus.PAID) -> SimulatedOrder:
+def simulate_tripay_payment(
+    reference: str, status: str = PaymentStatus.PAID, *, callback_lost: bool = False
+) -> SimulatedOrder:
     """Pay (or fail, expire, refund) a simulated Tripay transaction by its Tripay reference or
-    merchant_ref, sending the signed callback, as the checkout page's buttons do."""
-    return payment_settle(provider=CODE, reference=reference, status=status)
+    merchant_ref, sending the signed callback (none with `callback_lost`), as the checkout
+    page's buttons do."""
+    return payment_settle(
+        provider=CODE, reference=reference, status=status, callback_lost=callback_lost
+    )
 
 
 @csrf_exempt
@@ -351,6 +403,7 @@ def checkout_view(request: HttpRequest, reference: str) -> HttpResponse:
 urlpatterns = [
     path("api/merchant/payment-channel", payment_channel_view),
     path("api/transaction/create", transaction_create_view),
+    path("api/transaction/detail", transaction_detail_view),
     path("checkout/<str:reference>", checkout_view, name="tripay-sim-checkout"),
     path("qr/<str:reference>", qr_view, name="tripay-sim-qr"),
 ]

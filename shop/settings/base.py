@@ -231,6 +231,8 @@ TRIPAY_API_KEY = _credential("TRIPAY_API_KEY", "sim-tripay-api-key")
 TRIPAY_PRIVATE_KEY = _credential("TRIPAY_PRIVATE_KEY", "sim-tripay-private-key")
 TRIPAY_MERCHANT_CODE = _credential("TRIPAY_MERCHANT_CODE", "T0001")
 TRIPAY_BASE_URL = env.str("TRIPAY_BASE_URL", default="")
+# Addresses or CIDRs allowed to call the Tripay callback; empty: any (the signature decides).
+TRIPAY_CALLBACK_IPS = env.list("TRIPAY_CALLBACK_IPS", default=[])
 # The gateway buyers pay through; empty: the sandbox where simulators are on, else Tripay.
 # With simulators on, `tripay` pays through the Tripay simulator (checkout page, callbacks).
 PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="")
@@ -332,6 +334,8 @@ CELERY_BEAT_SCHEDULE = {
     "orders-poll-due": {"task": "orders.tasks.orders_poll_due", "schedule": 15.0},
     "orders-reconcile": {"task": "orders.tasks.orders_reconcile", "schedule": 60.0},
     "orders-expire-unpaid": {"task": "orders.tasks.orders_expire_unpaid", "schedule": 60.0},
+    # Gateway payments without a callback after a few minutes: ask the gateway.
+    "gateway-payments-sweep": {"task": "orders.tasks.gateway_payments_sweep", "schedule": 300.0},
     "resellers-callbacks-due": {"task": "resellers.tasks.callbacks_due", "schedule": 15.0},
     "providers-check-balances": {
         "task": "providers.tasks.providers_check_balances",

@@ -18,12 +18,13 @@ from ops.reconciliation import (
 )
 from orders.models import OrderEvent, PaymentMethod
 from orders.services import (
+    order_apply_gateway_payment,
     order_apply_provider_update,
     order_create,
     order_mark_paid,
     order_pay_with_balance,
 )
-from providers.base import ProviderResult, ProviderStatus
+from providers.base import PaymentCallback, PaymentStatus, ProviderResult, ProviderStatus
 from shop.models import Notification
 from tests.catalog.factories import ProviderFactory
 from tests.ops.conftest import make_staff
@@ -178,6 +179,24 @@ def test_a_paid_gateway_order_without_a_callback_is_found(guest_order):
     ]
     assert found.ok
     assert found.reported == found.booked == order.price
+
+
+def test_a_gateway_order_paid_on_the_gateways_answer_to_a_status_check_agrees(guest_order):
+    """Its callback was lost: the gateway's `transaction/detail` said PAID instead."""
+    report = PaymentCallback(
+        merchant_ref=guest_order.code,
+        reference="T0001000000000000006",
+        status=PaymentStatus.PAID,
+        amount_received=guest_order.price,
+        total_amount=guest_order.price,
+    )
+    order_apply_gateway_payment(order=guest_order, callback=report, via="status_check")
+    start, end = window()
+
+    run = reconcile_gateway_payments(start=start, end=end)
+
+    assert run.ok, run.problems
+    assert run.reported == run.booked == guest_order.price
 
 
 def test_reconcile_all_notifies_finance_and_the_command_fails(digiflazz_order):

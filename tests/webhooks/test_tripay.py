@@ -42,13 +42,14 @@ def payment_body(merchant_ref: str, *, status="PAID", total=PRICE, received=None
     ).encode()
 
 
-def deliver(client, body: bytes, *, key=KEY, signature=None, event="payment_status"):
+def deliver(client, body: bytes, *, key=KEY, signature=None, event="payment_status", **extra):
     return client.post(
         URL,
         data=body,
         content_type="application/json",
         HTTP_X_CALLBACK_SIGNATURE=signature if signature is not None else sign_callback(key, body),
         HTTP_X_CALLBACK_EVENT=event,
+        **extra,
     )
 
 

@@ -5,7 +5,6 @@ from decimal import Decimal
 from urllib.parse import urlsplit
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from providers.base import (
@@ -15,7 +14,6 @@ from providers.base import (
     PaymentStatus,
 )
 from providers.models import SimulatedOrder
-from providers.registry import get_gateway
 from providers.sandbox.adapter import SandboxGateway
 from providers.simulators import simulators_resolve_due
 from providers.tripay import webhook
@@ -26,17 +24,6 @@ pytestmark = pytest.mark.django_db
 RETURN_URL = "http://shop.test/orders/TRX-20260301-ABCD12"
 CALLBACK_URL = "http://shop.test/webhooks/tripay"
 EXPIRES = datetime(2030, 1, 1, tzinfo=UTC)
-
-
-@pytest.fixture
-def sandbox(settings):
-    settings.SITE_URL = "http://shop.test"
-    return get_gateway("sandbox")
-
-
-@pytest.fixture
-def browser():
-    return Client(enforce_csrf_checks=True)  # as a real browser: no test-client CSRF bypass
 
 
 def payment_request(**overrides) -> PaymentRequest:
