@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0006_created_at_settable'),
+        ('orders', '0007_order_failure_kind'),
     ]
 
     operations = [
