@@ -5,7 +5,7 @@ message; the delivery row is kept; nothing else changes."""
 import pytest
 
 from tests.webhooks.test_common import ENDPOINTS, IDS, configure
-from webhooks.base import MAX_RECORDED_SIZE
+from webhooks.body import MAX_RECORDED_SIZE
 from webhooks.models import WebhookDelivery
 
 pytestmark = pytest.mark.django_db
