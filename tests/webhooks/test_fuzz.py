@@ -421,7 +421,8 @@ def check_call(
     reply = json.loads(response.content)
     assert isinstance(reply, dict)
     delivery = WebhookDelivery.objects.order_by("-pk").first()
-    assert delivery is not None and delivery.pk != last_before, "no delivery row was written"
+    assert delivery is not None
+    assert delivery.pk != last_before, "no delivery row was written"
     check_stored_within_bound(delivery)
     if kind == "over cap":
         assert status == 413, f"{kind}: {len(body)} bytes answered {status}: {reply}"
