@@ -276,3 +276,16 @@ def test_the_shan_balance_query_reads_a_chunked_body_or_answers_411(client, sett
     assert reply.status_code == (200 if terminated else 411)
     if terminated:
         assert reply.json()["data"][0]["code"] == 1000  # read: the member was looked up
+
+
+def test_the_admin_says_how_much_of_an_unverified_body_was_kept(client, world, admin_client):
+    body = padded_to(DIGIFLAZZ, valid_payload(DIGIFLAZZ, world), 5000)
+    DIGIFLAZZ.post(client, body, **DIGIFLAZZ.headers(body, signature="sha1=00"))
+    delivery = latest_delivery()
+
+    page = admin_client.get(f"/admin/webhooks/webhookdelivery/{delivery.pk}/change/")
+
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert f"Only the first {UNVERIFIED_BODY_KEPT} of 5000 bytes are kept" in text
+    assert sha256(body) in text
