@@ -323,14 +323,13 @@ class WebhookView(APIView):
         except Exception:  # a signature we cannot even read is an invalid one
             valid = False
         delivery.signature_valid = valid
-        if valid:  # the caller is who it says: keep everything it sent
-            WebhookDelivery.objects.filter(pk=delivery.pk).update(
-                signature_valid=True, raw_body=raw, headers=masked_headers(meta)
-            )
-        else:
-            WebhookDelivery.objects.filter(pk=delivery.pk).update(signature_valid=False)
         if not valid:
+            WebhookDelivery.objects.filter(pk=delivery.pk).update(signature_valid=False)
             raise WebhookRejected(401, "INVALID_SIGNATURE", "The signature does not verify.")
+        # The caller is who it says: keep everything it sent.
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(
+            signature_valid=True, raw_body=raw, headers=masked_headers(meta)
+        )
 
     def _finish(self, delivery: WebhookDelivery, handled: Handled) -> Response:
         if delivery.signature_valid is not True and settings.WEBHOOK_UNVERIFIED_PER_MINUTE:
