@@ -32,6 +32,7 @@ from providers.base import (
     PaymentRequest,
     ProviderError,
 )
+from providers.gateway_links import payment_links_checked
 from providers.registry import get_gateway
 from shop.errors import ApplicationError
 
@@ -118,7 +119,8 @@ def checkout_create(
     `insufficient_balance`) leaves no order and no debit; the paid order is placed after
     commit. Gateway: the order is created (`pending_payment`), then the gateway payment is
     created once with `merchant_ref` = the order code and its instructions are stored on
-    the order. If the gateway refuses or cannot be reached the order is `cancelled` and
+    the order. If the gateway refuses, cannot be reached, or sends a link that is not safe
+    to show (`providers.gateway_links`: https only) the order is `cancelled` and
     ApplicationError `gateway_unavailable` is raised. Invalid input raises the
     ApplicationError of `order_create` (`invalid_input` with `extra["fields"]`) and
     changes nothing; so does a price that is no longer `shown_price`, the one the buyer
@@ -175,12 +177,12 @@ def checkout_create(
         expires_at=order.payment_expires_at,
     )
     try:
-        instructions = gateway.create_payment(request)
+        instructions = payment_links_checked(gateway.create_payment(request), gateway=gateway)
     except ProviderError as exc:
         order_transition(
             order=order,
             to=OrderStatus.CANCELLED,
-            message=f"The gateway did not create the payment: {exc.message}",
+            message=f"The gateway payment was not started: {exc.message}",
             data={"gateway": gateway.code, "code": exc.code},
         )
         raise ApplicationError(
@@ -249,9 +251,10 @@ def order_attach_payment(
 def deposit_checkout_create(*, user, amount: Decimal, channel: str = "") -> PaymentInstructions:
     """Start a wallet top-up through the gateway: a pending Deposit, then one gateway
     payment with `merchant_ref` = `deposit_gateway_reference(deposit)`. The Tripay callback
-    credits it exactly once when paid. A gateway refusal rejects the deposit (nothing was
-    credited) and raises ApplicationError `gateway_unavailable`; a non-positive amount
-    raises ApplicationError and creates nothing."""
+    credits it exactly once when paid. A gateway refusal, or a link that is not safe to
+    follow, rejects the deposit (nothing was credited) and raises ApplicationError
+    `gateway_unavailable`; a non-positive amount raises ApplicationError and creates
+    nothing."""
     from wallets.models import Deposit, DepositMethod
     from wallets.services import deposit_create, deposit_gateway_reference, deposit_reject
 
@@ -269,9 +272,9 @@ def deposit_checkout_create(*, user, amount: Decimal, channel: str = "") -> Paym
         callback_url=checkout_callback_url(),
     )
     try:
-        instructions = gateway.create_payment(request)
+        instructions = payment_links_checked(gateway.create_payment(request), gateway=gateway)
     except ProviderError as exc:
-        deposit_reject(deposit=deposit, note=f"The gateway did not create the payment: {exc}")
+        deposit_reject(deposit=deposit, note=f"The gateway payment was not started: {exc}")
         raise ApplicationError(
             gettext_noop(
                 "The payment could not be started; nothing was charged. Please try again."

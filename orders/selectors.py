@@ -17,7 +17,9 @@ def order_public_url(order: Order) -> str:
 
 
 def order_visible_to(*, order: Order, user, token: str) -> bool:
-    """The buyer, staff, or whoever holds the guest link may see an order."""
-    if user.is_authenticated and (user.is_staff or order.user_id == user.pk):
+    """Only the buyer, or whoever holds the order's link token, may see an order: its page
+    shows the codes in clear. Staff are no exception; they read codes in the admin through
+    the audited reveal (`reveal_voucher`, a VoucherReveal row per voucher)."""
+    if user.is_authenticated and order.user_id is not None and order.user_id == user.pk:
         return True
     return bool(token) and hmac.compare_digest(token.encode(), order.access_token.encode())

@@ -1,6 +1,10 @@
+import json
+
 from django import forms
 from django.contrib import admin, messages
+from django.utils.html import format_html
 
+from orders.admin import masked_order_codes
 from resellers.callbacks import callback_resend
 from resellers.models import ApiKey, ApiOrder, CallbackAttempt, CallbackDelivery, ResellerSettings
 from resellers.services import (
@@ -175,6 +179,15 @@ class CallbackDeliveryAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     inlines = [CallbackAttemptInline]
     actions = ["resend"]
+    exclude = ["payload"]
+    readonly_fields = ["payload_shown"]
+
+    @admin.display(description="Payload (codes masked)")
+    def payload_shown(self, delivery: CallbackDelivery):
+        shown = masked_order_codes(delivery.payload, order_code=delivery.order.code)
+        return format_html(
+            "<pre style='white-space: pre-wrap'>{}</pre>", json.dumps(shown, indent=2)
+        )
 
     @admin.action(description="Resend the selected callbacks now")
     def resend(self, request, queryset):

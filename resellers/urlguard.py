@@ -56,11 +56,45 @@ class CallbackTarget:
         return literal if self.port == default else f"{literal}:{self.port}"
 
 
+# IPv6 ranges refused whatever they embed: deprecated (site-local, RFC 3879; IPv4-compatible,
+# RFC 4291; IPv4-translated, RFC 6145), or reached through a relay or translator chosen by
+# someone else (6to4, RFC 7526; Teredo, RFC 4380; local-use NAT64, RFC 8215). Python calls
+# some of them global.
+REFUSED_IPV6_NETWORKS = tuple(
+    ipaddress.IPv6Network(network)
+    for network in (
+        "fec0::/10",
+        "::/96",
+        "::ffff:0:0:0/96",
+        "2002::/16",
+        "2001::/32",
+        "64:ff9b:1::/48",
+    )
+)
+# The well-known NAT64 prefix (RFC 6052): a translator reaches the IPv4 address in the last
+# 32 bits.
+NAT64_NETWORK = ipaddress.IPv6Network("64:ff9b::/96")
+
+
+def reached_address(ip: ipaddress.IPv4Address | ipaddress.IPv6Address):
+    """The address a connection to `ip` really reaches: the IPv4 address inside an
+    IPv4-mapped or NAT64 address, else `ip` itself."""
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return ip.ipv4_mapped
+        if ip in NAT64_NETWORK:
+            return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return ip
+
+
 def _is_public(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 zone id
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_unspecified)
+    if isinstance(ip, ipaddress.IPv6Address) and any(ip in net for net in REFUSED_IPV6_NETWORKS):
+        return False
+    ip = reached_address(ip)
+    return ip.is_global and not (
+        ip.is_multicast or ip.is_reserved or ip.is_unspecified or ip.is_private
+    )
 
 
 def _is_literal(host: str) -> bool:

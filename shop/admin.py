@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied
 
+from orders.admin import masked_order_codes
 from shop.admin_mixins import ReadOnlyAdmin
 from shop.models import Heartbeat, Notification, User
 
@@ -62,9 +63,18 @@ class HeartbeatAdmin(ReadOnlyAdmin):
 class NotificationAdmin(admin.ModelAdmin):
     list_display = ("title", "user", "level", "created_at", "read_at")
     list_filter = ("level", ("user", admin.EmptyFieldListFilter))
-    search_fields = ("title", "message", "user__username")
+    # Not the message: a buyer's notification carries the order's codes, and a search by
+    # code would tell staff which order holds one.
+    search_fields = ("title", "user__username")
     date_hierarchy = "created_at"
-    readonly_fields = ("user", "title", "message", "level", "data", "created_at")
+    fields = readonly_fields = ("user", "title", "message_shown", "level", "data", "created_at")
+
+    @admin.display(description="Message (codes masked)")
+    def message_shown(self, notification: Notification) -> str:
+        order_code = (notification.data or {}).get("order")
+        if not isinstance(order_code, str) or not order_code:
+            return notification.message
+        return masked_order_codes(notification.message, order_code=order_code)
 
 
 def _view_only(axes_admin: type[admin.ModelAdmin]) -> type[admin.ModelAdmin]:

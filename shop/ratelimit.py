@@ -47,6 +47,7 @@ class RateDecision:
     retry_after: int  # whole seconds until the next call may pass; 0 when allowed
 
 
+_clients: dict[str, redis.Redis] = {}
 _scripts: dict[str, "redis.commands.core.Script"] = {}
 _local_tats: dict[str, int] = {}
 _local_lock = threading.Lock()
@@ -57,9 +58,17 @@ def _redis_script(url: str):
     first call, so one round trip)."""
     script = _scripts.get(url)
     if script is None:
-        client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
-        script = _scripts[url] = client.register_script(_GCRA)
+        script = _scripts[url] = _redis_client(url).register_script(_GCRA)
     return script
+
+
+def _redis_client(url: str) -> redis.Redis:
+    client = _clients.get(url)
+    if client is None:
+        client = _clients[url] = redis.Redis.from_url(
+            url, socket_connect_timeout=1, socket_timeout=1
+        )
+    return client
 
 
 def _local(key: str, now: int, interval: int, tolerance: int) -> int:
@@ -72,11 +81,37 @@ def _local(key: str, now: int, interval: int, tolerance: int) -> int:
         return wait
 
 
+def _bucket(limit: int, period: int) -> tuple[int, int, int]:
+    """(now, interval, tolerance) in microseconds."""
+    interval = max(period * 1_000_000 // limit, 1)
+    return int(time.time() * 1_000_000), interval, period * 1_000_000 - interval
+
+
+def _decision(wait: int) -> RateDecision:
+    retry_after = max(math.ceil(wait / 1_000_000), 1) if wait else 0
+    return RateDecision(allowed=wait == 0, retry_after=retry_after)
+
+
+def rate_limit_peek(*, key: str, limit: int, period: int = 60) -> RateDecision:
+    """Whether a call would pass `key`'s bucket now, counting nothing: for limits that count
+    only some calls (which ones is known only after the call), checked before it."""
+    now, _interval, tolerance = _bucket(limit, period)
+    if settings.REDIS_URL:
+        try:
+            stored = _redis_client(settings.REDIS_URL).get(KEY_PREFIX + key)
+        except redis.RedisError as exc:
+            logger.warning("rate limit %s not checked, Redis failed: %s", key, exc)
+            return RateDecision(allowed=True, retry_after=0)
+        tat = int(stored or 0)
+    else:
+        with _local_lock:
+            tat = _local_tats.get(KEY_PREFIX + key, 0)
+    return _decision(max(max(tat, now) - tolerance - now, 0))
+
+
 def rate_limit_hit(*, key: str, limit: int, period: int = 60) -> RateDecision:
     """Count one call against `key`'s bucket of `limit` calls per `period` seconds."""
-    now = int(time.time() * 1_000_000)
-    interval = max(period * 1_000_000 // limit, 1)
-    tolerance = period * 1_000_000 - interval
+    now, interval, tolerance = _bucket(limit, period)
     if settings.REDIS_URL:
         try:
             allowed, wait = _redis_script(settings.REDIS_URL)(
@@ -88,5 +123,4 @@ def rate_limit_hit(*, key: str, limit: int, period: int = 60) -> RateDecision:
         wait = 0 if allowed else int(wait)
     else:
         wait = max(_local(KEY_PREFIX + key, now, interval, tolerance), 0)
-    retry_after = max(math.ceil(wait / 1_000_000), 1) if wait else 0
-    return RateDecision(allowed=wait == 0, retry_after=retry_after)
+    return _decision(wait)

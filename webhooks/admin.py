@@ -45,6 +45,15 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Body (codes and serials redacted)")
     def redacted_body(self, delivery: WebhookDelivery):
+        kept = len(bytes(delivery.raw_body))
+        if kept < delivery.body_size:  # an unverified delivery keeps only its first KiB
+            return format_html(
+                "<p>Only the first {} of {} bytes are kept: the signature did not verify. "
+                "SHA-256 of the whole body: <code>{}</code></p>",
+                kept,
+                delivery.body_size,
+                delivery.body_sha256 or "not read whole",
+            )
         try:
             shown = json.dumps(redact(json.loads(delivery.body_text), ALWAYS_REDACTED), indent=2)
         except (ValueError, RecursionError):  # RecursionError: JSON nested too deep

@@ -1,12 +1,20 @@
 """What every callback view does, in this order (DESIGN.md "Webhooks"):
 
-1. cap the body (413 before any parsing or HMAC) and keep the raw bytes;
-2. store a WebhookDelivery, which survives every outcome;
-3. check the source IP where an allow-list is configured;
-4. verify the signature on the raw bytes (a missing secret refuses every call);
-5. parse and validate with a DRF serializer;
-6. apply through the services in one transaction;
-7. answer in the caller's own format; never a 500 for anything the caller sent.
+1. cap the body (413 before any parsing or HMAC; a chunked body read within the cap, or 411)
+   and keep the raw bytes;
+2. an address past its bucket of unverified deliveries gets 429 and nothing is stored,
+   unless this delivery's signature verifies;
+3. store a WebhookDelivery, which survives every outcome: until the signature verifies it
+   keeps the body's size, SHA-256 and first KiB, and headers within a bound;
+4. check the source IP where an allow-list is configured;
+5. verify the signature on the raw bytes (a missing secret refuses every call); a verified
+   delivery is then stored whole;
+6. parse and validate with a DRF serializer;
+7. apply through the services in one transaction;
+8. answer in the caller's own format; never a 500 for anything the caller sent.
+
+Unverified deliveries older than WEBHOOK_REJECTED_RETENTION_DAYS are pruned by the beat
+(`webhooks.tasks.webhooks_prune_unverified`).
 """
 
 import ipaddress
@@ -25,13 +33,18 @@ from rest_framework.views import APIView
 from orders.models import Order
 from shop.errors import ApplicationError
 from shop.parsers import JSONParser
+from shop.ratelimit import rate_limit_hit, rate_limit_peek
+from webhooks.body import CallbackBody, read_callback_body
 from webhooks.models import DeliveryOutcome, WebhookDelivery
 
 logger = logging.getLogger(__name__)
 
 MASKED = "[masked]"
-# A declared Content-Length is recorded as is, up to what the column holds.
-MAX_RECORDED_SIZE = 2**31 - 1
+# What is kept of a delivery whose signature did not verify (anyone can send one): the
+# first KiB of the body, and headers (shortest first, values cut) up to about a KiB.
+UNVERIFIED_BODY_KEPT = 1024
+UNVERIFIED_HEADERS_KEPT = 1024
+UNVERIFIED_HEADER_VALUE_KEPT = 256
 _SECRET_HEADER_WORDS = ("signature", "key", "token", "authorization", "verify", "cookie", "secret")
 
 
@@ -68,6 +81,27 @@ def masked_headers(meta: dict) -> dict:
         secret = any(word in name.lower() for word in _SECRET_HEADER_WORDS)
         headers[name] = MASKED if secret and value else value
     return headers
+
+
+def bounded_headers(headers: dict) -> dict:
+    """What an unverified delivery keeps of its headers: the shortest first (the signature,
+    event and agent headers that tell who called), each value cut, about
+    UNVERIFIED_HEADERS_KEPT characters in all; how many were left out is noted."""
+    kept, used = {}, 0
+    ordered = sorted(headers.items(), key=lambda item: len(item[0]) + len(str(item[1])))
+    for name, value in ordered:
+        name, value = name[:64], str(value)[:UNVERIFIED_HEADER_VALUE_KEPT]
+        used += len(name) + len(value) + 6  # the JSON quotes, colon, comma and spaces
+        if used > UNVERIFIED_HEADERS_KEPT:
+            kept["..."] = f"{len(headers) - len(kept)} more headers not kept (unverified)"
+            break
+        kept[name] = value
+    return kept
+
+
+def unverified_limit_key(address: str) -> str:
+    """The rate-limit bucket of an address's unverified deliveries (all callback URLs)."""
+    return f"webhook-unverified:{address or 'unknown'}"
 
 
 def _in_networks(address: str, networks: list[str]) -> bool:
@@ -184,22 +218,25 @@ class WebhookView(APIView):
     def post(self, request, *args, **kwargs):
         django_request = request._request
         meta = django_request.META
-        cap = settings.WEBHOOK_MAX_BODY_BYTES
-        declared = _content_length(meta)
-        raw = b"" if declared > cap else django_request.read(cap + 1)
+        address = client_address(meta)
+        body = read_callback_body(django_request, cap=settings.WEBHOOK_MAX_BODY_BYTES)
+        refused = self._over_unverified_limit(address, body, django_request.headers)
+        if refused is not None:
+            return refused
         delivery = WebhookDelivery.objects.create(
             source=self.source,
-            remote_addr=client_address(meta) or None,
-            headers=masked_headers(meta),
-            raw_body=raw[:cap],
-            body_size=min(max(declared, len(raw)), MAX_RECORDED_SIZE),
+            remote_addr=address or None,
+            headers=bounded_headers(masked_headers(meta)),
+            raw_body=body.raw[:UNVERIFIED_BODY_KEPT],
+            body_size=body.size,
+            body_sha256=body.sha256,
         )
         try:
-            if declared > cap or len(raw) > cap:
-                raise WebhookRejected(413, "PAYLOAD_TOO_LARGE", f"The body exceeds {cap} bytes.")
+            if body.refusal is not None:
+                raise WebhookRejected(*body.refusal)
             self._check_source(delivery)
-            self._check_signature(raw, django_request.headers, delivery)
-            handled = self.handle(raw, django_request.headers, delivery)
+            self._check_signature(body.raw, django_request.headers, delivery, meta)
+            handled = self.handle(body.raw, django_request.headers, delivery)
         except WebhookRejected as rejected:
             return self._finish(
                 delivery,
@@ -235,6 +272,37 @@ class WebhookView(APIView):
             handled.body = self.success_body(handled)
         return self._finish(delivery, handled)
 
+    def _over_unverified_limit(self, address: str, body: CallbackBody, headers) -> Response | None:
+        """429 (nothing stored) when the address has used up its unverified deliveries and
+        this one does not verify either; None to go on. A delivery that verifies always goes
+        on: only what fails the signature counts (`_finish`)."""
+        limit = settings.WEBHOOK_UNVERIFIED_PER_MINUTE
+        if not limit:
+            return None
+        bucket = rate_limit_peek(key=unverified_limit_key(address), limit=limit)
+        if bucket.allowed or (body.refusal is None and self._signature_verifies(body.raw, headers)):
+            return None
+        logger.warning("webhook %s: too many unverified deliveries from %s", self.source, address)
+        response = Response(
+            self.error_body(
+                "TOO_MANY_REQUESTS",
+                f"Too many calls that did not verify from this address; retry in "
+                f"{bucket.retry_after} s.",
+            ),
+            status=429,
+        )
+        response["Retry-After"] = str(bucket.retry_after)
+        return response
+
+    def _signature_verifies(self, raw: bytes, headers) -> bool:
+        secret = self.secret()
+        if not secret:
+            return False
+        try:
+            return bool(self.verify_signature(raw, headers, secret))
+        except Exception:  # a signature we cannot even read (or a body) does not verify
+            return False
+
     def _check_source(self, delivery: WebhookDelivery) -> None:
         allowed = (
             getattr(settings, self.allowed_ips_setting, []) if self.allowed_ips_setting else []
@@ -242,7 +310,7 @@ class WebhookView(APIView):
         if allowed and not _in_networks(delivery.remote_addr or "", allowed):
             raise WebhookRejected(403, "IP_NOT_ALLOWED", "This address may not call this URL.")
 
-    def _check_signature(self, raw: bytes, headers, delivery: WebhookDelivery) -> None:
+    def _check_signature(self, raw: bytes, headers, delivery: WebhookDelivery, meta) -> None:
         secret = self.secret()
         if not secret:
             raise WebhookRejected(
@@ -255,11 +323,20 @@ class WebhookView(APIView):
         except Exception:  # a signature we cannot even read is an invalid one
             valid = False
         delivery.signature_valid = valid
-        WebhookDelivery.objects.filter(pk=delivery.pk).update(signature_valid=valid)
         if not valid:
+            WebhookDelivery.objects.filter(pk=delivery.pk).update(signature_valid=False)
             raise WebhookRejected(401, "INVALID_SIGNATURE", "The signature does not verify.")
+        # The caller is who it says: keep everything it sent.
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(
+            signature_valid=True, raw_body=raw, headers=masked_headers(meta)
+        )
 
     def _finish(self, delivery: WebhookDelivery, handled: Handled) -> Response:
+        if delivery.signature_valid is not True and settings.WEBHOOK_UNVERIFIED_PER_MINUTE:
+            rate_limit_hit(
+                key=unverified_limit_key(delivery.remote_addr or ""),
+                limit=settings.WEBHOOK_UNVERIFIED_PER_MINUTE,
+            )
         WebhookDelivery.objects.filter(pk=delivery.pk).update(
             outcome=handled.outcome,
             http_status=handled.status,
@@ -276,10 +353,3 @@ def _storable(text: str, limit: int) -> str:
     """Caller-given text as a PostgreSQL text column takes it: a NUL (which it refuses)
     shown as `\\x00`, then cut to `limit`."""
     return text.replace("\x00", "\\x00")[:limit]
-
-
-def _content_length(meta: dict) -> int:
-    try:
-        return max(int(meta.get("CONTENT_LENGTH") or 0), 0)
-    except ValueError:
-        return 0

@@ -28,8 +28,13 @@ class WebhookDelivery(models.Model):
     received_at = models.DateTimeField(auto_now_add=True, db_index=True)
     remote_addr = models.GenericIPAddressField(null=True, blank=True)
     headers = models.JSONField(default=dict)
+    # Whole once the signature verifies; until then (and for good when it does not) only the
+    # first KiB: anyone can post here, and it must not fill the disk.
     raw_body = models.BinaryField()
     body_size = models.PositiveIntegerField(default=0)
+    body_sha256 = models.CharField(
+        max_length=64, blank=True, help_text="SHA-256 of the whole body; empty if not read whole."
+    )
     signature_valid = models.BooleanField(null=True)
     outcome = models.CharField(
         max_length=16, choices=DeliveryOutcome.choices, default=DeliveryOutcome.RECEIVED

@@ -1,10 +1,12 @@
 """Applying what callers report, each in one transaction, each idempotent."""
 
 import hashlib
+from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from catalog.models import Product
 from catalog.services import catalog_reprice_product
@@ -18,8 +20,27 @@ from shop.models import NotificationLevel
 from shop.notifications import notify
 from wallets.models import ShanSettlement, SystemAccount, TransferReason
 from wallets.services import system_wallet, wallet_for_user, wallet_settle_game_round
+from webhooks.models import WebhookDelivery
 
 SHAN_HOUSE_BANK_PLAYER = "SKP0101"
+
+
+@transaction.atomic
+def webhook_prune_unverified(*, older_than_days: int) -> int:
+    """Delete deliveries whose signature never verified (refused, too large, unsigned)
+    received more than `older_than_days` ago; returns how many. Verified deliveries are the
+    audit trail of what changed and stay; so does one a staff member revealed (the
+    WebhookBodyReveal that records it points at it) or one linked to an order."""
+    from ops.models import WebhookBodyReveal  # ops builds on webhooks, not the reverse
+
+    cutoff = timezone.now() - timedelta(days=older_than_days)
+    doomed = (
+        WebhookDelivery.objects.filter(received_at__lt=cutoff, order__isnull=True)
+        .filter(Q(signature_valid=False) | Q(signature_valid__isnull=True))
+        .exclude(pk__in=WebhookBodyReveal.objects.values("delivery_id"))
+    )
+    deleted, _ = doomed.delete()
+    return deleted
 
 
 def shan_fingerprint(signed_string: str) -> str:

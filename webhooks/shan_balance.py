@@ -27,6 +27,7 @@ from django.views.decorators.http import require_POST
 from providers.shan.signature import RawNumber, php_json_encode
 from wallets.models import SystemAccount, Wallet
 from wallets.services import shan_player_balances_told
+from webhooks.body import read_callback_body
 
 logger = logging.getLogger(__name__)
 
@@ -130,9 +131,11 @@ def shan_member_balances(*, batch: list[dict], currency: str) -> list[dict]:
 @csrf_exempt
 @require_POST
 def shan_balance_view(request: HttpRequest) -> HttpResponse:
-    raw = request.body
-    if len(raw) > settings.WEBHOOK_MAX_BODY_BYTES:
-        return _error(413, "The body is too large.")
+    body = read_callback_body(request, cap=settings.WEBHOOK_MAX_BODY_BYTES)
+    if body.refusal is not None:
+        status, _code, message = body.refusal
+        return _error(status, message)
+    raw = body.raw
     expected_key = settings.SHAN_TRANSACTION_KEY
     if not expected_key and not settings.SIMULATORS_ENABLED:
         # Balances are private: without a key to check, nobody may read them.

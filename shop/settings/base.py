@@ -255,6 +255,11 @@ HUBBLE_WEBHOOK_IPS = env.list("HUBBLE_WEBHOOK_IPS", default=[])
 # Proxies (IPs or CIDRs) whose X-Forwarded-For is believed; nobody else's is.
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=64 * 1024)
+# Callback deliveries per minute from one address whose signature does not verify (a burst
+# of that many, then one every 60/N s); past it 429 and nothing stored. 0: no limit.
+WEBHOOK_UNVERIFIED_PER_MINUTE = env.int("WEBHOOK_UNVERIFIED_PER_MINUTE", default=30)
+# Unverified deliveries (headers, size, SHA-256, first KiB) are pruned after this many days.
+WEBHOOK_REJECTED_RETENTION_DAYS = env.int("WEBHOOK_REJECTED_RETENTION_DAYS", default=14)
 
 # --- Security (production values pass `check --deploy --fail-level WARNING`) ------------------
 if not DEBUG:
@@ -348,6 +353,10 @@ CELERY_BEAT_SCHEDULE = {
     "ops-reconcile-daily": {
         "task": "ops.tasks.reconcile_daily",
         "schedule": crontab(hour=3, minute=30),
+    },
+    "webhooks-prune-unverified": {
+        "task": "webhooks.tasks.webhooks_prune_unverified",
+        "schedule": crontab(hour=4, minute=15),
     },
 }
 # /healthz calls the beat stale after this many seconds without a heartbeat.

@@ -107,3 +107,60 @@ def test_a_pln_token_in_a_webhook_body_is_shown_raw_only_when_revealed_with_the_
     [recorded] = WebhookBodyReveal.objects.all()
     assert (recorded.delivery, recorded.staff.username) == (delivery, "ada-admin")
     assert recorded.remote_addr == "127.0.0.1"
+
+
+@pytest.mark.django_db
+def test_a_buyers_notification_and_a_reseller_callback_show_no_codes_in_the_admin(
+    balance_order, placement_deferred, support_client, admin_group_client
+):
+    """The buyer's notification and the reseller's callback carry the codes (they are the
+    buyer's); staff pages show them masked: codes are read through the audited reveal."""
+    from orders.services import order_apply_provider_update, order_pay_with_balance
+    from providers.base import ProviderResult, ProviderStatus, VoucherData
+    from resellers.models import ApiOrder, CallbackDelivery, ResellerSettings
+    from shop.models import Notification
+
+    reseller = balance_order.user
+    ResellerSettings.objects.create(
+        user=reseller, callback_url="https://reseller.example/cb", secret="whsec_x"
+    )
+    ApiOrder.objects.create(user=reseller, ref_id="r-1", order=balance_order, fingerprint="f")
+    order = order_pay_with_balance(order=balance_order)
+    order_apply_provider_update(
+        order=order,
+        result=ProviderResult(
+            status=ProviderStatus.SUCCESS,
+            vouchers=[VoucherData(code="GIFT-777-ABC", pin="98765", serial=TOKEN)],
+        ),
+    )
+    notification = Notification.objects.get(user=reseller, data__order=order.code)
+    assert "GIFT-777-ABC" in notification.message  # the buyer's own copy
+    callback = CallbackDelivery.objects.get(order=order)
+    assert "GIFT-777-ABC" in json.dumps(callback.payload)
+
+    pages = {
+        support_client: [
+            reverse("admin:shop_notification_changelist"),
+            reverse("admin:shop_notification_change", args=[notification.pk]),
+            reverse("admin:shop_notification_changelist") + "?q=GIFT-777",
+        ],
+        admin_group_client: [
+            reverse("admin:shop_notification_change", args=[notification.pk]),
+            reverse("admin:resellers_callbackdelivery_change", args=[callback.pk]),
+        ],
+    }
+    for staff, urls in pages.items():
+        for url in urls:
+            page = staff.get(url)
+            assert page.status_code == 200, url
+            text = page.content.decode()
+            for secret in ("GIFT-777-ABC", "98765", TOKEN):
+                assert secret not in text, (url, secret)
+    assert (
+        order.code
+        in admin_group_client.get(
+            reverse("admin:resellers_callbackdelivery_change", args=[callback.pk])
+        ).content.decode()
+    )
+    found = support_client.get(reverse("admin:shop_notification_changelist") + "?q=GIFT-777")
+    assert notification.title not in found.content.decode()  # no search by a code either

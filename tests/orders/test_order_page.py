@@ -38,7 +38,7 @@ def test_without_the_right_token_the_order_does_not_exist(client, delivered_gues
     assert b"GIFT-777" not in page.content
 
 
-def test_only_the_buyer_and_staff_see_a_signed_in_buyers_order(client, balance_order):
+def test_only_the_buyer_sees_a_signed_in_buyers_order_not_even_staff(client, balance_order):
     other = make_user("someone-else")
     staff = make_user("staff")
     staff.is_staff = True
@@ -50,7 +50,28 @@ def test_only_the_buyer_and_staff_see_a_signed_in_buyers_order(client, balance_o
     client.force_login(other)
     assert client.get(url).status_code == 404
     client.force_login(staff)
-    assert client.get(url).status_code == 200
+    assert client.get(url).status_code == 404  # staff read codes through the audited reveal
+
+
+@pytest.mark.parametrize("superuser", [False, True])
+def test_staff_see_no_codes_on_the_storefront_page_or_its_status_part(
+    client, delivered_guest_order, superuser
+):
+    """Staff read codes only through the admin's audited reveal (VoucherReveal)."""
+    staff = make_user("staff")
+    staff.is_staff = True
+    staff.is_superuser = superuser
+    staff.save()
+    client.force_login(staff)
+
+    for url in (
+        f"/orders/{delivered_guest_order.code}/",
+        f"/orders/{delivered_guest_order.code}/status/",
+    ):
+        page = client.get(url)
+        assert page.status_code == 404, url
+        assert b"GIFT-777" not in page.content
+        assert b"4321" not in page.content
 
 
 def test_the_success_email_carries_the_codes_and_the_link(delivered_guest_order):

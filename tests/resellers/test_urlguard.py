@@ -29,6 +29,25 @@ def production(settings):
         "https://[::ffff:127.0.0.1]/cb",
         "https://[fd00::1]/cb",
         "https://100.64.0.1/cb",  # carrier-grade NAT
+        # IPv6 forms that reach an IPv4 address, or are deprecated: judged by what is reached
+        "https://[::ffff:10.0.0.1]/cb",  # IPv4-mapped private
+        "https://[::ffff:169.254.169.254]/cb",  # IPv4-mapped metadata service
+        "https://[::ffff:0:7f00:1]/cb",  # IPv4-translated (SIIT) loopback
+        "https://[::127.0.0.1]/cb",  # IPv4-compatible (deprecated)
+        "https://[::5db8:d822]/cb",  # IPv4-compatible, even of a public address
+        "https://[2002:7f00:1::1]/cb",  # 6to4 of 127.0.0.1
+        "https://[2002:a9fe:a9fe::1]/cb",  # 6to4 of 169.254.169.254
+        "https://[2002:5db8:d822::1]/cb",  # 6to4 (deprecated, RFC 7526) even of a public one
+        "https://[fec0::1]/cb",  # site-local (deprecated, RFC 3879)
+        "https://[fec0:1234::5]/cb",
+        "https://[feff::1]/cb",  # the end of fec0::/10
+        "https://[64:ff9b::7f00:1]/cb",  # NAT64 of 127.0.0.1
+        "https://[64:ff9b::a00:1]/cb",  # NAT64 of 10.0.0.1
+        "https://[64:ff9b::a9fe:a9fe]/cb",  # NAT64 of 169.254.169.254
+        "https://[64:ff9b:1::5db8:d822]/cb",  # local-use NAT64 (RFC 8215)
+        "https://[2001::1]/cb",  # Teredo
+        "https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/cb",  # Teredo with public parts
+        "https://[2001:0:a00:1::1]/cb",  # Teredo of a private server
         "https://localhost/cb",  # resolves to loopback
         "https:///cb",
     ],
@@ -41,6 +60,20 @@ def test_refused(url):
 def test_public_addresses_pass():
     check_callback_url("https://93.184.216.34/cb")
     check_callback_url("https://[2606:2800:220:1:248:1893:25c8:1946]:8443/cb")
+    # What is reached is a public IPv4 address: mapped, or through a NAT64 translator.
+    check_callback_url("https://[::ffff:93.184.216.34]/cb")
+    check_callback_url("https://[64:ff9b::5db8:d822]/cb")
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["2002:7f00:1::1", "fec0::1", "64:ff9b::a00:1", "2001::1", "::ffff:192.168.0.1"],
+)
+def test_a_name_resolving_to_a_hidden_private_address_is_refused(monkeypatch, address):
+    monkeypatch.setattr(urlguard, "resolve_host", fake_dns(["93.184.216.34", address]))
+
+    with pytest.raises(UnsafeUrl, match="resolves to a private address"):
+        check_callback_url("https://reseller.example/cb")
 
 
 def fake_dns(*answers):

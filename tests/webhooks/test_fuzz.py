@@ -6,20 +6,26 @@ Each case is one POST through django.test.Client of one of:
 - a valid signed body mutated byte by byte, sent with the original signature;
 - a signed body built from the valid one with fields replaced, dropped or added (random
   JSON, odd numbers, odd strings), so the code past the signature check is fuzzed too;
-- a random JSON object, correctly signed.
+- a random JSON object, correctly signed;
+- a body over the size cap (signed or not);
+and each of them now and then sent chunked (Transfer-Encoding, no Content-Length).
 
 Properties: never a 5xx; the reply is JSON in the caller's format; a refused call
 (4xx) changes no wallet, transfer, order, voucher, product or provider balance; anything not
-signed with the secret is refused; money that moved leaves the ledger consistent.
+signed with the secret is refused; money that moved leaves the ledger consistent; a delivery
+whose signature did not verify is stored within the truncation bound (the first KiB of its
+body, about a KiB of headers).
 Each case runs in a savepoint rolled back afterwards, so every case starts from the same
 world (and a failing case shrinks reliably).
 """
 
+import io
 import json
+import os
 from decimal import Decimal
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -27,6 +33,7 @@ from hypothesis import strategies as st
 from providers.shan import signature as shan_signature
 from shop.models import User
 from tests.webhooks.test_common import (
+    CAP,
     DIGIFLAZZ,
     ENDPOINTS,
     HUBBLE_BRAND,
@@ -45,6 +52,7 @@ from tests.webhooks.test_common import (
 from wallets.models import DepositMethod
 from wallets.selectors import ledger_check
 from wallets.services import deposit_create, deposit_gateway_reference
+from webhooks.base import UNVERIFIED_BODY_KEPT, UNVERIFIED_HEADERS_KEPT
 from webhooks.models import WebhookDelivery
 
 FUZZ = settings(
@@ -316,7 +324,7 @@ def draw_call(data, endpoint: Endpoint, world: World, references: dict):
     refuse it for its signature."""
     draw = data.draw
     kind = draw(
-        st.sampled_from(["bytes", "json", "mutation", *["signed"] * 5, "signed json"]),
+        st.sampled_from(["bytes", "json", "mutation", *["signed"] * 5, "signed json", "over cap"]),
         label="kind",
     )
     headers = extra_headers(draw, endpoint)
@@ -343,6 +351,13 @@ def draw_call(data, endpoint: Endpoint, world: World, references: dict):
     if kind == "json":
         body = encode_json(draw(json_objects, label="object")).encode()
         return kind, body, with_garbage(body), True
+    if kind == "over cap":
+        original, _ = signed(endpoint, base, ascii_only=True)
+        pad = CAP + 1 - len(original) + draw(st.integers(0, 3000), label="over by")
+        body = original[:-1] + b" " * pad + original[-1:]  # JSON still, past the cap
+        if draw(st.booleans(), label="sign it") and not endpoint.in_body:
+            return kind, body, {**headers, **endpoint.headers(body)}, True
+        return kind, body, with_garbage(body), True
     if kind == "mutation":
         original, signature_headers = signed(endpoint, base, ascii_only=True)
         body = draw(mutations(original), label="mutated")
@@ -365,9 +380,38 @@ def _shan_still_verifies(body: bytes) -> bool:
 # --- the properties ---------------------------------------------------------------------------
 
 
-def check_call(client: Client, endpoint: Endpoint, call, world_before: dict) -> None:
+def post_chunked(client: Client, endpoint: Endpoint, body: bytes, **headers):
+    """As gunicorn hands over a chunked body: no CONTENT_LENGTH, the de-chunked bytes in a
+    wsgi.input that ends, `wsgi.input_terminated` set."""
+    environ = {key: value for key, value in headers.items() if key != "content_type"}
+    environ.update(
+        {
+            "CONTENT_TYPE": headers.get("content_type", "application/json"),
+            "HTTP_TRANSFER_ENCODING": "chunked",
+            "wsgi.input": io.BytesIO(body),
+            "wsgi.input_terminated": True,
+        }
+    )
+    return client.generic("POST", endpoint.url, **environ)
+
+
+def check_stored_within_bound(delivery: WebhookDelivery | None) -> None:
+    """An unverified delivery keeps no more than the truncation bound."""
+    if delivery is None or delivery.signature_valid is True:
+        return
+    assert len(bytes(delivery.raw_body)) <= UNVERIFIED_BODY_KEPT
+    assert len(json.dumps(delivery.headers)) <= UNVERIFIED_HEADERS_KEPT + 200
+
+
+def check_call(
+    client: Client, endpoint: Endpoint, call, world_before: dict, *, chunked: bool = False
+) -> None:
     kind, body, headers, must_refuse = call
-    response = endpoint.post(client, body, **headers)
+    last_before = WebhookDelivery.objects.order_by("-pk").values_list("pk", flat=True).first()
+    if chunked:
+        response = post_chunked(client, endpoint, body, **headers)
+    else:
+        response = endpoint.post(client, body, **headers)
     status = response.status_code
     if status >= 500:
         delivery = WebhookDelivery.objects.order_by("-pk").first()
@@ -376,7 +420,13 @@ def check_call(client: Client, endpoint: Endpoint, call, world_before: dict) -> 
         )
     reply = json.loads(response.content)
     assert isinstance(reply, dict)
-    if must_refuse:
+    delivery = WebhookDelivery.objects.order_by("-pk").first()
+    assert delivery is not None
+    assert delivery.pk != last_before, "no delivery row was written"
+    check_stored_within_bound(delivery)
+    if kind == "over cap":
+        assert status == 413, f"{kind}: {len(body)} bytes answered {status}: {reply}"
+    elif must_refuse:
         assert status in (400, 401), f"{kind}: unsigned call answered {status}: {reply}"
         if not endpoint.in_body:
             assert status == 401, f"{kind}: parsed before the signature was checked: {reply}"
@@ -396,10 +446,11 @@ def check_call(client: Client, endpoint: Endpoint, call, world_before: dict) -> 
 def test_no_call_gets_a_5xx_or_changes_anything_when_refused(fuzz_world, endpoint, data):
     world, references, before = fuzz_world
     call = draw_call(data, endpoint, world, references)
+    chunked = data.draw(st.integers(0, 3), label="chunked?") == 0
     client = Client()
     try:
         with transaction.atomic():
-            check_call(client, endpoint, call, before)
+            check_call(client, endpoint, call, before, chunked=chunked)
             raise _RollBack
     except _RollBack:
         pass
@@ -485,3 +536,44 @@ def test_a_signed_odd_value_gets_no_5xx(fuzz_world, case):
     call = ("signed", *signed(endpoint, payload(world, references), ascii_only=True), False)
 
     check_call(Client(), endpoint, call, before)
+
+
+# --- what a flood of unsigned calls costs on disk ------------------------------------------------
+
+# A stored row of an unverified delivery: the kept body and headers, plus the row's own
+# columns, its index entries and page overhead (generously).
+ROW_BOUND = UNVERIFIED_BODY_KEPT + UNVERIFIED_HEADERS_KEPT + 2048
+
+
+def _table_bytes() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_total_relation_size('webhooks_webhookdelivery')")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=IDS)
+def test_a_flood_of_unsigned_big_bodies_grows_the_table_only_by_the_truncation_bound(
+    fuzz_world, endpoint
+):
+    """The issue's measure: 400 posts of 65 KB grew the table by 27 MB. Bodies at the cap,
+    over it, and both sent chunked, all incompressible, all unsigned (or wrongly signed)."""
+    client = Client()
+    calls = 80
+    before_rows = WebhookDelivery.objects.count()
+    before = _table_bytes()
+
+    for i in range(calls):
+        size = CAP if i % 2 == 0 else CAP + 1 + i
+        body = os.urandom(size)
+        headers = {} if endpoint.in_body else {endpoint.signature_meta: "0" * 64}
+        headers.update(endpoint.fixed_headers)
+        if i % 4 < 2:
+            response = endpoint.post(client, body, **headers)
+        else:
+            response = post_chunked(client, endpoint, body, **headers)
+        assert response.status_code in (400, 401, 413), response.content
+
+    growth = _table_bytes() - before
+    assert WebhookDelivery.objects.count() == before_rows + calls
+    assert growth <= calls * ROW_BOUND, f"{growth} bytes for {calls} unsigned calls"
+    assert growth < calls * CAP // 10  # what storing them whole would have cost, by far
