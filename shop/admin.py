@@ -67,7 +67,8 @@ class NotificationAdmin(admin.ModelAdmin):
     # code would tell staff which order holds one.
     search_fields = ("title", "user__username")
     date_hierarchy = "created_at"
-    fields = readonly_fields = ("user", "title", "message_shown", "level", "data", "created_at")
+    readonly_fields = ("user", "title", "message_shown", "level", "data", "created_at")
+    fields = (*readonly_fields, "read_at")  # staff may mark a notification read or unread
 
     @admin.display(description="Message (codes masked)")
     def message_shown(self, notification: Notification) -> str:
