@@ -12,6 +12,7 @@ from catalog.models import Brand
 from orders.checkout_token import checkout_token_read
 from orders.models import PaymentMethod
 from shop.money import format_money
+from wallets.proofs import validate_deposit_proof
 
 # Flexible products (any amount in range) take whole units of their currency.
 AMOUNT_STEP = Decimal("1")
@@ -150,6 +151,15 @@ class DepositForm(forms.Form):
                 % {"min": format_money(DEPOSIT_MIN), "max": format_money(DEPOSIT_MAX)}
             )
         return amount
+
+
+class BankTransferDepositForm(DepositForm):
+    """A top-up paid by bank transfer: the amount and the transfer's receipt, which staff
+    check before crediting. The receipt must be an image or a PDF by its bytes."""
+
+    proof = forms.FileField(
+        label=_("Transfer receipt (image or PDF)"), validators=[validate_deposit_proof]
+    )
 
 
 # The input schemas' words, for makemessages (they are translated where they are shown).
