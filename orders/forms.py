@@ -7,15 +7,13 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
+from catalog.amounts import AMOUNT_STEP, validate_flexible_amount
 from catalog.input_schemas import schema_fields
 from catalog.models import Brand
 from orders.checkout_token import checkout_token_read
 from orders.models import PaymentMethod
 from shop.money import format_money
 from wallets.proofs import validate_deposit_proof
-
-# Flexible products (any amount in range) take whole units of their currency.
-AMOUNT_STEP = Decimal("1")
 
 
 class CheckoutForm(forms.Form):
@@ -99,24 +97,12 @@ class CheckoutForm(forms.Form):
         if product is None or not product.is_flexible:
             cleaned["amount"] = None
             return cleaned
-        amount = cleaned.get("amount")
-        if amount is None:
-            if "amount" not in self.errors:
-                self.add_error("amount", _("Enter the amount you want."))
-        elif not product.min_amount <= amount <= product.max_amount:
-            self.add_error(
-                "amount",
-                _("Enter an amount from %(min)s to %(max)s.")
-                % {
-                    "min": format_money(product.min_amount, product.cost_currency),
-                    "max": format_money(product.max_amount, product.cost_currency),
-                },
-            )
-        elif amount % AMOUNT_STEP:
-            self.add_error(
-                "amount",
-                _("Enter a whole amount (steps of %(step)s).") % {"step": AMOUNT_STEP},
-            )
+        if "amount" in self.errors:  # not a number at all
+            return cleaned
+        try:  # the rule the order services (and so the reseller API) apply too
+            validate_flexible_amount(product=product, amount=cleaned.get("amount"))
+        except forms.ValidationError as exc:
+            self.add_error("amount", exc)
         return cleaned
 
     def customer_data(self) -> dict:

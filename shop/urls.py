@@ -28,3 +28,9 @@ urlpatterns = [
 
 if settings.SIMULATORS_ENABLED:
     urlpatterns += [path("sim/", include("providers.simulator_urls"))]
+
+# Under /api/ Django's own refusals answer in the API's JSON shape (shop/api_errors.py).
+handler400 = "shop.api_errors.bad_request"
+handler403 = "shop.api_errors.permission_denied"
+handler404 = "shop.api_errors.page_not_found"
+handler500 = "shop.api_errors.server_error"

@@ -142,7 +142,8 @@ HUBBLE = "hubble"
 def hubble_apply_brand_update(*, update: BrandUpdated) -> int:
     """Hubble changed a brand: its products follow (status, denominations, flexible range)
     and are re-priced; a brand turned INACTIVE stops selling at once. Returns how many
-    products changed."""
+    products changed. A range whose minimum would end above its maximum once merged with
+    the stored ends raises ApplicationError `invalid_amount_range` (nothing changes)."""
     active = update.status.upper() == "ACTIVE"
     offered = {format_amount(denomination) for denomination in update.denominations}
     restrictions = update.amount_restrictions
@@ -162,6 +163,18 @@ def hubble_apply_brand_update(*, update: BrandUpdated) -> int:
             product.max_amount = (
                 to_decimal(restrictions.get("maxVoucherAmount")) or product.max_amount
             )
+            # Checked once merged: an update may name only one end of the range.
+            if (
+                product.min_amount is not None
+                and product.max_amount is not None
+                and product.min_amount > product.max_amount
+            ):
+                raise ApplicationError(
+                    f"Brand {update.brand_id}: the update would leave the minimum amount "
+                    f"{product.min_amount} above the maximum {product.max_amount}; nothing "
+                    "was changed.",
+                    code="invalid_amount_range",
+                )
         else:
             denomination = product.provider_sku.split(":", 1)[1]
             product.provider_active = active and (not offered or denomination in offered)
