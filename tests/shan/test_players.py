@@ -155,3 +155,15 @@ def test_a_staff_account_cannot_launch_shan(settings):
     )
     assert not responses.calls
     assert not ShanPlayerBalance.objects.exists()
+
+
+def test_a_staff_account_gets_no_play_shan_button(settings, client):
+    settings.SHAN_AGENT_CODE = "A3H4"
+    client.force_login(funded("clerk", is_staff=True))
+
+    page = client.get("/account/wallet/").content.decode()
+    response = client.post("/account/wallet/", {"action": "play_shan"}, follow=True)
+
+    assert "Play Shan" not in page
+    assert "Shan is not available." in response.content.decode()
+    assert not ShanPlayerBalance.objects.exists()
