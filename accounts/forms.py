@@ -3,6 +3,7 @@ from django.contrib.auth.forms import UserCreationForm
 from django.utils.translation import gettext_lazy as _
 
 from orders.models import OrderStatus
+from providers.shan.players import shan_is_house_bank_code
 from shop.models import User
 
 
@@ -14,6 +15,13 @@ class SignupForm(UserCreationForm):
     class Meta(UserCreationForm.Meta):
         model = User
         fields = ("username", "email")
+
+    def clean_username(self) -> str:
+        username = super().clean_username()
+        # The game provider's house bank: a user of that name would pass for the house.
+        if shan_is_house_bank_code(username):
+            raise forms.ValidationError(_("This user name is reserved."))
+        return username
 
     def clean_email(self) -> str:
         email = self.cleaned_data["email"]

@@ -9,4 +9,9 @@ urlpatterns = [
     path("account/notifications/", views.notifications, name="notifications"),
     path("account/notifications/read/", views.notifications_read, name="notifications-read"),
     path("account/wallet/deposit/", views.deposit, name="deposit"),
+    path(
+        "account/wallet/deposit/bank-transfer/",
+        views.deposit_bank_transfer,
+        name="deposit-bank-transfer",
+    ),
 ]

@@ -12,9 +12,11 @@ from accounts.forms import OrderFilterForm, SignupForm
 from accounts.selectors import orders_of
 from accounts.services import notifications_mark_read
 from orders.checkout import deposit_checkout_create
-from orders.forms import DepositForm
+from orders.forms import BankTransferDepositForm, DepositForm
 from shop.errors import ApplicationError
 from shop.models import Notification
+from wallets.models import DepositMethod
+from wallets.services import deposit_create
 
 
 @require_http_methods(["GET", "POST"])
@@ -79,4 +81,24 @@ def deposit(request):
     if instructions.checkout_url:
         return redirect(instructions.checkout_url)
     messages.info(request, _("Pay code: %(code)s") % {"code": instructions.pay_code})
+    return redirect("wallets:wallet")
+
+
+@login_required
+@require_POST
+def deposit_bank_transfer(request):
+    """Record a top-up paid by bank transfer, with its receipt, for staff to approve."""
+    form = BankTransferDepositForm(request.POST, request.FILES)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect("wallets:wallet")
+    deposit_create(
+        user=request.user,
+        amount=form.cleaned_data["amount"],
+        method=DepositMethod.BANK_TRANSFER,
+        proof=form.cleaned_data["proof"],
+    )
+    messages.info(request, _("Thank you: the top-up is credited once staff have checked it."))
     return redirect("wallets:wallet")

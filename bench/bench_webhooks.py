@@ -44,6 +44,7 @@ def main() -> None:
     from shop.models import User
     from wallets.models import ShanSettlement
     from wallets.selectors import ledger_check
+    from wallets.services import shan_player_balances_told
     from webhooks.views import ShanBalanceUpdateView
 
     class NoOpView(APIView):
@@ -59,7 +60,8 @@ def main() -> None:
     settings.SHAN_TRANSACTION_KEY = ""
     players = [f"player{n}" for n in range(PLAYERS)]
     for username in players:
-        User.objects.create_user(username=username)
+        # Launched through the shop, as every player the shop settles must be.
+        shan_player_balances_told(balances={User.objects.create_user(username=username).pk: 0})
 
     def round_body(wager: int) -> bytes:
         balances = [

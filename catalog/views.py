@@ -48,9 +48,10 @@ def brand_offers(brand: Brand, tier: str) -> tuple[list, list]:
 
 def brand_page(request, brand: Brand, *, form=None, status: int = 200):
     """Render the brand page; `form` is a bound CheckoutForm with errors after a POST."""
+    from catalog.amounts import AMOUNT_STEP
     from orders.checkout import checkout_payment_channels
     from orders.checkout_token import checkout_token_issue
-    from orders.forms import AMOUNT_STEP, CheckoutForm
+    from orders.forms import CheckoutForm
     from wallets.services import wallet_for_user
 
     tier = viewer_tier(request.user)

@@ -12,6 +12,7 @@ from django.utils import timezone
 from ops.dashboard import dashboard_context
 from ops.exports import export_range_problem, ledger_csv, orders_csv
 from wallets.models import Deposit
+from wallets.proofs import UNKNOWN_CONTENT_TYPE, proof_kind
 
 MAX_EXPORT_DAYS = 366
 
@@ -83,4 +84,17 @@ def deposit_proof(request, pk: int):
         handle = deposit.proof.open("rb")
     except FileNotFoundError:
         raise Http404("The proof file is missing.") from None
-    return FileResponse(handle, filename=deposit.proof.name.rsplit("/", 1)[-1])
+    # Never rendered by the shop's origin: a download, typed by its bytes (an unchecked
+    # legacy file is opaque bytes), not sniffed, and sandboxed if a browser opens it anyway.
+    kind = proof_kind(handle)
+    content_type = kind.content_type if kind is not None else UNKNOWN_CONTENT_TYPE
+    extension = kind.extension if kind is not None else "bin"
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=f"deposit-{deposit.pk}-proof.{extension}",
+        content_type=content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

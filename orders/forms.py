@@ -8,14 +8,13 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
+from catalog.amounts import AMOUNT_STEP, validate_flexible_amount
 from catalog.input_schemas import schema_fields, validate_customer_input
 from catalog.models import Brand, InputSchema
 from orders.checkout_token import checkout_token_read
 from orders.models import PaymentMethod
 from shop.money import format_money
-
-# Flexible products (any amount in range) take whole units of their currency.
-AMOUNT_STEP = Decimal("1")
+from wallets.proofs import validate_deposit_proof
 
 
 class CheckoutForm(forms.Form):
@@ -107,24 +106,12 @@ class CheckoutForm(forms.Form):
         if product is None or not product.is_flexible:
             cleaned["amount"] = None
             return cleaned
-        amount = cleaned.get("amount")
-        if amount is None:
-            if "amount" not in self.errors:
-                self.add_error("amount", _("Enter the amount you want."))
-        elif not product.min_amount <= amount <= product.max_amount:
-            self.add_error(
-                "amount",
-                _("Enter an amount from %(min)s to %(max)s.")
-                % {
-                    "min": format_money(product.min_amount, product.cost_currency),
-                    "max": format_money(product.max_amount, product.cost_currency),
-                },
-            )
-        elif amount % AMOUNT_STEP:
-            self.add_error(
-                "amount",
-                _("Enter a whole amount (steps of %(step)s).") % {"step": AMOUNT_STEP},
-            )
+        if "amount" in self.errors:  # not a number at all
+            return cleaned
+        try:  # the rule the order services (and so the reseller API) apply too
+            validate_flexible_amount(product=product, amount=cleaned.get("amount"))
+        except forms.ValidationError as exc:
+            self.add_error("amount", exc)
         return cleaned
 
     def _check_account_fields(self, cleaned: dict) -> None:
@@ -171,6 +158,15 @@ class DepositForm(forms.Form):
                 % {"min": format_money(DEPOSIT_MIN), "max": format_money(DEPOSIT_MAX)}
             )
         return amount
+
+
+class BankTransferDepositForm(DepositForm):
+    """A top-up paid by bank transfer: the amount and the transfer's receipt, which staff
+    check before crediting. The receipt must be an image or a PDF by its bytes."""
+
+    proof = forms.FileField(
+        label=_("Transfer receipt (image or PDF)"), validators=[validate_deposit_proof]
+    )
 
 
 # The input schemas' words, for makemessages (they are translated where they are shown).

@@ -17,6 +17,7 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
+from catalog.amounts import validate_flexible_amount
 from catalog.input_schemas import validate_customer_input
 from catalog.models import Product
 from catalog.services import catalog_price_for
@@ -207,6 +208,20 @@ def order_create_paid_from_wallet(
     return order
 
 
+def order_amount_checked(*, product: Product, amount: Decimal | None) -> Decimal | None:
+    """`catalog.amounts.validate_flexible_amount` as a refusal of the order services: the
+    same rule and words for the storefront and the reseller API (`invalid_input`, the
+    message under `extra["fields"]["amount"]`)."""
+    try:
+        return validate_flexible_amount(product=product, amount=amount)
+    except ValidationError as exc:
+        raise ApplicationError(
+            gettext_noop("Please correct the amount."),
+            code="invalid_input",
+            extra={"fields": {"amount": exc.messages}},
+        ) from None
+
+
 def _order_draft(
     *,
     product: Product,
@@ -229,6 +244,7 @@ def _order_draft(
         raise ApplicationError(
             gettext_noop("Guests must give an e-mail address."), code="email_required"
         )
+    amount = order_amount_checked(product=product, amount=amount)
     tier = user.price_tier if user is not None else PriceTier.RETAIL
     quote = catalog_price_for(product=product, tier=tier, amount=amount)
     if not quote.for_sale:

@@ -17,7 +17,7 @@ from catalog.input_schemas import validate_customer_input
 from catalog.models import Product
 from catalog.services import catalog_price_for
 from orders.models import Order, Voucher
-from orders.services import order_create_paid_from_wallet
+from orders.services import order_amount_checked, order_create_paid_from_wallet
 from resellers.models import ApiKey, ApiOrder, ResellerSettings
 from resellers.urlguard import UnresolvableUrl, UnsafeUrl, check_callback_url
 from shop.errors import ApplicationError
@@ -172,7 +172,8 @@ def api_order_validate(*, user, request: OrderRequest) -> OrderQuote:
     `invalid_input` (fields in `extra`), `insufficient_balance` (balance in `extra`)."""
     _require_reseller(user)
     product = _product(request.product_id)
-    quote = catalog_price_for(product=product, tier=user.price_tier, amount=request.amount)
+    amount = order_amount_checked(product=product, amount=request.amount)
+    quote = catalog_price_for(product=product, tier=user.price_tier, amount=amount)
     if not quote.for_sale:
         raise ApplicationError(f"{product.name} is not for sale right now.", code="not_for_sale")
     try:

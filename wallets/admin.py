@@ -235,8 +235,18 @@ class DepositAdmin(NoDeleteMixin, admin.ModelAdmin):
         "decided_by",
         "created_at",
     )
-    exclude = ("proof",)
     actions = ("approve_selected", "reject_selected")
+
+    def get_exclude(self, request, obj=None):
+        # A proof may be attached to an undecided bank transfer (checked by its bytes, the
+        # model field's validator); otherwise it shows only as the "view" link.
+        if (
+            obj is not None
+            and obj.method == DepositMethod.BANK_TRANSFER
+            and obj.status in (DepositStatus.PENDING, DepositStatus.PAID)
+        ):
+            return ()
+        return ("proof",)
 
     def has_add_permission(self, request) -> bool:
         return False

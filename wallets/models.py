@@ -13,6 +13,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from shop.money import money_field
+from wallets.proofs import proof_upload_to, validate_deposit_proof
 
 
 class SystemAccount(models.TextChoices):
@@ -184,7 +185,10 @@ class Deposit(models.Model):
     gateway_reference = models.CharField(max_length=100, blank=True)
     # The gateway a gateway deposit is paid at ("" before it was kept: the configured one).
     payment_gateway = models.CharField(max_length=32, blank=True)
-    proof = models.FileField(upload_to="deposit-proofs/", blank=True)
+    # Images and PDF only, by their bytes; stored under a random name (wallets/proofs.py).
+    proof = models.FileField(
+        upload_to=proof_upload_to, blank=True, validators=[validate_deposit_proof]
+    )
     note = models.TextField(blank=True)
     transfer = models.OneToOneField(
         Transfer, null=True, blank=True, on_delete=models.PROTECT, related_name="deposit"

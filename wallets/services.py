@@ -18,6 +18,8 @@ from decimal import Decimal
 from functools import partial
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files import File
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -35,6 +37,7 @@ from wallets.models import (
     TransferReason,
     Wallet,
 )
+from wallets.proofs import validate_deposit_proof
 from wallets.recording import record_transfer
 
 
@@ -535,13 +538,23 @@ def wallet_set_balance(
 # --- Deposits ------------------------------------------------------------------------------
 
 
-def deposit_create(*, user, amount: Decimal, method: str, note: str = "") -> Deposit:
+def deposit_create(
+    *, user, amount: Decimal, method: str, note: str = "", proof: File | None = None
+) -> Deposit:
+    """A pending deposit. A `proof` (a bank transfer's receipt) must be an image or a PDF by
+    its bytes (`wallets.proofs`); any other file is refused and nothing is stored."""
+    if proof is not None:
+        try:
+            validate_deposit_proof(proof)
+        except ValidationError as exc:
+            raise ApplicationError(str(exc.messages[0]), code=exc.code or "bad_proof") from None
     return Deposit.objects.create(
         user=user,
         amount=_positive(amount),
         currency=settings.SHOP_CURRENCY,
         method=method,
         note=note,
+        proof=proof,
     )
 
 

@@ -12,6 +12,7 @@ from providers.shan.adapter import (
     shan_launch_error_message,
     shan_launch_game,
 )
+from providers.shan.players import shan_may_launch
 from wallets.selectors import deposits_recent, wallet_history
 from wallets.services import wallet_for_user
 
@@ -30,7 +31,7 @@ def wallet_page(request):
         "wallet": wallet,
         "page": page,
         "deposits": deposits_recent(user=request.user),
-        "shan_enabled": shan_launch_available(),
+        "shan_enabled": shan_launch_available() and shan_may_launch(request.user),
         "deposit_min": DEPOSIT_MIN,
         "deposit_max": DEPOSIT_MAX,
     }
@@ -38,7 +39,11 @@ def wallet_page(request):
 
 
 def _play_shan(request):
-    if request.POST.get("action") != "play_shan" or not shan_launch_available():
+    if (
+        request.POST.get("action") != "play_shan"
+        or not shan_launch_available()
+        or not shan_may_launch(request.user)
+    ):
         messages.error(request, _("Shan is not available."))
         return redirect("wallets:wallet")
     try:

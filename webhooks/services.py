@@ -3,7 +3,6 @@
 import hashlib
 from datetime import timedelta
 
-from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -15,14 +14,13 @@ from providers.defaults import provider_ensure
 from providers.hubble.catalog import format_amount, to_decimal
 from providers.hubble.webhook import BrandUpdated, LowBalance
 from providers.services import provider_record_balance
+from providers.shan.players import HOUSE_BANK_PLAYER, shan_players
 from shop.errors import ApplicationError
 from shop.models import NotificationLevel
 from shop.notifications import notify
 from wallets.models import ShanSettlement, SystemAccount, TransferReason
 from wallets.services import system_wallet, wallet_for_user, wallet_settle_game_round
 from webhooks.models import WebhookDelivery
-
-SHAN_HOUSE_BANK_PLAYER = "SKP0101"
 
 
 @transaction.atomic
@@ -51,8 +49,9 @@ def shan_apply_balance_update(*, data: dict, fingerprint: str) -> bool:
     """Settle one Shan round: each player's wallet moves by what its balance changed at the
     provider (`wallet_settle_game_round`: the reported balance minus the one the provider
     last knew), the game clearing account takes the difference, all in one transfer (key
-    `shan:<wager_code>`). SKP0101 is the house-bank system wallet. A loss bigger than a
-    wallet still holds takes it to zero and staff are told of the rest.
+    `shan:<wager_code>`). SKP0101 is the house-bank system wallet; every other player must
+    have launched the game through the shop (`providers.shan.players.shan_players`). A
+    loss bigger than a wallet still holds takes it to zero and staff are told of the rest.
 
     Returns True when settled now, False for an identical repeat (nothing changes).
     Raises ApplicationError `player_not_found` or `wager_conflict` (the same wager code
@@ -86,9 +85,10 @@ def _shan_settle(*, data: dict, fingerprint: str) -> bool:
     existing = ShanSettlement.objects.filter(wager_code=wager_code).first()
     if existing is not None:
         return _repeat_or_conflict(existing, fingerprint)
+    players = shan_players(names=[player["player_id"] for player in data["players"]])
     reported = {}
     for player in data["players"]:
-        reported[_player_wallet(player["player_id"])] = player["balance"]
+        reported[_player_wallet(player["player_id"], players)] = player["balance"]
     try:
         settled = wallet_settle_game_round(
             reported=reported,
@@ -132,12 +132,15 @@ def _tell_staff_of_shortfalls(wager_code: str, reported: dict, shortfalls: dict)
     )
 
 
-def _player_wallet(player_id: str):
-    if player_id == SHAN_HOUSE_BANK_PLAYER:
+def _player_wallet(player_id: str, players: dict):
+    if player_id == HOUSE_BANK_PLAYER:
         return system_wallet(SystemAccount.SHAN_HOUSE_BANK)
-    user = get_user_model().objects.filter(username=player_id).first()
-    if user is None:
-        raise ApplicationError(f"Player {player_id} does not exist.", code="player_not_found")
+    user = players.get(player_id)
+    if user is None:  # never launched here, staff, or named like the house bank
+        raise ApplicationError(
+            f"Player {player_id} is not a player who launched Shan through the shop.",
+            code="player_not_found",
+        )
     return wallet_for_user(user=user)
 
 
@@ -160,7 +163,8 @@ HUBBLE = "hubble"
 def hubble_apply_brand_update(*, update: BrandUpdated) -> int:
     """Hubble changed a brand: its products follow (status, denominations, flexible range)
     and are re-priced; a brand turned INACTIVE stops selling at once. Returns how many
-    products changed."""
+    products changed. A range whose minimum would end above its maximum once merged with
+    the stored ends raises ApplicationError `invalid_amount_range` (nothing changes)."""
     active = update.status.upper() == "ACTIVE"
     offered = {format_amount(denomination) for denomination in update.denominations}
     restrictions = update.amount_restrictions
@@ -180,6 +184,18 @@ def hubble_apply_brand_update(*, update: BrandUpdated) -> int:
             product.max_amount = (
                 to_decimal(restrictions.get("maxVoucherAmount")) or product.max_amount
             )
+            # Checked once merged: an update may name only one end of the range.
+            if (
+                product.min_amount is not None
+                and product.max_amount is not None
+                and product.min_amount > product.max_amount
+            ):
+                raise ApplicationError(
+                    f"Brand {update.brand_id}: the update would leave the minimum amount "
+                    f"{product.min_amount} above the maximum {product.max_amount}; nothing "
+                    "was changed.",
+                    code="invalid_amount_range",
+                )
         else:
             denomination = product.provider_sku.split(":", 1)[1]
             product.provider_active = active and (not offered or denomination in offered)

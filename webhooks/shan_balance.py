@@ -19,11 +19,11 @@ import logging
 from decimal import Decimal
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from providers.shan.players import HOUSE_BANK_PLAYER, shan_players
 from providers.shan.signature import RawNumber, php_json_encode
 from wallets.models import SystemAccount, Wallet
 from wallets.services import shan_player_balances_told
@@ -31,7 +31,6 @@ from webhooks.body import read_callback_body
 
 logger = logging.getLogger(__name__)
 
-HOUSE_BANK_PLAYER = "SKP0101"
 MAX_MEMBERS = 200
 SUCCESS = (0, "Success")
 MEMBER_NOT_FOUND = (1000, "Member does not exist")
@@ -94,7 +93,9 @@ def _entry(item: dict, code_message: tuple[int, str], balance: Decimal | None) -
 
 def shan_member_balances(*, batch: list[dict], currency: str) -> list[dict]:
     """Each requested member's balance with the provider's per-member code; the balances
-    told are recorded as what the provider now knows (`ShanPlayerBalance`)."""
+    told are recorded as what the provider now knows (`ShanPlayerBalance`). Only players
+    who launched the game through the shop are members (`shan_players`); anyone else,
+    staff included, does not exist for the provider. SKP0101 is the house bank."""
     names = {
         item["member_account"]
         for item in batch
@@ -106,7 +107,7 @@ def shan_member_balances(*, batch: list[dict], currency: str) -> list[dict]:
             user__username__in=names, currency=settings.SHOP_CURRENCY
         ).select_related("user")
     }
-    users = dict(get_user_model().objects.filter(username__in=names).values_list("username", "pk"))
+    users = {name: user.pk for name, user in shan_players(names=names).items()}
     house_bank = Wallet.objects.filter(
         system_code=SystemAccount.SHAN_HOUSE_BANK, currency=settings.SHOP_CURRENCY
     ).first()

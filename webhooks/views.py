@@ -282,10 +282,17 @@ class HubbleBrandUpdatedView(HubbleCallbackView):
 
     def handle(self, raw, headers, delivery) -> Handled:
         update = self.parsed(raw, hubble_webhook.parse_brand_updated)
-        changed = hubble_apply_brand_update(update=update)
+        try:
+            changed = hubble_apply_brand_update(update=update)
+        except ApplicationError as refused:
+            if refused.code != "invalid_amount_range":
+                raise
+            raise WebhookRejected(400, "INVALID_REQUEST_DATA", refused.message) from None
         return Handled(reference=update.brand_id, note=f"{changed} products changed")
 
-    @extend_schema(request=HubbleBrandUpdatedSerializer, responses={200: dict, 401: dict})
+    @extend_schema(
+        request=HubbleBrandUpdatedSerializer, responses={200: dict, 400: dict, 401: dict}
+    )
     def post(self, request, *args, **kwargs):
         return super().post(request, *args, **kwargs)
 

@@ -9,13 +9,15 @@ from decimal import Decimal
 
 from django.conf import settings
 
-from providers.base import NotConfigured, ProviderError
+from providers.base import FinalProviderError, NotConfigured, ProviderError
 from providers.config import provider_base_url
 from providers.shan.client import CODE, ShanClient
+from providers.shan.players import shan_may_launch
 from wallets.models import Wallet
 from wallets.services import shan_player_balances_told
 
 CALLBACK_PATH = "/api/shan/client/balance-update"
+NOT_A_PLAYER = "This account cannot play Shan (staff and house-bank accounts never play)."
 
 
 def shan_launch_available() -> bool:
@@ -44,8 +46,11 @@ def shan_launch_game(*, user, client: ShanClient | None = None) -> str:
     Writes only the ProviderCall log row and, once the launch went through, the balance the
     provider now knows (a user with no wallet yet plays with 0). Raises ProviderError
     (NotConfigured, FinalProviderError, TransientProviderError) with a message fit to show
-    the player; nothing else changes then.
+    the player; nothing else changes then. Staff (and a user named like the house bank)
+    are refused before anything is sent: they are never players.
     """
+    if not shan_may_launch(user):
+        raise FinalProviderError(NOT_A_PLAYER, code="not_a_player")
     client = client or shan_client_from_settings()
     wallet = Wallet.objects.filter(user=user, currency=settings.SHOP_CURRENCY).first()
     balance = wallet.balance if wallet is not None else Decimal("0.00")

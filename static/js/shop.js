@@ -1,6 +1,9 @@
 // Small behaviours of the storefront; everything works without them except live updates.
 (function () {
   "use strict";
+  // htmx would insert its indicator styles as an inline <style>, which the shop's
+  // Content-Security-Policy refuses (the shop uses no indicators). Runs before htmx starts.
+  if (window.htmx) window.htmx.config.includeIndicatorStyles = false;
   // Copy buttons: <button data-copy="text">.
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-copy]");

@@ -138,7 +138,11 @@ def test_flexible_amounts_are_priced_and_checked_against_the_range(product, rese
 
     assert order.cost == Decimal("95000.00")
     assert order.price == Decimal("96900.00")  # 95,000 + 2%
-    assert refused.value.code == "not_for_sale"
+    # the rule every door shares (catalog.amounts), naming the field
+    assert refused.value.code == "invalid_input"
+    assert refused.value.extra == {
+        "fields": {"amount": ["Enter an amount from Rp 10,000 to Rp 1,000,000."]}
+    }
 
 
 # --- paying ---------------------------------------------------------------------------------

@@ -6,7 +6,8 @@ from decimal import Decimal
 import pytest
 
 from shop.models import User
-from wallets.models import BalanceMutation, SystemAccount, Transfer, Wallet
+from tests.shan.support import mark_launched
+from wallets.models import BalanceMutation, ShanPlayerBalance, SystemAccount, Transfer, Wallet
 from wallets.services import system_wallet, wallet_adjust, wallet_for_user, wallet_set_balances
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +21,9 @@ def members(settings):
     settings.SHOP_CURRENCY = "IDR"
     alice = User.objects.create_user(username="alice")
     wallet_adjust(wallet=wallet_for_user(user=alice), amount=Decimal("1150.50"), reason="x")
-    User.objects.create_user(username="bob")  # no wallet yet
+    mark_launched(alice)
+    bob = User.objects.create_user(username="bob")  # no wallet yet
+    ShanPlayerBalance.objects.create(user=bob, balance=Decimal(0))  # launched with 0
     wallet_set_balances(
         targets={system_wallet(SystemAccount.SHAN_HOUSE_BANK): Decimal("9849.50")},
         counter_wallet=system_wallet(SystemAccount.GAME_CLEARING),

@@ -112,10 +112,12 @@ def test_rounds_follow_each_other_from_the_last_reported_balance(client, player)
     assert ledger_check().ok
 
 
-def test_a_player_never_launched_through_the_shop_moves_to_the_reported_balance(client, player):
-    settle(client, "w-1", alice="10400.00")
+def test_a_player_never_launched_through_the_shop_is_refused(client, player):
+    response = settle(client, "w-1", alice="10400.00")
 
-    assert balance(player) == D("10400.00")
+    assert response.status_code == 404
+    assert response.json()["code"] == "PLAYER_NOT_FOUND"
+    assert balance(player) == D("10500.00")
 
 
 def test_a_late_copy_of_a_round_does_not_roll_the_known_balance_back(client, player):

@@ -7,11 +7,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.test import Client
 
 from providers.shan.simulator import callback_target
 from shop.models import User
+from tests.shan.support import mark_launched
 from wallets.models import ShanSettlement, SystemAccount, Transfer
 from wallets.selectors import ledger_check
 from wallets.services import system_wallet, wallet_adjust, wallet_for_user
@@ -200,6 +201,8 @@ def test_a_refused_callback_leaves_every_balance(live_shan, rina):
 
 @pytest.mark.django_db(transaction=True)
 def test_simulate_shan_round_command_uses_the_same_code(live_shan, rina, capsys):
+    mark_launched(rina)
+
     call_command("simulate_shan_round", players="rina", bet="500", seed=1)
 
     out = capsys.readouterr().out
@@ -208,3 +211,13 @@ def test_simulate_shan_round_command_uses_the_same_code(live_shan, rina, capsys)
     assert player in (Decimal("5500"), Decimal("4500"))
     assert bank == Decimal("1000000") - (player - Decimal("5000"))
     assert ledger_check().ok
+
+
+def test_simulate_shan_round_command_refuses_a_player_who_never_launched(settings, rina):
+    settings.SHAN_SECRET_KEY = "sim-shan-secret"
+
+    with pytest.raises(CommandError, match="must have launched Shan") as refused:
+        call_command("simulate_shan_round", players="rina", bet="500", seed=1)
+
+    assert "rina" in str(refused.value)
+    assert not ShanSettlement.objects.exists()

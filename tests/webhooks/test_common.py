@@ -41,6 +41,7 @@ from tests.catalog.factories import (
     ProviderFactory,
 )
 from tests.orders.fixtures import GAME_INPUT, fund, make_user
+from tests.shan.support import mark_launched
 from wallets.models import Deposit, ShanSettlement, Transfer, Wallet
 from wallets.selectors import ledger_check
 from webhooks import views
@@ -250,6 +251,7 @@ def build_world() -> World:
     reseller = make_user("reseller", reseller=True)
     fund(reseller, Decimal("200000"))
     alice = User.objects.create_user(username="alice")
+    mark_launched(alice)
     game = ProductFactory(brand=BrandFactory(input_schema=InputSchema.GAME))
     guest_order = order_create(
         product=game,

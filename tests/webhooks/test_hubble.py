@@ -312,6 +312,36 @@ def test_a_flexible_brand_takes_its_new_range(client, hubble):
     assert not for_sale(steam, amount=Decimal("300"))
 
 
+@pytest.mark.parametrize(
+    "restrictions",
+    [
+        {"minVoucherAmount": 2000000},  # above the stored max: merged, min > max
+        {"maxVoucherAmount": 5},  # below the stored min
+    ],
+)
+def test_a_brand_update_that_would_leave_min_above_max_is_400_and_stores_nothing(
+    client, hubble, restrictions
+):
+    steam = hubble.hubble_products["steam"]
+    before = (steam.min_amount, steam.max_amount)
+    changes = PriceChange.objects.count()
+    update = {
+        "id": "steam",
+        "denominationType": "FLEXIBLE",
+        "status": "ACTIVE",
+        "denominations": [],
+        "amountRestrictions": restrictions,
+    }
+
+    response = send(client, HUBBLE_BRAND, update)
+
+    assert response.status_code == 400
+    assert "minimum" in response.json()["message"]
+    steam.refresh_from_db()
+    assert (steam.min_amount, steam.max_amount) == before
+    assert PriceChange.objects.count() == changes
+
+
 def test_a_repeated_brand_update_changes_nothing_more(client, hubble):
     body = json.dumps(brand_update(status="INACTIVE")).encode()
     post(client, HUBBLE_BRAND, body)

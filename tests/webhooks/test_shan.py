@@ -10,6 +10,7 @@ from django.test import Client
 
 from providers.shan import signature
 from shop.models import Notification, User
+from tests.shan.support import mark_launched
 from wallets.models import ShanSettlement, SystemAccount, Transfer
 from wallets.selectors import ledger_check
 from wallets.services import system_wallet, wallet_for_user
@@ -58,7 +59,7 @@ def post(client, body: bytes, **headers):
 def shan(settings, db):
     settings.SHAN_SECRET_KEY = SECRET
     settings.SHAN_TRANSACTION_KEY = ""
-    User.objects.create_user(username="alice")
+    mark_launched(User.objects.create_user(username="alice"))
     return settings
 
 
@@ -253,7 +254,7 @@ def test_malformed_json_is_refused(client, shan):
 def test_five_identical_deliveries_at_once_settle_once(settings):
     settings.SHAN_SECRET_KEY = SECRET
     settings.SHAN_TRANSACTION_KEY = ""
-    User.objects.create_user(username="alice")
+    mark_launched(User.objects.create_user(username="alice"))
     body = encoded(round_payload())
     barrier = threading.Barrier(5)
     codes = []
@@ -287,6 +288,7 @@ def test_a_simulated_round_settles_over_http(live_server, settings):
     for name in ("alice", "bob"):
         user = User.objects.create_user(username=name)
         wallet_adjust(wallet=wallet_for_user(user=user), amount=Decimal("5000"), reason="demo")
+        mark_launched(user)
 
     call_command("simulate_shan_round", "--players", "alice,bob", "--bet", "1000", "--seed", "7")
 

@@ -4,10 +4,11 @@ one round and sends its signed callback to the running shop (simulators only).""
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from providers.shan.players import shan_players
 from providers.shan.simulator import simulate_shan_round
+from wallets.models import ShanPlayerBalance
 
 
 class Command(BaseCommand):
@@ -26,18 +27,21 @@ class Command(BaseCommand):
         except InvalidOperation:
             raise CommandError(f"Bet {bet!r} is not a number.") from None
         names = [name.strip() for name in players.split(",") if name.strip()]
-        if not names:
-            names = list(
-                get_user_model()
-                .objects.filter(is_staff=False)
-                .order_by("pk")
-                .values_list("username", flat=True)[:2]
+        if not names:  # the first two players who launched Shan through the shop
+            launched = list(
+                ShanPlayerBalance.objects.order_by("user_id").values_list(
+                    "user__username", flat=True
+                )
             )
-        missing = set(names) - set(
-            get_user_model().objects.filter(username__in=names).values_list("username", flat=True)
-        )
+            playing = shan_players(names=launched)
+            names = [name for name in launched if name in playing][:2]
+        # The shop settles only players who launched the game through it.
+        missing = set(names) - set(shan_players(names=names))
         if not names or missing:
-            raise CommandError(f"No such players: {', '.join(sorted(missing)) or '(none given)'}.")
+            raise CommandError(
+                "No such players (a player must have launched Shan from the wallet page): "
+                f"{', '.join(sorted(missing)) or '(none given)'}."
+            )
         result = simulate_shan_round(player_names=names, bet=bet, seed=seed)
         if result.status_code is None:
             raise CommandError(f"The shop did not answer: {result.reply}")
