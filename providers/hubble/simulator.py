@@ -3,8 +3,8 @@
 Speaks PROVIDERS.md section 1: login with the client id and secret from settings (the same
 ones the adapter sends), bearer tokens kept in Django's cache with their expiry, the brand
 list in pages, orders idempotent on referenceId (the same referenceId returns the existing
-order), the partner wallet (an order costs its face value less the brand's discount, as
-the shop's catalog prices it), and the callbacks signed with `X-Verify`.
+order), the partner wallet (an order is debited its gross face amount, as Hubble's wallet
+page documents for production), and the callbacks signed with `X-Verify`.
 
 Scenarios by the last two digits of customerDetails.phoneNumber, or of the e-mail's local
 part when there is no phone (providers.simulators). Tokens and the wallet are in
@@ -251,7 +251,7 @@ def create_order(request: HttpRequest):
     if scenario == Scenario.RATE_LIMITED:
         return error_response(request, 429, "E429", "TOO_MANY_REQUESTS", "Slow down")
     amount = to_decimal(body["amount"])
-    cost = wallet_cost(body, amount)
+    cost = wallet_cost(amount)
     if scenario == Scenario.OUT_OF_BALANCE or sim_state.wallet_balance() < cost:
         return _insufficient(request)
     sim_order = _create_order(body, scenario, amount, cost)
@@ -260,12 +260,11 @@ def create_order(request: HttpRequest):
     return scripted_reply(scenario, lambda: JsonResponse(order_json(sim_order)))
 
 
-def wallet_cost(body: dict, amount: Decimal) -> Decimal:
-    """What the partner wallet pays for an order of face value `amount`: the amount less
-    the brand's `discountPercentage` (the cost the shop's catalog prices with), in paise."""
-    brand = sim_catalog.brand_by_id(str(body.get("productId"))) or {}
-    discount = to_decimal(brand.get("discountPercentage")) or Decimal(0)
-    return (amount * (1 - discount / 100)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+def wallet_cost(amount: Decimal) -> Decimal:
+    """What the partner wallet pays for an order of face value `amount`: the gross amount,
+    whatever the brand's `discountPercentage` ("Orders are debited at the gross (full)
+    amount", https://docs.myhubble.money/api/wallet), to the paisa."""
+    return amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 def _create_order(

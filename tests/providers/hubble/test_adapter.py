@@ -238,8 +238,9 @@ def test_catalog_reads_every_page_and_maps_brands(adapter, mocked):
         "gone:1000",
     }
     fixed = items["amz:500"]
-    assert fixed.cost == Decimal("487.5000")  # 500 x (1 - 2.5%)
-    assert items["amz:100"].cost == Decimal("97.5000")
+    # Hubble debits production orders at the gross (face) amount; the discount is not ours
+    assert fixed.cost == Decimal("500.0000")
+    assert items["amz:100"].cost == Decimal("100.0000")
     assert (fixed.name, fixed.brand, fixed.category) == (
         "Amazon Pay 500 INR",
         "Amazon Pay",
@@ -252,7 +253,7 @@ def test_catalog_reads_every_page_and_maps_brands(adapter, mocked):
     assert fixed.raw["id"] == "amz"
     flexible = items["steam"]
     assert flexible.denomination_type == "flexible"
-    assert flexible.cost == Decimal("0.9650")  # per unit of face value, 3.5% off
+    assert flexible.cost == Decimal("1.0000")  # per unit of face value, whatever the discount
     assert (flexible.min_amount, flexible.max_amount) == (Decimal(100), Decimal(8000))
     assert flexible.brand_image_url == "https://img.test/amz-icon.png"  # no logo: the icon
     assert items["gone:100"].active is False
