@@ -142,6 +142,8 @@ def ops_order_resolve_deliver(*, order: Order, actor, reason: str) -> Order:
         raise _refused(f"Only an order in review can be resolved (this one is {order.status}).")
     if not order.vouchers.exists() and order.provider_status != "SUCCESS":
         raise _refused("The provider has not reported this order delivered: nothing to deliver.")
+    if order.vouchers.exists() and not order.vouchers.filter(revoked_at__isnull=True).exists():
+        raise _refused("The provider revoked this order's codes: there is nothing to deliver.")
     _, refunded = order_money(order=order)
     if refunded is not None:
         wallet_move(

@@ -34,7 +34,8 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     S.CANCELLED: frozenset({S.NEEDS_REVIEW}),
     # Staff resolve a review: place it (paid), deliver (success), or refund / keep refunded.
     S.NEEDS_REVIEW: frozenset({S.PAID, S.SUCCESS, S.REFUNDED}),
-    S.SUCCESS: frozenset(),
+    # The provider took back what it delivered (Hubble REVERSED): a person decides.
+    S.SUCCESS: frozenset({S.NEEDS_REVIEW}),
 }
 # When each state is entered, this field records the time.
 STATUS_TIMESTAMP_FIELDS = {
@@ -188,6 +189,9 @@ class Voucher(models.Model):
     expires_on = models.DateField(null=True, blank=True)
     amount = money_field(null=True, blank=True)
     provider_voucher_id = models.CharField(max_length=100, blank=True)
+    # Set when the provider takes the voucher back (Hubble REVERSED): it no longer works.
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -195,3 +199,7 @@ class Voucher(models.Model):
 
     def __str__(self) -> str:
         return f"Voucher #{self.pk} of {self.order.code}"
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None

@@ -41,6 +41,10 @@ class ProviderResult:
     # The provider itself ran out of money (Hubble E300, Digiflazz rc 44, FoxReload
     # BalanceNotEnough): the shop stops selling its products until a balance check passes.
     provider_out_of_balance: bool = False
+    # (With FAILED) the provider called off an order it may have delivered (Hubble REVERSED,
+    # CANCELLED): vouchers it delivered are void, and the order goes to a person, never
+    # refunded by itself (orders.services.order_apply_provider_update).
+    revokes_delivery: bool = False
 
 
 @dataclass(frozen=True)
