@@ -135,7 +135,8 @@ def ops_order_resolve_deliver(*, order: Order, actor, reason: str) -> Order:
     """Resolve a review by delivering: the order ends `success`. When the buyer's wallet was
     already refunded, what it was refunded is taken back first (key `order:<code>:redebit`;
     refused if the wallet cannot pay it). A guest refunded outside the shop cannot be
-    charged again."""
+    charged again, and an order whose every code the provider revoked has nothing to
+    deliver."""
     reason = _require_reason(reason)
     order = order_lock(order)
     if order.status != OrderStatus.NEEDS_REVIEW:

@@ -478,7 +478,7 @@ def _apply_revocation(order: Order, result: ProviderResult, provider_fields: dic
     if order.status in (*ACTIVE_STATUSES, OrderStatus.SUCCESS):
         return order_flag_review(
             order=order,
-            message=f"{reason} Nothing was refunded: keep it refunded or deliver it again.",
+            message=f"{reason} Nothing was refunded: staff decide (resolve review: keep refunded).",
             data=data,
             failure_reason=reason,
             needs_verification=False,
@@ -611,6 +611,8 @@ def _notify_buyer(order: Order, title: str, level: str) -> None:
                 )
                 if value
             ]
+            if voucher.is_revoked:  # taken back by the provider: it no longer works
+                parts.insert(0, gettext("Revoked"))
             lines.append(" · ".join(parts))
         if order.failure_reason and order.status != OrderStatus.SUCCESS:
             lines.append(gettext("Reason: %(reason)s") % {"reason": order.failure_reason})

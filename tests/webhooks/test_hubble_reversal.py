@@ -12,10 +12,15 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
-from ops.services import ops_order_resolve_deliver, ops_order_resolve_refund
+from ops.services import (
+    ops_order_resend_email,
+    ops_order_resolve_deliver,
+    ops_order_resolve_refund,
+)
 from orders.models import Order, OrderStatus
 from providers.hubble import simulator as hubble_simulator
 from providers.models import SimulatedOrder
@@ -249,4 +254,9 @@ def test_staff_keep_a_reversed_order_refunded(shop, receiver, staff_groups):
     assert refunds(order) == 1
     assert ledger_check().ok
     assert callback_types(receiver)[-1] == "order.refunded"
+    # the buyer's e-mail, sent again, marks the code it carries as revoked
+    ops_order_resend_email(order=order, actor=finance)
+    [code] = order.vouchers.values_list("code", flat=True)
+    [line] = [line for line in mail.outbox[-1].body.splitlines() if code in line]
+    assert line.startswith("Revoked")
     assert ApiOrder.objects.get(order=order).ref_id == "R-1"
