@@ -2,9 +2,9 @@
 
 from datetime import date
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from orders.models import Order
+from orders.models import Order, Voucher
 
 
 def orders_of(
@@ -16,8 +16,14 @@ def orders_of(
     date_to: date | None = None,
 ) -> QuerySet[Order]:
     """`user`'s orders, newest first, filtered by status, code or product name, and the
-    local dates they were created between (inclusive)."""
-    orders = Order.objects.filter(user=user).order_by("-created_at", "-pk")
+    local dates they were created between (inclusive); `codes_revoked` says whether the
+    provider took back a code of the order."""
+    revoked = Voucher.objects.filter(order=OuterRef("pk"), revoked_at__isnull=False)
+    orders = (
+        Order.objects.filter(user=user)
+        .annotate(codes_revoked=Exists(revoked))
+        .order_by("-created_at", "-pk")
+    )
     if status:
         orders = orders.filter(status=status)
     if q:
@@ -27,3 +33,14 @@ def orders_of(
     if date_to:
         orders = orders.filter(created_at__date__lte=date_to)
     return orders
+
+
+def orders_with_revoked_codes(*, user, codes: list[str]) -> set[str]:
+    """Which of `user`'s orders among `codes` have a code the provider took back."""
+    if not codes:
+        return set()
+    return set(
+        Voucher.objects.filter(
+            order__user=user, order__code__in=codes, revoked_at__isnull=False
+        ).values_list("order__code", flat=True)
+    )

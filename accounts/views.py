@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.forms import OrderFilterForm, SignupForm
-from accounts.selectors import orders_of
+from accounts.selectors import orders_of, orders_with_revoked_codes
 from accounts.services import notifications_mark_read
 from orders.checkout import deposit_checkout_create
 from orders.forms import BankTransferDepositForm, DepositForm
@@ -50,7 +50,14 @@ def order_history(request):
 def notifications(request):
     items = Notification.objects.filter(user=request.user).order_by("-created_at", "-pk")
     page = Paginator(items, 30).get_page(request.GET.get("page"))
-    return render(request, "account/notifications.html", {"page": page})
+    # A notice that carried an order's codes says so when the provider took them back.
+    codes = [
+        note.data["order"]
+        for note in page
+        if isinstance(note.data, dict) and isinstance(note.data.get("order"), str)
+    ]
+    revoked = orders_with_revoked_codes(user=request.user, codes=codes)
+    return render(request, "account/notifications.html", {"page": page, "revoked_orders": revoked})
 
 
 @login_required

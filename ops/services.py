@@ -138,13 +138,16 @@ def ops_order_resolve_deliver(*, order: Order, actor, reason: str) -> Order:
     """Resolve a review by delivering: the order ends `success`. When the buyer's wallet was
     already refunded, what it was refunded is taken back first (key `order:<code>:redebit`;
     refused if the wallet cannot pay it). A guest refunded outside the shop cannot be
-    charged again."""
+    charged again, and an order whose every code the provider revoked has nothing to
+    deliver."""
     reason = _require_reason(reason)
     order = order_lock(order)
     if order.status != OrderStatus.NEEDS_REVIEW:
         raise _refused(f"Only an order in review can be resolved (this one is {order.status}).")
     if not order.vouchers.exists() and order.provider_status != "SUCCESS":
         raise _refused("The provider has not reported this order delivered: nothing to deliver.")
+    if order.vouchers.exists() and not order.vouchers.filter(revoked_at__isnull=True).exists():
+        raise _refused("The provider revoked this order's codes: there is nothing to deliver.")
     _, refunded = order_money(order=order)
     if refunded is not None:
         wallet_move(

@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
@@ -66,6 +67,14 @@ def _mask_in(value, secrets: list[str]):
     return value
 
 
+def revocation(voucher: Voucher) -> str:
+    """Whether the provider took the voucher back (Hubble REVERSED), when and why."""
+    if not voucher.is_revoked:
+        return "Valid"
+    when = timezone.localtime(voucher.revoked_at)
+    return f"Revoked {when:%Y-%m-%d %H:%M}: {voucher.revoked_reason}"
+
+
 class OrderEventInline(ReadOnlyInline):
     model = OrderEvent
     fields = ("created_at", "from_status", "to_status", "message", "actor")
@@ -78,9 +87,21 @@ class VoucherInline(ReadOnlyInline):
     `ops.reveal_voucher` reveal them (audited)."""
 
     model = Voucher
-    fields = ("masked_code", "masked_pin", "masked_serial", "expires_on", "amount", "created_at")
+    fields = (
+        "masked_code",
+        "masked_pin",
+        "masked_serial",
+        "expires_on",
+        "amount",
+        "revocation",
+        "created_at",
+    )
     readonly_fields = fields
     show_change_link = False
+
+    @admin.display(description="State")
+    def revocation(self, voucher: Voucher) -> str:
+        return revocation(voucher)
 
     @admin.display(description="Code")
     def masked_code(self, voucher: Voucher) -> str:
@@ -338,13 +359,17 @@ class OrderEventAdmin(ReadOnlyAdmin):
 class VoucherAdmin(ReadOnlyAdmin):
     """Codes, PINs and serials stay hidden here; the order page reveals them (audited)."""
 
-    list_display = ("order", "masked_serial", "expires_on", "amount", "created_at")
-    list_filter = ("order__provider_code",)
+    list_display = ("order", "masked_serial", "expires_on", "amount", "revocation", "created_at")
+    list_filter = ("order__provider_code", ("revoked_at", admin.EmptyFieldListFilter))
     list_select_related = ("order",)
     search_fields = ("order__code", "serial")
     date_hierarchy = "created_at"
     exclude = ("code", "pin", "serial")
-    readonly_fields = ("masked_serial",)
+    readonly_fields = ("masked_serial", "revocation")
+
+    @admin.display(description="State")
+    def revocation(self, voucher: Voucher) -> str:
+        return revocation(voucher)
 
     @admin.display(description="Serial")
     def masked_serial(self, voucher: Voucher) -> str:

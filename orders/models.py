@@ -37,7 +37,8 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     S.CANCELLED: frozenset({S.NEEDS_REVIEW}),
     # Staff resolve a review: place it (paid), deliver (success), or refund / keep refunded.
     S.NEEDS_REVIEW: frozenset({S.PAID, S.SUCCESS, S.REFUNDED}),
-    S.SUCCESS: frozenset(),
+    # The provider took back what it delivered (Hubble REVERSED): a person decides.
+    S.SUCCESS: frozenset({S.NEEDS_REVIEW}),
 }
 # When each state is entered, this field records the time.
 STATUS_TIMESTAMP_FIELDS = {
@@ -65,6 +66,10 @@ FAILURE_MESSAGES = {
     FailureKind.TIMEOUT: _("The supplier did not deliver this order in time."),
     FailureKind.STAFF: _("Our staff cancelled this order."),
     FailureKind.SUPPLIER: _("The supplier could not complete this order."),
+    FailureKind.REVOKED: _(
+        "The supplier took back the codes of this order. Our staff are checking it and will "
+        "contact you."
+    ),
 }
 
 
@@ -227,6 +232,9 @@ class Voucher(models.Model):
     expires_on = models.DateField(null=True, blank=True)
     amount = money_field(null=True, blank=True)
     provider_voucher_id = models.CharField(max_length=100, blank=True)
+    # Set when the provider takes the voucher back (Hubble REVERSED): it no longer works.
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -234,3 +242,7 @@ class Voucher(models.Model):
 
     def __str__(self) -> str:
         return f"Voucher #{self.pk} of {self.order.code}"
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None

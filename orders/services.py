@@ -405,7 +405,9 @@ def order_apply_provider_update(
       `needs_review` instead (never both money back and goods);
     - PENDING: `processing`; the next poll at `next_poll_at` (default one minute on) and
       the deadline at `deadline_at` (default 15 minutes after the first request);
-    - FAILED: `failed` and refunded (order_fail_and_refund);
+    - FAILED: `failed` and refunded (order_fail_and_refund); but a FAILED that
+      `revokes_delivery` (the provider took back what it delivered) goes to
+      `needs_review` with the vouchers revoked and nothing refunded (_apply_revocation);
     - UNKNOWN: `processing`, marked for verification by reference; nothing refunded.
     An update for an order that has already moved past it changes nothing. NOT_FOUND is
     not an update (the pipeline decides what to do with it) and changes nothing here.
@@ -421,6 +423,8 @@ def order_apply_provider_update(
     data = {"status": result.status.value, "raw": redact(result.raw, ALWAYS_REDACTED)}
     if result.status == ProviderStatus.SUCCESS:
         return _apply_success(order, result, provider_fields, data)
+    if result.status == ProviderStatus.FAILED and result.revokes_delivery:
+        return _apply_revocation(order, result, provider_fields, data)
     if order.status not in ACTIVE_STATUSES or result.status == ProviderStatus.NOT_FOUND:
         return order  # stale: a late pending/failed/unknown for a finished order
     if result.status == ProviderStatus.FAILED:
@@ -493,6 +497,44 @@ def _apply_success(order: Order, result: ProviderResult, provider_fields: dict, 
             **provider_fields,
         )
     return order  # expired/cancelled orders were never placed: nothing to deliver
+
+
+def _apply_revocation(order: Order, result: ProviderResult, provider_fields: dict, data) -> Order:
+    """The provider took back an order it had delivered (Hubble REVERSED, or CANCELLED after
+    SUCCESS). Its vouchers (those the reply lists, stored first if the order had none) are
+    marked revoked with the time and reason; a paid, processing or delivered order goes to
+    `needs_review` with the reason (staff told, an API order's reseller called back). No
+    money moves: keeping it refunded is a person's decision. An order already in review or
+    closed only has its codes marked (staff told once); a repeat changes nothing."""
+    reason = f"{result.message or 'The provider took this order back'} after delivering it"
+    reason = f"{reason}: its codes were revoked."
+    if order.status in ACTIVE_STATUSES:
+        _store_vouchers(order, result)
+    revoked = order.vouchers.filter(revoked_at__isnull=True).update(
+        revoked_at=timezone.now(), revoked_reason=reason
+    )
+    if order.status in (*ACTIVE_STATUSES, OrderStatus.SUCCESS):
+        return order_flag_review(
+            order=order,
+            message=f"{reason} Nothing was refunded: staff decide (resolve review: keep refunded).",
+            data=data,
+            failure_reason=reason,
+            failure_kind=FailureKind.REVOKED,
+            needs_verification=False,
+            next_poll_at=None,
+            **provider_fields,
+        )
+    if revoked:
+        OrderEvent.objects.create(
+            order=order, from_status=order.status, to_status=order.status, message=reason, data=data
+        )
+        notify(
+            title=f"Order {order.code}: its codes were revoked while it was {order.status}",
+            message=reason,
+            level=NotificationLevel.WARNING,
+            data={"order": order.code},
+        )
+    return order
 
 
 def _store_vouchers(order: Order, result: ProviderResult) -> None:
@@ -647,6 +689,8 @@ def _voucher_lines(order: Order) -> list[str]:
             )
             if value
         ]
+        if voucher.is_revoked:  # taken back by the provider: it no longer works
+            parts.insert(0, gettext("Revoked"))
         lines.append(" · ".join(parts))
     return lines
 

@@ -29,6 +29,7 @@ class FailureKind(StrEnum):
     TIMEOUT = "timeout"  # not delivered by the deadline
     STAFF = "staff"  # failed by a person
     SUPPLIER = "supplier"  # any other refusal by the provider
+    REVOKED = "revoked"  # the provider took back codes it had delivered (Hubble REVERSED)
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,10 @@ class ProviderResult:
     provider_out_of_balance: bool = False
     # A FAILED result's kind where the provider's code tells it; empty: SUPPLIER.
     failure_kind: str = ""
+    # (With FAILED) the provider called off an order it may have delivered (Hubble REVERSED,
+    # CANCELLED): vouchers it delivered are void, and the order goes to a person, never
+    # refunded by itself (orders.services.order_apply_provider_update).
+    revokes_delivery: bool = False
 
 
 @dataclass(frozen=True)

@@ -102,6 +102,13 @@ class VoucherOutput(serializers.Serializer):
     pin = serializers.CharField()
     serial = serializers.CharField()
     expires_on = serializers.DateField(allow_null=True)
+    revoked = serializers.BooleanField(
+        source="is_revoked",
+        help_text="The provider took this voucher back (e.g. Hubble REVERSED): it no longer "
+        "works. The order is then `needs_review`; staff decide about a refund.",
+    )
+    revoked_at = serializers.DateTimeField(allow_null=True)
+    revoked_reason = serializers.CharField(help_text="Why it was revoked; empty while valid.")
 
 
 class OrderOutput(serializers.Serializer):

@@ -9,10 +9,14 @@ from django.utils import timezone
 
 from catalog.models import Product
 from catalog.services import catalog_reprice_product
+from orders.models import Order
+from orders.pipeline import order_poll_soon
+from orders.services import order_apply_provider_update, order_lock
 from providers.base import Balance
 from providers.defaults import provider_ensure
+from providers.hubble.adapter import REVOKING_STATUSES, revocation_result
 from providers.hubble.catalog import format_amount, to_decimal
-from providers.hubble.webhook import BrandUpdated, LowBalance
+from providers.hubble.webhook import BrandUpdated, LowBalance, OrderStateChanged
 from providers.services import provider_record_balance
 from providers.shan.players import HOUSE_BANK_PLAYER, shan_players
 from shop.errors import ApplicationError
@@ -215,3 +219,21 @@ def hubble_record_low_balance(*, low: LowBalance) -> None:
     provider_record_balance(
         code=HUBBLE, balance=Balance(low.balance, "INR"), reported_threshold=low.threshold
     )
+
+
+@transaction.atomic
+def hubble_apply_order_state(*, order: Order, state: OrderStateChanged) -> bool:
+    """Hubble says `order` reached a terminal state. The body carries no vouchers, so the
+    order is fetched by a worker (`order_poll_soon`), except when Hubble calls off an order
+    the shop has delivered (REVERSED, or CANCELLED after SUCCESS): that is applied from the
+    signed callback itself (`order_apply_provider_update`: `needs_review`, vouchers revoked,
+    nothing refunded), so a reversal never waits on, or is lost with, a status fetch.
+    Returns False when it changed nothing (a repeated reversal)."""
+    order = order_lock(order)
+    if state.status in REVOKING_STATUSES and order.vouchers.exists():
+        unrevoked = order.vouchers.filter(revoked_at__isnull=True).exists()
+        result = revocation_result(state.status, provider_order_id=state.order_id, raw=state.raw)
+        order_apply_provider_update(order=order, result=result)
+        return unrevoked
+    order_poll_soon(order=order)
+    return True

@@ -10,7 +10,7 @@ from rest_framework import serializers
 
 from orders.gateway_payments import ReportOutcome, ReportVia, gateway_report_apply
 from orders.models import Order
-from orders.pipeline import order_apply_callback, order_poll_soon
+from orders.pipeline import order_apply_callback
 from orders.services import order_lock
 from providers.base import ProviderError
 from providers.digiflazz import webhook as digiflazz_webhook
@@ -33,6 +33,7 @@ from webhooks.serializers import (
 )
 from webhooks.services import (
     hubble_apply_brand_update,
+    hubble_apply_order_state,
     hubble_record_low_balance,
     shan_apply_balance_update,
     shan_fingerprint,
@@ -314,7 +315,8 @@ class HubbleLowBalanceView(HubbleCallbackView):
 
 class HubbleOrderStatusView(HubbleCallbackView):
     """POST /api/webhooks/hubble/order-status: an order reached a terminal state. The body
-    has no vouchers, so the order is fetched through the adapter (by a worker, right away)."""
+    has no vouchers, so the order is fetched through the adapter (by a worker, right away);
+    a delivered order reported REVERSED or CANCELLED goes to review from the callback."""
 
     source = WebhookSource.HUBBLE_ORDER
     serializer_class = HubbleOrderStatusSerializer
@@ -331,8 +333,13 @@ class HubbleOrderStatusView(HubbleCallbackView):
                 reference=state.order_id,
                 note=f"No order with Hubble id {state.order_id}.",
             )
-        order_poll_soon(order=order)
-        return Handled(order=order, reference=state.order_id, note=f"Hubble says {state.status}")
+        changed = hubble_apply_order_state(order=order, state=state)
+        return Handled(
+            outcome=DeliveryOutcome.PROCESSED if changed else DeliveryOutcome.DUPLICATE,
+            order=order,
+            reference=state.order_id,
+            note=f"Hubble says {state.status}",
+        )
 
     @extend_schema(request=HubbleOrderStatusSerializer, responses={200: dict, 401: dict})
     def post(self, request, *args, **kwargs):

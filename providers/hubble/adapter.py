@@ -49,6 +49,8 @@ STAGING_URL = "https://api.dev.myhubble.money"
 MAX_REFERENCE_LENGTH = 40
 MAX_CATALOG_PAGES = 500  # a cursor that never ends is a provider bug, not a reason to hang
 FAILED_STATUSES = frozenset({"FAILED", "CANCELLED", "REVERSED"})
+# Statuses that, after a SUCCESS, take back the vouchers Hubble delivered.
+REVOKING_STATUSES = frozenset({"CANCELLED", "REVERSED"})
 _LOG_REDACTED = ALWAYS_REDACTED | {key.lower() for key in REDACT_KEYS}
 
 
@@ -227,6 +229,9 @@ def order_result(order: dict) -> ProviderResult:
     FAILED (with failureReason). A SUCCESS without vouchers is UNKNOWN: polls keep fetching
     them (never closing an order with nothing to deliver) and the deadline never refunds
     it; still without vouchers an hour past the deadline, it goes to a person.
+    REVERSED (always after a SUCCESS) and CANCELLED listing vouchers are marked
+    `revokes_delivery`, with those vouchers: the delivery is taken back and the order goes
+    to a person instead of a refund.
     """
     status = str(order.get("status") or "")
     common = {
@@ -235,8 +240,7 @@ def order_result(order: dict) -> ProviderResult:
         "raw": _log_safe(order),
     }
     if status == "SUCCESS":
-        items = order.get("vouchers") or []
-        vouchers = [_voucher(item) for item in items if isinstance(item, dict)]
+        vouchers = _vouchers(order)
         if vouchers:
             return ProviderResult(ProviderStatus.SUCCESS, vouchers=vouchers, **common)
         # Hubble has charged us, so the deadline must not refund it: verified until the
@@ -244,10 +248,31 @@ def order_result(order: dict) -> ProviderResult:
         return ProviderResult(ProviderStatus.UNKNOWN, message="SUCCESS without vouchers", **common)
     if status == "PROCESSING":
         return ProviderResult(ProviderStatus.PENDING, message="PROCESSING", **common)
+    delivered = _vouchers(order)
+    # REVERSED always follows a SUCCESS; a CANCELLED order that lists vouchers had one too.
+    if status == "REVERSED" or (status == "CANCELLED" and delivered):
+        return revocation_result(status, vouchers=delivered, **common)
     if status in FAILED_STATUSES:
         reason = str(order.get("failureReason") or status)
         return ProviderResult(ProviderStatus.FAILED, message=reason, **common)
     return ProviderResult(ProviderStatus.UNKNOWN, message=f"unknown status {status!r}", **common)
+
+
+def revocation_result(status: str, **fields) -> ProviderResult:
+    """Hubble called the order off (CANCELLED, or REVERSED by hand after its SUCCESS), as
+    told by an order reply or by the order-status callback alone."""
+    return ProviderResult(
+        ProviderStatus.FAILED,
+        message=f"Hubble reports this order {status}",
+        rc=fields.pop("rc", status),
+        revokes_delivery=True,
+        **fields,
+    )
+
+
+def _vouchers(order: dict) -> list[VoucherData]:
+    items = order.get("vouchers") or []
+    return [_voucher(item) for item in items if isinstance(item, dict)]
 
 
 def _voucher(item: dict) -> VoucherData:

@@ -1,8 +1,13 @@
 """Hubble brands as the shop's catalog items, and the checks a brand puts on an order.
 
-A FIXED brand sells each of its denominations (SKU `<brand id>:<denomination>`, cost =
-denomination x (1 - discount%)); a FLEXIBLE brand is one item (SKU `<brand id>`, cost per
-unit of face value = 1 - discount%) sold for any amount in its range.
+A FIXED brand sells each of its denominations (SKU `<brand id>:<denomination>`, cost = the
+denomination); a FLEXIBLE brand is one item (SKU `<brand id>`, cost 1 per unit of face value)
+sold for any amount in its range.
+
+The cost is the gross (face) amount because that is what Hubble takes from the partner
+wallet: "Production: ... Orders are debited at the gross (full) amount"
+(https://docs.myhubble.money/api/wallet). A brand's `discountPercentage` is not taken off
+the debit, so it is not taken off our cost either (it stays in the brand's raw data).
 """
 
 import logging
@@ -21,6 +26,8 @@ ACTIVE = "ACTIVE"
 FIXED = "FIXED"
 FLEXIBLE = "FLEXIBLE"
 COST_STEP = Decimal("0.0001")  # catalog.Product.cost has four decimal places
+# What one unit of face value costs us: Hubble debits the gross amount (module docstring).
+GROSS_UNIT_COST = Decimal(1)
 # How long a process trusts its copy of the brand list when checking an order.
 BRAND_CACHE_SECONDS = 600.0
 
@@ -63,8 +70,7 @@ def brand_catalog_items(brand: dict) -> list[CatalogItem]:
     if not brand_id:
         return []
     title = str(brand.get("title") or brand_id)
-    discount = to_decimal(brand.get("discountPercentage")) or Decimal(0)
-    unit_cost = 1 - discount / 100
+    unit_cost = GROSS_UNIT_COST
     categories = brand.get("category") or []
     common = {
         "brand": title,

@@ -3,13 +3,16 @@
 Speaks PROVIDERS.md section 1: login with the client id and secret from settings (the same
 ones the adapter sends), bearer tokens kept in Django's cache with their expiry, the brand
 list in pages, orders idempotent on referenceId (the same referenceId returns the existing
-order), the partner wallet (an order costs its face value less the brand's discount, as
-the shop's catalog prices it), and the callbacks signed with `X-Verify`.
+order), the partner wallet (an order is debited its gross face amount, as Hubble's wallet
+page documents for production), and the callbacks signed with `X-Verify`.
 
 Scenarios by the last two digits of customerDetails.phoneNumber, or of the e-mail's local
-part when there is no phone (providers.simulators). Tokens and the wallet are in
-providers.hubble.sim_state (with their test hooks), the brands in sim_catalog. Demo hooks
-here: PAGE_SIZE, send_brand_updated, send_low_balance.
+part when there is no phone (providers.simulators), and one of Hubble's own: ending in 90,
+the order succeeds at once and is REVERSED by hand after SIMULATOR_PENDING_SECONDS (the
+order-status callback `{"id", "status": "REVERSED"}` is sent; the order keeps listing its
+vouchers). Tokens and the wallet are in providers.hubble.sim_state (with their test
+hooks), the brands in sim_catalog. Demo hooks here: PAGE_SIZE, send_brand_updated,
+send_low_balance, send_order_status, reverse_order.
 """
 
 import json
@@ -49,6 +52,8 @@ PAGE_SIZE = 3  # the most brands one page holds, whatever `limit` asks (so the d
 ORDER_STATUS_PATH = "/api/webhooks/hubble/order-status"
 BRAND_UPDATED_PATH = "/api/webhooks/hubble/brand-updated"  # (inferred: the shop's choice)
 LOW_BALANCE_PATH = "/api/webhooks/hubble/low-balance"  # (inferred: the shop's choice)
+# customerDetails ending in this: success, then REVERSED by hand (module docstring)
+REVERSED_LATER_SUFFIX = "90"
 
 
 # --- replies ------------------------------------------------------------------------------
@@ -245,27 +250,29 @@ def create_order(request: HttpRequest):
     if problem is not None:
         return problem
     customer = body.get("customerDetails") or {}
-    scenario = scenario_for(str(customer.get("phoneNumber") or customer.get("email") or ""))
+    customer_no = str(customer.get("phoneNumber") or customer.get("email") or "")
+    scenario = scenario_for(customer_no)
     if scenario == Scenario.SERVER_ERROR:
         return error_response(request, 500, "E500", "INTERNAL_ERROR", "Internal error")
     if scenario == Scenario.RATE_LIMITED:
         return error_response(request, 429, "E429", "TOO_MANY_REQUESTS", "Slow down")
     amount = to_decimal(body["amount"])
-    cost = wallet_cost(body, amount)
+    cost = wallet_cost(amount)
     if scenario == Scenario.OUT_OF_BALANCE or sim_state.wallet_balance() < cost:
         return _insufficient(request)
     sim_order = _create_order(body, scenario, amount, cost)
     if sim_order is None:
         return _insufficient(request)
+    if _reversed_later(customer_no) and sim_order.status == "SUCCESS":
+        _schedule_reversal(sim_order)
     return scripted_reply(scenario, lambda: JsonResponse(order_json(sim_order)))
 
 
-def wallet_cost(body: dict, amount: Decimal) -> Decimal:
-    """What the partner wallet pays for an order of face value `amount`: the amount less
-    the brand's `discountPercentage` (the cost the shop's catalog prices with), in paise."""
-    brand = sim_catalog.brand_by_id(str(body.get("productId"))) or {}
-    discount = to_decimal(brand.get("discountPercentage")) or Decimal(0)
-    return (amount * (1 - discount / 100)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+def wallet_cost(amount: Decimal) -> Decimal:
+    """What the partner wallet pays for an order of face value `amount`: the gross amount,
+    whatever the brand's `discountPercentage` ("Orders are debited at the gross (full)
+    amount", https://docs.myhubble.money/api/wallet), to the paisa."""
+    return amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 def _create_order(
@@ -304,6 +311,32 @@ def _create_order(
         if delivered:
             sim_state.wallet_credit(cost)
         return SimulatedOrder.objects.get(provider=CODE, reference=body["referenceId"])
+
+
+def _reversed_later(customer_no: str) -> bool:
+    digits = "".join(ch for ch in customer_no.split("@", 1)[0] if ch.isdigit())
+    return digits.endswith(REVERSED_LATER_SUFFIX)
+
+
+def _schedule_reversal(sim_order: SimulatedOrder, *, after: timedelta | None = None) -> None:
+    """Reverse the delivered order once `after` (default SIMULATOR_PENDING_SECONDS) has
+    passed: the resolver then sends the REVERSED callback (`resolve_order`)."""
+    wait = after if after is not None else timedelta(seconds=settings.SIMULATOR_PENDING_SECONDS)
+    SimulatedOrder.objects.filter(pk=sim_order.pk).update(
+        final_status="REVERSED", resolve_at=timezone.now() + wait
+    )
+
+
+def reverse_order(sim_order: SimulatedOrder) -> SimulatedOrder:
+    """Reverse an order by hand now, as Hubble's staff do: a pending order is delivered
+    first (vouchers, wallet debit), then it becomes REVERSED and the order-status callback
+    is sent. The wallet is not credited back: Hubble does not document that a reversal
+    returns the money (inferred)."""
+    if sim_order.status == "PROCESSING":
+        SimulatedOrder.objects.filter(pk=sim_order.pk).update(status="SUCCESS", resolve_at=None)
+        _finish(sim_order)
+    _schedule_reversal(sim_order, after=timedelta(0))
+    return simulator_resolve_if_due(sim_order)
 
 
 @require_GET
@@ -350,13 +383,23 @@ def _finish(sim_order: SimulatedOrder) -> None:
 
 @simulator_resolver(CODE)
 def resolve_order(sim_order: SimulatedOrder) -> None:
-    """Finish a due pending order and send Hubble's terminal-state callback."""
+    """Finish a due pending order (or reverse a delivered one) and send Hubble's
+    terminal-state callback."""
     _finish(sim_order)
     sim_order.refresh_from_db()
+    send_order_status(sim_order)
+
+
+def send_order_status(sim_order: SimulatedOrder) -> bool:
+    """Send the order-status callback `{"id", "status"}` for the order as it is now (also a
+    demo hook: Hubble may send one again)."""
+    sim_order.refresh_from_db()
     payload = {"id": sim_order.external_id, "status": sim_order.status}
-    if _post_callback(sim_order.callback_url, payload):
-        sim_order.callback_sent_at = timezone.now()
-        sim_order.save(update_fields=["callback_sent_at", "updated_at"])
+    if not _post_callback(sim_order.callback_url, payload):
+        return False
+    sim_order.callback_sent_at = timezone.now()
+    sim_order.save(update_fields=["callback_sent_at", "updated_at"])
+    return True
 
 
 def _post_callback(url: str, payload: dict) -> bool:

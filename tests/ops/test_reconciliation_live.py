@@ -12,12 +12,15 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
+from catalog.models import Product
+from catalog.sync import catalog_sync
 from ops.models import ReconciliationRun
 from ops.reconciliation import reconcile_all
 from ops.services import ops_order_fail_and_refund
 from ops.tasks import reconcile_daily
 from orders.models import OrderStatus
 from providers.base import OrderRequest
+from providers.defaults import provider_ensure
 from providers.hubble import sim_state
 from providers.registry import get_adapter
 from shop.models import Notification
@@ -96,6 +99,26 @@ def test_everything_agrees_with_the_simulators(shop, clock):
     ]
     assert daily[1].booked == 3 * DANA10.cost
     assert daily[2].booked == Decimal("0.99")
+
+
+def test_hubble_orders_cost_the_gross_amount_and_the_balance_reconciles(shop):
+    """Hubble debits production orders at the gross (face) amount, whatever the brand's
+    `discountPercentage` (docs.myhubble.money/api/wallet): the catalog's cost, the order's
+    cost and the simulator's debit all say so, and the balance reconciliation agrees."""
+    hubble = provider_ensure(HUBBLE)
+    assert catalog_sync(provider=hubble).status == "success"
+    synced = Product.objects.get(provider=hubble, provider_sku="amazon-pay:500")
+    assert synced.cost == Decimal("500")  # amazon-pay has a 2.5% discountPercentage
+    balance_before = sim_state.wallet_balance()
+
+    order = buy(synced, user=shop["buyer"])
+
+    assert order.status == OrderStatus.SUCCESS
+    assert order.cost == Decimal("500") * hubble.exchange_rate
+    assert balance_before - sim_state.wallet_balance() == Decimal("500")
+    [run] = reconcile(shop)[HUBBLE]
+    assert run.ok, run.problems
+    assert run.booked == run.reported == Decimal("500")
 
 
 def test_an_injected_difference_at_each_provider_and_the_gateway_reaches_finance(shop, settings):

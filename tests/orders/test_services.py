@@ -272,6 +272,55 @@ def test_a_stale_pending_changes_nothing_after_success(balance_order):
     assert order.events.count() == events
 
 
+REVERSED = ProviderResult(
+    status=ProviderStatus.FAILED,
+    message="Hubble reports this order REVERSED",
+    rc="REVERSED",
+    revokes_delivery=True,
+)
+
+
+def test_a_plain_failure_after_success_changes_nothing(balance_order):
+    order = order_apply_provider_update(order=paid(balance_order), result=SUCCESS)
+
+    order = order_apply_provider_update(order=order, result=FAILED)
+
+    assert order.status == OrderStatus.SUCCESS
+    assert not order.vouchers.filter(revoked_at__isnull=False).exists()
+
+
+def test_a_reversal_before_delivery_goes_to_review_and_refunds_nothing(balance_order, reseller):
+    order = order_apply_provider_update(order=paid(balance_order), result=PENDING)
+
+    order = order_apply_provider_update(order=order, result=REVERSED)
+
+    assert order.status == OrderStatus.NEEDS_REVIEW
+    assert order.next_poll_at is None
+    assert balance_of(reseller) == Decimal("50000") - RESELLER_PRICE
+    assert not Transfer.objects.filter(idempotency_key=f"order:{order.code}:refund").exists()
+
+
+def test_a_reversal_of_an_order_in_review_marks_its_codes_and_tells_staff_once(
+    balance_order, reseller
+):
+    order = order_apply_provider_update(order=paid(balance_order), result=FAILED)
+    order = order_apply_provider_update(order=order, result=SUCCESS)  # late: in review
+    assert order.status == OrderStatus.NEEDS_REVIEW
+    money = Transfer.objects.filter(reference=order.code).count()
+
+    for _ in range(2):
+        order = order_apply_provider_update(order=order, result=REVERSED)
+
+    assert order.status == OrderStatus.NEEDS_REVIEW
+    [voucher] = order.vouchers.all()
+    assert voucher.is_revoked
+    assert "REVERSED" in voucher.revoked_reason
+    told = Notification.objects.filter(user=None, title__contains="its codes were revoked")
+    assert told.count() == 1
+    assert order.events.filter(message__contains="REVERSED").count() == 1
+    assert Transfer.objects.filter(reference=order.code).count() == money
+
+
 def test_a_guest_failure_stays_failed_with_a_refund_note_and_an_email(
     guest_order, django_capture_on_commit_callbacks
 ):

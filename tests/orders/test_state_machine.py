@@ -34,6 +34,7 @@ def test_the_machine_is_what_design_md_draws():
         ("needs_review", "paid"),
         ("needs_review", "success"),
         ("needs_review", "refunded"),
+        ("success", "needs_review"),  # the provider took the goods back (Hubble REVERSED)
     }
 
 

@@ -36,7 +36,7 @@ class SimProduct:
 # One sellable product per simulator, at the simulator's own price.
 SIM_PRODUCTS = {
     DIGIFLAZZ: SimProduct("DANA10", Decimal("10120"), InputSchema.PHONE),
-    HUBBLE: SimProduct("amazon-pay:500", Decimal("487.50"), InputSchema.EMAIL),
+    HUBBLE: SimProduct("amazon-pay:500", Decimal("500"), InputSchema.EMAIL),  # gross debit
     FOXRELOAD: SimProduct("product_01krgfgww8eth9xvvysd6y7r4j", Decimal("0.99"), InputSchema.GAME),
 }
 # The endpoint (ProviderCall.endpoint) of each provider's status check.

@@ -6,6 +6,7 @@ errors, a body too large for Django included, in the API's JSON shape."""
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.test import Client
 
 from catalog.amounts import validate_flexible_amount
@@ -89,7 +90,6 @@ THREE_MB = b'{"pad": "' + b"x" * (3 * 1024 * 1024) + b'"}'
     [
         ORDERS,
         f"{ORDERS}/validate",
-        "/api/shan/balance",
         "/api/shan/client/balance-update",
         "/api/webhooks/hubble/brand-updated",
         "/api/webhooks/digiflazz",
@@ -109,6 +109,19 @@ def test_a_3_mb_body_gets_the_json_error_shape_on_every_api_path(api, path):
     assert isinstance(body["message"], str)
     assert body["message"]
     assert Transfer.objects.count() == transfers
+
+
+def test_a_3_mb_balance_query_gets_the_shan_error_shape(api):
+    """The Shan balance query answers in the provider's own shape, refusals included."""
+    reply = api.post("/api/shan/balance", THREE_MB)
+
+    assert reply.status_code == 413
+    assert reply["Content-Type"].startswith("application/json")
+    assert reply.json() == {
+        "status": "error",
+        "message": f"The body exceeds {settings.WEBHOOK_MAX_BODY_BYTES} bytes.",
+        "data": [],
+    }
 
 
 def test_an_unknown_api_path_is_a_json_404(client):

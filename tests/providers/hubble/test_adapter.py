@@ -238,8 +238,9 @@ def test_catalog_reads_every_page_and_maps_brands(adapter, mocked):
         "gone:1000",
     }
     fixed = items["amz:500"]
-    assert fixed.cost == Decimal("487.5000")  # 500 x (1 - 2.5%)
-    assert items["amz:100"].cost == Decimal("97.5000")
+    # Hubble debits production orders at the gross (face) amount; the discount is not ours
+    assert fixed.cost == Decimal("500.0000")
+    assert items["amz:100"].cost == Decimal("100.0000")
     assert (fixed.name, fixed.brand, fixed.category) == (
         "Amazon Pay 500 INR",
         "Amazon Pay",
@@ -252,7 +253,7 @@ def test_catalog_reads_every_page_and_maps_brands(adapter, mocked):
     assert fixed.raw["id"] == "amz"
     flexible = items["steam"]
     assert flexible.denomination_type == "flexible"
-    assert flexible.cost == Decimal("0.9650")  # per unit of face value, 3.5% off
+    assert flexible.cost == Decimal("1.0000")  # per unit of face value, whatever the discount
     assert (flexible.min_amount, flexible.max_amount) == (Decimal(100), Decimal(8000))
     assert flexible.brand_image_url == "https://img.test/amz-icon.png"  # no logo: the icon
     assert items["gone:100"].active is False
@@ -377,7 +378,6 @@ def test_order_is_sent_unchecked_when_the_brand_list_is_unavailable(adapter, moc
         ("PROCESSING", ProviderStatus.PENDING),
         ("FAILED", ProviderStatus.FAILED),
         ("CANCELLED", ProviderStatus.FAILED),
-        ("REVERSED", ProviderStatus.FAILED),
         ("SOMETHING_NEW", ProviderStatus.UNKNOWN),
     ],
 )
@@ -387,8 +387,38 @@ def test_order_states(adapter, with_brands, order_status, expected):
     assert result.status == expected
     assert result.provider_order_id == "ord-1"
     assert result.vouchers == []
+    assert not result.revokes_delivery  # nothing was delivered: a plain failure (refunded)
     if expected == ProviderStatus.FAILED:
         assert result.message == "brand down"
+
+
+@pytest.mark.parametrize("status", ["REVERSED", "CANCELLED"])
+def test_an_order_called_off_after_delivery_revokes_its_vouchers(adapter, with_brands, status):
+    delivered = order_reply("SUCCESS")["vouchers"]
+    with_brands.post(ORDERS_URL, json=order_reply(status, vouchers=delivered))
+
+    result = adapter.place_order(request_for())
+
+    assert (result.status, result.rc, result.revokes_delivery) == (
+        ProviderStatus.FAILED,
+        status,
+        True,
+    )
+    assert result.message == f"Hubble reports this order {status}"
+    assert [voucher.code for voucher in result.vouchers] == [v["cardNumber"] for v in delivered]
+    assert "4000111122223333" not in str(result.raw)  # the codes live on the voucher only
+
+
+def test_reversed_always_follows_a_success_even_without_vouchers_listed(adapter, with_brands):
+    with_brands.post(ORDERS_URL, json=order_reply("REVERSED"))
+
+    result = adapter.place_order(request_for())
+
+    assert (result.status, result.revokes_delivery, result.vouchers) == (
+        ProviderStatus.FAILED,
+        True,
+        [],
+    )
 
 
 def test_success_without_vouchers_is_unknown_so_the_deadline_never_refunds_it(adapter, with_brands):

@@ -191,14 +191,14 @@ def test_catalog_over_all_pages(sim_adapter):
         "amazon-pay:1000",
         "amazon-pay:2000",
     }
-    assert items["amazon-pay:500"].cost == Decimal("487.5000")
+    assert items["amazon-pay:500"].cost == Decimal("500.0000")  # the gross amount
     steam = items["steam"]
     assert (steam.denomination_type, steam.min_amount, steam.max_amount) == (
         "flexible",
         Decimal(100),
         Decimal(10000),
     )
-    assert steam.cost == Decimal("0.9800")
+    assert steam.cost == Decimal("1.0000")  # gross: 1 per unit of face value
     assert not items["bookmyshow:500"].active
     assert all(item.active for sku, item in items.items() if not sku.startswith("bookmyshow"))
 
@@ -218,12 +218,12 @@ def test_success_idempotent_reference_and_lookups(sim_adapter):
     assert len(voucher.pin) == 6
     assert voucher.amount == Decimal(500)
     assert voucher.expires_on == timezone.localdate() + timedelta(days=365)
-    assert sim_adapter.get_balance().amount == Decimal("499512.50")  # 500 less 2.5%
+    assert sim_adapter.get_balance().amount == Decimal("499500.00")  # the gross 500
 
     again = sim_adapter.place_order(order("TRX-OK-1"))  # the same referenceId
     assert again.provider_order_id == placed.provider_order_id
     assert again.vouchers == placed.vouchers
-    assert sim_adapter.get_balance().amount == Decimal("499512.50")  # charged once
+    assert sim_adapter.get_balance().amount == Decimal("499500.00")  # charged once
 
     by_reference = sim_adapter.check_order(order("TRX-OK-1"))
     by_id = sim_adapter.check_order(order("TRX-OK-1", provider_order_id=placed.provider_order_id))
@@ -282,7 +282,7 @@ def test_pending_then_success_with_signed_callback(sim_adapter, callbacks, setti
     final = sim_adapter.check_order(order("TRX-PEND-OK", provider_order_id=state.order_id))
     assert final.status == ProviderStatus.SUCCESS
     assert len(final.vouchers) == 1
-    assert sim_adapter.get_balance().amount == Decimal("499512.50")  # 500 less 2.5%
+    assert sim_adapter.get_balance().amount == Decimal("499500.00")  # the gross 500
 
 
 def test_pending_then_failure(sim_adapter, callbacks):
@@ -366,7 +366,7 @@ def test_wallet_runs_dry(sim_adapter):
     assert sim_adapter.place_order(order("TRX-W1")).status == ProviderStatus.SUCCESS
     second = sim_adapter.place_order(order("TRX-W2"))
     assert (second.status, second.provider_out_of_balance) == (ProviderStatus.FAILED, True)
-    assert sim_adapter.get_balance().amount == Decimal("112.50")  # 500 less 2.5% discount
+    assert sim_adapter.get_balance().amount == Decimal("100.00")  # debited the gross 500
 
 
 # --- the simulator's own validation (the adapter's checks bypassed) ---------------------------
