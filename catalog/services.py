@@ -1,4 +1,4 @@
-"""catalog: writes, and the one pricing rule of DESIGN.md ("Money")."""
+"""catalog: writes, and the one pricing rule (docs/catalog.md, "Pricing")."""
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass

@@ -1,6 +1,6 @@
 """Asking the gateway before a gateway payment is given up on: a payment is expired only
-after the gateway said so (DESIGN.md's money rule), so a paid order whose callback was lost
-(the shop down through all of Tripay's retries) is paid, not expired.
+after the gateway said so (the money rule, docs/architecture.md), so a paid order whose
+callback was lost (the shop down through all of Tripay's retries) is paid, not expired.
 
 - `orders_expire_unpaid` (every minute, from `orders.pipeline`): orders past their payment
   time. A wallet order simply expires; a gateway order is asked about first.

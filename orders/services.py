@@ -52,7 +52,7 @@ from wallets.services import (
 )
 
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford: no I, L, O, U
-# DESIGN.md's default pending rule (Hubble's); each adapter may set its own schedule.
+# The default pending rule (Hubble's, docs/pipeline.md); each adapter may set its own schedule.
 FIRST_POLL_AFTER = timedelta(minutes=1)
 PENDING_DEADLINE = timedelta(minutes=15)
 ACTIVE_STATUSES = (OrderStatus.PAID, OrderStatus.PROCESSING)

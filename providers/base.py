@@ -133,7 +133,7 @@ class InvalidSignature(ProviderError):
 
 class UpstreamAdapter(ABC):
     """An upstream supplier. Its pending-order schedule lives here, not in the tasks:
-    by default DESIGN.md's (Hubble's) rule: first poll one minute after placing, at most
+    by default Hubble's rule (docs/pipeline.md): first poll one minute after placing, at most
     5 polls, and failed if still pending 15 minutes after the first request."""
 
     code: str

@@ -21,7 +21,7 @@ from providers.models import CallOutcome, ProviderCall
 logger = logging.getLogger(__name__)
 
 # Keys whose values never reach the call log or an order's event data: credentials,
-# signatures and what a buyer could redeem (PROVIDERS.md: Hubble `cardPin`/`cardNumber`,
+# signatures and what a buyer could redeem (docs/providers/: Hubble `cardPin`/`cardNumber`,
 # FoxReload `externalData`, Digiflazz `sn`, which holds a PLN token; generic serials and codes).
 ALWAYS_REDACTED = frozenset(
     {

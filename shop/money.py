@@ -10,7 +10,7 @@ CENT = Decimal("0.01")
 
 
 def money_field(**kwargs) -> models.DecimalField:
-    """Every amount of money is stored the same way (DESIGN.md: 18 digits, 2 places)."""
+    """Every amount of money is stored the same way (docs/catalog.md: 18 digits, 2 places)."""
     return models.DecimalField(max_digits=18, decimal_places=2, **kwargs)
 
 

@@ -1,4 +1,4 @@
-"""What every callback view does, in this order (DESIGN.md "Webhooks"):
+"""What every callback view does, in this order (docs/callbacks.md):
 
 1. cap the body (413 before any parsing or HMAC; a chunked body read within the cap, or 411)
    and keep the raw bytes;

@@ -1,4 +1,4 @@
-"""Digiflazz replies mapped to the shop's dataclasses (PROVIDERS.md section 2).
+"""Digiflazz replies mapped to the shop's dataclasses (docs/providers/digiflazz.md).
 
 Order outcomes come from the one rc table in `rc.py`. Errors: a documented rejection is a
 FAILED result (orders) or FinalProviderError (reads); no reply, 429, 5xx or a reply that is

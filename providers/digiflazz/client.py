@@ -1,4 +1,4 @@
-"""The only code that speaks HTTP to Digiflazz's buyer API (PROVIDERS.md section 2).
+"""The only code that speaks HTTP to Digiflazz's buyer API (docs/providers/digiflazz.md).
 
 Every call is a JSON POST under the base URL, signed with md5(username + api key + suffix):
 "depo" for /cek-saldo, "pricelist" for /price-list, the ref_id for /transaction. The API

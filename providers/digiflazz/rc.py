@@ -1,6 +1,6 @@
 """Digiflazz response codes (`rc`): the one table that turns a reply into a ProviderStatus.
 
-Sources: PROVIDERS.md section 2 and Digiflazz's public response-code list. The seed's own
+Sources: docs/providers/digiflazz.md and Digiflazz's public response-code list. The seed's own
 table (01 = pending, 201/202) is an older reading; where rc and the reply's `status`
 ("Sukses" / "Pending" / "Gagal") disagree, `status` is the truth, with one exception below.
 

@@ -1,4 +1,5 @@
-"""A Digiflazz buyer API simulator: the real paths under /sim/digiflazz/v1/ (PROVIDERS.md 2).
+"""A Digiflazz buyer API simulator: the real paths under /sim/digiflazz/v1/ (wire format:
+docs/providers/digiflazz.md).
 
 - Every call is a JSON POST checked like Digiflazz checks it: username (rc 42), then
   md5(username + key + suffix) (rc 41); a bad payload is rc 40; all with HTTP 400 and

@@ -1,4 +1,4 @@
-"""FoxReload public API → the shop's dataclasses (PROVIDERS.md section 3, seed 002).
+"""FoxReload public API → the shop's dataclasses (docs/providers/foxreload.md, seed 002).
 
 What the seed documents: categories and products (`GET /api/categories/`,
 `GET /api/products/?category_id_or_slug=...`), order create (201, `id`, status "active"),

@@ -1,4 +1,4 @@
-"""The only code that speaks HTTP to FoxReload's public API (PROVIDERS.md section 3).
+"""The only code that speaks HTTP to FoxReload's public API (docs/providers/foxreload.md).
 
 Every request carries `X-API-Key` and goes through `ProviderHttp` (timeouts, `X-REQUEST-ID`,
 call log). Reads are retried with exponential back-off on 429, 5xx and network errors

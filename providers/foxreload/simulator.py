@@ -1,7 +1,7 @@
 """FoxReload public API simulator, served under /sim/foxreload/ on FoxReload's own paths.
 
 It checks `X-API-Key` against FOXRELOAD_API_KEY (the adapter's setting) and speaks the
-shapes of PROVIDERS.md section 3 and seed 002. Where the seed is silent the shapes are the
+shapes of docs/providers/foxreload.md and seed 002. Where the seed is silent the shapes are the
 inferred ones the adapter reads: `{"detail": ...}` errors, catalog pages `{"items", "limit",
 "nextCursor"}` / `{"items", "limit", "offset", "total"}`, `BalanceNotEnough` as a 400.
 
@@ -416,7 +416,7 @@ urlpatterns = [
     path("api/categories/", categories_view),
     path("api/products/", products_view),
     path("api/products/search", products_search_view),
-    # The seed's curl examples use /api/orders without the slash; PROVIDERS.md with it.
+    # The seed's curl examples use /api/orders without the slash; our docs (foxreload.md) with it.
     re_path(r"^api/orders/?$", orders_view),
     re_path(r"^api/orders/(?P<order_id>[0-9a-fA-F-]{36})/pay/?$", order_pay_view),
     re_path(r"^api/orders/(?P<order_id>[0-9a-fA-F-]{36})/?$", order_detail_view),

@@ -1,4 +1,4 @@
-"""Hubble gift cards behind the UpstreamAdapter interface (PROVIDERS.md section 1).
+"""Hubble gift cards behind the UpstreamAdapter interface (docs/providers/hubble.md).
 
 Before an order is sent, the brand's restrictions are checked against a per-process copy of
 the brand list (providers.hubble.catalog.BrandDirectory, refreshed every 10 minutes or when

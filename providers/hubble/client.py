@@ -15,8 +15,9 @@ CODE = "hubble"
 PREFIX = "/v1/partners"
 # Hubble-specific keys kept out of the call log (on top of providers.http.ALWAYS_REDACTED).
 REDACT_KEYS = ("clientSecret",)
-# Brands per page. (inferred) PROVIDERS.md: `limit`/`cursor` → `{data, nextCursor}` is the
-# pagination shape no public source confirms; change it here and in adapter._brand_pages.
+# Brands per page. (inferred, docs/providers/hubble.md) `limit`/`cursor` → `{data, nextCursor}`
+# is the pagination shape no public source confirms; change it here and in
+# adapter._brand_pages.
 PAGE_LIMIT = 100
 
 

@@ -1,6 +1,6 @@
 """A Hubble partners API for the demo and the tests, at /sim/hubble/v1/partners/...
 
-Speaks PROVIDERS.md section 1: login with the client id and secret from settings (the same
+Speaks docs/providers/hubble.md: login with the client id and secret from settings (the same
 ones the adapter sends), bearer tokens kept in Django's cache with their expiry, the brand
 list in pages, orders idempotent on referenceId (the same referenceId returns the existing
 order), the partner wallet (an order is debited its gross face amount, as Hubble's wallet

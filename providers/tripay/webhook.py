@@ -1,4 +1,4 @@
-"""Tripay's signature rules (PROVIDERS.md section 5): hex HMAC-SHA256 keyed with the
+"""Tripay's signature rules (docs/providers/tripay.md): hex HMAC-SHA256 keyed with the
 merchant's private key.
 
 - Creating a transaction: over `merchant_code + merchant_ref + amount` (amount in whole

@@ -96,7 +96,7 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------------
-# SQLite settings measured in shared/NOTES.md: WAL, IMMEDIATE transactions and a busy timeout
+# SQLite settings measured in docs/deployment.md: WAL, IMMEDIATE transactions and a busy timeout
 # keep web, worker and beat from tripping over "database is locked".
 SQLITE_OPTIONS = {
     "init_command": "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;",
@@ -349,7 +349,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
         "polling_interval": 0.1,
     }
-    CELERY_WORKER_PREFETCH_MULTIPLIER = 4  # measured in NOTES.md: 1 backs up on this transport
+    CELERY_WORKER_PREFETCH_MULTIPLIER = 4  # docs/deployment.md: 1 backs up on this transport
 else:
     # Longer than any countdown or ETA the shop sets, or Redis would hand the task out twice.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}

@@ -5,7 +5,7 @@ import pytest
 from providers.base import ProviderStatus
 from providers.digiflazz.rc import RC_TABLE, is_out_of_balance, transaction_status
 
-# PROVIDERS.md section 2
+# docs/providers/digiflazz.md
 DOCUMENTED = [
     *("00", "01", "02", "03", "40", "41", "42", "43", "44", "45", "47", "49", "50", "51"),
     *("52", "53", "54", "55", "57", "58", "59", "62", "63", "66", "67", "68", "69", "70"),
