@@ -364,7 +364,10 @@ def order_mark_paid(
 
 @transaction.atomic
 def order_flag_review(*, order: Order, message: str, actor=None, data=None, **fields) -> Order:
-    """Hand an order to a person: what no rule may settle alone (staff are notified)."""
+    """Hand an order to a person: what no rule may settle alone (staff are notified). It is
+    polled on only when it waits on its provider (`waiting_on_provider=True`)."""
+    if not fields.get("waiting_on_provider"):
+        fields.setdefault("next_poll_at", None)
     order = order_transition(
         order=order, to=OrderStatus.NEEDS_REVIEW, message=message, data=data, actor=actor, **fields
     )
@@ -447,7 +450,7 @@ def _still_waiting(
     else:
         _set_fields(order, {**provider_fields, **schedule})
     if order.status == OrderStatus.PROCESSING and now >= deadline_at:
-        return order_flag_review(
+        order = order_flag_review(
             order=order,
             message=_waiting_message(order, result, rule, now),
             data=data,
