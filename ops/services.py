@@ -90,13 +90,16 @@ def ops_order_retry_placement(*, order: Order, actor) -> Order:
 
 @transaction.atomic
 def ops_order_check_status(*, order: Order, actor) -> bool:
-    """Queue a status check of a processing order: one claimed poll sent to a worker after
-    commit (`order_poll_soon`, the path the schedule and callbacks use), whose answer is
-    applied like any poll's. Returns False when a poll is already in flight (its answer is
-    on the way); nothing calls the provider inside the request."""
+    """Queue a status check of an order waiting on its provider (processing, or in review
+    past its deadline): one claimed poll sent to a worker after commit (`order_poll_soon`,
+    the path the schedule and callbacks use), whose answer is applied like any poll's.
+    Returns False when a poll is already in flight (its answer is on the way); nothing
+    calls the provider inside the request."""
     order = order_lock(order)
-    if order.status != OrderStatus.PROCESSING:
-        raise _refused(f"Only a processing order can be checked (this one is {order.status}).")
+    if not order.waits_on_provider:
+        raise _refused(
+            f"Only an order waiting on its provider can be checked (this one is {order.status})."
+        )
     try:
         get_adapter(order.provider_code)
     except UnknownProvider:

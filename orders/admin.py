@@ -144,7 +144,9 @@ class Operation:
 
 OPERATIONS = {
     "retry": Operation("Retry placement", "manage_orders", (OrderStatus.NEEDS_REVIEW,)),
-    "check": Operation("Check status now", "manage_orders", (OrderStatus.PROCESSING,)),
+    "check": Operation(
+        "Check status now", "manage_orders", (OrderStatus.PROCESSING, OrderStatus.NEEDS_REVIEW)
+    ),
     "fail_refund": Operation(
         "Fail and refund",
         "refund_orders",

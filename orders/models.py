@@ -35,8 +35,10 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     S.REFUNDED: frozenset({S.NEEDS_REVIEW}),
     S.EXPIRED: frozenset({S.NEEDS_REVIEW}),
     S.CANCELLED: frozenset({S.NEEDS_REVIEW}),
-    # Staff resolve a review: place it (paid), deliver (success), or refund / keep refunded.
-    S.NEEDS_REVIEW: frozenset({S.PAID, S.SUCCESS, S.REFUNDED}),
+    # Staff resolve a review: place it (paid), deliver (success), or refund / keep refunded;
+    # an order in review only because its provider had not finished is settled by the
+    # provider's final answer when it comes (success, or failed and then refunded).
+    S.NEEDS_REVIEW: frozenset({S.PAID, S.SUCCESS, S.FAILED, S.REFUNDED}),
     # The provider took back what it delivered (Hubble REVERSED): a person decides.
     S.SUCCESS: frozenset({S.NEEDS_REVIEW}),
 }
@@ -71,6 +73,12 @@ FAILURE_MESSAGES = {
         "contact you."
     ),
 }
+
+
+# Orders the pipeline asks their provider about (see Order.waits_on_provider).
+WAITS_ON_PROVIDER = Q(status=OrderStatus.PROCESSING) | Q(
+    status=OrderStatus.NEEDS_REVIEW, waiting_on_provider=True
+)
 
 
 class PaymentMethod(models.TextChoices):
@@ -139,6 +147,10 @@ class Order(models.Model):
     # The poll message currently allowed to run; a duplicate or stale message finds another.
     poll_claim = models.CharField(max_length=32, blank=True)
     deadline_at = models.DateTimeField(null=True, blank=True)
+    # In review only because the provider has not said how it ended (past the deadline):
+    # the slow schedule keeps asking (next_poll_at) and its final answer settles the order.
+    # Any other move clears it, so orders in review for other reasons are never polled.
+    waiting_on_provider = models.BooleanField(default=False)
 
     failure_reason = models.TextField(
         blank=True, help_text="The provider's or staff's own words; buyers never see them."
@@ -180,6 +192,14 @@ class Order(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+    @property
+    def waits_on_provider(self) -> bool:
+        """Only the provider's answer (or a person) can settle it: placed, or in review
+        past its deadline with the provider not finished."""
+        return self.status == OrderStatus.PROCESSING or (
+            self.status == OrderStatus.NEEDS_REVIEW and self.waiting_on_provider
+        )
 
     @property
     def buyer_email(self) -> str:

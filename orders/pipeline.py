@@ -11,7 +11,9 @@ Rules kept here:
   by reference, never placed blind a second time;
 - an unknown outcome is looked up by reference before anything else; only a "never
   placed" answer allows placing again, with the same reference;
-- nothing is refunded while the outcome is unknown.
+- nothing is refunded on the clock: when to ask is the provider's `PendingRule`
+  (providers/base.py), and past its deadline an order goes to a person while the shop
+  keeps asking (`order_apply_provider_update` and `order_fail_and_refund` keep the rule).
 """
 
 import logging
@@ -26,12 +28,14 @@ from django.utils import timezone
 
 from catalog.models import Provider
 from orders import payment_checks
-from orders.models import Order, OrderEvent, OrderStatus
+from orders.models import WAITS_ON_PROVIDER, Order, OrderStatus
 from orders.services import (
+    VERIFY_AFTER,
     order_apply_provider_update,
     order_fail_and_refund,
     order_flag_review,
     order_lock,
+    order_stop_polling,
     order_transition,
 )
 from providers.base import (
@@ -47,16 +51,12 @@ from providers.services import provider_mark_out_of_balance
 
 logger = logging.getLogger(__name__)
 
-# A worker that dies while placing leaves the order to be verified after this long.
-VERIFY_AFTER = timedelta(minutes=2)
 # A poll message that never ran is replaced after this long.
 POLL_LEASE = timedelta(minutes=2)
 # Paid orders never placed after this long are enqueued again.
 PLACEMENT_GRACE = timedelta(minutes=2)
 # How often the beat runs orders_poll_due; sooner polls are enqueued with a countdown.
 POLL_BEAT = timedelta(seconds=15)
-# An outcome still unknown this long after the deadline goes to a person.
-UNKNOWN_REVIEW_AFTER = timedelta(hours=1)
 POLL_BATCH_SIZE = 500
 
 
@@ -82,6 +82,18 @@ def order_request_for(order: Order) -> OrderRequest:
     )
 
 
+def _reference_too_old(order: Order, adapter: UpstreamAdapter) -> str:
+    """Why this order's reference may not be sent again ("" when it may)."""
+    rule = adapter.pending_rule
+    if not rule.reference_expired(created_at=order.created_at, now=timezone.now()):
+        return ""
+    return (
+        f"reference {order.code} is older than {rule.reference_max_age.days} days: "
+        f"{order.provider_code} could take it for a new transaction, so it is not sent "
+        "again. Check the order in the provider's dashboard and settle it by hand."
+    )
+
+
 def order_place(*, order_id: int) -> Order | None:
     """Place a paid order at its provider, once. Runs from `paid` only; anything else
     (a duplicate message, an order already placed) returns without a call.
@@ -98,6 +110,9 @@ def order_place(*, order_id: int) -> Order | None:
             adapter = get_adapter(order.provider_code)
         except (UnknownProvider, NotConfigured) as exc:
             return order_flag_review(order=order, message=f"Cannot place this order: {exc}")
+        too_old = _reference_too_old(order, adapter)
+        if too_old:
+            return order_flag_review(order=order, message=f"Not placed: {too_old}")
         # Looked up first where it can be: by reference, or by the provider's id once known.
         # (A FoxReload order without an id was never paid there: its id is kept before it
         # is paid, so it is placed anew.)
@@ -118,7 +133,7 @@ def order_place(*, order_id: int) -> Order | None:
             attempts=order.attempts + (0 if verify_first else 1),
             first_requested_at=first_requested_at,
             next_poll_at=now if verify_first else now + VERIFY_AFTER,
-            deadline_at=adapter.deadline(first_requested_at=first_requested_at),
+            deadline_at=adapter.pending_rule.deadline_at(first_requested_at=first_requested_at),
         )
         if verify_first:
             _claim_and_enqueue_poll(order, at=now)
@@ -145,40 +160,14 @@ def _place_and_apply(order: Order, adapter: UpstreamAdapter) -> Order:
     return _apply(order, adapter, result)
 
 
-def _apply(
-    order: Order,
-    adapter: UpstreamAdapter,
-    result: ProviderResult,
-    *,
-    polled_at: datetime | None = None,
-) -> Order:
+def _apply(order: Order, adapter: UpstreamAdapter, result: ProviderResult) -> Order:
+    """Apply a provider's answer with its adapter's pending rule, and enqueue the next
+    poll at once when it is due before the beat would run it."""
     if result.provider_out_of_balance:
         provider_mark_out_of_balance(code=order.provider_code, message=result.message)
-    first_requested_at = order.first_requested_at or timezone.now()
-    deadline_at = order.deadline_at or adapter.deadline(first_requested_at=first_requested_at)
-    next_poll_at = adapter.poll_schedule(
-        first_requested_at=first_requested_at, poll_count=order.poll_count
-    )
-    now = timezone.now()
-    if result.status == ProviderStatus.UNKNOWN:
-        # Verification never stops while the outcome is unknown.
-        next_poll_at = max(next_poll_at or now, now + VERIFY_AFTER)
-    elif next_poll_at is None:
-        next_poll_at = deadline_at  # the budget is spent: settle it at the deadline
-    elif polled_at is not None:
-        # A poll that ran late skips the slots it missed instead of making them up in a
-        # burst: the next poll is the schedule's first slot after this one.
-        slot = order.poll_count
-        while next_poll_at is not None and next_poll_at <= polled_at:
-            slot += 1
-            next_poll_at = adapter.poll_schedule(
-                first_requested_at=first_requested_at, poll_count=slot
-            )
-        next_poll_at = next_poll_at or deadline_at
-    order = order_apply_provider_update(
-        order=order, result=result, next_poll_at=next_poll_at, deadline_at=deadline_at
-    )
-    if order.status == OrderStatus.PROCESSING and next_poll_at - now < POLL_BEAT:
+    order = order_apply_provider_update(order=order, result=result, rule=adapter.pending_rule)
+    next_poll_at = order.next_poll_at
+    if order.waits_on_provider and next_poll_at and next_poll_at - timezone.now() < POLL_BEAT:
         _claim_and_enqueue_poll(order, at=next_poll_at)  # sooner than the beat would
     return order
 
@@ -205,7 +194,7 @@ def _claim_and_enqueue_poll(order: Order, *, at: datetime) -> bool:
         return False  # an eager task cannot wait: orders_poll_due runs it when it is due
     claim = uuid.uuid4().hex
     claimed = (
-        Order.objects.filter(pk=order.pk, status=OrderStatus.PROCESSING)
+        Order.objects.filter(WAITS_ON_PROVIDER, pk=order.pk)
         .filter(Q(poll_claim="") | Q(next_poll_at__lte=now))
         .update(poll_claim=claim, next_poll_at=max(at, now) + POLL_LEASE)
     )
@@ -219,11 +208,12 @@ def _claim_and_enqueue_poll(order: Order, *, at: datetime) -> bool:
 
 def order_poll_soon(*, order: Order) -> bool:
     """Ask the provider about `order` now, from a worker (after a terminal-state callback
-    that carries no vouchers, or staff's "check status now"). A processing order gets a
-    claimed poll (no second status call beside one in flight); an order we already failed
-    or refunded is looked up once, so a late success reaches `needs_review` instead of
-    being dropped. Returns whether a poll or lookup was queued (sent after commit)."""
-    if order.status == OrderStatus.PROCESSING:
+    that carries no vouchers, or staff's "check status now"). An order waiting on its
+    provider (processing, or in review past its deadline) gets a claimed poll (no second
+    status call beside one in flight); an order we already failed or refunded is looked
+    up once, so a late success reaches `needs_review` instead of being dropped. Returns
+    whether a poll or lookup was queued (sent after commit)."""
+    if order.waits_on_provider:
         return _claim_and_enqueue_poll(order, at=timezone.now())
     if order.status in (OrderStatus.FAILED, OrderStatus.REFUNDED):
         from orders.tasks import order_recheck
@@ -242,22 +232,25 @@ def order_recheck(*, order_id: int) -> Order | None:
         return order
     try:
         adapter = get_adapter(order.provider_code)
+        if _reference_too_old(order, adapter):
+            return order
         result = adapter.check_order(order_request_for(order))
     except Exception:
         logger.exception("rechecking %s failed", order.code)
         return order
-    return order_apply_provider_update(order=order, result=result)
+    return order_apply_provider_update(order=order, result=result, rule=adapter.pending_rule)
 
 
 def order_poll(*, order_id: int, claim: str = "") -> Order | None:
-    """Ask the provider about a processing order (by reference or provider order id) and
-    apply the answer. Only the message holding the order's current `poll_claim` runs (a
-    duplicate finds the claim gone), and a poll budget that is spent is never exceeded:
-    the order then fails and refunds at its deadline without another status call."""
+    """Ask the provider about an order that waits on it (processing, or in review past its
+    deadline) and apply the answer. Only the message holding the order's current
+    `poll_claim` runs (a duplicate finds the claim gone). The clock never refunds: a
+    pending or unknown answer past the deadline hands the order to a person while the
+    slow schedule keeps asking (`order_apply_provider_update`)."""
     now = timezone.now()
     with transaction.atomic():
         order = order_lock(Order(pk=order_id))
-        if order.status != OrderStatus.PROCESSING or (claim and order.poll_claim != claim):
+        if not order.waits_on_provider or (claim and order.poll_claim != claim):
             return None
         in_flight_elsewhere = order.poll_claim.startswith("run:") and (
             order.next_poll_at is not None and order.next_poll_at > now
@@ -268,18 +261,10 @@ def order_poll(*, order_id: int, claim: str = "") -> Order | None:
             adapter = get_adapter(order.provider_code)
         except (UnknownProvider, NotConfigured) as exc:
             # Without an adapter no poll can ever settle it: a person must, now.
-            return order_flag_review(order=order, message=f"Cannot check this order: {exc}")
-        past_deadline = order.deadline_at is not None and now >= order.deadline_at
-        budget_spent = (
-            adapter.poll_schedule(
-                first_requested_at=order.first_requested_at or now, poll_count=order.poll_count
-            )
-            is None
-        )
-        if past_deadline and budget_spent and not order.needs_verification:
-            return order_fail_and_refund(
-                order=order, reason=_deadline_reason(order), kind=FailureKind.TIMEOUT
-            )
+            return order_stop_polling(order=order, reason=f"cannot check this order: {exc}")
+        too_old = _reference_too_old(order, adapter)
+        if too_old:
+            return order_stop_polling(order=order, reason=too_old)
         # The claim is kept while the status call is in flight (a callback-triggered poll
         # then waits its turn) and released once the answer is applied.
         # A new value: the message's claim is spent (a duplicate finds it gone).
@@ -294,80 +279,37 @@ def order_poll(*, order_id: int, claim: str = "") -> Order | None:
         result = ProviderResult(status=ProviderStatus.UNKNOWN, message=f"status check error: {exc}")
     Order.objects.filter(pk=order.pk, poll_claim=in_flight).update(poll_claim="")
     order.poll_claim = ""
-    return _settle_poll(order, adapter, result, past_deadline=past_deadline, polled_at=now)
+    return _settle_poll(order, adapter, result, polled_at=now)
 
 
 def _settle_poll(
-    order, adapter, result: ProviderResult, *, past_deadline: bool, polled_at: datetime
+    order: Order, adapter: UpstreamAdapter, result: ProviderResult, *, polled_at: datetime
 ) -> Order:
-    if result.status == ProviderStatus.NOT_FOUND:
-        if order.needs_verification and past_deadline:
-            return order_fail_and_refund(
-                order=order,
-                reason=f"{order.provider_code} never received this order by its deadline.",
-                kind=FailureKind.TIMEOUT,
-            )
-        if order.needs_verification:
-            return _place_again(order, adapter)
-        return _review_if_still_processing(
-            order, message=f"{order.provider_code} no longer knows this order."
-        )
-    if result.status == ProviderStatus.PENDING and past_deadline:
-        if order.needs_verification and not _window_restarted(order):
-            # The first answer after an unknown outcome (a Digiflazz lookup may even have
-            # created the transaction just now): its pending window starts here, once per
-            # placement, so a passing timeout cannot stretch an order's wait again and again.
-            return _apply(_restart_pending_window(order, adapter), adapter, result)
-        order_apply_provider_update(order=order, result=result, next_poll_at=None)
+    if result.status != ProviderStatus.NOT_FOUND:
+        return _apply(order, adapter, result)
+    past_deadline = order.deadline_at is not None and polled_at >= order.deadline_at
+    if order.needs_verification and past_deadline:
+        # The provider's word that it never got the order: nothing can be delivered.
         return order_fail_and_refund(
-            order=order, reason=_deadline_reason(order), kind=FailureKind.TIMEOUT
+            order=order,
+            reason=f"{order.provider_code} never received this order by its deadline.",
+            failure=result,
+            kind=FailureKind.TIMEOUT,
         )
-    if result.status == ProviderStatus.UNKNOWN and order.deadline_at:
-        if timezone.now() >= order.deadline_at + UNKNOWN_REVIEW_AFTER:
-            return _review_if_still_processing(
-                order,
-                message="The outcome is still unknown an hour after the deadline: check with "
-                f"{order.provider_code} by reference {order.code}.",
-            )
-    return _apply(order, adapter, result, polled_at=polled_at)
+    if order.needs_verification:
+        return _place_again(order, adapter)
+    return _review_if_still_waiting(
+        order, message=f"{order.provider_code} no longer knows this order."
+    )
 
 
-def _review_if_still_processing(order: Order, *, message: str) -> Order:
+def _review_if_still_waiting(order: Order, *, message: str) -> Order:
     """Hand a polled order to a person, unless a callback settled it during the poll."""
     with transaction.atomic():
         order = order_lock(order)
-        if order.status != OrderStatus.PROCESSING:
-            return order
-        return order_flag_review(order=order, message=message)
-
-
-WINDOW_RESTARTED = "Pending at the provider after the deadline: a new pending window"
-
-
-def _window_restarted(order: Order) -> bool:
-    """Whether this placement of the order had its pending window restarted already."""
-    return order.events.filter(message=WINDOW_RESTARTED, data__attempts=order.attempts).exists()
-
-
-def _restart_pending_window(order: Order, adapter: UpstreamAdapter) -> Order:
-    """A fresh deadline and poll budget, counted from now (recorded on the order)."""
-    with transaction.atomic():
-        order = order_lock(order)
-        if order.status != OrderStatus.PROCESSING:
-            return order
-        now = timezone.now()
-        order.first_requested_at = now
-        order.poll_count = 0
-        order.deadline_at = adapter.deadline(first_requested_at=now)
-        order.save(update_fields=["first_requested_at", "poll_count", "deadline_at", "updated_at"])
-        OrderEvent.objects.create(
-            order=order,
-            from_status=order.status,
-            to_status=order.status,
-            message=WINDOW_RESTARTED,
-            data={"attempts": order.attempts, "deadline_at": order.deadline_at.isoformat()},
-        )
-    return order
+        if order.status == OrderStatus.PROCESSING:
+            return order_flag_review(order=order, message=message)
+        return order_stop_polling(order=order, reason=message)
 
 
 def _place_again(order: Order, adapter: UpstreamAdapter) -> Order:
@@ -382,22 +324,16 @@ def _place_again(order: Order, adapter: UpstreamAdapter) -> Order:
     return _place_and_apply(order, adapter)
 
 
-def _deadline_reason(order: Order) -> str:
-    return (
-        f"No result from {order.provider_code} by the deadline "
-        f"({order.deadline_at:%Y-%m-%d %H:%M %Z}); failed on our side."
-    )
-
-
 def orders_poll_due(*, batch_size: int = POLL_BATCH_SIZE) -> list[tuple[int, str]]:
-    """Claim processing orders whose poll time has come (SKIP LOCKED, so pollers and
-    callbacks never wait on each other) and return (order id, claim) pairs to enqueue.
-    Each claimed order's next poll moves a lease ahead, so it is not claimed twice."""
+    """Claim orders waiting on their provider whose poll time has come (SKIP LOCKED, so
+    pollers and callbacks never wait on each other) and return (order id, claim) pairs to
+    enqueue. Each claimed order's next poll moves a lease ahead, so it is not claimed
+    twice. Orders in review for any other reason are never polled."""
     now = timezone.now()
     claims = []
     with transaction.atomic():
         due = (
-            Order.objects.filter(status=OrderStatus.PROCESSING, next_poll_at__lte=now)
+            Order.objects.filter(WAITS_ON_PROVIDER, next_poll_at__lte=now)
             .order_by("next_poll_at")
             .select_for_update(skip_locked=True)
             .values_list("pk", flat=True)[:batch_size]
@@ -414,7 +350,8 @@ def orders_poll_due(*, batch_size: int = POLL_BATCH_SIZE) -> list[tuple[int, str
 def orders_reconcile() -> dict[str, list[int]]:
     """What saves an order when a worker dies or a message is lost: paid orders never
     placed are returned for placing again; processing orders without a next poll get
-    one now; processing orders past their deadline are made due now."""
+    one now; processing orders past their deadline are made due now (their deadline
+    poll hands them to a person if the provider has still not finished)."""
     now = timezone.now()
     unplaced = list(
         Order.objects.filter(

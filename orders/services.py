@@ -7,7 +7,7 @@ stale update finds the order already moved and changes nothing.
 
 import secrets
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -32,9 +32,12 @@ from orders.models import (
 )
 from orders.selectors import order_public_url
 from providers.base import (
+    DEFAULT_PENDING_RULE,
+    FINAL_FAILURES,
     FailureKind,
     PaymentCallback,
     PaymentStatus,
+    PendingRule,
     ProviderResult,
     ProviderStatus,
 )
@@ -52,10 +55,10 @@ from wallets.services import (
 )
 
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford: no I, L, O, U
-# The default pending rule (Hubble's, docs/pipeline.md); each adapter may set its own schedule.
-FIRST_POLL_AFTER = timedelta(minutes=1)
-PENDING_DEADLINE = timedelta(minutes=15)
 ACTIVE_STATUSES = (OrderStatus.PAID, OrderStatus.PROCESSING)
+# An unknown outcome is looked up by reference no sooner than this (a provider in trouble
+# is not hammered).
+VERIFY_AFTER = timedelta(minutes=2)
 
 
 def order_qs_for_update():
@@ -94,6 +97,8 @@ def _transition_locked(
             code="invalid_transition",
             extra={"from": order.status, "to": to},
         )
+    # Waiting on the provider is a kind of review: any other move ends it.
+    fields = {"waiting_on_provider": False, **fields}
     from_status = order.status
     order.status = to
     now = timezone.now()
@@ -378,7 +383,10 @@ def order_mark_paid(
 
 @transaction.atomic
 def order_flag_review(*, order: Order, message: str, actor=None, data=None, **fields) -> Order:
-    """Hand an order to a person: what no rule may settle alone (staff are notified)."""
+    """Hand an order to a person: what no rule may settle alone (staff are notified). It is
+    polled on only when it waits on its provider (`waiting_on_provider=True`)."""
+    if not fields.get("waiting_on_provider"):
+        fields.setdefault("next_poll_at", None)
     order = order_transition(
         order=order, to=OrderStatus.NEEDS_REVIEW, message=message, data=data, actor=actor, **fields
     )
@@ -393,22 +401,22 @@ def order_flag_review(*, order: Order, message: str, actor=None, data=None, **fi
 
 @transaction.atomic
 def order_apply_provider_update(
-    *,
-    order: Order,
-    result: ProviderResult,
-    next_poll_at: datetime | None = None,
-    deadline_at: datetime | None = None,
+    *, order: Order, result: ProviderResult, rule: PendingRule = DEFAULT_PENDING_RULE
 ) -> Order:
-    """The single entry for every provider result (placement reply, poll, callback).
+    """The single entry for every provider result (placement reply, poll, callback), and
+    where the money rule holds: only the provider's final answer settles an order.
 
-    - SUCCESS: vouchers stored once, `success`, buyer notified; after a failure or refund,
-      `needs_review` instead (never both money back and goods);
-    - PENDING: `processing`; the next poll at `next_poll_at` (default one minute on) and
-      the deadline at `deadline_at` (default 15 minutes after the first request);
+    - SUCCESS: vouchers stored once, `success`, buyer notified (also from `needs_review`
+      while the order waits on its provider); after a failure or refund, `needs_review`
+      instead (never both money back and goods);
     - FAILED: `failed` and refunded (order_fail_and_refund); but a FAILED that
       `revokes_delivery` (the provider took back what it delivered) goes to
       `needs_review` with the vouchers revoked and nothing refunded (_apply_revocation);
-    - UNKNOWN: `processing`, marked for verification by reference; nothing refunded.
+    - PENDING, UNKNOWN: never a refund. The next status call comes from the provider's
+      `rule` (an unknown outcome is marked for verification by reference, no sooner than
+      VERIFY_AFTER). Past the rule's deadline the order goes to `needs_review` ("still
+      pending at <provider> after N minutes", staff told once) and is still asked on the
+      slow schedule; after the hard stop polling ends and staff are told (once).
     An update for an order that has already moved past it changes nothing. NOT_FOUND is
     not an update (the pipeline decides what to do with it) and changes nothing here.
     """
@@ -425,26 +433,38 @@ def order_apply_provider_update(
         return _apply_success(order, result, provider_fields, data)
     if result.status == ProviderStatus.FAILED and result.revokes_delivery:
         return _apply_revocation(order, result, provider_fields, data)
-    if order.status not in ACTIVE_STATUSES or result.status == ProviderStatus.NOT_FOUND:
+    waiting = order.status == OrderStatus.PAID or order.waits_on_provider
+    if not waiting or result.status == ProviderStatus.NOT_FOUND:
         return order  # stale: a late pending/failed/unknown for a finished order
     if result.status == ProviderStatus.FAILED:
         _set_fields(order, provider_fields)
         return order_fail_and_refund(
             order=order,
             reason=result.message or "Failed at provider",
-            kind=_failure_kind(result),
+            failure=result,
         )
+    return _still_waiting(order, result, rule, provider_fields, data)
+
+
+def _still_waiting(
+    order: Order, result: ProviderResult, rule: PendingRule, provider_fields: dict, data: dict
+) -> Order:
+    """A pending or unknown answer: the next status call, and past the deadline a person."""
     verify = result.status == ProviderStatus.UNKNOWN
     now = timezone.now()
     first_requested_at = order.first_requested_at or now
+    deadline_at = order.deadline_at or rule.deadline_at(first_requested_at=first_requested_at)
+    next_poll_at = rule.next_poll_at(first_requested_at=first_requested_at, after=now)
+    if verify and next_poll_at is not None:
+        next_poll_at = max(next_poll_at, now + VERIFY_AFTER)
     schedule = {
         "needs_verification": verify,
         "first_requested_at": first_requested_at,
-        "next_poll_at": next_poll_at or now + FIRST_POLL_AFTER,
-        "deadline_at": deadline_at or order.deadline_at or first_requested_at + PENDING_DEADLINE,
+        "next_poll_at": next_poll_at,
+        "deadline_at": deadline_at,
     }
     if order.status == OrderStatus.PAID:
-        return order_transition(
+        order = order_transition(
             order=order,
             to=OrderStatus.PROCESSING,
             message="Outcome unknown: verify by reference" if verify else "Pending at provider",
@@ -452,7 +472,74 @@ def order_apply_provider_update(
             **schedule,
             **provider_fields,
         )
-    _set_fields(order, {**provider_fields, **schedule})
+    else:
+        _set_fields(order, {**provider_fields, **schedule})
+    if order.status == OrderStatus.PROCESSING and now >= deadline_at:
+        order = order_flag_review(
+            order=order,
+            message=_waiting_message(order, result, rule, now),
+            data=data,
+            waiting_on_provider=True,
+        )
+    if next_poll_at is None:
+        return order_stop_polling(
+            order=order,
+            reason=(
+                f"still not settled at {order.provider_code} {_age(order, now)} after the "
+                f"first request. Check it at the provider by reference {order.code} and "
+                "settle it by hand."
+            ),
+        )
+    return order
+
+
+def _age(order: Order, now) -> str:
+    minutes = int((now - order.first_requested_at).total_seconds() // 60)
+    return f"{minutes} minutes" if minutes < 180 else f"{minutes // 60} hours"
+
+
+def _waiting_message(order: Order, result: ProviderResult, rule: PendingRule, now) -> str:
+    said = "Still pending" if result.status == ProviderStatus.PENDING else "Outcome unknown"
+    until = rule.hard_stop_at(first_requested_at=order.first_requested_at)
+    return (
+        f"{said} at {order.provider_code} after {_age(order, now)}: not refunded. The shop "
+        f"keeps asking until {until:%Y-%m-%d %H:%M %Z}; the provider's final answer settles "
+        f"the order (success delivers, a failure refunds). Reference {order.code}."
+    )
+
+
+POLLING_STOPPED = "Polling stopped: "
+
+
+@transaction.atomic
+def order_stop_polling(*, order: Order, reason: str) -> Order:
+    """No more status calls for an order that waits on its provider (the hard stop, a
+    reference too old to send again): it stays (or goes) in `needs_review`, still settled
+    by a final answer that comes by callback, and staff are told once. Other orders are
+    left as they are."""
+    order = order_lock(order)
+    message = POLLING_STOPPED + reason
+    if order.status == OrderStatus.PROCESSING:
+        return order_flag_review(
+            order=order, message=message, waiting_on_provider=True, next_poll_at=None
+        )
+    if not order.waits_on_provider:
+        return order
+    _set_fields(order, {"next_poll_at": None, "poll_claim": ""})
+    told = order.events.filter(
+        message__startswith=POLLING_STOPPED, created_at__gte=order.review_at
+    ).exists()
+    if told:
+        return order
+    OrderEvent.objects.create(
+        order=order, from_status=order.status, to_status=order.status, message=message
+    )
+    notify(
+        title=f"Order {order.code}: polling stopped",
+        message=message,
+        level=NotificationLevel.WARNING,
+        data={"order": order.code},
+    )
     return order
 
 
@@ -473,9 +560,7 @@ def _set_fields(order: Order, fields: dict) -> None:
 
 
 def _apply_success(order: Order, result: ProviderResult, provider_fields: dict, data) -> Order:
-    if order.status in (OrderStatus.SUCCESS, OrderStatus.NEEDS_REVIEW):
-        return order  # a duplicate success, or one already waiting for a person
-    if order.status in ACTIVE_STATUSES:
+    if order.status in ACTIVE_STATUSES or order.waits_on_provider:
         _store_vouchers(order, result)
         order = order_transition(
             order=order,
@@ -488,6 +573,8 @@ def _apply_success(order: Order, result: ProviderResult, provider_fields: dict, 
         )
         order_notify_delivered(order)
         return order
+    if order.status in (OrderStatus.SUCCESS, OrderStatus.NEEDS_REVIEW):
+        return order  # a duplicate success, or one already waiting for a person
     if order.status in (OrderStatus.FAILED, OrderStatus.REFUNDED):
         _store_vouchers(order, result)
         return order_flag_review(
@@ -524,6 +611,9 @@ def _apply_revocation(order: Order, result: ProviderResult, provider_fields: dic
             next_poll_at=None,
             **provider_fields,
         )
+    if order.waiting_on_provider:  # in review past its deadline: this answer is final
+        _set_fields(order, {"waiting_on_provider": False, "next_poll_at": None})
+        order.save(update_fields=["waiting_on_provider", "next_poll_at", "updated_at"])
     if revoked:
         OrderEvent.objects.create(
             order=order, from_status=order.status, to_status=order.status, message=reason, data=data
@@ -559,22 +649,38 @@ def order_fail_and_refund(
     *,
     order: Order,
     reason: str,
-    kind: FailureKind = FailureKind.SUPPLIER,
+    failure: ProviderResult | None = None,
+    kind: FailureKind | None = None,
     actor=None,
     data=None,
 ) -> Order:
-    """Fail a paid or processing order and give the money back exactly once.
+    """Fail an order that waits on its provider (paid, processing, or in review past its
+    deadline) and give the money back exactly once.
+
+    The money rule, kept here for every caller: only the provider's final failure
+    (`failure`: FAILED, or NOT_FOUND, it never got the order) or a person's decision
+    (`actor`) refunds. Anything else (the clock, pending, unknown, a timeout, silence) is
+    refused with ApplicationError `refund_not_allowed` and changes nothing.
 
     `reason` (the provider's or staff's words) is kept for staff; the buyer reads the
-    shop's message for `kind`, in their language (`Order.failure_message`).
+    shop's message for `kind` (default: from the provider's failure, else staff's), in
+    their language (`Order.failure_message`).
 
     Signed-in buyers are refunded to their wallet at once (key `order:<code>:refund`) and
     the order ends `refunded`. A guest's gateway payment stays `failed` with a refund note
     until staff refund it through the gateway or a bank transfer. Calling it again, or on
     a refunded order, changes nothing.
     """
+    if actor is None and (failure is None or failure.status not in FINAL_FAILURES):
+        raise ApplicationError(
+            f"Order {order.code} is refunded only on its provider's final failure or a "
+            "person's decision.",
+            code="refund_not_allowed",
+        )
+    if kind is None:
+        kind = _failure_kind(failure) if failure is not None else FailureKind.STAFF
     order = order_lock(order)
-    if order.status in ACTIVE_STATUSES:
+    if order.status in ACTIVE_STATUSES or order.waits_on_provider:
         order = order_transition(
             order=order,
             to=OrderStatus.FAILED,

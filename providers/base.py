@@ -5,7 +5,7 @@ Callbacks and polls hand a `ProviderResult` to `orders.services.order_apply_prov
 """
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -30,6 +30,12 @@ class FailureKind(StrEnum):
     STAFF = "staff"  # failed by a person
     SUPPLIER = "supplier"  # any other refusal by the provider
     REVOKED = "revoked"  # the provider took back codes it had delivered (Hubble REVERSED)
+
+
+# The provider's final word that an order failed: the only answers that may refund it.
+# (NOT_FOUND: the provider never got it, so nothing can be delivered.) Pending, unknown, a
+# timeout or silence never refund.
+FINAL_FAILURES = frozenset({ProviderStatus.FAILED, ProviderStatus.NOT_FOUND})
 
 
 @dataclass(frozen=True)
@@ -131,29 +137,115 @@ class InvalidSignature(ProviderError):
     """A callback's signature did not verify."""
 
 
+@dataclass(frozen=True)
+class PollPhase:
+    """Ask every `every`, up to `until` after the order's first request."""
+
+    every: timedelta
+    until: timedelta
+
+
+# After the deadline (every provider unless it says otherwise): every 10 minutes up to two
+# hours after the first request, then hourly; the hard stop is 72 hours.
+SLOW_POLLS = (
+    PollPhase(every=timedelta(minutes=10), until=timedelta(hours=2)),
+    PollPhase(every=timedelta(hours=1), until=timedelta(hours=72)),
+)
+HARD_STOP = timedelta(hours=72)
+
+
+@dataclass(frozen=True)
+class PendingRule:
+    """How long the shop waits on an order its provider has not finished, as data.
+
+    The money rule behind it: an order is refunded only when its provider says it failed
+    (or a person decides). Pending, unknown, a timeout or silence never refunds:
+    - `polls`: the normal schedule (phases, from the first request);
+    - `deadline`: a last status call is made then; an order still not settled goes to
+      `needs_review` ("still pending at <provider> after N minutes") and staff are told;
+    - `slow_polls`: the schedule after the deadline, continuing from it; a final answer
+      (poll or callback) still settles the order the normal way;
+    - `hard_stop`: the last status call; after it polling stops and staff are told;
+    - `reference_max_age`: a reference older than this (from the order's creation) is
+      never sent again (Digiflazz treats a ref_id older than 90 days as a new one).
+    """
+
+    polls: tuple[PollPhase, ...]
+    deadline: timedelta
+    slow_polls: tuple[PollPhase, ...] = SLOW_POLLS
+    hard_stop: timedelta = HARD_STOP
+    reference_max_age: timedelta | None = None
+
+    def __post_init__(self):
+        if not timedelta(0) < self.deadline <= self.hard_stop:
+            raise ValueError(
+                "a pending rule's deadline must fall between the first request and its stop"
+            )
+        if any(phase.every <= timedelta(0) for phase in (*self.polls, *self.slow_polls)):
+            raise ValueError("a pending rule's polls must move forward in time")
+
+    def offsets(self) -> Iterator[timedelta]:
+        """Every status call's time after the first request, in order: the normal polls
+        (before the deadline), the deadline, the slow polls and the hard stop."""
+        yield from _phase_offsets(self.polls, start=timedelta(0), stop=self.deadline)
+        yield self.deadline
+        yield from _phase_offsets(self.slow_polls, start=self.deadline, stop=self.hard_stop)
+        if self.hard_stop > self.deadline:
+            yield self.hard_stop
+
+    def next_poll_at(self, *, first_requested_at: datetime, after: datetime) -> datetime | None:
+        """The first status call strictly after `after` (missed ones are skipped, never
+        made up in a burst); None once the hard stop is behind."""
+        for offset in self.offsets():
+            if first_requested_at + offset > after:
+                return first_requested_at + offset
+        return None
+
+    def deadline_at(self, *, first_requested_at: datetime) -> datetime:
+        return first_requested_at + self.deadline
+
+    def hard_stop_at(self, *, first_requested_at: datetime) -> datetime:
+        return first_requested_at + self.hard_stop
+
+    def reference_expired(self, *, created_at: datetime, now: datetime) -> bool:
+        return self.reference_max_age is not None and now - created_at > self.reference_max_age
+
+
+def _phase_offsets(
+    phases: tuple[PollPhase, ...], *, start: timedelta, stop: timedelta
+) -> Iterator[timedelta]:
+    """Offsets of `phases` after `start`, strictly before `stop`; each phase counts from
+    where the one before it ended (its `until`), so "hourly" falls on the hour."""
+    begin = start
+    for phase in phases:
+        at = begin
+        while at + phase.every <= phase.until and at + phase.every < stop:
+            at += phase.every
+            yield at
+        begin = max(begin, phase.until)
+
+
+# Hubble's rule (docs/pipeline.md): first poll one minute after placing, then every 3 minutes,
+# 5 polls in all; the deadline 15 minutes after the first request.
+DEFAULT_PENDING_RULE = PendingRule(
+    polls=(
+        PollPhase(every=timedelta(minutes=1), until=timedelta(minutes=1)),
+        PollPhase(every=timedelta(minutes=3), until=timedelta(minutes=13)),
+    ),
+    deadline=timedelta(minutes=15),
+)
+
+
 class UpstreamAdapter(ABC):
-    """An upstream supplier. Its pending-order schedule lives here, not in the tasks:
-    by default Hubble's rule (docs/pipeline.md): first poll one minute after placing, at most
-    5 polls, and failed if still pending 15 minutes after the first request."""
+    """An upstream supplier. Its pending-order schedule is data here (`pending_rule`), not
+    in the tasks: by default Hubble's rule (docs/pipeline.md)."""
 
     code: str
     # False where the provider's API has no balance endpoint (balance checks skip it).
     reports_balance = True
     # False where an order can be looked up only by the provider's own id (FoxReload).
     looks_up_by_reference = True
-    first_poll_after = timedelta(minutes=1)
-    poll_interval = timedelta(minutes=3)
-    max_polls = 5
-    pending_deadline = timedelta(minutes=15)
-
-    def poll_schedule(self, *, first_requested_at: datetime, poll_count: int) -> datetime | None:
-        """When to poll next after `poll_count` polls; None when the budget is spent."""
-        if poll_count >= self.max_polls:
-            return None
-        return first_requested_at + self.first_poll_after + poll_count * self.poll_interval
-
-    def deadline(self, *, first_requested_at: datetime) -> datetime:
-        return first_requested_at + self.pending_deadline
+    pending_rule: PendingRule = DEFAULT_PENDING_RULE
 
     @abstractmethod
     def fetch_catalog(self) -> Iterable[CatalogItem]: ...

@@ -3,6 +3,10 @@
 Scenarios are chosen by the last two digits of the customer number (or of the local part
 of an e-mail), the same for every upstream simulator:
 
+    81 pending for hours (SIMULATOR_LONG_PENDING_SECONDS), then success (with the callback)
+    82 pending for hours, then failure (with the callback)
+    84 FoxReload only: the create's reply times out after the order exists (the first
+       create for that player id; a create made again answers at once)
     91 pending, then success (with the provider's callback)
     92 pending, then failure (with the provider's callback)
     93 failure at once
@@ -21,6 +25,7 @@ A simulator may add its provider's documented test numbers on top (Digiflazz's).
 import re
 import time
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from django.conf import settings
@@ -42,9 +47,15 @@ class Scenario(StrEnum):
     MALFORMED = "malformed"
     CONNECTION_RESET = "connection_reset"
     OUT_OF_BALANCE = "out_of_balance"
+    LONG_PENDING_SUCCESS = "long_pending_success"
+    LONG_PENDING_FAILURE = "long_pending_failure"
+    CREATE_TIMEOUT = "create_timeout"
 
 
 SCENARIO_BY_SUFFIX = {
+    "81": Scenario.LONG_PENDING_SUCCESS,
+    "82": Scenario.LONG_PENDING_FAILURE,
+    "84": Scenario.CREATE_TIMEOUT,
     "91": Scenario.PENDING_SUCCESS,
     "92": Scenario.PENDING_FAILURE,
     "93": Scenario.FAILURE,
@@ -55,6 +66,24 @@ SCENARIO_BY_SUFFIX = {
     "98": Scenario.CONNECTION_RESET,
     "99": Scenario.OUT_OF_BALANCE,
 }
+
+
+# Pending scenarios → whether the order is delivered in the end.
+PENDING_SCENARIOS = {
+    Scenario.PENDING_SUCCESS: True,
+    Scenario.PENDING_FAILURE: False,
+    Scenario.LONG_PENDING_SUCCESS: True,
+    Scenario.LONG_PENDING_FAILURE: False,
+}
+
+
+def pending_resolve_at(scenario: Scenario) -> datetime:
+    """When a pending order of `scenario` resolves: hours away for the long ones."""
+    long = scenario in (Scenario.LONG_PENDING_SUCCESS, Scenario.LONG_PENDING_FAILURE)
+    seconds = (
+        settings.SIMULATOR_LONG_PENDING_SECONDS if long else settings.SIMULATOR_PENDING_SECONDS
+    )
+    return timezone.now() + timedelta(seconds=seconds)
 
 
 def scenario_for(customer_no: str) -> Scenario:

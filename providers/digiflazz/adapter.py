@@ -19,6 +19,8 @@ from providers.base import (
     CatalogItem,
     FinalProviderError,
     OrderRequest,
+    PendingRule,
+    PollPhase,
     ProviderResult,
     ProviderStatus,
     TransientProviderError,
@@ -36,6 +38,8 @@ from providers.digiflazz.rc import (
 from providers.http import ALWAYS_REDACTED, HttpReply, redact
 
 CURRENCY = "IDR"
+# Digiflazz treats a ref_id older than 90 days as a new transaction: a margin of 5 days.
+REF_ID_MAX_AGE = timedelta(days=85)
 # Brands whose customer_no is "user_id-zone_id" (the seed: Mobile Legends needs the zone).
 ZONE_BRANDS = frozenset({"MOBILE LEGENDS", "MAGIC CHESS GO GO"})
 PHONE_CATEGORIES = frozenset(
@@ -97,10 +101,18 @@ def _decimal(value, what: str) -> Decimal:
 
 class DigiflazzAdapter(UpstreamAdapter):
     code = CODE
-    # Pending (rc 03/99): first re-post a minute after placing, then at most 5 in all,
-    # 2 minutes apart.
-    poll_interval = timedelta(minutes=2)
-    max_polls = 5
+    # Pending (rc 03/99) is not final at Digiflazz: a "Sukses" may come hours later. The
+    # same ref_id is re-posted a minute after placing, then every 2 minutes (5 in all), at
+    # the deadline, and on the slow schedule after it; never once the ref_id is 85 days
+    # old (Digiflazz takes one older than 90 days for a new transaction).
+    pending_rule = PendingRule(
+        polls=(
+            PollPhase(every=timedelta(minutes=1), until=timedelta(minutes=1)),
+            PollPhase(every=timedelta(minutes=2), until=timedelta(minutes=9)),
+        ),
+        deadline=timedelta(minutes=15),
+        reference_max_age=REF_ID_MAX_AGE,
+    )
 
     def __init__(self, *, client: DigiflazzClient, testing: bool = False, callback_url: str = ""):
         self.client = client

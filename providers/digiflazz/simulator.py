@@ -19,7 +19,8 @@ docs/providers/digiflazz.md).
   is inferred; the adapter reads the rc either way).
 - /cek-saldo: a deposit of 10,000,000 minus what Sukses and Pending transactions charged
   (a failed one gives its money back; testing transactions are free).
-- A pending transaction resolves after SIMULATOR_PENDING_SECONDS and calls back to its
+- A pending transaction resolves after SIMULATOR_PENDING_SECONDS (81/82: after
+  SIMULATOR_LONG_PENDING_SECONDS, hours, as Digiflazz's Pending can) and calls back to its
   `cb_url`, else SIMULATOR_CALLBACK_BASE_URL + /api/webhooks/digiflazz, signed like
   Digiflazz's Hookshot.
 """
@@ -28,7 +29,6 @@ import json
 import logging
 import secrets
 import uuid
-from datetime import timedelta
 
 import requests
 from django.conf import settings
@@ -58,7 +58,9 @@ from providers.digiflazz.webhook import (
 )
 from providers.models import SimulatedOrder
 from providers.simulators import (
+    PENDING_SCENARIOS,
     Scenario,
+    pending_resolve_at,
     scenario_for,
     scripted_reply,
     simulator_resolve_if_due,
@@ -251,12 +253,11 @@ def _create(body: dict) -> HttpResponse:
     if scenario == Scenario.OUT_OF_BALANCE or charged > deposit:
         return _error("44", fields={**refusal, "buyer_last_saldo": deposit})
 
-    status, final_status = {
-        Scenario.PENDING_SUCCESS: (PENDING, SUKSES),
-        Scenario.PENDING_FAILURE: (PENDING, GAGAL),
-        Scenario.FAILURE: (GAGAL, ""),
-    }.get(scenario, (SUKSES, ""))
-    pending = status == PENDING
+    pending = scenario in PENDING_SCENARIOS
+    if pending:
+        status, final_status = PENDING, SUKSES if PENDING_SCENARIOS[scenario] else GAGAL
+    else:
+        status, final_status = (GAGAL if scenario == Scenario.FAILURE else SUKSES), ""
     try:
         with transaction.atomic():
             sim_order = SimulatedOrder.objects.create(
@@ -273,11 +274,7 @@ def _create(body: dict) -> HttpResponse:
                     "buyer_last_saldo": deposit if status == GAGAL else deposit - charged,
                 },
                 final_status=final_status,
-                resolve_at=(
-                    timezone.now() + timedelta(seconds=settings.SIMULATOR_PENDING_SECONDS)
-                    if pending
-                    else None
-                ),
+                resolve_at=pending_resolve_at(scenario) if pending else None,
                 callback_url=body.get("cb_url") or "",
             )
     except IntegrityError:  # the same ref_id raced in: answer with the one that won

@@ -14,7 +14,7 @@ import json
 import logging
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
@@ -25,6 +25,8 @@ from providers.base import (
     CatalogItem,
     FinalProviderError,
     OrderRequest,
+    PendingRule,
+    PollPhase,
     ProviderResult,
     ProviderStatus,
     TransientProviderError,
@@ -47,18 +49,27 @@ PENDING_STATUSES = frozenset({"active", "paid", "processing"})
 MAX_PAGES = 500  # a cursor or offset that never ends must not loop forever
 
 NO_ORDER_ID_MESSAGE = (
-    "FoxReload order id unknown: FoxReload takes no client reference, so an order whose "
-    "create reply was lost cannot be looked up. Such an order was never paid by us (only "
-    "POST /pay charges), so it cannot be charged and expires by itself (payment_expiration)."
+    "No FoxReload order id: the create got no answer, and FoxReload takes no client reference "
+    "to find the order by. We never paid an order there (only POST /pay charges), so nothing "
+    "can be delivered and it is created again; an order the lost create made stays unpaid and "
+    "expires at FoxReload (payment_expiration)."
 )
 
 # Polling (the seed: no webhooks; every 5 s for the first minute, then every 30 s, up to
-# 10 minutes after the first request).
-FAST_POLL_INTERVAL = timedelta(seconds=5)
-FAST_POLL_WINDOW = timedelta(minutes=1)
-SLOW_POLL_INTERVAL = timedelta(seconds=30)
-POLL_BUDGET = timedelta(minutes=10)
-FAST_POLLS = FAST_POLL_WINDOW // FAST_POLL_INTERVAL  # 12
+# 10 minutes after the first request). FoxReload sends no callbacks, so after the 10
+# minutes (staff are told, nothing is cancelled) polls go on every 5 minutes for two hours,
+# then hourly up to 72 hours: a late `completed` is still delivered, a `failed` refunded.
+PENDING_RULE = PendingRule(
+    polls=(
+        PollPhase(every=timedelta(seconds=5), until=timedelta(minutes=1)),
+        PollPhase(every=timedelta(seconds=30), until=timedelta(minutes=10)),
+    ),
+    deadline=timedelta(minutes=10),
+    slow_polls=(
+        PollPhase(every=timedelta(minutes=5), until=timedelta(hours=2)),
+        PollPhase(every=timedelta(hours=1), until=timedelta(hours=72)),
+    ),
+)
 
 
 class FoxReloadAdapter(UpstreamAdapter):
@@ -69,17 +80,16 @@ class FoxReloadAdapter(UpstreamAdapter):
       `ProviderResult.provider_order_id` as soon as the create reply gave one, whatever
       happens to the payment, so the pipeline can look the order up later.
     - `check_order` looks up by `request.provider_order_id` only. With no id known (the
-      create reply was lost) it returns UNKNOWN with `NO_ORDER_ID_MESSAGE`: the order cannot
-      be found without its id (the seed documents no search by reference). Such an order was
-      created but never paid, so it cannot be charged; it expires on FoxReload's side.
+      create got no answer: 429, 5xx, a timeout) it answers NOT_FOUND with
+      `NO_ORDER_ID_MESSAGE`: no order was paid there, so the pipeline creates it again
+      (safe: only /pay charges; the seed documents no search by reference). An order the
+      lost create made stays `active` and expires on FoxReload's side.
     - Before any retry the pipeline must call `check_order` with the stored id.
     FoxReload has no balance endpoint in the seed: `get_balance` raises FinalProviderError.
     """
 
     code = CODE
-    first_poll_after = FAST_POLL_INTERVAL
-    max_polls = FAST_POLLS + (POLL_BUDGET - FAST_POLL_WINDOW) // SLOW_POLL_INTERVAL  # 30
-    pending_deadline = POLL_BUDGET
+    pending_rule = PENDING_RULE
 
     def __init__(
         self,
@@ -111,22 +121,6 @@ class FoxReloadAdapter(UpstreamAdapter):
             or DEFAULT_PAYMENT_PROVIDER,
             return_url=settings.SITE_URL,
         )
-
-    # -- polling ---------------------------------------------------------------------
-
-    def poll_schedule(self, *, first_requested_at: datetime, poll_count: int) -> datetime | None:
-        """When to poll next after `poll_count` polls: every 5 s for the first minute after
-        `first_requested_at`, then every 30 s; None once the next poll would fall past
-        10 minutes. Pure: depends on its arguments only."""
-        if poll_count < 0:
-            raise ValueError("poll_count cannot be negative")
-        if poll_count < FAST_POLLS:
-            offset = FAST_POLL_INTERVAL * (poll_count + 1)
-        else:
-            offset = FAST_POLL_WINDOW + SLOW_POLL_INTERVAL * (poll_count - FAST_POLLS + 1)
-        if offset > POLL_BUDGET:
-            return None
-        return first_requested_at + offset
 
     # -- catalog ---------------------------------------------------------------------
 
@@ -256,10 +250,13 @@ class FoxReloadAdapter(UpstreamAdapter):
 
     def check_order(self, request: OrderRequest) -> ProviderResult:
         """The order by `request.provider_order_id` (a read, retried with back-off).
-        NOT_FOUND on 404; UNKNOWN when there is no id or no readable reply."""
+        NOT_FOUND on 404, or with no id (never paid there: it may be created again);
+        UNKNOWN when there is no readable reply."""
         order_id = request.provider_order_id
         if not order_id:
-            return _unknown(NO_ORDER_ID_MESSAGE, rc="no_order_id")
+            return ProviderResult(
+                ProviderStatus.NOT_FOUND, message=NO_ORDER_ID_MESSAGE, rc="no_order_id"
+            )
         try:
             reply = self.client.get_order(order_id, reference=request.reference)
         except TransientProviderError as exc:

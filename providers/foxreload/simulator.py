@@ -8,8 +8,11 @@ inferred ones the adapter reads: `{"detail": ...}` errors, catalog pages `{"item
 Orders live in SimulatedOrder (reference = external_id = the order UUID: FoxReload has no
 client reference) and only move forward: active → paid → processing → completed | failed,
 or active → cancelled. The scenario comes from the player id (providers.simulators):
-create replies 500 (95) or 429 with Retry-After (96) without creating anything; every other
-scenario acts on pay: success completes at once; 91/92 stay processing until `resolve_at`,
+create replies 500 (95) or 429 with Retry-After (96) without creating anything; 84 creates
+the order and replies past the read timeout (the first create for that player id only: the
+shop's create made again answers at once); every other
+scenario acts on pay: success completes at once; 91/92 stay processing until `resolve_at`
+(81/82: hours later, after SIMULATOR_LONG_PENDING_SECONDS),
 then complete/fail (FoxReload has no callbacks: the resolver only changes state); 93 fails
 at once; 99 refuses the payment with BalanceNotEnough and cancels (payment_failure);
 94 replies slowly, 97 malformed and 98 cut short, all three after completing the order.
@@ -20,6 +23,7 @@ simulated balance (USD 1000.00); a failed order gives its money back.
 import hmac
 import json
 import secrets
+import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -36,7 +40,9 @@ from django.views.decorators.csrf import csrf_exempt
 
 from providers.models import SimulatedOrder
 from providers.simulators import (
+    PENDING_SCENARIOS,
     Scenario,
+    pending_resolve_at,
     scenario_for,
     scripted_reply,
     simulator_resolve_if_due,
@@ -310,6 +316,11 @@ def orders_view(request: HttpRequest) -> JsonResponse:
             "request_ids": [request.headers.get("X-Request-Id", "")],
         },
     )
+    first_for_player = not SimulatedOrder.objects.filter(
+        provider=PROVIDER, state__player_id=player_id, created_at__lt=sim_order.created_at
+    ).exists()
+    if scenario == Scenario.CREATE_TIMEOUT and first_for_player:
+        time.sleep(settings.SIMULATOR_SLOW_SECONDS)  # the order exists; the reply comes late
     return JsonResponse(order_body(sim_order), status=201)
 
 
@@ -364,13 +375,9 @@ def order_pay_view(request: HttpRequest, order_id: str) -> HttpResponse:
         state["charged"] = str(needed)
         state["codes"] = _fake_codes(sim_order)
         _advance(sim_order, "processing")
-        if scenario in (Scenario.PENDING_SUCCESS, Scenario.PENDING_FAILURE):
-            sim_order.final_status = (
-                "completed" if scenario == Scenario.PENDING_SUCCESS else "failed"
-            )
-            sim_order.resolve_at = timezone.now() + timedelta(
-                seconds=settings.SIMULATOR_PENDING_SECONDS
-            )
+        if scenario in PENDING_SCENARIOS:
+            sim_order.final_status = "completed" if PENDING_SCENARIOS[scenario] else "failed"
+            sim_order.resolve_at = pending_resolve_at(scenario)
         elif scenario == Scenario.FAILURE:
             _finish(sim_order, "failed")
         else:

@@ -38,7 +38,9 @@ from providers.hubble.catalog import FLEXIBLE, brand_denominations, to_decimal
 from providers.hubble.webhook import SIGNATURE_HEADER, sign
 from providers.models import SimulatedOrder
 from providers.simulators import (
+    PENDING_SCENARIOS,
     Scenario,
+    pending_resolve_at,
     scenario_for,
     scripted_reply,
     simulator_resolve_if_due,
@@ -280,7 +282,7 @@ def _create_order(
 ) -> SimulatedOrder | None:
     """Store the order in the state the scenario gives it; None if the wallet ran dry.
     A concurrent twin with the same referenceId gets the stored one."""
-    pending = scenario in (Scenario.PENDING_SUCCESS, Scenario.PENDING_FAILURE)
+    pending = scenario in PENDING_SCENARIOS
     failed = scenario == Scenario.FAILURE
     delivered = not pending and not failed
     if delivered and not sim_state.wallet_debit(cost):
@@ -298,10 +300,8 @@ def _create_order(
         "callback_url": _callback_base() + ORDER_STATUS_PATH,
     }
     if pending:
-        fields["final_status"] = "SUCCESS" if scenario == Scenario.PENDING_SUCCESS else "FAILED"
-        fields["resolve_at"] = timezone.now() + timedelta(
-            seconds=settings.SIMULATOR_PENDING_SECONDS
-        )
+        fields["final_status"] = "SUCCESS" if PENDING_SCENARIOS[scenario] else "FAILED"
+        fields["resolve_at"] = pending_resolve_at(scenario)
     try:
         with transaction.atomic():
             return SimulatedOrder.objects.create(

@@ -203,6 +203,9 @@ if env.str("EMAIL_URL", default=""):
 SIMULATORS_ENABLED = env.bool("SIMULATORS_ENABLED", default=DEBUG)
 # Seconds a simulated pending order waits before it resolves and calls back.
 SIMULATOR_PENDING_SECONDS = env.int("SIMULATOR_PENDING_SECONDS", default=20)
+# Seconds the "long pending" scenarios (81, 82) wait: past every deadline, inside the
+# slow schedule (3 hours).
+SIMULATOR_LONG_PENDING_SECONDS = env.int("SIMULATOR_LONG_PENDING_SECONDS", default=10800)
 # Seconds a simulator's "slow" scenario sleeps (past PROVIDER_READ_TIMEOUT).
 SIMULATOR_SLOW_SECONDS = env.float("SIMULATOR_SLOW_SECONDS", default=25)
 # Where simulators send callbacks (the shop itself).

@@ -39,7 +39,11 @@ def paid_order(balance_order, placement_deferred):
 @pytest.fixture
 def success_after_refund(paid_order):
     """Refunded to the wallet, then the provider reported success: waits for a person."""
-    order = order_fail_and_refund(order=paid_order, reason="provider said failed")
+    order = order_fail_and_refund(
+        order=paid_order,
+        reason="provider said failed",
+        failure=ProviderResult(ProviderStatus.FAILED),
+    )
     result = ProviderResult(status=ProviderStatus.SUCCESS, vouchers=[VoucherData(code="C-1")])
     return order_apply_provider_update(order=order, result=result)
 
@@ -76,7 +80,9 @@ def test_a_guest_failed_order_is_marked_refunded_outside_the_shop(finance_client
     from orders.services import order_mark_paid
 
     order = order_mark_paid(order=guest_order, amount=guest_order.price)
-    order = order_fail_and_refund(order=order, reason="provider failed")
+    order = order_fail_and_refund(
+        order=order, reason="provider failed", failure=ProviderResult(ProviderStatus.FAILED)
+    )
     assert order.status == OrderStatus.FAILED
 
     operate(finance_client, order, "fail_refund", reason="refunded by bank transfer 123")
@@ -195,7 +201,7 @@ def test_check_status_is_refused_for_an_order_that_is_not_processing(admin_clien
     response = operate(admin_client, paid_order, "check")
 
     page = admin_client.get(response.url).content.decode()
-    assert "Only a processing order can be checked" in page
+    assert "Only an order waiting on its provider can be checked" in page
 
 
 def test_voucher_codes_are_masked_and_each_reveal_is_audited(

@@ -232,7 +232,7 @@ def test_failure_refunds_the_wallet_exactly_once(balance_order, reseller):
 
     order = order_apply_provider_update(order=order, result=FAILED)
     order_apply_provider_update(order=order, result=FAILED)
-    order_fail_and_refund(order=order, reason="again")
+    order_fail_and_refund(order=order, reason="again", failure=FAILED)
 
     order.refresh_from_db()
     assert order.status == OrderStatus.REFUNDED
@@ -240,6 +240,31 @@ def test_failure_refunds_the_wallet_exactly_once(balance_order, reseller):
     assert order.provider_rc == "68"
     assert balance_of(reseller) == Decimal("50000")
     assert Transfer.objects.filter(idempotency_key=f"order:{order.code}:refund").count() == 1
+
+
+@pytest.mark.parametrize(
+    "failure", [None, PENDING, UNKNOWN], ids=["the clock", "pending", "unknown"]
+)
+def test_nothing_but_a_final_failure_or_a_person_refunds(balance_order, reseller, failure):
+    order = order_apply_provider_update(order=paid(balance_order), result=PENDING)
+
+    with pytest.raises(ApplicationError) as refused:
+        order_fail_and_refund(order=order, reason="deadline passed", failure=failure)
+
+    assert refused.value.code == "refund_not_allowed"
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PROCESSING
+    assert balance_of(reseller) == Decimal("50000") - RESELLER_PRICE
+    assert not Transfer.objects.filter(idempotency_key=f"order:{order.code}:refund").exists()
+
+
+def test_a_person_may_refund_an_order_the_provider_has_not_settled(balance_order, reseller):
+    order = order_apply_provider_update(order=paid(balance_order), result=PENDING)
+
+    order = order_fail_and_refund(order=order, reason="buyer asked", actor=reseller)
+
+    assert order.status == OrderStatus.REFUNDED
+    assert balance_of(reseller) == Decimal("50000")
 
 
 def test_unknown_outcome_waits_for_verification_and_refunds_nothing(balance_order, reseller):

@@ -32,6 +32,7 @@ def test_the_machine_is_what_design_md_draws():
         ("expired", "needs_review"),
         ("cancelled", "needs_review"),
         ("needs_review", "paid"),
+        ("needs_review", "failed"),
         ("needs_review", "success"),
         ("needs_review", "refunded"),
         ("success", "needs_review"),  # the provider took the goods back (Hubble REVERSED)

@@ -1,5 +1,5 @@
 """Pending orders: polled from the database on each provider's schedule, or settled by the
-provider's callback; past the deadline they fail and are refunded.
+provider's callback; past the deadline they go to a person, never refunded by the clock.
 
 The clock travels (time-machine, seen by the simulators in the live server too); each
 "beat" is one eager run of the orders_poll_due task."""
@@ -67,7 +67,7 @@ def pending_data(code: str, *, succeed: bool = True) -> dict:
 
 
 @pytest.mark.parametrize("code", [HUBBLE, DIGIFLAZZ])
-def test_pending_is_polled_at_most_5_times_and_refunded_15_minutes_after_the_first_request(
+def test_pending_is_polled_5_times_asked_once_more_at_the_deadline_and_handed_to_a_person(
     sims, pricing, buyer, clock, settings, code
 ):
     settings.SIMULATOR_PENDING_SECONDS = 3600  # the provider never finishes it in time
@@ -85,17 +85,18 @@ def test_pending_is_polled_at_most_5_times_and_refunded_15_minutes_after_the_fir
 
     order, beats = poll_until_settled(order, clock)
 
-    assert order.status == OrderStatus.REFUNDED
-    assert "deadline" in order.failure_reason
-    assert balance_of(buyer) == before
-    assert refunds(order) == 1
-    assert order.refunded_at >= first + 15 * MINUTE
-    assert status_checks(order) == 5
-    assert order.poll_count == 5
+    assert order.status == OrderStatus.NEEDS_REVIEW  # a person is told; nothing refunded
+    assert order.waiting_on_provider
+    assert balance_of(buyer) == before - order.price
+    assert refunds(order) == 0
+    assert order.review_at >= first + 15 * MINUTE
+    assert status_checks(order) == 6
+    assert order.poll_count == 6
     # Hubble: polls at 1, 4, 7, 10 and 13 minutes; Digiflazz: 2 minutes apart from the first
-    # minute; then the deadline beat makes no call
+    # minute; then a last status call at the deadline
     expected = [1, 4, 7, 10, 13, 15] if code == HUBBLE else [1, 3, 5, 7, 9, 15]
     assert [round(beat / MINUTE) for beat in beats] == expected
+    assert order.next_poll_at == first + 25 * MINUTE  # the slow schedule goes on
     assert sim_orders(order).count() == 1
     assert ledger_check().ok
 
@@ -155,7 +156,7 @@ def test_the_providers_callback_settles_a_pending_order_before_any_poll(
     assert ledger_check().ok
 
 
-def test_foxreload_is_polled_every_5_s_for_a_minute_then_every_30_s_up_to_10_minutes(
+def test_foxreload_is_polled_every_5_s_for_a_minute_then_every_30_s_until_10_minutes(
     sims, pricing, buyer, clock, settings
 ):
     settings.SIMULATOR_PENDING_SECONDS = 3600
@@ -165,12 +166,12 @@ def test_foxreload_is_polled_every_5_s_for_a_minute_then_every_30_s_up_to_10_min
 
     order, beats = poll_until_settled(order, clock)
 
-    assert order.status == OrderStatus.REFUNDED
+    assert order.status == OrderStatus.NEEDS_REVIEW  # staff alerted; FoxReload not cancelled
     offsets = [round(beat.total_seconds()) for beat in beats]
     fast = [5 * n for n in range(1, 13)]
     slow = [60 + 30 * n for n in range(1, 19)]
     assert offsets == [offset + 1 for offset in fast + slow]  # +1: move_to lands a second late
-    assert order.poll_count == 30
+    assert order.poll_count == 30  # the last one at the deadline
     # one status read belongs to the placement (FoxReload is read back after paying)
     assert calls(order, STATUS_ENDPOINTS[FOXRELOAD]).count() == 1 + 30
 
@@ -193,7 +194,7 @@ def test_foxreload_keeps_its_30_s_rhythm_under_the_configured_beat(
 
     reads = list(calls(order, STATUS_ENDPOINTS[FOXRELOAD]).values_list("created_at", flat=True))
     polls = reads[1:]  # the first read is the placement's own
-    assert fresh(order).status == OrderStatus.REFUNDED
+    assert fresh(order).status == OrderStatus.NEEDS_REVIEW
     assert len(polls) <= 30
     after_first_minute = [at for at in polls if at >= first + MINUTE]
     too_close = [

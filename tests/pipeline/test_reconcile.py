@@ -79,7 +79,7 @@ def test_a_processing_order_without_a_next_poll_gets_one(sims, products, buyer, 
     assert fresh(order).next_poll_at is not None
 
 
-def test_a_past_deadline_order_is_made_due_then_failed_and_refunded(
+def test_a_past_deadline_order_is_made_due_then_handed_to_a_person(
     sims, products, buyer, clock, settings
 ):
     settings.SIMULATOR_PENDING_SECONDS = 3600
@@ -96,9 +96,10 @@ def test_a_past_deadline_order_is_made_due_then_failed_and_refunded(
     poll_cycle()
 
     order = fresh(order)
-    assert order.status == OrderStatus.REFUNDED
-    assert balance_of(buyer) == start
-    assert refunds(order) == 1
+    assert order.status == OrderStatus.NEEDS_REVIEW  # asked once more, then a person
+    assert order.waiting_on_provider
+    assert balance_of(buyer) == start - order.price
+    assert refunds(order) == 0
     assert ledger_check().ok
 
 

@@ -176,20 +176,29 @@ def test_an_outcome_unknown_past_the_deadline_is_not_refunded_and_goes_to_review
     paid_balance = start - order.price
     assert_unknown_and_unrefunded(order, buyer, paid_balance)
 
-    move_to(clock, order.deadline_at + 5 * MINUTE)
+    move_to(clock, order.deadline_at - 5 * MINUTE)
     poll_cycle()
     order = fresh(order)
     assert_unknown_and_unrefunded(order, buyer, paid_balance)
 
-    move_to(clock, order.deadline_at + pipeline.UNKNOWN_REVIEW_AFTER)
-    poll_cycle()
+    move_to(clock, order.deadline_at)
+    poll_cycle()  # the deadline's status call: still a 500
 
     order = fresh(order)
     assert order.status == OrderStatus.NEEDS_REVIEW
+    assert order.waiting_on_provider  # still asked, on the slow schedule
+    assert order.next_poll_at > timezone.now()
     assert balance_of(buyer) == paid_balance
     assert refunds(order) == 0
     assert staff_notifications(title__contains=order.code).count() == 1
     assert not SimulatedOrder.objects.exists()
+
+    move_to(clock, order.next_poll_at)
+    poll_cycle()  # a slow poll: still a 500, still nobody refunded, nobody told twice
+    order = fresh(order)
+    assert order.status == OrderStatus.NEEDS_REVIEW
+    assert refunds(order) == 0
+    assert staff_notifications(title__contains=order.code).count() == 1
 
 
 def test_a_never_placed_order_is_not_placed_again_after_its_deadline(sims, products, buyer, clock):
@@ -211,9 +220,9 @@ def test_a_provider_that_keeps_failing_does_not_hold_the_order_forever(
 ):
     """Hubble answers every order with a 500 (nothing created) and every lookup with 404:
     the order may not stay processing past the point where an unknown outcome goes to a
-    person (deadline + UNKNOWN_REVIEW_AFTER)."""
+    person (its deadline)."""
     order = buy(products[HUBBLE], user=buyer, suffix="95")
-    give_up = order.deadline_at + pipeline.UNKNOWN_REVIEW_AFTER
+    give_up = order.deadline_at
 
     move_to(clock, give_up + MINUTE)
     poll_cycle()

@@ -1,6 +1,7 @@
 """The whole path through a real Celery worker on real Redis: paid → placed at a simulator
-→ pending → callback or poll → delivered, or failed and refunded; and the faults a worker
-meets: killed in the middle of a placement, a placement message lost in the broker.
+→ pending → callback or poll → delivered, or failed and refunded; a pending order past its
+deadline handed to a person and settled by a later answer; and the faults a worker meets:
+killed in the middle of a placement, a placement message lost in the broker.
 
 The simulators run in this process's live server; the worker reaches them through the
 URLs in its environment. The test process does not run tasks itself here (eager mode is
@@ -22,10 +23,13 @@ from tests.conftest import wait_until
 from tests.orders.fixtures import balance_of
 from tests.pipeline.support import (
     DIGIFLAZZ,
+    DIGIFLAZZ_TEST_PENDING_SUCCESS,
     HUBBLE,
+    XLD10,
     buy,
     calls,
     fresh,
+    make_product,
     refunds,
     sim_orders,
 )
@@ -145,4 +149,52 @@ def test_a_lost_placement_message_is_recovered_by_the_reconciler(
 
     assert reaches(order, OrderStatus.SUCCESS)
     assert sim_orders(order).count() == 1
+    assert ledger_check().ok
+
+
+@pytest.fixture
+def worker_reaches_the_simulators(worker_env, monkeypatch, request):
+    """`celery_worker_process` (tests/conftest.py), started with the simulators' URLs."""
+    for name, value in worker_env.items():
+        monkeypatch.setenv(name, value)
+    return request.getfixturevalue("celery_worker_process")
+
+
+def test_a_pending_order_past_its_deadline_goes_to_review_and_a_later_answer_settles_it(
+    pricing, buyer, settings, worker_reaches_the_simulators, through_the_broker
+):
+    settings.SIMULATOR_PENDING_SECONDS = 3600  # Digiflazz says Pending for an hour
+    start = balance_of(buyer)
+    order = buy(
+        make_product(DIGIFLAZZ, sku=XLD10),
+        user=buyer,
+        data={"phone": DIGIFLAZZ_TEST_PENDING_SUCCESS},
+    )
+    assert wait_until(lambda: fresh(order).provider_status == "PENDING")
+    # The deadline has come (the worker's clock does not travel: the order's times move).
+    placed = timezone.now() - timedelta(minutes=16)
+    Order.objects.filter(pk=order.pk).update(
+        first_requested_at=placed, deadline_at=placed + timedelta(minutes=15)
+    )
+    make_due(order)
+    app.send_task("orders.tasks.orders_poll_due")
+
+    assert reaches(order, OrderStatus.NEEDS_REVIEW)  # asked at the deadline: still Pending
+    order = fresh(order)
+    assert order.waiting_on_provider
+    assert order.next_poll_at == placed + timedelta(minutes=25)  # the slow schedule
+    assert refunds(order) == 0
+
+    # Digiflazz finishes; its callback is lost, so only the slow poll can tell.
+    sim_orders(order).update(
+        resolve_at=timezone.now() - timedelta(seconds=1), callback_url="http://127.0.0.1:9/x"
+    )
+    make_due(order)
+    app.send_task("orders.tasks.orders_poll_due")
+
+    assert reaches(order, OrderStatus.SUCCESS)
+    order = fresh(order)
+    assert order.vouchers.get().serial == "1234567890"  # Digiflazz's test serial
+    assert refunds(order) == 0
+    assert balance_of(buyer) == start - order.price
     assert ledger_check().ok

@@ -8,6 +8,7 @@ from django.core import mail
 
 from orders.models import Order, OrderStatus, PaymentMethod
 from orders.services import order_fail_and_refund
+from providers.base import ProviderResult, ProviderStatus
 from shop.models import Notification
 from tests.orders.fixtures import balance_of, fund, make_user
 from tests.storefront.support import ML5_RESELLER, buy
@@ -60,7 +61,11 @@ def test_a_refund_note_notification_and_e_mail_show_rupiah_without_decimals(
     assert order.price == ML5_RESELLER
 
     with django_capture_on_commit_callbacks(execute=True):  # the e-mail leaves on commit
-        order_fail_and_refund(order=order, reason="Rejected by the provider")
+        order_fail_and_refund(
+            order=order,
+            reason="Rejected by the provider",
+            failure=ProviderResult(ProviderStatus.FAILED),
+        )
 
     order.refresh_from_db()
     assert order.status == OrderStatus.REFUNDED

@@ -86,7 +86,9 @@ def test_a_guests_failure_shows_the_shops_reason_and_the_refund_note(
     client, guest_gateway_order, placement_deferred
 ):
     order = order_mark_paid(order=guest_gateway_order, amount=ML5_RETAIL)
-    order = order_fail_and_refund(order=order, reason="Nomor tujuan salah")
+    order = order_fail_and_refund(
+        order=order, reason="Nomor tujuan salah", failure=ProviderResult(ProviderStatus.FAILED)
+    )
 
     part = client.get(status_url(order, order.access_token)).content.decode()
 
@@ -105,7 +107,9 @@ def test_a_signed_in_buyers_failure_says_the_wallet_was_refunded(
     order = checkout_create(
         product=ml5, customer_data=GAME_ZONE_INPUT, payment_method="balance", user=buyer
     )
-    order = order_fail_and_refund(order=order, reason="Provider refused")
+    order = order_fail_and_refund(
+        order=order, reason="Provider refused", failure=ProviderResult(ProviderStatus.FAILED)
+    )
     client.force_login(buyer)
 
     part = client.get(status_url(order)).content.decode()

@@ -13,6 +13,7 @@ from django.utils import translation
 
 from orders.models import Order, OrderStatus, PaymentMethod
 from orders.services import order_fail_and_refund
+from providers.base import ProviderResult, ProviderStatus
 from shop.models import Notification
 from tests.orders.fixtures import fund, make_user
 from tests.storefront.support import buy
@@ -118,7 +119,11 @@ def test_a_buyer_who_ordered_in_indonesian_gets_the_e_mail_in_indonesian(
 
     # the refund happens later, outside the buyer's request (English is active here)
     with django_capture_on_commit_callbacks(execute=True):
-        order_fail_and_refund(order=order, reason="Ditolak oleh penyedia")
+        order_fail_and_refund(
+            order=order,
+            reason="Ditolak oleh penyedia",
+            failure=ProviderResult(ProviderStatus.FAILED),
+        )
 
     order.refresh_from_db()
     assert order.status == OrderStatus.REFUNDED

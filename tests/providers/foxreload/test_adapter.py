@@ -392,11 +392,13 @@ def with_id(order_id: str = ORDER_ID) -> OrderRequest:
     )
 
 
-def test_check_order_without_an_id_is_unknown_and_says_it_cannot_be_found(adapter):
+def test_check_order_without_an_id_is_not_found_so_it_is_created_again(adapter):
+    """No id: the create got no answer, so we never paid there (only /pay charges)."""
     result = adapter.check_order(with_id(""))
-    assert result.status == ProviderStatus.UNKNOWN
+    assert result.status == ProviderStatus.NOT_FOUND
     assert result.rc == "no_order_id"
-    assert "cannot be looked up" in result.message
+    assert "never paid" in result.message
+    assert len(responses.calls) == 0  # nothing to ask FoxReload by
 
 
 @responses.activate

@@ -197,8 +197,25 @@ def test_server_error_on_create_is_unknown_and_no_order_exists(adapter):
     assert result.provider_order_id == ""
     assert not SimulatedOrder.objects.exists()
     check = adapter.check_order(request)
-    assert check.status == ProviderStatus.UNKNOWN
+    assert check.status == ProviderStatus.NOT_FOUND  # never paid there: create it again
     assert check.message == NO_ORDER_ID_MESSAGE
+
+
+def test_84_create_times_out_after_the_order_exists_and_a_second_create_answers(adapter, settings):
+    assert settings.PROVIDER_READ_TIMEOUT < settings.SIMULATOR_SLOW_SECONDS
+    request, result = place(adapter, "12345684")
+    assert result.status == ProviderStatus.UNKNOWN
+    assert result.provider_order_id == ""
+    stranded = SimulatedOrder.objects.get()
+    assert stranded.status == "active"  # created, never paid
+    assert adapter.check_order(request).status == ProviderStatus.NOT_FOUND
+
+    _, again = place(adapter, "12345684")
+
+    assert again.status == ProviderStatus.SUCCESS
+    assert SimulatedOrder.objects.get(external_id=again.provider_order_id).status == "completed"
+    stranded.refresh_from_db()
+    assert (stranded.status, stranded.state["charged"]) == ("active", "0")
 
 
 def test_rate_limited_create_is_unknown_and_not_repeated(adapter):
