@@ -35,6 +35,7 @@ def check_broker() -> CheckResult:
     try:
         with Connection(
             broker_url,
+            transport=settings.CELERY_BROKER_TRANSPORT,
             connect_timeout=2,
             transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS,
         ) as broker:

@@ -300,13 +300,18 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_out": str(CELERY_BROKER_FOLDER / "queue"),
         "processed_folder": str(CELERY_BROKER_FOLDER / "processed"),
         "control_folder": str(CELERY_BROKER_FOLDER / "control"),
+        "staging_folder": str(CELERY_BROKER_FOLDER / "staging"),
+        "rejected_folder": str(CELERY_BROKER_FOLDER / "rejected"),
         "store_processed": False,
         "polling_interval": 0.1,
     }
+    # kombu's filesystem transport with atomic message files (shop/broker.py says why).
+    CELERY_BROKER_TRANSPORT = "shop.broker:Transport"
     CELERY_WORKER_PREFETCH_MULTIPLIER = 4  # measured in NOTES.md: 1 backs up on this transport
 else:
     # Longer than any countdown or ETA the shop sets, or Redis would hand the task out twice.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
+    CELERY_BROKER_TRANSPORT = None  # the URL's scheme says which
     CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
