@@ -48,9 +48,9 @@ class UserAdmin(DjangoUserAdmin):
 
 @admin.register(Heartbeat)
 class HeartbeatAdmin(admin.ModelAdmin):
-    list_display = ("name", "beat_at")
-    search_fields = ("name",)
-    readonly_fields = ("name", "beat_at")
+    list_display = ("name", "run_id", "started_at", "stopped_at", "beat_at")
+    search_fields = ("name", "run_id")
+    readonly_fields = ("name", "run_id", "started_at", "stopped_at", "beat_at")
 
 
 @admin.register(Notification)

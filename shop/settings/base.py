@@ -325,6 +325,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Records each beat run, so /healthz believes only the running beat's heartbeats.
+CELERY_BEAT_SCHEDULER = "shop.beat:Scheduler"
 # The daily catalog sync, "HH:MM" in TIME_ZONE.
 CATALOG_SYNC_AT = tuple(
     int(part) for part in env.str("CATALOG_SYNC_AT", default="02:00").split(":")
