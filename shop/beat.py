@@ -1,11 +1,12 @@
 """celery beat's scheduler for the shop: each run of the beat announces itself.
 
-At start the scheduler records a new run (a random id and its start time), and every
-heartbeat it sends carries that run; at a clean stop (Ctrl-C, SIGTERM) it records the stop.
-/healthz believes only heartbeats of the recorded, unstopped run, so neither a heartbeat
-left from before a quick restart nor one still queued from the previous run makes a new
-start look healthy. This holds when web and beat restart independently (docker compose):
-web reads the run from the database, whichever process started first.
+At start the scheduler records a new run (a random id and its start time) and sends its
+first heartbeat at once; every heartbeat carries the run; at a clean stop (Ctrl-C,
+SIGTERM) it records the stop. /healthz believes only heartbeats of the recorded, unstopped
+run, so neither a heartbeat left from before a quick restart nor one still queued from the
+previous run makes a new start look healthy. This holds when web and beat restart
+independently (docker compose): web reads the run from the database, whichever process
+started first.
 """
 
 import logging
@@ -33,6 +34,10 @@ class Scheduler(PersistentScheduler):
         self.run_started_at = timezone.now()
         _write("the start of this beat run", beat_run_started, **self._run)
         super().setup_schedule()
+        for entry in self.schedule.values():
+            if entry.task == HEARTBEAT_TASK:
+                # Due at the first tick: /healthz need not wait a whole interval for this run.
+                entry.last_run_at = self.app.now() - entry.schedule.run_every
 
     def merge_inplace(self, b):
         # Every heartbeat this run sends names the run.

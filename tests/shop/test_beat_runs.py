@@ -62,7 +62,7 @@ def test_a_quick_restart_is_not_healthy_on_the_previous_runs_heartbeat(client, t
 
 
 @pytest.mark.django_db(transaction=True)
-def test_each_run_sends_heartbeats_that_name_it(tmp_path):
+def test_each_run_sends_heartbeats_that_name_it_from_its_first_tick(tmp_path):
     scheduler = Scheduler(app=app, schedule_filename=str(tmp_path / "schedule"))
     entry = heartbeat_entry(scheduler)
     heartbeat = Heartbeat.objects.get(name="beat")
@@ -72,6 +72,7 @@ def test_each_run_sends_heartbeats_that_name_it(tmp_path):
         "run_started_at": heartbeat.started_at.isoformat(),
     }
     assert (heartbeat.stopped_at, heartbeat.beat_at) == (None, None)
+    assert entry.is_due().is_due  # the first heartbeat goes at the first tick
     scheduler.close()
 
 

@@ -197,7 +197,7 @@ def test_thousands_of_messages_from_several_processes_run_once_each_in_a_real_wo
     log_path = tmp_path / "worker.log"
     worker_command = [
         *(sys.executable, "-m", "celery", "-A", "shop", "worker", "--loglevel", "INFO"),
-        *("--concurrency", "2", "--include", "tests.shop.broker_stress"),
+        *("--concurrency", "2", "--include", "tests.shop.worker_tasks"),
         *("--hostname", f"stress-{os.getpid()}@%h"),
     ]
     with log_path.open("w") as log:
@@ -211,7 +211,7 @@ def test_thousands_of_messages_from_several_processes_run_once_each_in_a_real_wo
         producer_processes = [
             subprocess.Popen(
                 [
-                    *(sys.executable, "-m", "tests.shop.broker_stress"),
+                    *(sys.executable, "-m", "tests.shop.worker_tasks"),
                     *(str(delivered), f"p{index}", str(per_producer)),
                 ],
                 cwd=BASE_DIR,

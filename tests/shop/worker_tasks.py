@@ -1,7 +1,7 @@
-"""The task and the producer of the embedded broker's stress test (test_embedded_broker.py).
+"""Tasks that only the tests' own real workers run (they start with `--include` of this module).
 
-The worker imports this module (`--include`) for the task; each producer process runs it
-as `python -m tests.shop.broker_stress FOLDER PREFIX COUNT`.
+Each producer process of the embedded broker's stress test runs this module as
+`python -m tests.shop.worker_tasks FOLDER PREFIX COUNT`.
 """
 
 import os
@@ -10,11 +10,13 @@ import uuid
 from pathlib import Path
 
 from celery import shared_task
+from django.core.mail import send_mail
 
-TASK_NAME = "tests.broker_stress.record_delivery"
+RECORD_DELIVERY = "tests.worker_tasks.record_delivery"
+SEND_EMAIL = "tests.worker_tasks.send_email"
 
 
-@shared_task(name=TASK_NAME)
+@shared_task(name=RECORD_DELIVERY)
 def record_delivery(*, folder: str, key: str) -> None:
     """Leave one file named `key` per delivery; a second delivery leaves `key.again.*`."""
     path = Path(folder) / key
@@ -25,11 +27,16 @@ def record_delivery(*, folder: str, key: str) -> None:
     os.close(handle)
 
 
+@shared_task(name=SEND_EMAIL)
+def send_email(*, recipient: str, subject: str, body: str) -> None:
+    send_mail(subject, body, None, [recipient])
+
+
 def produce(*, folder: str, prefix: str, count: int) -> None:
     from shop.celery import app
 
     for number in range(count):
-        app.send_task(TASK_NAME, kwargs={"folder": folder, "key": f"{prefix}-{number}"})
+        app.send_task(RECORD_DELIVERY, kwargs={"folder": folder, "key": f"{prefix}-{number}"})
 
 
 if __name__ == "__main__":
