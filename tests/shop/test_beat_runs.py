@@ -15,7 +15,7 @@ from shop.celery import app
 from shop.models import Heartbeat
 from shop.services import beat_run_started, beat_run_stopped, heartbeat_record
 from shop.tasks import beat_heartbeat
-from tests.conftest import BASE_DIR, _database_url_of_this_test, wait_until
+from tests.conftest import BASE_DIR, _database_url_of_this_test, stop_process, wait_until
 
 
 def beat_check(client) -> tuple[int, dict]:
@@ -135,8 +135,7 @@ def test_a_real_beat_process_records_its_start_and_its_stop_on_ctrl_c(tmp_path, 
         beat.send_signal(signal.SIGINT)
         assert beat.wait(timeout=60) is not None
     finally:
-        if beat.poll() is None:
-            beat.kill()
+        stop_process(beat)
         print(log_path.read_text())  # shown by pytest when the test failed
 
     heartbeat = Heartbeat.objects.get(name="beat")

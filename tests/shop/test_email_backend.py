@@ -7,7 +7,7 @@ import sys
 
 from django.core.mail import send_mail
 
-from tests.conftest import BASE_DIR, wait_until
+from tests.conftest import BASE_DIR, stop_process, wait_until
 from tests.shop.worker_tasks import SEND_EMAIL
 
 BACKEND = "shop.email_backends.LoggingEmailBackend"
@@ -73,8 +73,7 @@ def test_an_email_sent_from_a_real_worker_is_logged_not_a_warning(tmp_path):
         subprocess.run([sys.executable, "-c", send], cwd=BASE_DIR, env=env, check=True)
         assert wait_until(lambda: "Code: ABCD-1234" in log_path.read_text(), timeout=60)
     finally:
-        worker.terminate()
-        worker.wait(timeout=60)
+        stop_process(worker)
         print(log_path.read_text())  # shown by pytest when the test failed
     log = log_path.read_text()
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from kombu import Connection
 
-from tests.conftest import BASE_DIR, wait_until
+from tests.conftest import BASE_DIR, stop_process, wait_until
 
 TRANSPORT = "shop.broker:Transport"
 
@@ -234,8 +234,7 @@ def test_thousands_of_messages_from_several_processes_run_once_each_in_a_real_wo
         )
         assert worker.poll() is None, "the worker died"
     finally:
-        worker.terminate()
-        worker.wait(timeout=60)
+        stop_process(worker)
         print(log_path.read_text()[-5000:])  # shown by pytest when the test failed
     log = log_path.read_text()
 
