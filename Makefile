@@ -10,7 +10,7 @@ RUN := $(UV) run --frozen
 
 help:
 	@echo "make run    - the whole shop on http://127.0.0.1:8000 (web, worker, beat; Ctrl-C stops all)"
-	@echo "make test   - the whole suite against PostgreSQL and Redis on localhost"
+	@echo "make test   - the whole suite against PostgreSQL and Redis on localhost (installs Chromium)"
 	@echo "make lint   - ruff check and format check"
 	@echo "make format - ruff fix and format"
 	@echo "make bench  - benchmarks in bench/, printed as ratios"
@@ -31,7 +31,14 @@ run: install
 	$(RUN) python manage.py load_demo
 	$(RUN) honcho start -f Procfile.dev
 
+# Installs a Debian package when its command is missing: from the current package lists
+# first, and after refreshing them when that fails.
+apt_ensure = command -v $(1) >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2) \
+	|| (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2))
+
+# The browser tests drive Debian's Chromium (Playwright cannot download browsers here).
 test: install
+	@$(call apt_ensure,chromium,chromium)
 	$(RUN) python scripts/check_services.py
 	$(RUN) pytest
 
@@ -52,7 +59,7 @@ messages: install
 
 # bench_api drives gunicorn with wrk (Debian's package), installed here when missing.
 bench: install
-	@command -v wrk >/dev/null || apt-get install -y wrk || (apt-get update && apt-get install -y wrk)
+	@$(call apt_ensure,wrk,wrk)
 	$(RUN) python bench/run.py
 
 # The reference in docs/ as a static site (MkDocs, Material theme) in site/ (gitignored).

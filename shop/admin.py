@@ -54,9 +54,8 @@ class UserAdmin(DjangoUserAdmin):
 class HeartbeatAdmin(ReadOnlyAdmin):
     """Written by the beat only: an edited heartbeat would fake /healthz."""
 
-    list_display = ("name", "beat_at")
-    search_fields = ("name",)
-    readonly_fields = ("name", "beat_at")
+    list_display = ("name", "run_id", "started_at", "stopped_at", "beat_at")
+    search_fields = ("name", "run_id")
 
 
 @admin.register(Notification)

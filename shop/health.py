@@ -35,6 +35,7 @@ def check_broker() -> CheckResult:
     try:
         with Connection(
             broker_url,
+            transport=settings.CELERY_BROKER_TRANSPORT,
             connect_timeout=2,
             transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS,
         ) as broker:
@@ -45,11 +46,19 @@ def check_broker() -> CheckResult:
 
 
 def check_beat() -> CheckResult:
+    """Fine when the running beat run's last heartbeat is recent (shop/beat.py)."""
     heartbeat = Heartbeat.objects.filter(name=BEAT_HEARTBEAT).first()
-    if heartbeat is None:
-        return CheckResult(ok=False, detail="no heartbeat yet: is celery beat running?")
+    if heartbeat is None or not heartbeat.run_id:
+        return CheckResult(ok=False, detail="no beat run recorded yet: is celery beat running?")
+    started = f"the beat started at {heartbeat.started_at.isoformat()}"
+    if heartbeat.stopped_at is not None:
+        return CheckResult(
+            ok=False, detail=f"{started} stopped at {heartbeat.stopped_at.isoformat()}"
+        )
+    if heartbeat.beat_at is None:
+        return CheckResult(ok=False, detail=f"no heartbeat yet from {started}")
     age = (timezone.now() - heartbeat.beat_at).total_seconds()
-    detail = f"last heartbeat {age:.0f}s ago at {heartbeat.beat_at.isoformat()}"
+    detail = f"last heartbeat {age:.0f}s ago at {heartbeat.beat_at.isoformat()}, from {started}"
     return CheckResult(ok=age <= settings.BEAT_HEARTBEAT_MAX_AGE, detail=detail)
 
 

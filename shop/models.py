@@ -26,13 +26,22 @@ class User(AbstractUser):
 
 
 class Heartbeat(models.Model):
-    """The last time a periodic process proved it is alive (the beat writes `beat`)."""
+    """A periodic process's current run and that run's last sign of life (the beat: `beat`).
+
+    A run is one start of the process: `run_id` names it, `started_at` is when it began and
+    `stopped_at` when it stopped cleanly. `beat_at` is the run's last heartbeat (none yet
+    just after the start). Only the latest run is kept: an earlier run's heartbeats no longer
+    count, so /healthz describes the process running now.
+    """
 
     name = models.CharField(max_length=32, unique=True)
-    beat_at = models.DateTimeField()
+    run_id = models.CharField(max_length=32, blank=True, default="")
+    started_at = models.DateTimeField(null=True, blank=True)
+    stopped_at = models.DateTimeField(null=True, blank=True)
+    beat_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
-        return f"{self.name} at {self.beat_at:%Y-%m-%d %H:%M:%S}"
+        return f"{self.name} run {self.run_id or '-'}"
 
 
 class NotificationLevel(models.TextChoices):

@@ -40,6 +40,18 @@ def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     )
 
 
+def stop_process(process: subprocess.Popen, *, timeout: float = 60) -> None:
+    """SIGTERM `process`, SIGKILL it after `timeout` seconds, and reap it either way (a Popen
+    dropped while its process lives is a ResourceWarning, an error in this suite)."""
+    if process.poll() is None:
+        process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 @pytest.fixture
 def celery_worker_process(transactional_db, tmp_path) -> Iterator[subprocess.Popen]:
     """A real Celery worker in its own process, on Redis, using this test's database.
@@ -69,11 +81,7 @@ def celery_worker_process(transactional_db, tmp_path) -> Iterator[subprocess.Pop
     ready = wait_until(lambda: bool(app.control.ping(timeout=0.5)), timeout=60)
     assert ready, "the Celery worker did not start:\n" + log_path.read_text()
     yield worker
-    worker.terminate()
-    try:
-        worker.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        worker.kill()
+    stop_process(worker, timeout=20)
     print(log_path.read_text())  # shown by pytest when the test failed
 
 

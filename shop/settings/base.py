@@ -191,7 +191,8 @@ MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 MEDIA_URL = "media/"
 
 # --- E-mail ------------------------------------------------------------------------------------
-EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# Without SMTP every message is logged (INFO, logger `shop.email`), from web and worker alike.
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="shop.email_backends.LoggingEmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="shop@localhost")
 if env.str("EMAIL_URL", default=""):
     vars().update(env.email_url("EMAIL_URL"))
@@ -349,13 +350,18 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_out": str(CELERY_BROKER_FOLDER / "queue"),
         "processed_folder": str(CELERY_BROKER_FOLDER / "processed"),
         "control_folder": str(CELERY_BROKER_FOLDER / "control"),
+        "staging_folder": str(CELERY_BROKER_FOLDER / "staging"),
+        "rejected_folder": str(CELERY_BROKER_FOLDER / "rejected"),
         "store_processed": False,
         "polling_interval": 0.1,
     }
+    # kombu's filesystem transport with atomic message files (shop/broker.py says why).
+    CELERY_BROKER_TRANSPORT = "shop.broker:Transport"
     CELERY_WORKER_PREFETCH_MULTIPLIER = 4  # docs/deployment.md: 1 backs up on this transport
 else:
     # Longer than any countdown or ETA the shop sets, or Redis would hand the task out twice.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
+    CELERY_BROKER_TRANSPORT = None  # the URL's scheme says which
     CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
@@ -369,6 +375,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Records each beat run, so /healthz believes only the running beat's heartbeats.
+CELERY_BEAT_SCHEDULER = "shop.beat:Scheduler"
 # The daily catalog sync, "HH:MM" in TIME_ZONE.
 CATALOG_SYNC_AT = tuple(
     int(part) for part in env.str("CATALOG_SYNC_AT", default="02:00").split(":")

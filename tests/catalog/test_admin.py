@@ -233,3 +233,25 @@ def test_deleting_a_category_reprices_what_its_rule_priced(
 
     priced_by_category.refresh_from_db()
     assert priced_by_category.price_retail == Decimal("1100.00")
+
+
+def test_a_brand_image_address_typed_without_a_scheme_is_https(admin_client, priced_by_category):
+    brand = priced_by_category.brand
+
+    response = admin_client.post(
+        _url(Brand, "change", brand.pk),
+        {
+            "name": brand.name,
+            "slug": brand.slug,
+            "category": brand.category.pk,
+            "input_schema": brand.input_schema,
+            "instructions": "",
+            "image_url": "cdn.example.com/ml.png",
+            "description": "",
+            "sort_order": "0",
+        },
+    )
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    brand.refresh_from_db()
+    assert brand.image_url == "https://cdn.example.com/ml.png"

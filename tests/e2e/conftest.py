@@ -37,6 +37,14 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
+@pytest.fixture(scope="session")
+def base_url(pytestconfig) -> str | None:
+    """pytest-playwright's own `base_url` (what `--base-url` or the ini option says), as a
+    plain function: the plugin's is a session fixture defined as an instance method, which
+    pytest deprecates (PytestRemovedIn10Warning)."""
+    return pytestconfig.getoption("--base-url") or pytestconfig.getini("base_url") or None
+
+
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 
 

@@ -146,5 +146,5 @@ def test_cells_a_spreadsheet_would_run_as_formulas_are_quoted(finance_client, pr
     assert row["price"] == "10500.00"
     assert {leg["memo"] for leg in legs} == {"'-2+3 cmd|' /C calc'!A0"}
     assert {leg["amount"] for leg in legs} == {"1.00", "-1.00"}  # numbers stay numbers
-    (written,) = csv.DictReader(out.open())
+    (written,) = csv.DictReader(io.StringIO(out.read_text()))
     assert written["customer_no"] == "'+6281234"

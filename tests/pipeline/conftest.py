@@ -2,7 +2,6 @@
 for sale at each, a funded buyer, a travelling clock, and real Celery workers."""
 
 import os
-import signal
 import subprocess
 import sys
 import uuid
@@ -20,7 +19,7 @@ from providers.hubble import sim_state
 from providers.hubble.catalog import BrandDirectory
 from shop.models import PriceTier
 from tests.catalog.factories import PricingRuleFactory
-from tests.conftest import wait_until
+from tests.conftest import stop_process, wait_until
 from tests.orders.fixtures import fund, make_user
 from tests.pipeline.support import UPSTREAMS, make_product
 
@@ -129,13 +128,7 @@ def start_worker(transactional_db, tmp_path) -> Iterator[Callable[..., subproces
 
     yield start
     for worker, log_path in started:
-        if worker.poll() is None:
-            worker.send_signal(signal.SIGTERM)
-            try:
-                worker.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-                worker.wait()
+        stop_process(worker, timeout=20)
         print(f"--- {log_path.name}\n{log_path.read_text()}")
     app.control.purge()
     _clear_unacked()

@@ -1,7 +1,9 @@
 import pytest
+from django.utils import timezone
 
 from shop.celery import app
 from shop.models import Heartbeat
+from shop.tasks import beat_heartbeat
 from tests.conftest import wait_until
 
 
@@ -34,21 +36,30 @@ def test_redis_visibility_timeout_outlasts_every_scheduled_countdown():
 
 def test_beat_schedule_runs_the_heartbeat():
     assert app.conf.beat_schedule["beat-heartbeat"]["task"] == "shop.tasks.beat_heartbeat"
-    assert "shop.tasks.beat_heartbeat" in app.tasks
+    assert beat_heartbeat.name in app.tasks
 
 
 @pytest.mark.django_db
 def test_heartbeat_task_runs_eagerly():
-    app.tasks["shop.tasks.beat_heartbeat"].delay()
+    started_at = timezone.now()
 
-    assert Heartbeat.objects.filter(name="beat").count() == 1
+    app.tasks["shop.tasks.beat_heartbeat"].delay(
+        run_id="run-1", run_started_at=started_at.isoformat()
+    )
+
+    heartbeat = Heartbeat.objects.get(name="beat")
+    assert (heartbeat.run_id, heartbeat.started_at) == ("run-1", started_at)
+    assert heartbeat.beat_at is not None
 
 
 @pytest.mark.worker
 @pytest.mark.filterwarnings("ignore::celery.exceptions.AlwaysEagerIgnored")
 def test_heartbeat_task_runs_in_a_real_worker(celery_worker_process):
-    app.send_task("shop.tasks.beat_heartbeat")
-
-    assert wait_until(lambda: Heartbeat.objects.filter(name="beat").exists(), timeout=60), (
-        "the worker did not run the task"
+    app.send_task(
+        "shop.tasks.beat_heartbeat",
+        kwargs={"run_id": "run-1", "run_started_at": timezone.now().isoformat()},
     )
+
+    assert wait_until(
+        lambda: Heartbeat.objects.filter(name="beat", beat_at__isnull=False).exists(), timeout=60
+    ), "the worker did not run the task"
