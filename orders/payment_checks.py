@@ -88,7 +88,8 @@ def orders_expire_unpaid() -> int:
     `expired`; gateway orders are asked about first (`order_payment_check`). Once a
     gateway does not answer at all, its other orders wait for the next run (it is down:
     each ask would wait out the timeouts); an unusable answer about one payment does not
-    hold the others up. Returns how many orders expired."""
+    hold the others up, and neither does an error while checking or applying it (logged;
+    that order is tried again next run). Returns how many orders expired."""
     now = timezone.now()
     due = (
         Order.objects.filter(status=OrderStatus.PENDING_PAYMENT, payment_expires_at__lte=now)
@@ -109,6 +110,9 @@ def orders_expire_unpaid() -> int:
         except CannotAsk as exc:
             if exc.gateway_down:
                 unreachable.add(gateway or checkout_gateway_code())
+            continue
+        except Exception:  # a bug or an answer that cannot be applied: this order only
+            logger.exception("checking the payment of order %s failed", _order_code(order_id))
             continue
         if order is not None and order.status == OrderStatus.EXPIRED:
             expired += 1
@@ -238,6 +242,10 @@ def _deposit_expire(deposit_id: int, *, note: str) -> None:
 
 def _past(moment: datetime | None) -> bool:
     return moment is not None and timezone.now() >= moment
+
+
+def _order_code(order_id: int) -> str:
+    return Order.objects.filter(pk=order_id).values_list("code", flat=True).first() or str(order_id)
 
 
 def _fresh(order: Order) -> Order:
