@@ -13,7 +13,11 @@ What the gateway answers (`GatewayAdapter.payment_status`, Tripay's `transaction
   ledger key, so a callback arriving later or at the same time changes nothing more;
 - UNPAID (or REFUND, which left no money with the shop): nothing, until the gateway's own
   expiry (its `expired_time`) has passed by UNPAID_GRACE and the shop's too; then the
-  order expires (the deposit is rejected);
+  order expires (the deposit is rejected). An UNPAID answer naming no expiry counts the
+  shop's expiry in its place only when the shop sent it to the gateway at creation
+  (`GatewayAdapter.takes_shop_expiry`: Tripay's `expired_time`, so the gateway closes the
+  payment then); otherwise the payment could still be paid, and the order waits (the
+  dashboard lists it) - a deposit, whose expiry the shop never sends, waits likewise;
 - no answer (timeout, 5xx, an unreadable reply, a refusal, no gateway configured): nothing
   changes; it is asked again next time (the dashboard lists orders waiting past their time).
 """
@@ -142,7 +146,11 @@ def order_payment_check(*, order_id: int) -> Order | None:
     if report.status in SETTLED_BY_GATEWAY:
         gateway_report_apply(report=report, via=ReportVia.STATUS_CHECK)
         return _fresh(order)
-    if _unpaid_past_expiry(report, shop_expiry=order.payment_expires_at):
+    if _unpaid_past_expiry(
+        report,
+        shop_expiry=order.payment_expires_at,
+        shop_expiry_sent=_gateway_takes_shop_expiry(order.payment_gateway),
+    ):
         _order_expire(
             order.pk,
             message=f"Payment expired: the gateway still says {report.status.value} after its "
@@ -171,7 +179,7 @@ def deposit_payment_check(*, deposit_id: int) -> Deposit | None:
         applied = gateway_report_apply(report=report, via=ReportVia.STATUS_CHECK)
         if applied.outcome != ReportOutcome.WRONG_REFERENCE:
             return applied.deposit
-    elif _unpaid_past_expiry(report, shop_expiry=None):
+    elif _unpaid_past_expiry(report, shop_expiry=None, shop_expiry_sent=False):
         _deposit_expire(
             deposit.pk, note=f"Unpaid at the gateway after its expiry ({_when(report.expires_at)})"
         )
@@ -213,13 +221,24 @@ def gateway_payments_to_check() -> PaymentsToCheck:
     return PaymentsToCheck(order_ids=list(orders), deposit_ids=list(deposits))
 
 
-def _unpaid_past_expiry(report: PaymentCallback, *, shop_expiry: datetime | None) -> bool:
+def _unpaid_past_expiry(
+    report: PaymentCallback, *, shop_expiry: datetime | None, shop_expiry_sent: bool
+) -> bool:
     """UNPAID (or REFUND: no money stayed) and past both clocks by the grace: the payment
-    can no longer be made. An answer without an expiry never ends the wait."""
-    gateway_expiry = report.expires_at or shop_expiry
+    can no longer be made. Without the gateway's expiry, the shop's stands in for it only
+    if the gateway was sent it (`shop_expiry_sent`); otherwise the wait never ends here."""
+    gateway_expiry = report.expires_at or (shop_expiry if shop_expiry_sent else None)
     if gateway_expiry is None:
         return False
     return _past(gateway_expiry + UNPAID_GRACE) and (shop_expiry is None or _past(shop_expiry))
+
+
+def _gateway_takes_shop_expiry(gateway_code: str) -> bool:
+    try:
+        gateway = get_gateway(gateway_code or checkout_gateway_code())
+    except UnknownProvider:
+        return False
+    return gateway.takes_shop_expiry
 
 
 def _order_expire(order_id: int, *, message: str, data: dict | None = None) -> bool:

@@ -200,3 +200,42 @@ def test_an_answer_that_breaks_one_order_does_not_hold_up_the_others(
         record.levelname == "ERROR" and waiting_order.code in record.getMessage()
         for record in caplog.records
     )
+
+
+def no_expiry_reply(order: Order) -> dict:
+    reply = detail_reply(order, order.gateway_reference)
+    del reply["data"]["expired_time"]
+    return reply
+
+
+@responses.activate
+def test_unpaid_without_a_gateway_expiry_waits_for_the_expiry_the_shop_sent_plus_grace(
+    waiting_order,
+):
+    """Tripay got the shop's expiry (`expired_time`) at creation: an UNPAID answer that
+    names no expiry is past it once the shop's expiry and the grace are over."""
+    responses.get(DETAIL_URL, json=no_expiry_reply(waiting_order))
+
+    with time_machine.travel(waiting_order.payment_expires_at + UNPAID_GRACE / 2):
+        assert orders_expire_unpaid() == 0
+    assert Order.objects.get(pk=waiting_order.pk).status == OrderStatus.PENDING_PAYMENT
+
+    with time_machine.travel(waiting_order.payment_expires_at + UNPAID_GRACE):
+        assert orders_expire_unpaid() == 1
+    assert Order.objects.get(pk=waiting_order.pk).status == OrderStatus.EXPIRED
+
+
+@responses.activate
+def test_unpaid_without_a_gateway_expiry_waits_when_the_gateway_never_got_the_shops(
+    waiting_order, monkeypatch
+):
+    """A gateway that was not sent the shop's expiry may still take the payment: an UNPAID
+    answer with no expiry of its own never expires the order (the dashboard lists it)."""
+    from providers.tripay.adapter import TripayAdapter
+
+    monkeypatch.setattr(TripayAdapter, "takes_shop_expiry", False)
+    responses.get(DETAIL_URL, json=no_expiry_reply(waiting_order))
+
+    with time_machine.travel(waiting_order.payment_expires_at + timedelta(days=30)):
+        assert orders_expire_unpaid() == 0
+    assert Order.objects.get(pk=waiting_order.pk).status == OrderStatus.PENDING_PAYMENT
