@@ -103,13 +103,12 @@ def orders_expire_unpaid() -> int:
     unreachable: set[str] = set()
     expired = 0
     for order_id, method, gateway in due:
-        if method != PaymentMethod.GATEWAY:
-            if _order_expire(order_id, message="Payment expired"):
-                expired += 1
-            continue
-        if (gateway or checkout_gateway_code()) in unreachable:
+        if method == PaymentMethod.GATEWAY and (gateway or checkout_gateway_code()) in unreachable:
             continue
         try:
+            if method != PaymentMethod.GATEWAY:
+                expired += int(_order_expire(order_id, message="Payment expired"))
+                continue
             order = order_payment_check(order_id=order_id)
         except CannotAsk as exc:
             if exc.gateway_down:
