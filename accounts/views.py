@@ -1,5 +1,6 @@
 """Account pages: sign-up, order history, notifications, wallet top-up."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -15,8 +16,30 @@ from orders.checkout import deposit_checkout_create
 from orders.forms import BankTransferDepositForm, DepositForm
 from shop.errors import ApplicationError
 from shop.models import Notification
+from shop.ratelimit import rate_limit_hit
 from wallets.models import DepositMethod
 from wallets.services import deposit_create
+
+
+def bank_transfer_allowed(user) -> bool:
+    """Count one bank-transfer post against the user's bucket (shop.ratelimit): a burst of
+    BANK_TRANSFERS_PER_HOUR, then one every 60 / N minutes."""
+    # date_joined: unique across databases sharing one Redis, where ids repeat
+    joined = int(user.date_joined.timestamp() * 1_000_000)
+    return rate_limit_hit(
+        key=f"bank-transfer:{user.pk}:{joined}",
+        limit=settings.BANK_TRANSFERS_PER_HOUR,
+        period=3600,
+    ).allowed
+
+
+def _bank_transfer_refusal(exc: ApplicationError) -> str:
+    if exc.code == "too_many_undecided":
+        return _(
+            "You already have %(count)s bank transfers waiting for staff to check them. "
+            "Please wait until one is decided."
+        ) % {"count": exc.extra["count"]}
+    return _(exc.message)
 
 
 @require_http_methods(["GET", "POST"])
@@ -94,18 +117,27 @@ def deposit(request):
 @login_required
 @require_POST
 def deposit_bank_transfer(request):
-    """Record a top-up paid by bank transfer, with its receipt, for staff to approve."""
+    """Record a top-up paid by bank transfer, with its receipt, for staff to approve.
+    Refused with a message, storing nothing: past the user's rate limit
+    (BANK_TRANSFERS_PER_HOUR) or with BANK_TRANSFER_MAX_UNDECIDED transfers undecided."""
+    if not bank_transfer_allowed(request.user):
+        messages.error(request, _("Too many bank transfers. Please try again later."))
+        return redirect("wallets:wallet")
     form = BankTransferDepositForm(request.POST, request.FILES)
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
                 messages.error(request, error)
         return redirect("wallets:wallet")
-    deposit_create(
-        user=request.user,
-        amount=form.cleaned_data["amount"],
-        method=DepositMethod.BANK_TRANSFER,
-        proof=form.cleaned_data["proof"],
-    )
+    try:
+        deposit_create(
+            user=request.user,
+            amount=form.cleaned_data["amount"],
+            method=DepositMethod.BANK_TRANSFER,
+            proof=form.cleaned_data["proof"],
+        )
+    except ApplicationError as exc:
+        messages.error(request, _bank_transfer_refusal(exc))
+        return redirect("wallets:wallet")
     messages.info(request, _("Thank you: the top-up is credited once staff have checked it."))
     return redirect("wallets:wallet")

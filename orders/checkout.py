@@ -17,7 +17,7 @@ from django.utils.translation import gettext_noop
 from catalog.input_schemas import validate_customer_input
 from catalog.models import Product
 from orders.models import Order, OrderStatus, PaymentMethod
-from orders.selectors import order_public_url
+from orders.selectors import order_return_url
 from orders.services import (
     CheckoutTokenTaken,
     order_create,
@@ -172,7 +172,7 @@ def checkout_create(
         customer_name=_buyer_name(order),
         customer_email=order.buyer_email,
         items=[PaymentItem(sku=order.provider_sku, name=order.product_name, price=order.price)],
-        return_url=order_public_url(order),
+        return_url=order_return_url(order),
         callback_url=checkout_callback_url(),
         expires_at=order.payment_expires_at,
     )

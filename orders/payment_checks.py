@@ -13,7 +13,11 @@ What the gateway answers (`GatewayAdapter.payment_status`, Tripay's `transaction
   ledger key, so a callback arriving later or at the same time changes nothing more;
 - UNPAID (or REFUND, which left no money with the shop): nothing, until the gateway's own
   expiry (its `expired_time`) has passed by UNPAID_GRACE and the shop's too; then the
-  order expires (the deposit is rejected);
+  order expires (the deposit is rejected). An UNPAID answer naming no expiry counts the
+  shop's expiry in its place only when the shop sent it to the gateway at creation
+  (`GatewayAdapter.takes_shop_expiry`: Tripay's `expired_time`, so the gateway closes the
+  payment then); otherwise the payment could still be paid, and the order waits (the
+  dashboard lists it) - a deposit, whose expiry the shop never sends, waits likewise;
 - no answer (timeout, 5xx, an unreadable reply, a refusal, no gateway configured): nothing
   changes; it is asked again next time (the dashboard lists orders waiting past their time).
 """
@@ -88,7 +92,8 @@ def orders_expire_unpaid() -> int:
     `expired`; gateway orders are asked about first (`order_payment_check`). Once a
     gateway does not answer at all, its other orders wait for the next run (it is down:
     each ask would wait out the timeouts); an unusable answer about one payment does not
-    hold the others up. Returns how many orders expired."""
+    hold the others up, and neither does an error while checking or applying it (logged;
+    that order is tried again next run). Returns how many orders expired."""
     now = timezone.now()
     due = (
         Order.objects.filter(status=OrderStatus.PENDING_PAYMENT, payment_expires_at__lte=now)
@@ -98,17 +103,19 @@ def orders_expire_unpaid() -> int:
     unreachable: set[str] = set()
     expired = 0
     for order_id, method, gateway in due:
-        if method != PaymentMethod.GATEWAY:
-            if _order_expire(order_id, message="Payment expired"):
-                expired += 1
-            continue
-        if (gateway or checkout_gateway_code()) in unreachable:
+        if method == PaymentMethod.GATEWAY and (gateway or checkout_gateway_code()) in unreachable:
             continue
         try:
+            if method != PaymentMethod.GATEWAY:
+                expired += int(_order_expire(order_id, message="Payment expired"))
+                continue
             order = order_payment_check(order_id=order_id)
         except CannotAsk as exc:
             if exc.gateway_down:
                 unreachable.add(gateway or checkout_gateway_code())
+            continue
+        except Exception:  # a bug or an answer that cannot be applied: this order only
+            logger.exception("checking the payment of order %s failed", _order_code(order_id))
             continue
         if order is not None and order.status == OrderStatus.EXPIRED:
             expired += 1
@@ -138,7 +145,11 @@ def order_payment_check(*, order_id: int) -> Order | None:
     if report.status in SETTLED_BY_GATEWAY:
         gateway_report_apply(report=report, via=ReportVia.STATUS_CHECK)
         return _fresh(order)
-    if _unpaid_past_expiry(report, shop_expiry=order.payment_expires_at):
+    if _unpaid_past_expiry(
+        report,
+        shop_expiry=order.payment_expires_at,
+        shop_expiry_sent=_gateway_takes_shop_expiry(order.payment_gateway),
+    ):
         _order_expire(
             order.pk,
             message=f"Payment expired: the gateway still says {report.status.value} after its "
@@ -167,7 +178,7 @@ def deposit_payment_check(*, deposit_id: int) -> Deposit | None:
         applied = gateway_report_apply(report=report, via=ReportVia.STATUS_CHECK)
         if applied.outcome != ReportOutcome.WRONG_REFERENCE:
             return applied.deposit
-    elif _unpaid_past_expiry(report, shop_expiry=None):
+    elif _unpaid_past_expiry(report, shop_expiry=None, shop_expiry_sent=False):
         _deposit_expire(
             deposit.pk, note=f"Unpaid at the gateway after its expiry ({_when(report.expires_at)})"
         )
@@ -209,13 +220,24 @@ def gateway_payments_to_check() -> PaymentsToCheck:
     return PaymentsToCheck(order_ids=list(orders), deposit_ids=list(deposits))
 
 
-def _unpaid_past_expiry(report: PaymentCallback, *, shop_expiry: datetime | None) -> bool:
+def _unpaid_past_expiry(
+    report: PaymentCallback, *, shop_expiry: datetime | None, shop_expiry_sent: bool
+) -> bool:
     """UNPAID (or REFUND: no money stayed) and past both clocks by the grace: the payment
-    can no longer be made. An answer without an expiry never ends the wait."""
-    gateway_expiry = report.expires_at or shop_expiry
+    can no longer be made. Without the gateway's expiry, the shop's stands in for it only
+    if the gateway was sent it (`shop_expiry_sent`); otherwise the wait never ends here."""
+    gateway_expiry = report.expires_at or (shop_expiry if shop_expiry_sent else None)
     if gateway_expiry is None:
         return False
     return _past(gateway_expiry + UNPAID_GRACE) and (shop_expiry is None or _past(shop_expiry))
+
+
+def _gateway_takes_shop_expiry(gateway_code: str) -> bool:
+    try:
+        gateway = get_gateway(gateway_code or checkout_gateway_code())
+    except UnknownProvider:
+        return False
+    return gateway.takes_shop_expiry
 
 
 def _order_expire(order_id: int, *, message: str, data: dict | None = None) -> bool:
@@ -238,6 +260,10 @@ def _deposit_expire(deposit_id: int, *, note: str) -> None:
 
 def _past(moment: datetime | None) -> bool:
     return moment is not None and timezone.now() >= moment
+
+
+def _order_code(order_id: int) -> str:
+    return Order.objects.filter(pk=order_id).values_list("code", flat=True).first() or str(order_id)
 
 
 def _fresh(order: Order) -> Order:

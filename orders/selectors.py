@@ -16,6 +16,13 @@ def order_public_url(order: Order) -> str:
     return settings.SITE_URL.rstrip("/") + path
 
 
+def order_return_url(order: Order) -> str:
+    """Where the payment gateway sends the buyer back: an address without the guest's link
+    token (the gateway and the shop's call log must not hold the key to a page with codes
+    in clear). That page forwards the browser that checked out to the order page."""
+    return settings.SITE_URL.rstrip("/") + reverse("orders:return", args=[order.code])
+
+
 def order_visible_to(*, order: Order, user, token: str) -> bool:
     """Only the buyer, or whoever holds the order's link token, may see an order: its page
     shows the codes in clear. Staff are no exception; they read codes in the admin through

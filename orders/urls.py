@@ -6,5 +6,6 @@ app_name = "orders"
 urlpatterns = [
     path("buy/<slug:slug>/", views.checkout, name="checkout"),
     path("orders/<str:code>/", views.order_detail, name="detail"),
+    path("orders/<str:code>/return/", views.order_return, name="return"),
     path("orders/<str:code>/status/", views.order_status, name="status"),
 ]

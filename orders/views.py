@@ -66,7 +66,22 @@ def checkout(request, slug: str):
         if not exc.extra.get("fields"):
             form.add_error(None, _checkout_refusal(exc))
         return brand_page(request, brand, form=form, status=400)
+    if order.user_id is None:
+        remember_guest_order(session=request.session, order=order)
     return redirect(order_page_path(order))
+
+
+# How many guest orders one browser session remembers for the gateway's return.
+GUEST_ORDERS_REMEMBERED = 20
+
+
+def remember_guest_order(*, session, order: Order) -> None:
+    """Keep a guest order's link token in the browser's session, so coming back from the
+    gateway (whose return address carries no token) leads to the order page."""
+    remembered = dict(session.get("guest_orders") or {})
+    remembered.pop(order.code, None)
+    remembered[order.code] = order.access_token
+    session["guest_orders"] = dict(list(remembered.items())[-GUEST_ORDERS_REMEMBERED:])
 
 
 def _checkout_refusal(exc: ApplicationError) -> str:
@@ -114,6 +129,18 @@ def order_detail(request, code: str):
     asks for updates every 3 s until the order is final."""
     order = _visible_order(request, code)
     return render(request, "orders/detail.html", _context(request, order))
+
+
+@require_GET
+def order_return(request, code: str):
+    """Where the gateway sends the buyer after paying: the buyer (signed in, or the browser
+    that checked out as a guest) goes on to the order page; anyone else gets a page naming
+    nothing about the order and pointing to the link in the order e-mail."""
+    order = Order.objects.filter(code=code).first()
+    token = (request.session.get("guest_orders") or {}).get(code, "")
+    if order is not None and order_visible_to(order=order, user=request.user, token=token):
+        return redirect(order_page_path(order))
+    return render(request, "orders/return.html")
 
 
 @require_GET

@@ -337,6 +337,9 @@ class PaymentCallback:
 
 class GatewayAdapter(ABC):
     code: str
+    # Whether `create_payment` hands the request's `expires_at` to the gateway (Tripay's
+    # `expired_time`), so the gateway closes the payment at the shop's expiry.
+    takes_shop_expiry: bool = False
 
     @abstractmethod
     def payment_channels(self) -> list[PaymentChannel]: ...

@@ -7,6 +7,7 @@ with exponential back-off on connection errors, timeouts, 429 and 5xx.
 
 import json
 import logging
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -49,6 +50,9 @@ ALWAYS_REDACTED = frozenset(
     }
 )
 REDACTED = "[redacted]"
+# A guest order's link token (`?t=` on the order page's address) opens a page with codes in
+# clear; the shop no longer sends it out, and a body that still carries one is not logged.
+LINK_TOKEN = re.compile(r"(?<=[?&]t=)[^&#\s\"']+")
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_BODY_LOGGED = 20_000
 # A body larger than this (a full price list) is not parsed just to log its first bytes.
@@ -56,8 +60,16 @@ MAX_BODY_PARSED = 1_000_000
 _session = requests.Session()
 
 
+def redact_link_tokens(text: str) -> str:
+    """`text` with the value of every `t=` query parameter (an order link token) replaced."""
+    return LINK_TOKEN.sub(REDACTED, text)
+
+
 def redact(value, keys: frozenset[str]):
-    """A copy of a JSON-like value with the values of `keys` (case-insensitive) replaced."""
+    """A copy of a JSON-like value with the values of `keys` (case-insensitive) replaced,
+    and order link tokens in any string redacted."""
+    if isinstance(value, str):
+        return redact_link_tokens(value)
     if isinstance(value, dict):
         return {
             key: REDACTED if str(key).lower() in keys else redact(item, keys)
@@ -78,7 +90,7 @@ def _body_for_log(body, keys: frozenset[str]) -> str:
             body = json.loads(body)
         except ValueError:
             text = body.decode(errors="replace") if isinstance(body, bytes) else body
-            return text[:MAX_BODY_LOGGED]
+            return redact_link_tokens(text)[:MAX_BODY_LOGGED]
     return json.dumps(redact(body, keys), default=str)[:MAX_BODY_LOGGED]
 
 
@@ -172,7 +184,7 @@ class ProviderHttp:
             provider=self.provider,
             endpoint=endpoint,
             method=method.upper(),
-            url=url[:500],
+            url=redact_link_tokens(url)[:500],
             request_id=request_id,
             reference=reference,
             request_body=_body_for_log(

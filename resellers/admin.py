@@ -155,11 +155,28 @@ class ApiOrderAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
 
 
+def _attempt_masked(attempt: CallbackAttempt, text: str) -> str:
+    """A reseller's reply (or our error quoting it) may echo the callback: codes masked."""
+    return masked_order_codes(text, order_code=attempt.delivery.order.code)
+
+
 class CallbackAttemptInline(ReadOnlyInline):
     model = CallbackAttempt
-    fields = ["number", "created_at", "url", "http_status", "error", "duration_ms", "will_retry"]
+    fields = [
+        "number",
+        "created_at",
+        "url",
+        "http_status",
+        "error_shown",
+        "duration_ms",
+        "will_retry",
+    ]
     readonly_fields = fields
     show_change_link = False
+
+    @admin.display(description="Error (codes masked)")
+    def error_shown(self, attempt: CallbackAttempt) -> str:
+        return _attempt_masked(attempt, attempt.error)
 
 
 @admin.register(CallbackDelivery)
@@ -210,6 +227,20 @@ class CallbackAttemptAdmin(ReadOnlyAdmin):
         "created_at",
     ]
     list_filter = ["will_retry", "http_status"]
-    list_select_related = ["delivery"]
-    search_fields = ["delivery__webhook_id", "delivery__order__code", "url", "error"]
+    list_select_related = ["delivery", "delivery__order"]
+    # Not searchable by error or reply: a search by a code would confirm it.
+    search_fields = ["delivery__webhook_id", "delivery__order__code", "url"]
     date_hierarchy = "created_at"
+    exclude = ["error", "response_body"]
+    readonly_fields = ["error_shown", "response_body_shown"]
+
+    @admin.display(description="Error (codes masked)")
+    def error_shown(self, attempt: CallbackAttempt) -> str:
+        return _attempt_masked(attempt, attempt.error)
+
+    @admin.display(description="Reply body (codes masked)")
+    def response_body_shown(self, attempt: CallbackAttempt):
+        return format_html(
+            "<pre style='white-space: pre-wrap'>{}</pre>",
+            _attempt_masked(attempt, attempt.response_body),
+        )

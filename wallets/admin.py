@@ -6,9 +6,11 @@ import uuid
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
 from shop.admin_mixins import (
@@ -250,6 +252,37 @@ class DepositAdmin(NoDeleteMixin, admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+    def save_model(self, request, obj: Deposit, form, change: bool) -> None:
+        """Only what the form changed (the proof, the note), and only while the deposit is
+        undecided, under its row lock: an Approve or Reject that committed since the form
+        was read is never written back over."""
+        changed = [name for name in form.changed_data if name in ("proof", "note")]
+        request._deposit_save_refused = False
+        with transaction.atomic():
+            current = Deposit.objects.select_for_update().get(pk=obj.pk)
+            if current.status not in (DepositStatus.PENDING, DepositStatus.PAID):
+                request._deposit_save_refused = True
+                self.message_user(
+                    request,
+                    f"Deposit #{obj.pk} was already decided ({current.get_status_display()}); "
+                    "nothing was changed.",
+                    messages.ERROR,
+                )
+                return
+            if changed:
+                obj.updated_at = timezone.now()
+                obj.save(update_fields=[*changed, "updated_at"])
+
+    def log_change(self, request, obj, message):
+        if getattr(request, "_deposit_save_refused", False):
+            return None
+        return super().log_change(request, obj, message)
+
+    def response_change(self, request, obj):
+        if getattr(request, "_deposit_save_refused", False):
+            return HttpResponseRedirect(reverse("admin:wallets_deposit_change", args=[obj.pk]))
+        return super().response_change(request, obj)
 
     def has_decide_deposit_permission(self, request) -> bool:
         return ops_allowed(request, "decide_deposit")

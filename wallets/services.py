@@ -14,10 +14,12 @@ import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from functools import partial
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import transaction
@@ -30,6 +32,7 @@ from shop.money import is_money, quantize
 from shop.notifications import notify
 from wallets.models import (
     Deposit,
+    DepositMethod,
     DepositStatus,
     ShanPlayerBalance,
     SystemAccount,
@@ -538,16 +541,22 @@ def wallet_set_balance(
 # --- Deposits ------------------------------------------------------------------------------
 
 
+@transaction.atomic
 def deposit_create(
     *, user, amount: Decimal, method: str, note: str = "", proof: File | None = None
 ) -> Deposit:
     """A pending deposit. A `proof` (a bank transfer's receipt) must be an image or a PDF by
-    its bytes (`wallets.proofs`); any other file is refused and nothing is stored."""
+    its bytes (`wallets.proofs`); any other file is refused and nothing is stored. A user
+    with BANK_TRANSFER_MAX_UNDECIDED bank transfers still undecided gets ApplicationError
+    `too_many_undecided` (counted under the user's row lock, so parallel posts cannot pass
+    the cap together)."""
     if proof is not None:
         try:
             validate_deposit_proof(proof)
         except ValidationError as exc:
             raise ApplicationError(str(exc.messages[0]), code=exc.code or "bad_proof") from None
+    if method == DepositMethod.BANK_TRANSFER:
+        _bank_transfers_below_cap(user)
     return Deposit.objects.create(
         user=user,
         amount=_positive(amount),
@@ -556,6 +565,41 @@ def deposit_create(
         note=note,
         proof=proof,
     )
+
+
+def _bank_transfers_below_cap(user) -> None:
+    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+    cap = settings.BANK_TRANSFER_MAX_UNDECIDED
+    undecided = Deposit.objects.filter(
+        user=user,
+        method=DepositMethod.BANK_TRANSFER,
+        status__in=(DepositStatus.PENDING, DepositStatus.PAID),
+    ).count()
+    if undecided >= cap:
+        raise ApplicationError(
+            f"You already have {undecided} bank transfers waiting for staff to check them. "
+            "Please wait until one is decided.",
+            code="too_many_undecided",
+            extra={"count": undecided},
+        )
+
+
+def deposit_prune_rejected_proofs(*, older_than_days: int) -> int:
+    """Delete the proof files of deposits rejected more than `older_than_days` ago (their
+    last change is the rejection); the deposit rows stay. Returns how many files went.
+    Credited and undecided deposits keep their proofs."""
+    cutoff = timezone.now() - timedelta(days=older_than_days)
+    doomed = (
+        Deposit.objects.filter(status=DepositStatus.REJECTED, updated_at__lt=cutoff)
+        .exclude(proof="")
+        .order_by("pk")
+    )
+    pruned = 0
+    for deposit in doomed.iterator():
+        deposit.proof.delete(save=False)  # a file already gone is no error
+        Deposit.objects.filter(pk=deposit.pk).update(proof="")  # updated_at: the rejection
+        pruned += 1
+    return pruned
 
 
 def _deposit_for_update(deposit: Deposit) -> Deposit:

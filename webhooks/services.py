@@ -1,6 +1,7 @@
 """Applying what callers report, each in one transaction, each idempotent."""
 
 import hashlib
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
@@ -163,12 +164,18 @@ def _conflict(wager_code: str) -> ApplicationError:
 HUBBLE = "hubble"
 
 
+@dataclass(frozen=True)
+class BrandUpdateApplied:
+    changed: int  # products changed
+    range_refused: str = ""  # why the flexible range was not taken (staff were told)
+
+
 @transaction.atomic
-def hubble_apply_brand_update(*, update: BrandUpdated) -> int:
+def hubble_apply_brand_update(*, update: BrandUpdated) -> BrandUpdateApplied:
     """Hubble changed a brand: its products follow (status, denominations, flexible range)
-    and are re-priced; a brand turned INACTIVE stops selling at once. Returns how many
-    products changed. A range whose minimum would end above its maximum once merged with
-    the stored ends raises ApplicationError `invalid_amount_range` (nothing changes)."""
+    and are re-priced; a brand turned INACTIVE stops selling at once. The status is always
+    applied; a range whose minimum would end above its maximum once merged with the stored
+    ends is refused alone (the stored range stays) and staff are told."""
     active = update.status.upper() == "ACTIVE"
     offered = {format_amount(denomination) for denomination in update.denominations}
     restrictions = update.amount_restrictions
@@ -178,28 +185,12 @@ def hubble_apply_brand_update(*, update: BrandUpdated) -> int:
         .filter(Q(provider_sku=update.brand_id) | Q(provider_sku__startswith=f"{update.brand_id}:"))
     )
     changed = 0
+    range_refused = ""
     for product in products:
         before = (product.provider_active, product.min_amount, product.max_amount)
         if product.provider_sku == update.brand_id:  # the FLEXIBLE item of the brand
             product.provider_active = active
-            product.min_amount = (
-                to_decimal(restrictions.get("minVoucherAmount")) or product.min_amount
-            )
-            product.max_amount = (
-                to_decimal(restrictions.get("maxVoucherAmount")) or product.max_amount
-            )
-            # Checked once merged: an update may name only one end of the range.
-            if (
-                product.min_amount is not None
-                and product.max_amount is not None
-                and product.min_amount > product.max_amount
-            ):
-                raise ApplicationError(
-                    f"Brand {update.brand_id}: the update would leave the minimum amount "
-                    f"{product.min_amount} above the maximum {product.max_amount}; nothing "
-                    "was changed.",
-                    code="invalid_amount_range",
-                )
+            range_refused = _hubble_take_range(product, restrictions)
         else:
             denomination = product.provider_sku.split(":", 1)[1]
             product.provider_active = active and (not offered or denomination in offered)
@@ -209,7 +200,30 @@ def hubble_apply_brand_update(*, update: BrandUpdated) -> int:
             )
             catalog_reprice_product(product=product, reason="Hubble brand update")
             changed += 1
-    return changed
+    if range_refused:
+        notify(
+            title=f"Hubble brand {update.brand_id}: amount range refused",
+            message=range_refused,
+            level=NotificationLevel.WARNING,
+            data={"provider": HUBBLE, "brand": update.brand_id},
+        )
+    return BrandUpdateApplied(changed=changed, range_refused=range_refused)
+
+
+def _hubble_take_range(product: Product, restrictions: dict) -> str:
+    """Set the flexible product's range from the update, merged with the stored ends (an
+    update may name only one end); a merged range with its minimum above its maximum is not
+    taken: returns why (empty when taken)."""
+    minimum = to_decimal(restrictions.get("minVoucherAmount")) or product.min_amount
+    maximum = to_decimal(restrictions.get("maxVoucherAmount")) or product.max_amount
+    if minimum is not None and maximum is not None and minimum > maximum:
+        return (
+            f"The update would leave the minimum amount {minimum} above the maximum "
+            f"{maximum}; the range stays {product.min_amount}-{product.max_amount} "
+            "(the brand's status was applied)."
+        )
+    product.min_amount, product.max_amount = minimum, maximum
+    return ""
 
 
 def hubble_record_low_balance(*, low: LowBalance) -> None:

@@ -283,13 +283,13 @@ class HubbleBrandUpdatedView(HubbleCallbackView):
 
     def handle(self, raw, headers, delivery) -> Handled:
         update = self.parsed(raw, hubble_webhook.parse_brand_updated)
-        try:
-            changed = hubble_apply_brand_update(update=update)
-        except ApplicationError as refused:
-            if refused.code != "invalid_amount_range":
-                raise
-            raise WebhookRejected(400, "INVALID_REQUEST_DATA", refused.message) from None
-        return Handled(reference=update.brand_id, note=f"{changed} products changed")
+        # A bad amount range is refused alone (staff told) and Hubble still gets its 200:
+        # the rest of the update was applied, and a refusal would only bring it again.
+        applied = hubble_apply_brand_update(update=update)
+        note = f"{applied.changed} products changed"
+        if applied.range_refused:
+            note += f"; amount range refused: {applied.range_refused}"
+        return Handled(reference=update.brand_id, note=note)
 
     @extend_schema(
         request=HubbleBrandUpdatedSerializer, responses={200: dict, 400: dict, 401: dict}

@@ -36,6 +36,7 @@ CHANNEL = PaymentChannel(code=METHOD, name=METHOD_NAME, group="Sandbox")
 
 class SandboxGateway(GatewayAdapter):
     code = CODE
+    takes_shop_expiry = True  # `expired_time` in the create request
 
     def __init__(self, *, private_key: str, site_url: str):
         self.private_key = private_key

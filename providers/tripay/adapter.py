@@ -35,6 +35,7 @@ DETAIL_STATUSES = CALLBACK_STATUSES | {PaymentStatus.UNPAID}
 
 class TripayAdapter(GatewayAdapter):
     code = CODE
+    takes_shop_expiry = True  # `expired_time` in the create request
 
     def __init__(
         self,

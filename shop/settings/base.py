@@ -268,6 +268,13 @@ WEBHOOK_UNVERIFIED_PER_MINUTE = env.int("WEBHOOK_UNVERIFIED_PER_MINUTE", default
 # Unverified deliveries (headers, size, SHA-256, first KiB) are pruned after this many days.
 WEBHOOK_REJECTED_RETENTION_DAYS = env.int("WEBHOOK_REJECTED_RETENTION_DAYS", default=14)
 
+# Bank-transfer top-ups (a receipt upload each): per user, a burst of this many posts an hour
+# (then one every 60/N minutes), at most this many undecided at once, and the receipts of
+# rejected ones deleted this many days after the rejection.
+BANK_TRANSFERS_PER_HOUR = env.int("BANK_TRANSFERS_PER_HOUR", default=10)
+BANK_TRANSFER_MAX_UNDECIDED = env.int("BANK_TRANSFER_MAX_UNDECIDED", default=3)
+DEPOSIT_REJECTED_PROOF_RETENTION_DAYS = env.int("DEPOSIT_REJECTED_PROOF_RETENTION_DAYS", default=90)
+
 # --- Security (production values pass `check --deploy --fail-level WARNING`) ------------------
 if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
@@ -405,6 +412,10 @@ CELERY_BEAT_SCHEDULE = {
     "webhooks-prune-unverified": {
         "task": "webhooks.tasks.webhooks_prune_unverified",
         "schedule": crontab(hour=4, minute=15),
+    },
+    "wallets-prune-rejected-proofs": {
+        "task": "wallets.tasks.deposits_prune_rejected_proofs",
+        "schedule": crontab(hour=4, minute=25),
     },
 }
 # /healthz calls the beat stale after this many seconds without a heartbeat.

@@ -5,7 +5,7 @@ from django.test import Client
 from shop.models import User
 
 # The simulators over live_server, a funded buyer, pricing and the clock of the pipeline tests.
-from tests.pipeline.conftest import buyer, clock, pricing, sims  # noqa: F401
+from tests.pipeline.conftest import buyer, clock, pricing, products, sims  # noqa: F401
 
 
 def make_staff(username: str, group: str | None) -> User:

@@ -172,3 +172,54 @@ def test_the_deposit_service_refuses_a_proof_that_is_not_an_image_or_pdf(media):
 
     assert refused.value.code == "proof_not_accepted"
     assert not Deposit.objects.exists()
+
+
+def test_attaching_a_proof_while_another_person_approves_changes_nothing(
+    finance_client, bank_deposit, monkeypatch
+):
+    """The change form read the deposit as pending; an Approve commits before it saves. The
+    save must not write the deposit back to pending (credited with no status to match)."""
+    from wallets.admin import DepositAdmin
+    from wallets.services import deposit_credit
+
+    read_before_approve = DepositAdmin.get_object
+
+    def approved_meanwhile(self, request, object_id, from_field=None):
+        deposit = read_before_approve(self, request, object_id, from_field)
+        if request.method == "POST":
+            deposit_credit(deposit=Deposit.objects.get(pk=deposit.pk))
+        return deposit
+
+    monkeypatch.setattr(DepositAdmin, "get_object", approved_meanwhile)
+
+    response = finance_client.post(
+        reverse("admin:wallets_deposit_change", args=[bank_deposit.pk]),
+        {"proof": SimpleUploadedFile("late.pdf", PDF), "note": "late proof"},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert "already decided" in response.content.decode()
+    bank_deposit.refresh_from_db()
+    assert bank_deposit.status == DepositStatus.CREDITED
+    assert bank_deposit.transfer_id is not None
+    assert not bank_deposit.proof
+    assert bank_deposit.note == ""
+
+
+def test_the_admin_saves_only_the_proof_and_note_of_an_undecided_deposit(
+    finance_client, bank_deposit
+):
+    Deposit.objects.filter(pk=bank_deposit.pk).update(amount=Decimal("123"))  # stale in form
+
+    response = finance_client.post(
+        reverse("admin:wallets_deposit_change", args=[bank_deposit.pk]),
+        {"proof": SimpleUploadedFile("p.pdf", PDF), "note": "checked"},
+    )
+
+    assert response.status_code == 302
+    bank_deposit.refresh_from_db()
+    assert bank_deposit.proof.name.endswith(".pdf")
+    assert bank_deposit.note == "checked"
+    assert bank_deposit.amount == Decimal("123")
+    assert bank_deposit.status == DepositStatus.PENDING

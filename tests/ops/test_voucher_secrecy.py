@@ -164,3 +164,48 @@ def test_a_buyers_notification_and_a_reseller_callback_show_no_codes_in_the_admi
     )
     found = support_client.get(reverse("admin:shop_notification_changelist") + "?q=GIFT-777")
     assert notification.title not in found.content.decode()  # no search by a code either
+
+
+@pytest.mark.django_db
+def test_a_reseller_reply_echoing_the_codes_shows_them_masked_in_the_admin(
+    balance_order, placement_deferred, admin_group_client
+):
+    """A reseller's endpoint may echo the callback back: its reply, stored per attempt, is
+    shown with the order's codes masked, like the callback's payload."""
+    from orders.services import order_apply_provider_update, order_pay_with_balance
+    from providers.base import ProviderResult, ProviderStatus, VoucherData
+    from resellers.models import ApiOrder, CallbackAttempt, CallbackDelivery, ResellerSettings
+
+    reseller = balance_order.user
+    ResellerSettings.objects.create(
+        user=reseller, callback_url="https://reseller.example/cb", secret="whsec_x"
+    )
+    ApiOrder.objects.create(user=reseller, ref_id="r-1", order=balance_order, fingerprint="f")
+    order = order_pay_with_balance(order=balance_order)
+    order_apply_provider_update(
+        order=order,
+        result=ProviderResult(
+            status=ProviderStatus.SUCCESS,
+            vouchers=[VoucherData(code="GIFT-777-ABC", pin="98765", serial=TOKEN)],
+        ),
+    )
+    callback = CallbackDelivery.objects.get(order=order)
+    attempt = CallbackAttempt.objects.create(
+        delivery=callback,
+        number=1,
+        url="https://reseller.example/cb",
+        http_status=500,
+        error="HTTP 500: GIFT-777-ABC",
+        response_body=f"bad: {json.dumps(callback.payload)}",
+    )
+
+    for url in (
+        reverse("admin:resellers_callbackattempt_change", args=[attempt.pk]),
+        reverse("admin:resellers_callbackdelivery_change", args=[callback.pk]),
+    ):
+        page = admin_group_client.get(url)
+        assert page.status_code == 200, url
+        text = page.content.decode()
+        for secret in ("GIFT-777-ABC", "98765", TOKEN):
+            assert secret not in text, (url, secret)
+        assert order.code in text

@@ -138,3 +138,104 @@ def test_a_refusal_about_one_payment_does_not_hold_up_the_others(waiting_order, 
 
     assert Order.objects.get(pk=waiting_order.pk).status == OrderStatus.PENDING_PAYMENT
     assert Order.objects.get(pk=second.pk).status == OrderStatus.EXPIRED
+
+
+def detail_reply(order: Order, reference: str, **fields) -> dict:
+    return {
+        "success": True,
+        "message": "",
+        "data": {
+            "reference": reference,
+            "merchant_ref": order.code,
+            "amount": int(order.price),
+            "amount_received": int(order.price),
+            "status": "UNPAID",
+            "paid_at": None,
+            "expired_time": int(order.payment_expires_at.timestamp()),
+            **fields,
+        },
+    }
+
+
+@responses.activate
+def test_an_answer_that_breaks_one_order_does_not_hold_up_the_others(
+    waiting_order, product, caplog
+):
+    """A PAID reply whose amount is NaN makes the apply raise (comparing NaN): that order
+    stays as it was, is logged, and the orders due after it are still settled."""
+    second = order_create(
+        product=product,
+        guest_email="second@example.com",
+        customer_data={"user_id": "87654321"},
+        payment_method="gateway",
+    )
+    Order.objects.filter(pk=second.pk).update(
+        gateway_reference="T0001000000000000008", payment_gateway="tripay"
+    )
+    broken = detail_reply(
+        waiting_order,
+        waiting_order.gateway_reference,
+        status="PAID",
+        amount="NaN",
+        amount_received="NaN",
+        paid_at=int(timezone.now().timestamp()),
+    )
+    responses.get(
+        DETAIL_URL,
+        json=broken,
+        match=[matchers.query_param_matcher({"reference": waiting_order.gateway_reference})],
+    )
+    responses.get(
+        DETAIL_URL,
+        json=detail_reply(second, "T0001000000000000008", status="EXPIRED"),
+        match=[matchers.query_param_matcher({"reference": "T0001000000000000008"})],
+    )
+
+    with time_machine.travel(timezone.now() + timedelta(days=1)):
+        assert orders_expire_unpaid() == 1
+
+    assert Order.objects.get(pk=waiting_order.pk).status == OrderStatus.PENDING_PAYMENT
+    assert Order.objects.get(pk=second.pk).status == OrderStatus.EXPIRED
+    assert any(
+        record.levelname == "ERROR" and waiting_order.code in record.getMessage()
+        for record in caplog.records
+    )
+
+
+def no_expiry_reply(order: Order) -> dict:
+    reply = detail_reply(order, order.gateway_reference)
+    del reply["data"]["expired_time"]
+    return reply
+
+
+@responses.activate
+def test_unpaid_without_a_gateway_expiry_waits_for_the_expiry_the_shop_sent_plus_grace(
+    waiting_order,
+):
+    """Tripay got the shop's expiry (`expired_time`) at creation: an UNPAID answer that
+    names no expiry is past it once the shop's expiry and the grace are over."""
+    responses.get(DETAIL_URL, json=no_expiry_reply(waiting_order))
+
+    with time_machine.travel(waiting_order.payment_expires_at + UNPAID_GRACE / 2):
+        assert orders_expire_unpaid() == 0
+    assert Order.objects.get(pk=waiting_order.pk).status == OrderStatus.PENDING_PAYMENT
+
+    with time_machine.travel(waiting_order.payment_expires_at + UNPAID_GRACE):
+        assert orders_expire_unpaid() == 1
+    assert Order.objects.get(pk=waiting_order.pk).status == OrderStatus.EXPIRED
+
+
+@responses.activate
+def test_unpaid_without_a_gateway_expiry_waits_when_the_gateway_never_got_the_shops(
+    waiting_order, monkeypatch
+):
+    """A gateway that was not sent the shop's expiry may still take the payment: an UNPAID
+    answer with no expiry of its own never expires the order (the dashboard lists it)."""
+    from providers.tripay.adapter import TripayAdapter
+
+    monkeypatch.setattr(TripayAdapter, "takes_shop_expiry", False)
+    responses.get(DETAIL_URL, json=no_expiry_reply(waiting_order))
+
+    with time_machine.travel(waiting_order.payment_expires_at + timedelta(days=30)):
+        assert orders_expire_unpaid() == 0
+    assert Order.objects.get(pk=waiting_order.pk).status == OrderStatus.PENDING_PAYMENT

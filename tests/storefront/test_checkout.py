@@ -44,7 +44,12 @@ def test_a_guest_checkout_creates_the_order_and_its_sandbox_payment(client, stor
         f"/sim/sandbox/pay/{payment.external_id}"
     )
     assert payment.callback_url.endswith("/api/webhooks/tripay")
-    assert payment.request["return_url"].endswith(response["Location"])
+    # the gateway never holds the guest's link token; this browser comes back to the order
+    assert payment.request["return_url"].endswith(f"/orders/{order.code}/return/")
+    assert order.access_token not in payment.request["return_url"]
+    back = client.get(f"/orders/{order.code}/return/")
+    assert back.status_code == 302
+    assert back["Location"] == response["Location"]
 
 
 @pytest.mark.parametrize(

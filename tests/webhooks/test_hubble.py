@@ -319,27 +319,34 @@ def test_a_flexible_brand_takes_its_new_range(client, hubble):
         {"maxVoucherAmount": 5},  # below the stored min
     ],
 )
-def test_a_brand_update_that_would_leave_min_above_max_is_400_and_stores_nothing(
-    client, hubble, restrictions
+@pytest.mark.parametrize("status", ["ACTIVE", "INACTIVE"])
+def test_a_brand_update_whose_range_would_leave_min_above_max_keeps_the_range_only(
+    client, hubble, restrictions, status
 ):
+    """The status is applied (an INACTIVE brand stops selling at once); only the bad range
+    is refused: the stored range stays, staff are told, and Hubble gets its 200 (the rest
+    of its update was taken; a refusal would only make it send the whole update again)."""
     steam = hubble.hubble_products["steam"]
     before = (steam.min_amount, steam.max_amount)
-    changes = PriceChange.objects.count()
     update = {
         "id": "steam",
         "denominationType": "FLEXIBLE",
-        "status": "ACTIVE",
+        "status": status,
         "denominations": [],
         "amountRestrictions": restrictions,
     }
 
     response = send(client, HUBBLE_BRAND, update)
 
-    assert response.status_code == 400
-    assert "minimum" in response.json()["message"]
+    assert (response.status_code, response.json()) == (200, {"status": "ok"})
     steam.refresh_from_db()
     assert (steam.min_amount, steam.max_amount) == before
-    assert PriceChange.objects.count() == changes
+    assert steam.provider_active is (status == "ACTIVE")
+    assert for_sale(steam, amount=Decimal("300")) is (status == "ACTIVE")
+    notice = staff_notifications().get()
+    assert "steam" in notice.title
+    assert "minimum" in notice.message
+    assert "range refused" in latest_delivery().error
 
 
 def test_a_repeated_brand_update_changes_nothing_more(client, hubble):
