@@ -1,6 +1,6 @@
 """Settings for every real run (make run, docker compose, production), read from the environment.
 
-One `env` object reads every variable; the README's configuration table lists them all.
+One `env` object reads every variable; docs/configuration.md lists them all (a test checks).
 Without `DATABASE_URL` and `REDIS_URL` the shop runs on embedded defaults: SQLite and
 kombu's filesystem broker under `var/`, so `make run` needs no server.
 """

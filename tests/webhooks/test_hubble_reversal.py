@@ -50,7 +50,7 @@ from webhooks.models import DeliveryOutcome, WebhookDelivery, WebhookSource
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-# customerDetails e-mail endings the simulator scripts (README, simulator section)
+# customerDetails e-mail endings the simulator scripts (docs/providers/index.md)
 REVERSED_LATER = "buyer90@example.com"  # success at once, reversed later
 PENDING_SUCCESS = "buyer91@example.com"  # pending, then success
 
