@@ -45,7 +45,11 @@ def proof_kind_of_bytes(head: bytes) -> ProofKind | None:
 
 
 def proof_kind(file: File) -> ProofKind | None:
-    """The accepted kind of `file` by its first bytes; the file's position is kept."""
+    """The accepted kind of `file` by its first bytes; the file's position is kept. A stored
+    file that is not open is opened for the look and closed again (never left open)."""
+    if getattr(file, "closed", False):
+        with file.open("rb") as opened:
+            return proof_kind_of_bytes(opened.read(16) or b"")
     position = file.tell() if hasattr(file, "tell") else 0
     try:
         file.seek(0)

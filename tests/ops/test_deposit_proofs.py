@@ -71,7 +71,8 @@ def test_the_wallet_page_accepts_an_image_or_pdf_proof(
     )
     assert deposit.proof.name.endswith(f".{stored_as}")
     assert name not in deposit.proof.name
-    assert deposit.proof.read() == content
+    with deposit.proof.open("rb") as stored:
+        assert stored.read() == content
 
 
 @pytest.mark.parametrize(

@@ -73,7 +73,12 @@ def test_favicon_ico_answers_and_pages_link_an_icon(client):
     assert b"".join(response.streaming_content)[:4] == b"\x00\x00\x01\x00"  # an ICO file
     html = client.get("/").content.decode()
     icon = re.search(r'<link rel="icon" href="([^"]+\.svg)"', html).group(1)
-    assert client.get(icon).status_code == 200
+    svg = client.get(icon)
+    assert svg.status_code == 200
+    # File responses hold their files open until closed (last: closing ends the "request",
+    # which closes the test's database connection).
+    response.close()
+    svg.close()
 
 
 def _meta_description(response) -> str:
