@@ -134,6 +134,9 @@ class SignatureCheck:
 
 
 def signature_check(protocol: CallbackProtocol, body: CallbackBody, headers) -> SignatureCheck:
+    """The delivery's signature, checked once on the raw bytes before anything is stored: the
+    429 decision and the signature step both read this. A body refused for its size or
+    framing, or a source with no secret configured, is never checked."""
     secret = protocol.secret()
     if not secret or body.refusal is not None:
         return SignatureCheck(configured=bool(secret), valid=False)
