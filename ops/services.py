@@ -37,7 +37,9 @@ from wallets.services import (
     wallet_move,
     wallet_refund_order,
 )
-from webhooks.models import DeliveryOutcome, WebhookDelivery, WebhookSource
+from webhooks.models import DeliveryOutcome, WebhookDelivery
+from webhooks.processing import delivery_process
+from webhooks.protocol import WebhookRejected
 
 logger = logging.getLogger(__name__)
 
@@ -290,39 +292,12 @@ def ops_provider_sync_catalog(*, provider_id: int) -> None:
 # --- Webhooks --------------------------------------------------------------------------------
 
 
-def _view_for(source: str):
-    from webhooks import views
-
-    return {
-        WebhookSource.SHAN: views.ShanBalanceUpdateView,
-        WebhookSource.HUBBLE_BRAND: views.HubbleBrandUpdatedView,
-        WebhookSource.HUBBLE_LOW_BALANCE: views.HubbleLowBalanceView,
-        WebhookSource.HUBBLE_ORDER: views.HubbleOrderStatusView,
-        WebhookSource.DIGIFLAZZ: views.DigiflazzCallbackView,
-        WebhookSource.TRIPAY: views.TripayCallbackView,
-    }[source]()
-
-
-def _headers_for_reapply(delivery: WebhookDelivery, view) -> dict:
-    """The stored headers (secrets masked). Tripay's handler checks the signature again, so
-    it gets one made with our own key: the delivery's signature verified when it arrived."""
-    from providers.tripay import webhook as tripay_webhook
-
-    headers = dict(delivery.headers)
-    if delivery.source == WebhookSource.TRIPAY:
-        headers[tripay_webhook.SIGNATURE_HEADER] = tripay_webhook.sign_callback(
-            view.secret(), bytes(delivery.raw_body)
-        )
-    return headers
-
-
 def ops_webhook_reapply(*, delivery: WebhookDelivery, actor) -> WebhookDelivery:
-    """Run a delivery that failed on our side through its view's handler again, on the stored
-    raw body. Only a FAILED delivery whose signature verified may be re-applied; the row is
-    locked while it runs and its outcome updated, so a second re-apply is refused, and the
-    handlers themselves change nothing for an update already applied."""
-    from webhooks.base import WebhookRejected
-
+    """Process a delivery that failed on our side again (`delivery_process`, on the stored
+    body and headers: nothing is verified or signed again). Only a FAILED delivery whose
+    signature verified when it arrived may be re-applied; the row is locked while it runs and
+    its outcome updated, so a second re-apply is refused, and processing changes nothing for
+    an update already applied."""
     with transaction.atomic():
         delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
         if delivery.outcome != DeliveryOutcome.FAILED:
@@ -332,12 +307,10 @@ def ops_webhook_reapply(*, delivery: WebhookDelivery, actor) -> WebhookDelivery:
             )
         if delivery.signature_valid is not True:
             raise _refused("This delivery's signature never verified: it cannot be re-applied.")
-        view = _view_for(delivery.source)
-        raw = bytes(delivery.raw_body)
         stamp = f"[re-applied by {actor} at {timezone.now():%Y-%m-%d %H:%M}]"
         try:
             with transaction.atomic():
-                handled = view.handle(raw, _headers_for_reapply(delivery, view), delivery)
+                handled = delivery_process(delivery)
         except WebhookRejected as rejected:
             outcome, note, order = DeliveryOutcome.REJECTED, rejected.message, None
         except Exception as exc:  # still our fault: keep it failed, with the new error

@@ -7,35 +7,37 @@
 3. store a WebhookDelivery, which survives every outcome: until the signature verifies it
    keeps the body's size, SHA-256 and first KiB, and headers within a bound;
 4. check the source IP where an allow-list is configured;
-5. verify the signature on the raw bytes (a missing secret refuses every call); a verified
-   delivery is then stored whole;
-6. parse and validate with a DRF serializer;
-7. apply through the services in one transaction;
-8. answer in the caller's own format; never a 500 for anything the caller sent.
+5. verify the signature on the raw bytes, once (a missing secret refuses every call); a
+   verified delivery is then stored whole;
+6. hand the stored delivery to `webhooks.processing.delivery_process`, which parses it once
+   into the provider's dataclass (validated by a DRF serializer) and applies it through the
+   services;
+7. answer in the caller's own format; never a 500 for anything the caller sent.
+
+What is particular to each caller (secret, signature, body, reply format) is its
+CallbackProtocol (webhooks/protocol.py, webhooks/callbacks/).
 
 Unverified deliveries older than WEBHOOK_REJECTED_RETENTION_DAYS are pruned by the beat
 (`webhooks.tasks.webhooks_prune_unverified`).
 """
 
 import ipaddress
-import json
 import logging
-import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.utils import timezone
-from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from orders.models import Order
 from shop.errors import ApplicationError
 from shop.parsers import JSONParser
 from shop.ratelimit import rate_limit_hit, rate_limit_peek
 from webhooks.body import CallbackBody, read_callback_body
 from webhooks.models import DeliveryOutcome, WebhookDelivery
+from webhooks.processing import delivery_process
+from webhooks.protocol import CallbackProtocol, Handled, WebhookRejected
 
 logger = logging.getLogger(__name__)
 
@@ -46,30 +48,6 @@ UNVERIFIED_BODY_KEPT = 1024
 UNVERIFIED_HEADERS_KEPT = 1024
 UNVERIFIED_HEADER_VALUE_KEPT = 256
 _SECRET_HEADER_WORDS = ("signature", "key", "token", "authorization", "verify", "cookie", "secret")
-
-
-class WebhookRejected(Exception):
-    """The caller sent something we refuse: a 4xx with a code and a message."""
-
-    def __init__(self, status: int, code: str, message: str):
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-
-
-@dataclass
-class Handled:
-    """What applying a callback did."""
-
-    outcome: str = DeliveryOutcome.PROCESSED
-    body: dict | None = None  # the reply; None for the view's default success reply
-    status: int = 200
-    order: Order | None = None
-    wager_code: str = ""
-    reference: str = ""
-    note: str = ""
-    extra: dict = field(default_factory=dict)
 
 
 def masked_headers(meta: dict) -> dict:
@@ -145,86 +123,58 @@ def client_address(meta: dict) -> str:
     return address
 
 
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(f"the number {text} is too large")
-    return value
+@dataclass(frozen=True)
+class SignatureCheck:
+    """The one check of a delivery's signature: `valid`, or `rejected` when the body could
+    not even be read for it (Shan's signature is over the body's tokens)."""
+
+    configured: bool
+    valid: bool
+    rejected: WebhookRejected | None = None
 
 
-def _no_constants(name: str):
-    raise ValueError(f"{name} is not a JSON number")
-
-
-def parse_json_object(raw: bytes) -> dict:
+def signature_check(protocol: CallbackProtocol, body: CallbackBody, headers) -> SignatureCheck:
+    """The delivery's signature, checked once on the raw bytes before anything is stored: the
+    429 decision and the signature step both read this. A body refused for its size or
+    framing, or a source with no secret configured, is never checked."""
+    secret = protocol.secret()
+    if not secret or body.refusal is not None:
+        return SignatureCheck(configured=bool(secret), valid=False)
     try:
-        body = json.loads(raw, parse_float=_finite_float, parse_constant=_no_constants)
-    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: deep nesting
-        raise WebhookRejected(400, "INVALID_REQUEST_DATA", "The body is not valid JSON.") from None
-    if not isinstance(body, dict):
-        raise WebhookRejected(400, "INVALID_REQUEST_DATA", "The body must be a JSON object.")
-    return body
-
-
-def validated(serializer_class: type[serializers.Serializer], data: dict) -> dict:
-    serializer = serializer_class(data=data)
-    if not serializer.is_valid():
-        raise WebhookRejected(
-            422, "INVALID_REQUEST_DATA", f"Invalid request data: {_first_errors(serializer.errors)}"
+        return SignatureCheck(
+            configured=True, valid=bool(protocol.verify(body.raw, headers, secret))
         )
-    return serializer.validated_data
-
-
-def _first_errors(errors, prefix: str = "") -> str:
-    if isinstance(errors, dict):
-        parts = [_first_errors(value, f"{prefix}{key}.") for key, value in errors.items()]
-        return "; ".join(part for part in parts if part)
-    if isinstance(errors, list) and errors and not isinstance(errors[0], str):
-        parts = [_first_errors(item, f"{prefix}{index}.") for index, item in enumerate(errors)]
-        return "; ".join(part for part in parts if part)
-    messages = errors if isinstance(errors, list) else [errors]
-    return f"{prefix.rstrip('.')}: {' '.join(str(message) for message in messages)}"
+    except WebhookRejected as rejected:
+        return SignatureCheck(configured=True, valid=False, rejected=rejected)
+    except Exception:  # a signature we cannot even read (or a body) does not verify
+        return SignatureCheck(configured=True, valid=False)
 
 
 class WebhookView(APIView):
-    """Subclasses set `source` and implement `secret`, `verify_signature`, `handle` and
-    the caller's reply formats (`success_body`, `error_body`)."""
+    """A callback URL: subclasses set `protocol`, the caller's CallbackProtocol."""
 
-    source: str
-    allowed_ips_setting: str = ""
+    protocol: CallbackProtocol
     authentication_classes: list = []
     permission_classes = [AllowAny]
     # Declared for the OpenAPI schema only: post() reads the raw bytes and never request.data.
     parser_classes = [JSONParser]
     throttle_classes: list = []
 
-    # --- the caller's own protocol ---------------------------------------------------------
-    def secret(self) -> str:
-        raise NotImplementedError
+    def handle(self, delivery: WebhookDelivery) -> Handled:
+        """The stored, verified delivery, processed where every stored callback is."""
+        return delivery_process(delivery)
 
-    def verify_signature(self, raw: bytes, headers: dict, secret: str) -> bool:
-        raise NotImplementedError
-
-    def handle(self, raw: bytes, headers: dict, delivery: WebhookDelivery) -> Handled:
-        raise NotImplementedError
-
-    def success_body(self, handled: Handled) -> dict:
-        return {"success": True}
-
-    def error_body(self, code: str, message: str) -> dict:
-        return {"success": False, "code": code, "message": message}
-
-    # --- the common flow ---------------------------------------------------------------------
     def post(self, request, *args, **kwargs):
         django_request = request._request
         meta = django_request.META
         address = client_address(meta)
         body = read_callback_body(django_request, cap=settings.WEBHOOK_MAX_BODY_BYTES)
-        refused = self._over_unverified_limit(address, body, django_request.headers)
+        signature = signature_check(self.protocol, body, django_request.headers)
+        refused = self._over_unverified_limit(address, signature)
         if refused is not None:
             return refused
         delivery = WebhookDelivery.objects.create(
-            source=self.source,
+            source=self.protocol.source,
             remote_addr=address or None,
             headers=bounded_headers(masked_headers(meta)),
             raw_body=body.raw[:UNVERIFIED_BODY_KEPT],
@@ -235,14 +185,14 @@ class WebhookView(APIView):
             if body.refusal is not None:
                 raise WebhookRejected(*body.refusal)
             self._check_source(delivery)
-            self._check_signature(body.raw, django_request.headers, delivery, meta)
-            handled = self.handle(body.raw, django_request.headers, delivery)
+            self._record_signature(delivery, signature, raw=body.raw, meta=meta)
+            handled = self.handle(delivery)
         except WebhookRejected as rejected:
             return self._finish(
                 delivery,
                 Handled(
                     outcome=DeliveryOutcome.REJECTED,
-                    body=self.error_body(rejected.code, rejected.message),
+                    body=self.protocol.error_body(rejected.code, rejected.message),
                     status=rejected.status,
                     note=f"{rejected.code}: {rejected.message}",
                 ),
@@ -252,27 +202,29 @@ class WebhookView(APIView):
                 delivery,
                 Handled(
                     outcome=DeliveryOutcome.REJECTED,
-                    body=self.error_body(refused.code.upper(), refused.message),
+                    body=self.protocol.error_body(refused.code.upper(), refused.message),
                     status=409,
                     note=f"{refused.code}: {refused.message}",
                 ),
             )
         except Exception as exc:  # our fault: the caller gets a clean 500, staff the details
-            logger.exception("webhook %s #%s failed", self.source, delivery.pk)
+            logger.exception("webhook %s #%s failed", self.protocol.source, delivery.pk)
             return self._finish(
                 delivery,
                 Handled(
                     outcome=DeliveryOutcome.FAILED,
-                    body=self.error_body("INTERNAL_ERROR", "Internal error; it has been logged."),
+                    body=self.protocol.error_body(
+                        "INTERNAL_ERROR", "Internal error; it has been logged."
+                    ),
                     status=500,
                     note=f"{type(exc).__name__}: {exc}",
                 ),
             )
         if handled.body is None:
-            handled.body = self.success_body(handled)
+            handled.body = self.protocol.success_body(handled)
         return self._finish(delivery, handled)
 
-    def _over_unverified_limit(self, address: str, body: CallbackBody, headers) -> Response | None:
+    def _over_unverified_limit(self, address: str, signature: SignatureCheck) -> Response | None:
         """429 (nothing stored) when the address has used up its unverified deliveries and
         this one does not verify either; None to go on. A delivery that verifies always goes
         on: only what fails the signature counts (`_finish`)."""
@@ -280,11 +232,13 @@ class WebhookView(APIView):
         if not limit:
             return None
         bucket = rate_limit_peek(key=unverified_limit_key(address), limit=limit)
-        if bucket.allowed or (body.refusal is None and self._signature_verifies(body.raw, headers)):
+        if bucket.allowed or signature.valid:
             return None
-        logger.warning("webhook %s: too many unverified deliveries from %s", self.source, address)
+        logger.warning(
+            "webhook %s: too many unverified deliveries from %s", self.protocol.source, address
+        )
         response = Response(
-            self.error_body(
+            self.protocol.error_body(
                 "TOO_MANY_REQUESTS",
                 f"Too many calls that did not verify from this address; retry in "
                 f"{bucket.retry_after} s.",
@@ -294,41 +248,30 @@ class WebhookView(APIView):
         response["Retry-After"] = str(bucket.retry_after)
         return response
 
-    def _signature_verifies(self, raw: bytes, headers) -> bool:
-        secret = self.secret()
-        if not secret:
-            return False
-        try:
-            return bool(self.verify_signature(raw, headers, secret))
-        except Exception:  # a signature we cannot even read (or a body) does not verify
-            return False
-
     def _check_source(self, delivery: WebhookDelivery) -> None:
-        allowed = (
-            getattr(settings, self.allowed_ips_setting, []) if self.allowed_ips_setting else []
-        )
+        setting = self.protocol.allowed_ips_setting
+        allowed = getattr(settings, setting, []) if setting else []
         if allowed and not _in_networks(delivery.remote_addr or "", allowed):
             raise WebhookRejected(403, "IP_NOT_ALLOWED", "This address may not call this URL.")
 
-    def _check_signature(self, raw: bytes, headers, delivery: WebhookDelivery, meta) -> None:
-        secret = self.secret()
-        if not secret:
+    def _record_signature(
+        self, delivery: WebhookDelivery, signature: SignatureCheck, *, raw: bytes, meta
+    ) -> None:
+        """Refuse a delivery that did not verify; keep everything a verified one sent."""
+        if not signature.configured:
             raise WebhookRejected(
                 503, "NOT_CONFIGURED", "The shop has no secret for this callback; it is refused."
             )
-        try:
-            valid = bool(self.verify_signature(raw, headers, secret))
-        except WebhookRejected:
-            raise
-        except Exception:  # a signature we cannot even read is an invalid one
-            valid = False
-        delivery.signature_valid = valid
-        if not valid:
+        if signature.rejected is not None:
+            raise signature.rejected
+        delivery.signature_valid = signature.valid
+        if not signature.valid:
             WebhookDelivery.objects.filter(pk=delivery.pk).update(signature_valid=False)
             raise WebhookRejected(401, "INVALID_SIGNATURE", "The signature does not verify.")
         # The caller is who it says: keep everything it sent.
+        delivery.raw_body, delivery.headers = raw, masked_headers(meta)
         WebhookDelivery.objects.filter(pk=delivery.pk).update(
-            signature_valid=True, raw_body=raw, headers=masked_headers(meta)
+            signature_valid=True, raw_body=delivery.raw_body, headers=delivery.headers
         )
 
     def _finish(self, delivery: WebhookDelivery, handled: Handled) -> Response:

@@ -11,6 +11,11 @@ the query is refused (HTTP 503), except with the simulators on.
 
 It never creates a wallet; its one write records the balances it told
 (`ShanPlayerBalance`), which the next settlement moves the wallets from.
+
+It is its own view, not a CallbackProtocol: it is a query answered at once, not a callback
+that reports a change, so nothing is stored as a WebhookDelivery and there is nothing to
+re-apply (`delivery_process` is for stored callbacks only). It shares the body cap and the
+chunked-body rule (`read_callback_body`) with the callbacks.
 """
 
 import hmac

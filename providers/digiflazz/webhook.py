@@ -8,6 +8,7 @@ The body is `{"data": {...the /transaction reply's fields}}`; a ping is not wrap
 import hashlib
 import hmac
 import json
+from dataclasses import dataclass
 
 from providers.base import ProviderResult
 from providers.digiflazz.adapter import result_from_transaction
@@ -30,6 +31,23 @@ def verify_callback(secret: str, body: bytes, header: str | None) -> bool:
     if not secret or not header:
         return False
     return hmac.compare_digest(sign_callback(secret, body), header.strip().lower())
+
+
+PING_EVENT = "ping"
+
+
+@dataclass(frozen=True)
+class TransactionUpdate:
+    """A callback's word on one of our transactions: its `ref_id` (our order code) and the
+    state it reached."""
+
+    ref_id: str
+    result: ProviderResult
+
+
+def is_ping(payload: dict, event: str | None) -> bool:
+    """A ping says nothing of a transaction: the event says so, or the body has no `data`."""
+    return (event or "").lower() == PING_EVENT or "data" not in payload
 
 
 def parse_callback_body(body: bytes) -> ProviderResult | None:

@@ -86,7 +86,11 @@ def _amount(data: dict, key: str) -> Decimal:
 
 def parse_brand_updated(body: bytes) -> BrandUpdated:
     """`{id, denominationType, status, denominations[], amountRestrictions}`."""
-    data = _object(body)
+    return brand_updated_from(_object(body))
+
+
+def brand_updated_from(data: dict) -> BrandUpdated:
+    """A brand update from its already parsed body (InvalidCallback without an `id`)."""
     restrictions = data.get("amountRestrictions")
     denominations = [to_decimal(item) for item in data.get("denominations") or []]
     return BrandUpdated(
@@ -101,7 +105,11 @@ def parse_brand_updated(body: bytes) -> BrandUpdated:
 
 def parse_low_balance(body: bytes) -> LowBalance:
     """`{"balance": 50, "threshold": 100}`."""
-    data = _object(body)
+    return low_balance_from(_object(body))
+
+
+def low_balance_from(data: dict) -> LowBalance:
+    """A low-balance warning from its already parsed body (InvalidCallback for a bad amount)."""
     return LowBalance(
         balance=_amount(data, "balance"), threshold=_amount(data, "threshold"), raw=data
     )
@@ -109,7 +117,11 @@ def parse_low_balance(body: bytes) -> LowBalance:
 
 def parse_order_state(body: bytes) -> OrderStateChanged:
     """`{"id": "<order id>", "status": "SUCCESS|FAILED|REVERSED|..."}`."""
-    data = _object(body)
+    return order_state_from(_object(body))
+
+
+def order_state_from(data: dict) -> OrderStateChanged:
+    """An order's new state from its already parsed body (InvalidCallback without id/status)."""
     return OrderStateChanged(
         order_id=_required(data, "id"), status=_required(data, "status").upper(), raw=data
     )

@@ -206,13 +206,27 @@ def parse_tripay_callback(
     signature = webhook.header_value(headers, webhook.SIGNATURE_HEADER)
     if not webhook.verify_callback(private_key, body, signature):
         raise InvalidSignature("Tripay callback signature does not verify", code="bad_signature")
-    event = webhook.header_value(headers, webhook.EVENT_HEADER)
-    if event != webhook.PAYMENT_STATUS_EVENT:
-        raise ProviderError(f"unexpected Tripay callback event {event!r}", code="wrong_event")
     try:
         data = json.loads(body)
     except ValueError:
-        raise ProviderError("Tripay callback body is not JSON", code="invalid_payload") from None
+        data = _NOT_JSON
+    return tripay_callback_from(
+        data=data, event=webhook.header_value(headers, webhook.EVENT_HEADER)
+    )
+
+
+_NOT_JSON = object()  # a body that did not parse: told after a wrong event, as Tripay orders them
+
+
+def tripay_callback_from(*, data: object, event: str | None) -> PaymentCallback:
+    """A payment-status callback built from its already parsed body and its
+    `X-Callback-Event`, once its signature has verified (the callback view verifies once,
+    then builds it here). Raises ProviderError when the event is not `payment_status` or the
+    body is not a valid payment status."""
+    if event != webhook.PAYMENT_STATUS_EVENT:
+        raise ProviderError(f"unexpected Tripay callback event {event!r}", code="wrong_event")
+    if data is _NOT_JSON:
+        raise ProviderError("Tripay callback body is not JSON", code="invalid_payload")
     if not isinstance(data, dict) or not data.get("reference"):
         raise ProviderError("Tripay callback without a reference", code="invalid_payload")
     try:

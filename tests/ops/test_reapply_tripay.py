@@ -7,6 +7,10 @@ import pytest
 from django.urls import reverse
 
 from orders.models import OrderStatus
+from providers.digiflazz import webhook as digiflazz_webhook
+from providers.hubble import webhook as hubble_webhook
+from providers.shan import signature as shan_signature
+from providers.tripay import webhook as tripay_webhook
 from tests.orders.fixtures import PRICE, balance_of
 from tests.webhooks.test_tripay import KEY, deliver, payment_body
 from wallets.models import DepositMethod, DepositStatus, Transfer
@@ -121,8 +125,8 @@ def test_reapplying_a_failed_deposit_callback_credits_the_wallet_once(
 def test_a_delivery_whose_signature_never_verified_is_not_reapplied(
     admin_group_client, guest_order
 ):
-    """Re-apply signs the stored body with our key: only a body whose signature verified
-    when it arrived may be re-applied; one that never verified is refused."""
+    """Re-apply trusts the check made when the body arrived: only a body whose signature
+    verified then may be re-applied; one that never verified is refused."""
     delivery = failed_tripay_delivery(payment_body(guest_order.code))
     WebhookDelivery.objects.filter(pk=delivery.pk).update(signature_valid=None)
 
@@ -132,3 +136,37 @@ def test_a_delivery_whose_signature_never_verified_is_not_reapplied(
     assert "signature never verified" in page
     assert guest_order.status == OrderStatus.PENDING_PAYMENT
     assert payments(guest_order) == 0
+
+
+def test_reapply_neither_signs_nor_verifies_the_stored_body(
+    admin_group_client, guest_order, settings, monkeypatch
+):
+    """The stored body verified when it arrived; re-applying it processes it as stored: a
+    private key rotated since changes nothing, and no signature is made or checked."""
+    delivery = failed_tripay_delivery(payment_body(guest_order.code))
+    settings.TRIPAY_PRIVATE_KEY = "rotated-after-the-delivery"
+
+    def signer_called(*args, **kwargs):
+        raise AssertionError("re-apply made or checked a signature")
+
+    for module, name in [
+        (tripay_webhook, "sign_callback"),
+        (tripay_webhook, "verify_callback"),
+        (digiflazz_webhook, "sign_callback"),
+        (digiflazz_webhook, "verify_callback"),
+        (hubble_webhook, "sign"),
+        (hubble_webhook, "verify"),
+        (shan_signature, "sign"),
+        (shan_signature, "verify"),
+    ]:
+        monkeypatch.setattr(module, name, signer_called)
+
+    page = reapply(admin_group_client, delivery).content.decode()
+
+    guest_order.refresh_from_db()
+    delivery.refresh_from_db()
+    assert f"#{delivery.pk}: now processed." in page
+    assert (delivery.outcome, delivery.order) == (DeliveryOutcome.PROCESSED, guest_order)
+    assert guest_order.status == OrderStatus.PAID
+    assert payments(guest_order) == 1
+    assert ledger_check().ok

@@ -1,0 +1,1 @@
+"""One CallbackProtocol per callback URL, by WebhookSource (webhooks/protocol.py)."""

@@ -1,0 +1,87 @@
+"""Shan's balance update (POST /api/shan/client/balance-update): a round settled.
+
+The signature is the body's own `signature` field: HMAC-MD5 over PHP's `json_encode` of the
+body's tokens (providers/shan/signature.py), so checking it reads the JSON; with
+SHAN_TRANSACTION_KEY set, `X-Transaction-Key` must match it too.
+"""
+
+import hmac
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from providers.shan import signature as shan_signature
+from shop.errors import ApplicationError
+from webhooks.models import DeliveryOutcome, WebhookSource
+from webhooks.protocol import CallbackProtocol, Handled, WebhookRejected, validated
+from webhooks.serializers import ShanBalanceUpdateSerializer
+from webhooks.services import shan_apply_balance_update, shan_fingerprint
+
+
+@dataclass(frozen=True)
+class ShanRound:
+    """A round as the provider reported it: the validated body and the fingerprint of what
+    was signed (a repeat of the same wager code must carry the same)."""
+
+    data: dict
+    fingerprint: str
+
+
+class ShanBalanceUpdate(CallbackProtocol):
+    source = WebhookSource.SHAN
+
+    def secret(self) -> str:
+        return settings.SHAN_SECRET_KEY
+
+    def verify(self, raw, headers, secret) -> bool:
+        expected_key = settings.SHAN_TRANSACTION_KEY
+        if expected_key and not _same(headers.get("X-Transaction-Key", ""), expected_key):
+            return False
+        return shan_signature.verify(secret, _parse_shan(raw))
+
+    def parse(self, raw, headers) -> ShanRound:
+        body = _parse_shan(raw)
+        return ShanRound(
+            data=validated(ShanBalanceUpdateSerializer, body),
+            fingerprint=shan_fingerprint(shan_signature.signed_string(body)),
+        )
+
+    def apply(self, parsed: ShanRound, delivery) -> Handled:
+        wager_code = parsed.data["wager_code"]
+        try:
+            settled = shan_apply_balance_update(data=parsed.data, fingerprint=parsed.fingerprint)
+        except ApplicationError as exc:
+            status, code = {
+                "player_not_found": (404, "PLAYER_NOT_FOUND"),
+                "wager_conflict": (409, "WAGER_CONFLICT"),
+            }.get(exc.code, (422, "INVALID_REQUEST_DATA"))
+            raise WebhookRejected(status, code, exc.message) from None
+        if settled:
+            return Handled(wager_code=wager_code)
+        return Handled(
+            outcome=DeliveryOutcome.DUPLICATE,
+            wager_code=wager_code,
+            body={
+                "status": "success",
+                "code": "ALREADY_PROCESSED",
+                "message": "This wager was already processed.",
+            },
+        )
+
+    def success_body(self, handled: Handled) -> dict:
+        return {"status": "success", "code": "SUCCESS", "message": "Balances updated successfully."}
+
+    def error_body(self, code: str, message: str) -> dict:
+        return {"status": "error", "code": code, "message": message}
+
+
+def _parse_shan(raw: bytes) -> dict:
+    """The body with every number kept as sent (the signature is over that text)."""
+    try:
+        return shan_signature.parse_preserving_numbers(raw)
+    except shan_signature.ShanBodyError as exc:
+        raise WebhookRejected(400, "INVALID_REQUEST_DATA", f"Invalid request data: {exc}") from None
+
+
+def _same(given: str, expected: str) -> bool:
+    return hmac.compare_digest(given.encode(), expected.encode())
