@@ -160,10 +160,11 @@ GATEWAY_REFUND_NOTE = "Refunded at the gateway after it was credited: check it."
 def _deposit_refunded_at_gateway(deposit: Deposit) -> Deposit:
     """The customer got the money back at the gateway and keeps the wallet credit: noted
     on the deposit and told to staff, once."""
-    if GATEWAY_REFUND_NOTE in deposit.note:
+    if deposit.refunded_at_gateway_at is not None:
         return deposit
+    deposit.refunded_at_gateway_at = timezone.now()
     deposit.note = f"{deposit.note}\n{GATEWAY_REFUND_NOTE}".strip()
-    deposit.save(update_fields=["note", "updated_at"])
+    deposit.save(update_fields=["refunded_at_gateway_at", "note", "updated_at"])
     notify(
         title=f"Deposit #{deposit.pk} was refunded at the gateway after it was credited",
         message="The customer has the money back and the wallet credit too: check it.",
