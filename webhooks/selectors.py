@@ -1,1 +1,0 @@
-"""webhooks: selectors."""
