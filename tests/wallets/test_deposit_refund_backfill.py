@@ -3,17 +3,23 @@ the deposits whose note carried it, and only those."""
 
 import importlib
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.apps import apps
 
+import wallets.migrations
 from tests.wallets.factories import UserFactory
 from wallets.models import Deposit, DepositMethod
 from wallets.services import deposit_create
 
 pytestmark = pytest.mark.django_db
 
-migration = importlib.import_module("wallets.migrations.0008_deposit_refunded_at_gateway_at")
+# Found by name: a merge may renumber it.
+(MIGRATION_FILE,) = Path(wallets.migrations.__file__).parent.glob(
+    "*_deposit_refunded_at_gateway_at.py"
+)
+migration = importlib.import_module(f"wallets.migrations.{MIGRATION_FILE.stem}")
 
 
 def test_deposits_noted_as_refunded_at_the_gateway_get_the_field():
