@@ -130,8 +130,8 @@ class BalanceApi(ResellerApi):
         return Response(BalanceOutput(wallet).data)
 
 
-def _order_request(data: dict) -> services.OrderRequest:
-    return services.OrderRequest(
+def _order_request(data: dict) -> services.ApiOrderRequest:
+    return services.ApiOrderRequest(
         product_id=data["product_id"],
         customer_data=data["customer_data"],
         amount=data.get("amount"),

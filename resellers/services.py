@@ -137,7 +137,10 @@ def signing_secrets(found: ResellerSettings) -> list[str]:
 
 
 @dataclass(frozen=True)
-class OrderRequest:
+class ApiOrderRequest:
+    """What a reseller asks the API to order (the provider-facing one is
+    `providers.base.OrderRequest`)."""
+
     product_id: int
     customer_data: dict
     amount: Decimal | None = None
@@ -165,7 +168,7 @@ class OrderQuote:
     customer_no: str
 
 
-def api_order_validate(*, user, request: OrderRequest) -> OrderQuote:
+def api_order_validate(*, user, request: ApiOrderRequest) -> OrderQuote:
     """Check an order as `api_order_create` would, without charging or writing anything:
     the product is for sale at the reseller's tier, the fields pass the brand's schema, and
     the wallet holds the price. Refusals: `unknown_product`, `not_for_sale`,
@@ -212,7 +215,7 @@ class _RefIdTaken(Exception):
     """The reseller's ref_id is taken: roll the new order's transaction back."""
 
 
-def api_order_create(*, user, ref_id: str, request: OrderRequest) -> tuple[ApiOrder, bool]:
+def api_order_create(*, user, ref_id: str, request: ApiOrderRequest) -> tuple[ApiOrder, bool]:
     """Create and pay (from the wallet) an order under the reseller's `ref_id`; returns the
     ApiOrder and whether it is new.
 
@@ -248,7 +251,7 @@ def api_order_create(*, user, ref_id: str, request: OrderRequest) -> tuple[ApiOr
 
 
 @transaction.atomic
-def _api_order_insert(*, user, ref_id: str, fingerprint: str, request: OrderRequest) -> ApiOrder:
+def _api_order_insert(*, user, ref_id: str, fingerprint: str, request: ApiOrderRequest) -> ApiOrder:
     """The order, its ApiOrder, then the payment, in one transaction. A taken ref_id is
     found before the wallet is locked: a duplicate never waits on the wallet for nothing."""
     recorded: list[ApiOrder] = []

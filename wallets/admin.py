@@ -233,6 +233,7 @@ class DepositAdmin(NoDeleteMixin, admin.ModelAdmin):
         "proof_link",
         "gateway_reference",
         "payment_gateway",
+        "refunded_at_gateway_at",
         "transfer",
         "decided_by",
         "created_at",

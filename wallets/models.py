@@ -190,6 +190,8 @@ class Deposit(models.Model):
         upload_to=proof_upload_to, blank=True, validators=[validate_deposit_proof]
     )
     note = models.TextField(blank=True)
+    # Set once when the gateway refunds a credited deposit: staff are told only then.
+    refunded_at_gateway_at = models.DateTimeField(null=True, blank=True)
     transfer = models.OneToOneField(
         Transfer, null=True, blank=True, on_delete=models.PROTECT, related_name="deposit"
     )

@@ -1,4 +1,4 @@
-"""wallets: tasks."""
+"""Thin Celery wrappers of the wallets services."""
 
 from celery import shared_task
 from django.conf import settings

@@ -43,7 +43,9 @@ class ShanBalanceUpdateView(WebhookView):
             422: SHAN_REPLY,
             500: OpenApiResponse(SHAN_REPLY, description="Our fault; logged."),
         },
-        description="Signed with HMAC-MD5 over PHP json_encode of the body (see docs/providers/shan.md).",
+        description=(
+            "Signed with HMAC-MD5 over PHP json_encode of the body (docs/providers/shan.md)."
+        ),
     )
     def post(self, request, *args, **kwargs):
         return super().post(request, *args, **kwargs)

@@ -420,7 +420,7 @@ def test_a_database_error_while_writing_rolls_the_whole_sync_back(provider, rule
     def broken_reprice(**kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("catalog.sync.catalog_reprice_products", broken_reprice)
+    monkeypatch.setattr("catalog.sync.write.catalog_reprice_products", broken_reprice)
     with pytest.raises(RuntimeError, match="disk full"):
         sync(provider, [item("A", "20000"), item("B")])
 
@@ -593,7 +593,7 @@ def test_without_advisory_locks_a_fresh_running_run_refuses_a_second_sync(
     provider, rules, monkeypatch
 ):
     """The SQLite fallback (`make run`), exercised here on PostgreSQL."""
-    monkeypatch.setattr("catalog.sync._has_advisory_locks", lambda: False)
+    monkeypatch.setattr("catalog.sync.runs._has_advisory_locks", lambda: False)
     stale = SyncRun.objects.create(provider=provider)
     SyncRun.objects.filter(pk=stale.pk).update(started_at=stale.started_at - timedelta(minutes=31))
 
@@ -606,7 +606,7 @@ def test_without_advisory_locks_a_fresh_running_run_refuses_a_second_sync(
     assert not Product.objects.filter(provider_sku="B").exists()
 
 
-# --- the bulk pricing functions the sync uses (catalog/services.py) ----------------------------
+# --- the bulk pricing functions the sync uses (catalog/services/) ------------------------------
 
 
 def _products_in_every_pricing_state(provider):

@@ -18,7 +18,7 @@ from resellers import callbacks
 from resellers.callbacks import callback_deliver, retry_schedule
 from resellers.models import CallbackAttempt, CallbackDelivery, CallbackStatus
 from resellers.services import (
-    OrderRequest,
+    ApiOrderRequest,
     api_order_create,
     new_secret,
     reseller_rotate_secret,
@@ -45,7 +45,9 @@ def api_order(funded_reseller, priced_product, receiver):
     api_order, _ = api_order_create(
         user=funded_reseller,
         ref_id="CB-1",
-        request=OrderRequest(product_id=priced_product.pk, customer_data={"user_id": "12345678"}),
+        request=ApiOrderRequest(
+            product_id=priced_product.pk, customer_data={"user_id": "12345678"}
+        ),
     )
     return api_order
 
@@ -337,7 +339,9 @@ def test_a_receiver_that_trickles_its_reply_holds_the_worker_only_briefly(
     api_order, _ = api_order_create(
         user=funded_reseller,
         ref_id="CB-SLOW",
-        request=OrderRequest(product_id=priced_product.pk, customer_data={"user_id": "12345678"}),
+        request=ApiOrderRequest(
+            product_id=priced_product.pk, customer_data={"user_id": "12345678"}
+        ),
     )
     started = time.monotonic()
 

@@ -147,7 +147,7 @@ def test_a_url_that_became_private_is_not_called(
     from orders.services import order_apply_provider_update
     from providers.base import ProviderResult, ProviderStatus
     from resellers.models import CallbackAttempt, CallbackDelivery, CallbackStatus, ResellerSettings
-    from resellers.services import OrderRequest, api_order_create, reseller_settings_for
+    from resellers.services import ApiOrderRequest, api_order_create, reseller_settings_for
 
     reseller_settings_for(user=funded_reseller)
     ResellerSettings.objects.filter(user=funded_reseller).update(
@@ -156,7 +156,9 @@ def test_a_url_that_became_private_is_not_called(
     api_order, _ = api_order_create(
         user=funded_reseller,
         ref_id="SSRF",
-        request=OrderRequest(product_id=priced_product.pk, customer_data={"user_id": "12345678"}),
+        request=ApiOrderRequest(
+            product_id=priced_product.pk, customer_data={"user_id": "12345678"}
+        ),
     )
     with django_capture_on_commit_callbacks(execute=True):
         order_apply_provider_update(
@@ -174,14 +176,14 @@ def send_callback(reseller, product, url, capture):
     from orders.services import order_apply_provider_update
     from providers.base import ProviderResult, ProviderStatus
     from resellers.models import ResellerSettings
-    from resellers.services import OrderRequest, api_order_create, reseller_settings_for
+    from resellers.services import ApiOrderRequest, api_order_create, reseller_settings_for
 
     reseller_settings_for(user=reseller)
     ResellerSettings.objects.filter(user=reseller).update(callback_url=url)
     api_order, _ = api_order_create(
         user=reseller,
         ref_id="PIN",
-        request=OrderRequest(product_id=product.pk, customer_data={"user_id": "12345678"}),
+        request=ApiOrderRequest(product_id=product.pk, customer_data={"user_id": "12345678"}),
     )
     with capture(execute=True):
         order_apply_provider_update(

@@ -27,7 +27,7 @@ from providers.models import SimulatedOrder
 from providers.simulators import simulators_resolve_due
 from resellers.models import ApiOrder, CallbackDelivery
 from resellers.services import (
-    OrderRequest,
+    ApiOrderRequest,
     api_key_create,
     api_order_create,
     reseller_set_callback_url,
@@ -70,7 +70,7 @@ def api_buy(shop, email: str, ref_id: str = "R-1") -> Order:
     api_order, _ = api_order_create(
         user=shop["reseller"],
         ref_id=ref_id,
-        request=OrderRequest(product_id=shop["product"].pk, customer_data={"email": email}),
+        request=ApiOrderRequest(product_id=shop["product"].pk, customer_data={"email": email}),
     )
     return fresh(api_order.order)
 

@@ -137,6 +137,20 @@ def test_a_refund_at_the_gateway_of_a_credited_deposit_tells_staff(client, depos
     ]
 
 
+def test_a_refund_at_the_gateway_is_told_once_whatever_the_note_says(client, deposit):
+    report(client, deposit, total=AMOUNT)
+    report(client, deposit, status="REFUND", total=AMOUNT)
+    refunded_at = deposit.refunded_at_gateway_at
+    Deposit.objects.filter(pk=deposit.pk).update(note="Checked with the customer.")
+
+    report(client, deposit, status="REFUND", total=AMOUNT)
+
+    assert refunded_at is not None
+    assert deposit.refunded_at_gateway_at == refunded_at
+    assert deposit.note == "Checked with the customer."
+    assert len(staff_told(deposit)) == 1
+
+
 def test_a_pending_gateway_deposit_is_still_the_gateways_to_decide(deposit):
     page = approve(deposit).content.decode()
 

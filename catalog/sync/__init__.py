@@ -1,0 +1,10 @@
+"""The catalog sync, by job: `fetch` (the price list, validated and mapped to what is stored),
+`write` (applied in bulk, in one transaction) and `runs` (`catalog_sync`: one sync of a
+provider at a time, recorded as a SyncRun).
+
+The public names are importable from here, where the callers use them.
+"""
+
+from catalog.sync.runs import catalog_sync, catalog_sync_all, sync_run_summary
+
+__all__ = ["catalog_sync", "catalog_sync_all", "sync_run_summary"]

@@ -1,1 +1,0 @@
-"""wallets: serializers."""

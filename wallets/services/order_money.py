@@ -1,0 +1,90 @@
+"""An order's money: the buyer's wallet pays, the gateway's payment reaches sales, a refund
+goes back to the buyer. Each once per order, by the key `order:<code>:<kind>`."""
+
+from decimal import Decimal
+from functools import partial
+
+from django.db.models import Q
+
+from shop.errors import ApplicationError
+from wallets.models import SystemAccount, Transfer, TransferReason, Wallet
+from wallets.services.ledger import (
+    positive_amount,
+    system_wallet,
+    transfer_apply,
+    wallet_for_user,
+    wallet_for_user_id,
+    wallet_move,
+    wallets_lock,
+)
+
+
+def _lock_buyer_and_system(*, user_id: int, code: str, currency: str) -> dict[int, Wallet]:
+    """A user's wallet and a system account, both in `currency`, locked by one query (in
+    primary-key order, as everywhere). Either is created first if it does not exist yet
+    (the first order ever in a currency: the only time the two may lock out of key order)."""
+    if user_id is None:  # `user_id IS NULL` would match the system accounts instead
+        raise ApplicationError("A guest's order has no wallet to pay from.", code="no_wallet")
+    query = Wallet.objects.filter(
+        Q(user_id=user_id) | Q(system_code=code), currency=currency
+    ).order_by("pk")
+    wallets = {wallet.pk: wallet for wallet in query.select_for_update()}
+    if len(wallets) == 2:
+        return wallets
+    buyer = wallet_for_user_id(user_id=user_id, currency=currency)
+    return wallets_lock([buyer.pk, system_wallet(code, currency=currency).pk])
+
+
+def wallet_debit_for_order(*, order, actor=None) -> Transfer:
+    """The buyer's wallet pays `order.price` to sales (key `order:<code>:debit`): the
+    `wallet_move` between them, with both wallets found and locked by one query."""
+    price = positive_amount(order.price)
+
+    def plan_legs(wallets: dict[int, Wallet]) -> list[tuple[int, Decimal]]:
+        buyer = next(pk for pk, wallet in wallets.items() if wallet.user_id == order.user_id)
+        sales = next(pk for pk, wallet in wallets.items() if wallet.pk != buyer)
+        return [(buyer, -price), (sales, price)]
+
+    return transfer_apply(
+        lock_wallets=partial(
+            _lock_buyer_and_system,
+            user_id=order.user_id,
+            code=SystemAccount.SALES,
+            currency=order.currency,
+        ),
+        plan_legs=plan_legs,
+        request=None,
+        reason=TransferReason.PURCHASE,
+        reference=order.code,
+        idempotency_key=f"order:{order.code}:debit",
+        actor=actor,
+    )
+
+
+def wallet_record_gateway_payment(*, order, amount: Decimal) -> Transfer:
+    """Money the gateway collected for an order reaches sales (key `order:<code>:payment`)."""
+    return wallet_move(
+        source=system_wallet(SystemAccount.GATEWAY_CLEARING, currency=order.currency),
+        target=system_wallet(SystemAccount.SALES, currency=order.currency),
+        amount=amount,
+        reason=TransferReason.PAYMENT,
+        reference=order.code,
+        idempotency_key=f"order:{order.code}:payment",
+    )
+
+
+def wallet_refund_order(
+    *, order, actor=None, memo: str = "", amount: Decimal | None = None
+) -> Transfer:
+    """Sales pays `amount` (default `order.price`) back to the buyer's wallet, once per
+    order (key `order:<code>:refund`)."""
+    return wallet_move(
+        source=system_wallet(SystemAccount.SALES, currency=order.currency),
+        target=wallet_for_user(user=order.user, currency=order.currency),
+        amount=order.price if amount is None else amount,
+        reason=TransferReason.REFUND,
+        reference=order.code,
+        idempotency_key=f"order:{order.code}:refund",
+        actor=actor,
+        memo=memo,
+    )
