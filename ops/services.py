@@ -1,6 +1,6 @@
 """What staff do from the admin, as services: each one checks the state it needs, moves
-orders only through `orders.services.order_transition` (and the services built on it) and
-money only through `wallets.services`, and records who did it.
+orders only through `order_transition` (orders.services.transitions, and the services built
+on it) and money only through `wallets.services`, and records who did it.
 
 Permissions are checked by the admin views that call these; the rules here hold for
 everyone, superusers included.
@@ -15,14 +15,13 @@ from django.utils.translation import gettext, gettext_noop
 from ops.models import VoucherReveal, WebhookBodyReveal
 from orders.models import Order, OrderEvent, OrderStatus, Voucher
 from orders.pipeline import order_poll_soon
-from orders.services import (
-    _notify_buyer,  # the one buyer e-mail (codes, reason, link); resent as is
+from orders.services.notifications import (
     buyer_language,
-    order_fail_and_refund,
-    order_lock,
+    order_notify_buyer,  # the one buyer e-mail (codes, reason, link); resent as is
     order_notify_delivered,
-    order_transition,
 )
+from orders.services.refunds import order_fail_and_refund
+from orders.services.transitions import order_lock, order_transition
 from providers.base import FailureKind, ProviderError
 from providers.registry import UnknownProvider, get_adapter
 from providers.services import provider_record_balance
@@ -221,7 +220,7 @@ def ops_order_resend_email(*, order: Order, actor) -> Order:
     if order.status not in (OrderStatus.SUCCESS, OrderStatus.FAILED, OrderStatus.REFUNDED):
         raise _refused("Only a finished order's e-mail can be resent.")
     title, level = _RESEND_TITLES[order.status]
-    _notify_buyer(order, title, level)  # translated into the buyer's language there
+    order_notify_buyer(order, title, level)  # translated into the buyer's language there
     _record_staff_action(order, f"Buyer e-mail resent by {actor}", actor=actor)
     return order
 

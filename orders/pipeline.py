@@ -29,15 +29,13 @@ from django.utils import timezone
 from catalog.models import Provider
 from orders import payment_checks
 from orders.models import WAITS_ON_PROVIDER, Order, OrderStatus
-from orders.services import (
+from orders.services.provider_updates import (
     VERIFY_AFTER,
     order_apply_provider_update,
-    order_fail_and_refund,
-    order_flag_review,
-    order_lock,
     order_stop_polling,
-    order_transition,
 )
+from orders.services.refunds import order_fail_and_refund
+from orders.services.transitions import order_flag_review, order_lock, order_transition
 from providers.base import (
     FailureKind,
     NotConfigured,

@@ -11,7 +11,7 @@ from rest_framework import serializers
 from orders.gateway_payments import ReportOutcome, ReportVia, gateway_report_apply
 from orders.models import Order
 from orders.pipeline import order_apply_callback
-from orders.services import order_lock
+from orders.services.transitions import order_lock
 from providers.base import ProviderError
 from providers.digiflazz import webhook as digiflazz_webhook
 from providers.hubble import webhook as hubble_webhook

@@ -12,7 +12,7 @@ from django.utils import timezone
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from orders.models import OrderStatus
-from orders.services import order_apply_provider_update
+from orders.services.provider_updates import order_apply_provider_update
 from providers.base import ProviderResult, ProviderStatus, VoucherData
 from resellers import callbacks
 from resellers.callbacks import callback_deliver, retry_schedule
@@ -94,7 +94,7 @@ def test_a_failure_is_announced_once_as_refunded(
 def test_orders_not_made_over_the_api_send_nothing(
     balance_order, receiver, django_capture_on_commit_callbacks
 ):
-    from orders.services import order_pay_with_balance
+    from orders.services.payments import order_pay_with_balance
 
     reseller_set_callback_url(user=balance_order.user, url=receiver.url)
     order = order_pay_with_balance(order=balance_order)
