@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
 from ops.models import VoucherReveal, WebhookBodyReveal
-from orders.models import Order, OrderEvent, OrderStatus, Voucher
+from orders.models import Order, OrderEvent, OrderEventKind, OrderStatus, Voucher
 from orders.pipeline import order_poll_soon
 from orders.services.notifications import (
     buyer_language,
@@ -239,7 +239,12 @@ _RESEND_TITLES = {
 def _record_staff_action(order: Order, message: str, *, actor) -> OrderEvent:
     """An OrderEvent that moves nothing: the order's history says which staff member did what."""
     return OrderEvent.objects.create(
-        order=order, from_status=order.status, to_status=order.status, message=message, actor=actor
+        order=order,
+        kind=OrderEventKind.NOTE,
+        from_status=order.status,
+        to_status=order.status,
+        message=message,
+        actor=actor,
     )
 
 

@@ -18,6 +18,7 @@ from catalog.services import catalog_price_for
 from orders.models import (
     Order,
     OrderEvent,
+    OrderEventKind,
     OrderStatus,
     PaymentMethod,
 )
@@ -68,7 +69,9 @@ def order_create(
         checkout_token=checkout_token,
         shown_price=shown_price,
     )
-    created = OrderEvent(to_status=order.status, message="Order created", actor=user)
+    created = OrderEvent(
+        kind=OrderEventKind.CREATED, to_status=order.status, message="Order created", actor=user
+    )
     return _order_insert(order, events=[created])
 
 
@@ -100,7 +103,12 @@ def order_create_paid_from_wallet(
     order.status = OrderStatus.PAID
     order.created_at = order.paid_at = timezone.now()
     events = [
-        OrderEvent(to_status=OrderStatus.PENDING_PAYMENT, message="Order created", actor=user),
+        OrderEvent(
+            kind=OrderEventKind.CREATED,
+            to_status=OrderStatus.PENDING_PAYMENT,
+            message="Order created",
+            actor=user,
+        ),
         OrderEvent(
             from_status=OrderStatus.PENDING_PAYMENT,
             to_status=OrderStatus.PAID,

@@ -7,6 +7,7 @@ from django.db import transaction
 from orders.models import (
     Order,
     OrderEvent,
+    OrderEventKind,
     OrderStatus,
     PaymentMethod,
 )
@@ -92,6 +93,7 @@ def order_mark_paid(
     )
 
 
+# The events' words for staff; code finds the events by their kind.
 GATEWAY_REFUND_EVENT = "The gateway reports this payment refunded"
 GATEWAY_REFUNDED_EVENT = "Refunded through the gateway"
 
@@ -99,10 +101,11 @@ GATEWAY_REFUNDED_EVENT = "Refunded through the gateway"
 def _tell_staff_of_gateway_refund(order: Order, data: dict) -> None:
     """A refund at the gateway the shop did not ask for (the order delivered, or refunded
     to a wallet already): recorded on the order and told to staff, once."""
-    if order.events.filter(message=GATEWAY_REFUND_EVENT).exists():
-        return
+    if order.events.filter(kind=OrderEventKind.GATEWAY_REFUND_REPORTED).exists():
+        return  # (a unique constraint keeps it once, too)
     OrderEvent.objects.create(
         order=order,
+        kind=OrderEventKind.GATEWAY_REFUND_REPORTED,
         from_status=order.status,
         to_status=order.status,
         message=GATEWAY_REFUND_EVENT,
@@ -143,11 +146,12 @@ def order_apply_gateway_payment(
                 order=order,
                 to=OrderStatus.REFUNDED,
                 message=GATEWAY_REFUNDED_EVENT,
+                kind=OrderEventKind.GATEWAY_REFUNDED,
                 data=data,
                 refund_note="Refunded through the payment gateway.",
             )
         refunded_by_this_gateway = order.events.filter(
-            message=GATEWAY_REFUNDED_EVENT, to_status=OrderStatus.REFUNDED
+            kind=OrderEventKind.GATEWAY_REFUNDED, to_status=OrderStatus.REFUNDED
         ).exists()
         if callback.status == PaymentStatus.REFUND and not refunded_by_this_gateway:
             _tell_staff_of_gateway_refund(order, data)  # the shop did not ask for this one

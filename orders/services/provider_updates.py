@@ -10,6 +10,7 @@ from django.utils import timezone
 from orders.models import (
     Order,
     OrderEvent,
+    OrderEventKind,
     OrderStatus,
     Voucher,
 )
@@ -162,18 +163,26 @@ def order_stop_polling(*, order: Order, reason: str) -> Order:
     message = POLLING_STOPPED + reason
     if order.status == OrderStatus.PROCESSING:
         return order_flag_review(
-            order=order, message=message, waiting_on_provider=True, next_poll_at=None
+            order=order,
+            message=message,
+            kind=OrderEventKind.POLLING_STOPPED,
+            waiting_on_provider=True,
+            next_poll_at=None,
         )
     if not order.waits_on_provider:
         return order
     order_save_fields(order, {"next_poll_at": None, "poll_claim": ""})
     told = order.events.filter(
-        message__startswith=POLLING_STOPPED, created_at__gte=order.review_at
+        kind=OrderEventKind.POLLING_STOPPED, created_at__gte=order.review_at
     ).exists()
     if told:
         return order
     OrderEvent.objects.create(
-        order=order, from_status=order.status, to_status=order.status, message=message
+        order=order,
+        kind=OrderEventKind.POLLING_STOPPED,
+        from_status=order.status,
+        to_status=order.status,
+        message=message,
     )
     notify(
         title=f"Order {order.code}: polling stopped",
@@ -241,7 +250,12 @@ def _apply_revocation(order: Order, result: ProviderResult, provider_fields: dic
         order.save(update_fields=["waiting_on_provider", "next_poll_at", "updated_at"])
     if revoked:
         OrderEvent.objects.create(
-            order=order, from_status=order.status, to_status=order.status, message=reason, data=data
+            order=order,
+            kind=OrderEventKind.NOTE,
+            from_status=order.status,
+            to_status=order.status,
+            message=reason,
+            data=data,
         )
         notify(
             title=f"Order {order.code}: its codes were revoked while it was {order.status}",

@@ -14,6 +14,7 @@ from orders.models import (
     STATUS_TIMESTAMP_FIELDS,
     Order,
     OrderEvent,
+    OrderEventKind,
     OrderStatus,
 )
 from orders.signals import order_transitioned
@@ -41,17 +42,25 @@ def order_transition(
     message: str = "",
     data: dict | None = None,
     actor=None,
+    kind: str = OrderEventKind.TRANSITION,
     **fields,
 ) -> Order:
     """Move `order` to `to` if the state machine allows it, setting `fields` too, and write
-    an OrderEvent. Any other move raises ApplicationError(code="invalid_transition")."""
+    an OrderEvent of `kind`. Any other move raises ApplicationError(code="invalid_transition")."""
     return order_transition_locked(
-        order_lock(order), to=to, message=message, data=data, actor=actor, **fields
+        order_lock(order), to=to, message=message, data=data, actor=actor, kind=kind, **fields
     )
 
 
 def order_transition_locked(
-    order: Order, *, to: str, message: str, data: dict | None, actor, **fields
+    order: Order,
+    *,
+    to: str,
+    message: str,
+    data: dict | None,
+    actor,
+    kind: str = OrderEventKind.TRANSITION,
+    **fields,
 ) -> Order:
     """`order_transition` of an order this transaction has locked (`order_lock`) already."""
     if to not in ALLOWED_TRANSITIONS[order.status]:
@@ -73,6 +82,7 @@ def order_transition_locked(
         order_enqueue_placement(order)
     OrderEvent.objects.create(
         order=order,
+        kind=kind,
         from_status=from_status,
         to_status=to,
         message=message,
@@ -94,13 +104,27 @@ def order_enqueue_placement(order: Order) -> None:
 
 
 @transaction.atomic
-def order_flag_review(*, order: Order, message: str, actor=None, data=None, **fields) -> Order:
+def order_flag_review(
+    *,
+    order: Order,
+    message: str,
+    actor=None,
+    data=None,
+    kind: str = OrderEventKind.TRANSITION,
+    **fields,
+) -> Order:
     """Hand an order to a person: what no rule may settle alone (staff are notified). It is
     polled on only when it waits on its provider (`waiting_on_provider=True`)."""
     if not fields.get("waiting_on_provider"):
         fields.setdefault("next_poll_at", None)
     order = order_transition(
-        order=order, to=OrderStatus.NEEDS_REVIEW, message=message, data=data, actor=actor, **fields
+        order=order,
+        to=OrderStatus.NEEDS_REVIEW,
+        message=message,
+        data=data,
+        actor=actor,
+        kind=kind,
+        **fields,
     )
     notify(
         title=f"Order {order.code} needs review",
