@@ -36,6 +36,7 @@ from wallets.services import (
     wallet_move,
     wallet_refund_order,
 )
+from wallets.transfer_keys import OrderTransferKind, order_transfer_key
 from webhooks.models import DeliveryOutcome, WebhookDelivery, WebhookSource
 
 logger = logging.getLogger(__name__)
@@ -51,8 +52,9 @@ def _require_reason(reason: str) -> str:
     return reason.strip()
 
 
-def _has_transfer(order: Order, kind: str) -> bool:
-    return Transfer.objects.filter(idempotency_key=f"order:{order.code}:{kind}").exists()
+def _has_transfer(order: Order, kind: OrderTransferKind) -> bool:
+    key = order_transfer_key(order_code=order.code, kind=kind)
+    return Transfer.objects.filter(idempotency_key=key).exists()
 
 
 # --- Orders ----------------------------------------------------------------------------------
@@ -67,7 +69,11 @@ def ops_order_retry_placement(*, order: Order, actor) -> Order:
     order = order_lock(order)
     if order.status != OrderStatus.NEEDS_REVIEW:
         raise _refused(f"Only an order in review can be placed again (this one is {order.status}).")
-    if order.paid_at is None or order.refunded_at is not None or _has_transfer(order, "refund"):
+    if (
+        order.paid_at is None
+        or order.refunded_at is not None
+        or _has_transfer(order, OrderTransferKind.REFUND)
+    ):
         raise _refused("This order was never paid or was refunded: it cannot be placed again.")
     if order.vouchers.exists() or order.completed_at is not None:
         raise _refused("The provider already delivered this order: deliver it instead.")
@@ -158,7 +164,9 @@ def ops_order_resolve_deliver(*, order: Order, actor, reason: str) -> Order:
             amount=refunded,
             reason=TransferReason.PURCHASE,
             reference=order.code,
-            idempotency_key=f"order:{order.code}:redebit",
+            idempotency_key=order_transfer_key(
+                order_code=order.code, kind=OrderTransferKind.REDEBIT
+            ),
             actor=actor,
             memo=f"Delivered after refund: {reason}",
         )

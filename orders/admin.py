@@ -28,6 +28,7 @@ from shop.admin_mixins import (
 )
 from shop.errors import ApplicationError
 from wallets.models import Transfer
+from wallets.transfer_keys import OrderTransferKind, order_transfer_key
 from webhooks.models import WebhookDelivery
 
 MASK = "••••••"
@@ -297,7 +298,11 @@ class OrderAdmin(ReadOnlyAdmin):
         # Delivering after a wallet refund takes money back: a money action.
         if (
             name == "deliver"
-            and Transfer.objects.filter(idempotency_key=f"order:{order.code}:refund").exists()
+            and Transfer.objects.filter(
+                idempotency_key=order_transfer_key(
+                    order_code=order.code, kind=OrderTransferKind.REFUND
+                )
+            ).exists()
         ):
             permission = "refund_orders"
         if not self.has_view_permission(request, order) or not ops_allowed(request, permission):

@@ -39,6 +39,7 @@ from wallets.models import (
 )
 from wallets.proofs import validate_deposit_proof
 from wallets.recording import record_transfer
+from wallets.transfer_keys import OrderTransferKind, order_transfer_key
 
 
 @dataclass(frozen=True)
@@ -282,7 +283,7 @@ def wallet_debit_for_order(*, order, actor=None) -> Transfer:
         request=None,
         reason=TransferReason.PURCHASE,
         reference=order.code,
-        idempotency_key=f"order:{order.code}:debit",
+        idempotency_key=order_transfer_key(order_code=order.code, kind=OrderTransferKind.DEBIT),
         actor=actor,
     )
 
@@ -295,7 +296,7 @@ def wallet_record_gateway_payment(*, order, amount: Decimal) -> Transfer:
         amount=amount,
         reason=TransferReason.PAYMENT,
         reference=order.code,
-        idempotency_key=f"order:{order.code}:payment",
+        idempotency_key=order_transfer_key(order_code=order.code, kind=OrderTransferKind.PAYMENT),
     )
 
 
@@ -310,7 +311,7 @@ def wallet_refund_order(
         amount=order.price if amount is None else amount,
         reason=TransferReason.REFUND,
         reference=order.code,
-        idempotency_key=f"order:{order.code}:refund",
+        idempotency_key=order_transfer_key(order_code=order.code, kind=OrderTransferKind.REFUND),
         actor=actor,
         memo=memo,
     )
