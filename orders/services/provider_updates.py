@@ -2,8 +2,6 @@
 money rule: only the provider's final answer settles an order.
 """
 
-from datetime import timedelta
-
 from django.db import transaction
 from django.utils import timezone
 
@@ -36,10 +34,6 @@ from providers.http import ALWAYS_REDACTED, redact
 from shop.models import NotificationLevel
 from shop.notifications import notify
 
-# An unknown outcome is looked up by reference no sooner than this (a provider in trouble
-# is not hammered).
-VERIFY_AFTER = timedelta(minutes=2)
-
 
 @transaction.atomic
 def order_apply_provider_update(
@@ -56,7 +50,7 @@ def order_apply_provider_update(
       `needs_review` with the vouchers revoked and nothing refunded (_apply_revocation);
     - PENDING, UNKNOWN: never a refund. The next status call comes from the provider's
       `rule` (an unknown outcome is marked for verification by reference, no sooner than
-      VERIFY_AFTER). Past the rule's deadline the order goes to `needs_review` ("still
+      the rule's `verify_after`). Past the rule's deadline the order goes to `needs_review` ("still
       pending at <provider> after N minutes", staff told once) and is still asked on the
       slow schedule; after the hard stop polling ends and staff are told (once).
     An update for an order that has already moved past it changes nothing. NOT_FOUND is
@@ -98,7 +92,7 @@ def _still_waiting(
     deadline_at = order.deadline_at or rule.deadline_at(first_requested_at=first_requested_at)
     next_poll_at = rule.next_poll_at(first_requested_at=first_requested_at, after=now)
     if verify and next_poll_at is not None:
-        next_poll_at = max(next_poll_at, now + VERIFY_AFTER)
+        next_poll_at = max(next_poll_at, now + rule.verify_after)
     schedule = {
         "needs_verification": verify,
         "first_requested_at": first_requested_at,
