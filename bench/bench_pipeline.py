@@ -136,7 +136,8 @@ def bench_status_calls(clock) -> None:
 
     from orders import pipeline
     from orders.models import Order, OrderStatus, PaymentMethod
-    from orders.services import order_create, order_pay_with_balance
+    from orders.services.creation import order_create
+    from orders.services.payments import order_pay_with_balance
     from providers.models import ProviderCall, SimulatedOrder
     from providers.simulators import simulators_resolve_due
 

@@ -82,7 +82,8 @@ def _delivered_guest_order():
     from catalog.models import Product
     from orders.checkout import checkout_create
     from orders.models import PaymentMethod
-    from orders.services import order_apply_provider_update, order_mark_paid
+    from orders.services.payments import order_mark_paid
+    from orders.services.provider_updates import order_apply_provider_update
     from providers.base import ProviderResult, ProviderStatus, VoucherData
     from shop.celery import app
 

@@ -1,6 +1,6 @@
 """What staff do from the admin, as services: each one checks the state it needs, moves
-orders only through `orders.services.order_transition` (and the services built on it) and
-money only through `wallets.services`, and records who did it.
+orders only through `order_transition` (orders.services.transitions, and the services built
+on it) and money only through `wallets.services`, and records who did it.
 
 Permissions are checked by the admin views that call these; the rules here hold for
 everyone, superusers included.
@@ -13,16 +13,15 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
 from ops.models import VoucherReveal, WebhookBodyReveal
-from orders.models import Order, OrderEvent, OrderStatus, Voucher
+from orders.models import Order, OrderEvent, OrderEventKind, OrderStatus, Voucher
 from orders.pipeline import order_poll_soon
-from orders.services import (
-    _notify_buyer,  # the one buyer e-mail (codes, reason, link); resent as is
+from orders.services.notifications import (
     buyer_language,
-    order_fail_and_refund,
-    order_lock,
+    order_notify_buyer,  # the one buyer e-mail (codes, reason, link); resent as is
     order_notify_delivered,
-    order_transition,
 )
+from orders.services.refunds import order_fail_and_refund
+from orders.services.transitions import order_lock, order_transition
 from providers.base import FailureKind, ProviderError
 from providers.registry import UnknownProvider, get_adapter
 from providers.services import provider_record_balance
@@ -37,6 +36,7 @@ from wallets.services import (
     wallet_move,
     wallet_refund_order,
 )
+from wallets.transfer_keys import OrderTransferKind, order_transfer_key
 from webhooks.models import DeliveryOutcome, WebhookDelivery
 from webhooks.processing import delivery_process
 from webhooks.protocol import WebhookRejected
@@ -54,8 +54,9 @@ def _require_reason(reason: str) -> str:
     return reason.strip()
 
 
-def _has_transfer(order: Order, kind: str) -> bool:
-    return Transfer.objects.filter(idempotency_key=f"order:{order.code}:{kind}").exists()
+def _has_transfer(order: Order, kind: OrderTransferKind) -> bool:
+    key = order_transfer_key(order_code=order.code, kind=kind)
+    return Transfer.objects.filter(idempotency_key=key).exists()
 
 
 # --- Orders ----------------------------------------------------------------------------------
@@ -70,7 +71,11 @@ def ops_order_retry_placement(*, order: Order, actor) -> Order:
     order = order_lock(order)
     if order.status != OrderStatus.NEEDS_REVIEW:
         raise _refused(f"Only an order in review can be placed again (this one is {order.status}).")
-    if order.paid_at is None or order.refunded_at is not None or _has_transfer(order, "refund"):
+    if (
+        order.paid_at is None
+        or order.refunded_at is not None
+        or _has_transfer(order, OrderTransferKind.REFUND)
+    ):
         raise _refused("This order was never paid or was refunded: it cannot be placed again.")
     if order.vouchers.exists() or order.completed_at is not None:
         raise _refused("The provider already delivered this order: deliver it instead.")
@@ -161,7 +166,9 @@ def ops_order_resolve_deliver(*, order: Order, actor, reason: str) -> Order:
             amount=refunded,
             reason=TransferReason.PURCHASE,
             reference=order.code,
-            idempotency_key=f"order:{order.code}:redebit",
+            idempotency_key=order_transfer_key(
+                order_code=order.code, kind=OrderTransferKind.REDEBIT
+            ),
             actor=actor,
             memo=f"Delivered after refund: {reason}",
         )
@@ -223,7 +230,7 @@ def ops_order_resend_email(*, order: Order, actor) -> Order:
     if order.status not in (OrderStatus.SUCCESS, OrderStatus.FAILED, OrderStatus.REFUNDED):
         raise _refused("Only a finished order's e-mail can be resent.")
     title, level = _RESEND_TITLES[order.status]
-    _notify_buyer(order, title, level)  # translated into the buyer's language there
+    order_notify_buyer(order, title, level)  # translated into the buyer's language there
     _record_staff_action(order, f"Buyer e-mail resent by {actor}", actor=actor)
     return order
 
@@ -242,7 +249,12 @@ _RESEND_TITLES = {
 def _record_staff_action(order: Order, message: str, *, actor) -> OrderEvent:
     """An OrderEvent that moves nothing: the order's history says which staff member did what."""
     return OrderEvent.objects.create(
-        order=order, from_status=order.status, to_status=order.status, message=message, actor=actor
+        order=order,
+        kind=OrderEventKind.NOTE,
+        from_status=order.status,
+        to_status=order.status,
+        message=message,
+        actor=actor,
     )
 
 

@@ -18,13 +18,8 @@ from catalog.input_schemas import validate_customer_input
 from catalog.models import Product
 from orders.models import Order, OrderStatus, PaymentMethod
 from orders.selectors import order_return_url
-from orders.services import (
-    CheckoutTokenTaken,
-    order_create,
-    order_create_paid_from_wallet,
-    order_lock,
-    order_transition,
-)
+from orders.services.creation import CheckoutTokenTaken, order_create, order_create_paid_from_wallet
+from orders.services.transitions import order_lock, order_transition
 from providers.base import (
     GatewayAdapter,
     PaymentInstructions,

@@ -19,7 +19,8 @@ from enum import StrEnum
 from django.db import transaction
 
 from orders.models import Order, PaymentMethod
-from orders.services import order_apply_gateway_payment, order_lock
+from orders.services.payments import order_apply_gateway_payment
+from orders.services.transitions import order_lock
 from providers.base import PaymentCallback
 from shop.models import NotificationLevel
 from shop.notifications import notify

@@ -220,10 +220,28 @@ class Order(models.Model):
         return self.user_id is not None
 
 
+class OrderEventKind(models.TextChoices):
+    """What an event records; code asks by kind, never by an event's (reworded) message."""
+
+    TRANSITION = "transition", _("Transition")
+    NOTE = "note", _("Note")  # moves nothing: a staff action, codes revoked
+    CREATED = "created", _("Created")  # once per order
+    POLLING_STOPPED = "polling_stopped", _("Polling stopped")  # once per review
+    GATEWAY_REFUND_REPORTED = "gateway_refund_reported", _("Refund at the gateway reported")
+    GATEWAY_REFUNDED = "gateway_refunded", _("Refunded through the gateway")
+
+
+# Kinds an order has at most one of (a partial unique constraint each).
+ONCE_PER_ORDER_KINDS = (OrderEventKind.CREATED, OrderEventKind.GATEWAY_REFUND_REPORTED)
+
+
 class OrderEvent(models.Model):
     """Every transition of an order (and notable non-moves), with who and what caused it."""
 
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(
+        max_length=32, choices=OrderEventKind.choices, default=OrderEventKind.TRANSITION
+    )
     from_status = models.CharField(max_length=20, blank=True)
     to_status = models.CharField(max_length=20)
     message = models.TextField(blank=True)
@@ -239,6 +257,14 @@ class OrderEvent(models.Model):
 
     class Meta:
         ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "kind"],
+                condition=Q(kind=kind),
+                name=f"order_event_one_{kind}",
+            )
+            for kind in ONCE_PER_ORDER_KINDS
+        ]
 
     def __str__(self) -> str:
         return f"{self.order.code}: {self.from_status or '-'} → {self.to_status}"

@@ -32,7 +32,7 @@ from django.utils import timezone
 from orders.checkout import checkout_gateway_code
 from orders.gateway_payments import ReportOutcome, ReportVia, gateway_report_apply
 from orders.models import Order, OrderStatus, PaymentMethod
-from orders.services import order_lock, order_transition
+from orders.services.transitions import order_lock, order_transition
 from providers.base import PaymentCallback, PaymentStatus, ProviderError, TransientProviderError
 from providers.registry import UnknownProvider, get_gateway
 from wallets.models import Deposit, DepositMethod, DepositStatus

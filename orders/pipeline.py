@@ -29,15 +29,12 @@ from django.utils import timezone
 from catalog.models import Provider
 from orders import payment_checks
 from orders.models import WAITS_ON_PROVIDER, Order, OrderStatus
-from orders.services import (
-    VERIFY_AFTER,
+from orders.services.provider_updates import (
     order_apply_provider_update,
-    order_fail_and_refund,
-    order_flag_review,
-    order_lock,
     order_stop_polling,
-    order_transition,
 )
+from orders.services.refunds import order_fail_and_refund
+from orders.services.transitions import order_flag_review, order_lock, order_transition
 from providers.base import (
     FailureKind,
     NotConfigured,
@@ -132,7 +129,7 @@ def order_place(*, order_id: int) -> Order | None:
             needs_verification=True,  # until the provider's answer is in
             attempts=order.attempts + (0 if verify_first else 1),
             first_requested_at=first_requested_at,
-            next_poll_at=now if verify_first else now + VERIFY_AFTER,
+            next_poll_at=now if verify_first else now + adapter.pending_rule.verify_after,
             deadline_at=adapter.pending_rule.deadline_at(first_requested_at=first_requested_at),
         )
         if verify_first:
@@ -319,7 +316,7 @@ def _place_again(order: Order, adapter: UpstreamAdapter) -> Order:
         if order.status != OrderStatus.PROCESSING or not order.needs_verification:
             return order
         order.attempts += 1
-        order.next_poll_at = timezone.now() + VERIFY_AFTER
+        order.next_poll_at = timezone.now() + adapter.pending_rule.verify_after
         order.save(update_fields=["attempts", "next_poll_at", "updated_at"])
     return _place_and_apply(order, adapter)
 

@@ -152,6 +152,9 @@ SLOW_POLLS = (
     PollPhase(every=timedelta(hours=1), until=timedelta(hours=72)),
 )
 HARD_STOP = timedelta(hours=72)
+# An unknown outcome is looked up by reference no sooner than this after the call that left
+# it unknown (a provider in trouble is not hammered).
+VERIFY_AFTER = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -167,7 +170,8 @@ class PendingRule:
       (poll or callback) still settles the order the normal way;
     - `hard_stop`: the last status call; after it polling stops and staff are told;
     - `reference_max_age`: a reference older than this (from the order's creation) is
-      never sent again (Digiflazz treats a ref_id older than 90 days as a new one).
+      never sent again (Digiflazz treats a ref_id older than 90 days as a new one);
+    - `verify_after`: an unknown outcome is looked up no sooner than this.
     """
 
     polls: tuple[PollPhase, ...]
@@ -175,6 +179,7 @@ class PendingRule:
     slow_polls: tuple[PollPhase, ...] = SLOW_POLLS
     hard_stop: timedelta = HARD_STOP
     reference_max_age: timedelta | None = None
+    verify_after: timedelta = VERIFY_AFTER
 
     def __post_init__(self):
         if not timedelta(0) < self.deadline <= self.hard_stop:

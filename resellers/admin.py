@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
-from orders.admin import masked_order_codes
+from orders.masking import masked_order_codes
 from resellers.callbacks import callback_resend
 from resellers.models import ApiKey, ApiOrder, CallbackAttempt, CallbackDelivery, ResellerSettings
 from resellers.services import (

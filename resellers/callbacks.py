@@ -1,9 +1,9 @@
 """Callbacks to resellers, signed the Standard Webhooks way, retried for 24 hours.
 
-- `reseller_order_transitioned` is called by `orders.services.order_transition` inside its
-  transaction: an API order that reaches a callback state gets a CallbackDelivery row in the
-  same transaction (so a callback exists exactly when the state change commits), and is
-  sent once it commits.
+- `reseller_order_transitioned` receives `orders.signals.order_transitioned` (connected in
+  `ResellersConfig.ready`), sent by `order_transition` inside its transaction: an API order
+  that reaches a callback state gets a CallbackDelivery row in the same transaction (so a
+  callback exists exactly when the state change commits), and is sent once it commits.
 - `callback_deliver` claims a due delivery, POSTs it, and logs a CallbackAttempt. 2xx ends
   it; a timeout, connection error, 5xx, 408 or 429 is retried with exponential back-off
   until 24 hours have passed since the first try (or the last resend); any other reply ends
@@ -78,9 +78,10 @@ def retry_schedule() -> list[timedelta]:
     return offsets
 
 
-def reseller_order_transitioned(*, order: Order) -> None:
+def reseller_order_transitioned(*, order: Order, **signal_kwargs) -> None:
     """Queue a callback if `order` is an API order that just reached a callback state and
-    its reseller has a callback URL. Runs inside the caller's transaction."""
+    its reseller has a callback URL. Runs inside the caller's transaction (the receiver of
+    `orders.signals.order_transitioned`)."""
     event_type = CALLBACK_EVENTS.get(order.status)
     if event_type is None or order.user_id is None:
         return

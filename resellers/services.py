@@ -17,7 +17,7 @@ from catalog.input_schemas import validate_customer_input
 from catalog.models import Product
 from catalog.services import catalog_price_for
 from orders.models import Order, Voucher
-from orders.services import order_amount_checked, order_create_paid_from_wallet
+from orders.services.creation import order_amount_checked, order_create_paid_from_wallet
 from resellers.models import ApiKey, ApiOrder, ResellerSettings
 from resellers.urlguard import UnresolvableUrl, UnsafeUrl, check_callback_url
 from shop.errors import ApplicationError

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied
 
-from orders.admin import masked_order_codes
+from orders.masking import masked_order_codes
 from shop.admin_mixins import ReadOnlyAdmin
 from shop.models import Heartbeat, Notification, User
 

@@ -8,6 +8,7 @@ from django.db.models import DecimalField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from wallets.models import BalanceMutation, Deposit, Transfer, Wallet
+from wallets.transfer_keys import OrderTransferKind, order_transfer_key
 
 
 @dataclass
@@ -37,11 +38,17 @@ def order_money(*, order) -> tuple[Decimal, Decimal | None]:
     no refund was made)."""
     code = order.code
     paid = BalanceMutation.objects.filter(
-        transfer__idempotency_key__in=(f"order:{code}:debit", f"order:{code}:payment"),
+        transfer__idempotency_key__in=(
+            order_transfer_key(order_code=code, kind=OrderTransferKind.DEBIT),
+            order_transfer_key(order_code=code, kind=OrderTransferKind.PAYMENT),
+        ),
         amount__gt=0,
     ).aggregate(total=Sum("amount"))["total"]
     refunded = BalanceMutation.objects.filter(
-        transfer__idempotency_key=f"order:{code}:refund", amount__gt=0
+        transfer__idempotency_key=order_transfer_key(
+            order_code=code, kind=OrderTransferKind.REFUND
+        ),
+        amount__gt=0,
     ).aggregate(total=Sum("amount"))["total"]
     return paid or Decimal("0"), refunded
 

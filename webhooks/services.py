@@ -12,7 +12,8 @@ from catalog.models import Product
 from catalog.services import catalog_reprice_product
 from orders.models import Order
 from orders.pipeline import order_poll_soon
-from orders.services import order_apply_provider_update, order_lock
+from orders.services.provider_updates import order_apply_provider_update
+from orders.services.transitions import order_lock
 from providers.base import Balance
 from providers.defaults import provider_ensure
 from providers.hubble.adapter import REVOKING_STATUSES, revocation_result

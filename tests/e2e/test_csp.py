@@ -10,7 +10,7 @@ from django.core.cache import cache
 from catalog.services import catalog_reprice_all
 from orders.checkout import order_attach_payment
 from orders.models import PaymentMethod
-from orders.services import order_create
+from orders.services.creation import order_create
 from providers.base import PaymentInstructions
 from shop.models import User
 from tests.catalog.factories import ProductFactory

@@ -13,7 +13,8 @@ from catalog.models import InputSchema
 from catalog.services import catalog_reprice_all
 from orders.checkout import checkout_create
 from orders.models import Order, PaymentMethod
-from orders.services import order_apply_provider_update, order_mark_paid
+from orders.services.payments import order_mark_paid
+from orders.services.provider_updates import order_apply_provider_update
 from providers.digiflazz.adapter import result_from_transaction
 from tests.catalog.factories import BrandFactory, ProductFactory
 from tests.e2e.conftest import SCREENSHOTS

@@ -6,7 +6,8 @@ from decimal import Decimal
 import pytest
 
 from orders.models import OrderStatus, PaymentMethod
-from orders.services import order_create, order_mark_paid
+from orders.services.creation import order_create
+from orders.services.payments import order_mark_paid
 from tests.ops.test_order_actions import operate
 from tests.orders.fixtures import GAME_INPUT, PRICE, balance_of
 from wallets.models import Transfer

@@ -8,12 +8,10 @@ from django.urls import reverse
 
 from ops.models import VoucherReveal
 from orders.models import Order, OrderEvent, OrderStatus
-from orders.services import (
-    order_apply_provider_update,
-    order_fail_and_refund,
-    order_flag_review,
-    order_pay_with_balance,
-)
+from orders.services.payments import order_pay_with_balance
+from orders.services.provider_updates import order_apply_provider_update
+from orders.services.refunds import order_fail_and_refund
+from orders.services.transitions import order_flag_review
 from providers.base import ProviderResult, ProviderStatus, VoucherData
 from tests.orders.fixtures import RESELLER_PRICE as PRICE
 from tests.orders.fixtures import balance_of
@@ -77,7 +75,7 @@ def test_support_cannot_fail_and_refund(support_client, paid_order, reseller):
 
 
 def test_a_guest_failed_order_is_marked_refunded_outside_the_shop(finance_client, guest_order):
-    from orders.services import order_mark_paid
+    from orders.services.payments import order_mark_paid
 
     order = order_mark_paid(order=guest_order, amount=guest_order.price)
     order = order_fail_and_refund(

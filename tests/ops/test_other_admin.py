@@ -9,7 +9,8 @@ from django.urls import reverse
 from catalog.models import PricingRule
 from ops.models import ReconciliationRun
 from orders.models import OrderStatus
-from orders.services import order_apply_provider_update, order_pay_with_balance
+from orders.services.payments import order_pay_with_balance
+from orders.services.provider_updates import order_apply_provider_update
 from providers.base import ProviderResult, ProviderStatus
 from tests.catalog.factories import PricingRuleFactory, ProductFactory, ProviderFactory
 from webhooks.models import DeliveryOutcome, WebhookDelivery, WebhookSource

@@ -17,13 +17,13 @@ from ops.reconciliation import (
     reconcile_saldo_chain,
 )
 from orders.models import OrderEvent, PaymentMethod
-from orders.services import (
+from orders.services.creation import order_create
+from orders.services.payments import (
     order_apply_gateway_payment,
-    order_apply_provider_update,
-    order_create,
     order_mark_paid,
     order_pay_with_balance,
 )
+from orders.services.provider_updates import order_apply_provider_update
 from providers.base import PaymentCallback, PaymentStatus, ProviderResult, ProviderStatus
 from shop.models import Notification
 from tests.catalog.factories import ProviderFactory

@@ -115,7 +115,8 @@ def test_a_buyers_notification_and_a_reseller_callback_show_no_codes_in_the_admi
 ):
     """The buyer's notification and the reseller's callback carry the codes (they are the
     buyer's); staff pages show them masked: codes are read through the audited reveal."""
-    from orders.services import order_apply_provider_update, order_pay_with_balance
+    from orders.services.payments import order_pay_with_balance
+    from orders.services.provider_updates import order_apply_provider_update
     from providers.base import ProviderResult, ProviderStatus, VoucherData
     from resellers.models import ApiOrder, CallbackDelivery, ResellerSettings
     from shop.models import Notification
@@ -172,7 +173,8 @@ def test_a_reseller_reply_echoing_the_codes_shows_them_masked_in_the_admin(
 ):
     """A reseller's endpoint may echo the callback back: its reply, stored per attempt, is
     shown with the order's codes masked, like the callback's payload."""
-    from orders.services import order_apply_provider_update, order_pay_with_balance
+    from orders.services.payments import order_pay_with_balance
+    from orders.services.provider_updates import order_apply_provider_update
     from providers.base import ProviderResult, ProviderStatus, VoucherData
     from resellers.models import ApiOrder, CallbackAttempt, CallbackDelivery, ResellerSettings
 

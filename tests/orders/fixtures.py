@@ -4,7 +4,7 @@ import pytest
 
 from catalog.models import InputSchema
 from orders.models import PaymentMethod
-from orders.services import order_create
+from orders.services.creation import order_create
 from shop.models import PriceTier, User, UserRole
 from tests.catalog.factories import BrandFactory, PricingRuleFactory, ProductFactory
 from wallets.services import wallet_adjust, wallet_for_user

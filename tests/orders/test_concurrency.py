@@ -13,7 +13,9 @@ import pytest
 from django.db import connection
 
 from orders.models import Order, OrderStatus
-from orders.services import order_apply_provider_update, order_create, order_pay_with_balance
+from orders.services.creation import order_create
+from orders.services.payments import order_pay_with_balance
+from orders.services.provider_updates import order_apply_provider_update
 from providers.base import ProviderResult, ProviderStatus, VoucherData
 from shop.errors import ApplicationError
 from tests.orders.fixtures import GAME_INPUT, RESELLER_PRICE, balance_of, fund

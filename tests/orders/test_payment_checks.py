@@ -15,7 +15,7 @@ from responses import matchers
 from orders import tasks
 from orders.models import Order, OrderStatus
 from orders.payment_checks import UNPAID_GRACE, orders_expire_unpaid
-from orders.services import order_create
+from orders.services.creation import order_create
 from providers.models import ProviderCall
 from wallets.models import Deposit, DepositMethod, DepositStatus
 from wallets.services import deposit_create

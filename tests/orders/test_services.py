@@ -8,14 +8,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from orders.models import Order, OrderStatus, PaymentMethod
-from orders.services import (
-    order_apply_provider_update,
-    order_create,
-    order_create_paid_from_wallet,
-    order_fail_and_refund,
-    order_mark_paid,
-    order_pay_with_balance,
-)
+from orders.services.creation import order_create, order_create_paid_from_wallet
+from orders.services.payments import order_mark_paid, order_pay_with_balance
+from orders.services.provider_updates import order_apply_provider_update
+from orders.services.refunds import order_fail_and_refund
 from providers.base import ProviderResult, ProviderStatus, VoucherData
 from shop.errors import ApplicationError
 from shop.models import Notification

@@ -3,7 +3,7 @@ import itertools
 import pytest
 
 from orders.models import ALLOWED_TRANSITIONS, STATUS_TIMESTAMP_FIELDS, Order, OrderStatus
-from orders.services import order_transition
+from orders.services.transitions import order_transition
 from shop.errors import ApplicationError
 
 pytestmark = pytest.mark.django_db

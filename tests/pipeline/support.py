@@ -11,7 +11,8 @@ from catalog.models import InputSchema, Product
 from catalog.services import catalog_price_for
 from orders import tasks
 from orders.models import Order, OrderStatus, PaymentMethod
-from orders.services import order_create, order_mark_paid, order_pay_with_balance
+from orders.services.creation import order_create
+from orders.services.payments import order_mark_paid, order_pay_with_balance
 from providers.defaults import provider_ensure
 from providers.models import ProviderCall, SimulatedOrder
 from shop.models import Notification, PriceTier

@@ -31,7 +31,8 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from orders import pipeline
 from orders.models import Order, OrderStatus
-from orders.services import order_create, order_pay_with_balance
+from orders.services.creation import order_create
+from orders.services.payments import order_pay_with_balance
 from providers.base import ProviderResult, ProviderStatus, UpstreamAdapter
 from providers.digiflazz.adapter import result_from_transaction
 from providers.foxreload.adapter import order_result as foxreload_order

@@ -22,7 +22,8 @@ from ops.services import (
     ops_order_retry_placement,
 )
 from orders.models import Order, OrderStatus, PaymentMethod
-from orders.services import order_create, order_mark_paid
+from orders.services.creation import order_create
+from orders.services.payments import order_mark_paid
 from providers.digiflazz.adapter import DigiflazzAdapter
 from providers.foxreload import simulator as foxreload_simulator
 from providers.models import ProviderCall, SimulatedOrder

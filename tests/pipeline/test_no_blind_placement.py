@@ -168,7 +168,7 @@ def test_an_order_whose_provider_cannot_be_asked_goes_to_a_person_at_once(
 def test_a_callback_that_settles_the_order_during_a_poll_is_not_undone_by_the_poll(
     products, buyer, clock, provider, monkeypatch
 ):
-    from orders.services import order_apply_provider_update
+    from orders.services.provider_updates import order_apply_provider_update
     from providers.base import VoucherData
 
     order = buy(products[HUBBLE], user=buyer)  # outcome unknown

@@ -8,7 +8,7 @@ import pytest
 
 from catalog.models import Product, Provider
 from orders.models import OrderStatus
-from orders.services import order_create
+from orders.services.creation import order_create
 from providers.base import Balance
 from providers.hubble import sim_state
 from providers.services import (

@@ -10,7 +10,7 @@ from django.core import mail
 
 from orders import pipeline, tasks
 from orders.models import OrderStatus
-from orders.services import order_create
+from orders.services.creation import order_create
 from providers.models import ProviderCall, SimulatedOrder
 from shop.models import Notification
 from tests.orders.fixtures import balance_of

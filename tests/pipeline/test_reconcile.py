@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from orders import pipeline, tasks
 from orders.models import Order, OrderStatus
-from orders.services import order_create
+from orders.services.creation import order_create
 from providers.models import ProviderCall, SimulatedOrder
 from shop.celery import app
 from tests.orders.fixtures import balance_of

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from orders import pipeline
 from orders.models import Order, OrderStatus
+from providers.base import VERIFY_AFTER
 from providers.hubble import simulator as hubble_simulator
 from providers.models import CallOutcome, SimulatedOrder
 from providers.simulators import Scenario, scenario_for
@@ -76,7 +77,7 @@ def test_a_reply_lost_to_a_timeout_is_found_by_reference(
 
     assert_unknown_and_unrefunded(order, buyer, paid_balance)
     assert calls(order).last().outcome == CallOutcome.TIMEOUT  # FoxReload: the pay call
-    assert order.next_poll_at >= order.processing_at + pipeline.VERIFY_AFTER  # back-off
+    assert order.next_poll_at >= order.processing_at + VERIFY_AFTER  # back-off
     placed = calls(order).count()
 
     move_to(clock, order.next_poll_at)
@@ -165,7 +166,7 @@ def test_a_rate_limited_status_check_backs_off_and_stays_unknown(
     gaps = [(b.created_at - a.created_at).total_seconds() for a, b in itertools.pairwise(checks)]
     assert gaps[0] >= 0.5
     assert gaps[1] >= 1.0
-    assert order.next_poll_at >= timezone.now() + pipeline.VERIFY_AFTER - timedelta(seconds=5)
+    assert order.next_poll_at >= timezone.now() + VERIFY_AFTER - timedelta(seconds=5)
 
 
 def test_an_outcome_unknown_past_the_deadline_is_not_refunded_and_goes_to_review(

@@ -12,7 +12,7 @@ from django.utils import timezone
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from orders.models import OrderStatus
-from orders.services import order_apply_provider_update
+from orders.services.provider_updates import order_apply_provider_update
 from providers.base import ProviderResult, ProviderStatus, VoucherData
 from resellers import callbacks
 from resellers.callbacks import callback_deliver, retry_schedule
@@ -96,7 +96,7 @@ def test_a_failure_is_announced_once_as_refunded(
 def test_orders_not_made_over_the_api_send_nothing(
     balance_order, receiver, django_capture_on_commit_callbacks
 ):
-    from orders.services import order_pay_with_balance
+    from orders.services.payments import order_pay_with_balance
 
     reseller_set_callback_url(user=balance_order.user, url=receiver.url)
     order = order_pay_with_balance(order=balance_order)
@@ -404,3 +404,41 @@ def test_attempts_that_never_finish_back_off_and_end_with_the_window(
     assert claims == len(retry_schedule())  # the same back-off as attempts that answer
     assert delivery.updated_at - start < timedelta(hours=28)
     assert not CallbackAttempt.objects.exists()
+
+
+class MoveUndone(Exception):
+    pass
+
+
+def test_the_callback_is_written_in_the_transitions_own_transaction(
+    api_order, receiver, django_capture_on_commit_callbacks
+):
+    """Orders announce the move (`order_transitioned`) and resellers write the callback in
+    the same transaction: a move rolled back leaves no callback, one committed has it."""
+    from django.db import transaction
+
+    from orders.services.transitions import order_flag_review
+
+    order = api_order.order
+    written_inside = []
+
+    @transaction.atomic
+    def move_then_fail():
+        order_flag_review(order=order, message="checked by hand")
+        written_inside.append(CallbackDelivery.objects.filter(order=order).count())
+        raise MoveUndone
+
+    with pytest.raises(MoveUndone):
+        move_then_fail()
+
+    assert written_inside == [1]
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID
+    assert not CallbackDelivery.objects.exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        order_flag_review(order=order, message="checked by hand")
+
+    delivery = CallbackDelivery.objects.get()
+    assert delivery.event_type == "order.needs_review"
+    assert [json.loads(r["body"])["type"] for r in receiver.requests] == ["order.needs_review"]

@@ -144,7 +144,7 @@ def test_the_account_page_refuses_a_private_url(reseller, client):
 def test_a_url_that_became_private_is_not_called(
     funded_reseller, priced_product, settings, django_capture_on_commit_callbacks
 ):
-    from orders.services import order_apply_provider_update
+    from orders.services.provider_updates import order_apply_provider_update
     from providers.base import ProviderResult, ProviderStatus
     from resellers.models import CallbackAttempt, CallbackDelivery, CallbackStatus, ResellerSettings
     from resellers.services import ApiOrderRequest, api_order_create, reseller_settings_for
@@ -173,7 +173,7 @@ def test_a_url_that_became_private_is_not_called(
 
 def send_callback(reseller, product, url, capture):
     """An API order whose reseller's callback URL is `url`, finished: one callback try."""
-    from orders.services import order_apply_provider_update
+    from orders.services.provider_updates import order_apply_provider_update
     from providers.base import ProviderResult, ProviderStatus
     from resellers.models import ResellerSettings
     from resellers.services import ApiOrderRequest, api_order_create, reseller_settings_for

@@ -10,7 +10,7 @@ import pytest
 import responses
 
 from orders.models import OrderStatus
-from orders.services import order_create_paid_from_wallet
+from orders.services.creation import order_create_paid_from_wallet
 from providers.shan.adapter import shan_launch_game
 from shop.models import Notification, User
 from tests.catalog.factories import PricingRuleFactory, ProductFactory

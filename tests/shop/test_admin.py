@@ -8,7 +8,8 @@ from django.contrib import admin
 from django.urls import reverse
 
 from orders.models import Order, OrderStatus
-from orders.services import order_apply_provider_update, order_pay_with_balance
+from orders.services.payments import order_pay_with_balance
+from orders.services.provider_updates import order_apply_provider_update
 from providers.base import ProviderResult, ProviderStatus, VoucherData
 from wallets.models import BalanceMutation, Transfer, Wallet
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from orders.models import PaymentMethod
-from orders.services import order_create
+from orders.services.creation import order_create
 from shop.errors import ApplicationError
 from shop.models import Notification
 from tests.catalog.factories import PricingRuleFactory, ProductFactory

@@ -9,7 +9,7 @@ from django.core import mail
 from catalog.models import InputSchema
 from catalog.services import catalog_reprice_all
 from orders.models import Order, PaymentMethod
-from orders.services import order_apply_provider_update
+from orders.services.provider_updates import order_apply_provider_update
 from providers.base import ProviderResult, ProviderStatus, VoucherData
 from providers.defaults import provider_ensure
 from tests.catalog.factories import BrandFactory, ProductFactory
@@ -204,7 +204,7 @@ def test_a_gift_card_bought_over_the_reseller_api_is_not_e_mailed_to_the_recipie
     gift_card, placement_deferred, django_capture_on_commit_callbacks
 ):
     """The reseller delivers to its own customers: the shop does not write to them."""
-    from orders.services import order_create_paid_from_wallet
+    from orders.services.creation import order_create_paid_from_wallet
     from resellers.models import ApiOrder
 
     reseller = make_user("api-seller", reseller=True)

@@ -17,7 +17,8 @@ from django.utils import translation
 
 from orders.checkout import checkout_create
 from orders.models import FailureKind, PaymentMethod
-from orders.services import order_apply_provider_update, order_mark_paid
+from orders.services.payments import order_mark_paid
+from orders.services.provider_updates import order_apply_provider_update
 from providers.digiflazz.adapter import result_from_transaction
 from tests.storefront.support import GAME_ZONE_INPUT, ML5_RETAIL
 

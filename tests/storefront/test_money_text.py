@@ -7,7 +7,7 @@ import pytest
 from django.core import mail
 
 from orders.models import Order, OrderStatus, PaymentMethod
-from orders.services import order_fail_and_refund
+from orders.services.refunds import order_fail_and_refund
 from providers.base import ProviderResult, ProviderStatus
 from shop.models import Notification
 from tests.orders.fixtures import balance_of, fund, make_user

@@ -4,7 +4,9 @@ import pytest
 
 from orders.checkout import checkout_create
 from orders.models import PaymentMethod
-from orders.services import order_apply_provider_update, order_fail_and_refund, order_mark_paid
+from orders.services.payments import order_mark_paid
+from orders.services.provider_updates import order_apply_provider_update
+from orders.services.refunds import order_fail_and_refund
 from providers.base import ProviderResult, ProviderStatus, VoucherData
 from tests.orders.fixtures import fund, make_user
 from tests.storefront.support import GAME_ZONE_INPUT, ML5_RETAIL

@@ -9,7 +9,7 @@ import segno
 from accounts.templatetags.storefront import qr_svg
 from orders.checkout import order_attach_payment
 from orders.models import PaymentMethod
-from orders.services import order_create
+from orders.services.creation import order_create
 from providers.base import PaymentInstructions
 from tests.storefront.support import GAME_ZONE_INPUT
 

@@ -25,7 +25,9 @@ from hypothesis.stateful import (
 )
 
 from orders.models import Order, OrderEvent, OrderStatus, PaymentMethod, Voucher
-from orders.services import order_apply_provider_update, order_create, order_pay_with_balance
+from orders.services.creation import order_create
+from orders.services.payments import order_pay_with_balance
+from orders.services.provider_updates import order_apply_provider_update
 from providers.base import ProviderResult, ProviderStatus, VoucherData
 from shop.errors import ApplicationError
 from shop.models import PriceTier

@@ -26,7 +26,9 @@ from django.utils import timezone
 from catalog.models import DenominationType, InputSchema, Product, Provider
 from catalog.services import catalog_reprice_all
 from orders.models import Order, OrderStatus, PaymentMethod, Voucher
-from orders.services import order_apply_provider_update, order_create, order_pay_with_balance
+from orders.services.creation import order_create
+from orders.services.payments import order_pay_with_balance
+from orders.services.provider_updates import order_apply_provider_update
 from orders.tasks import order_place
 from providers.base import ProviderResult, ProviderStatus
 from providers.digiflazz import webhook as digiflazz_webhook

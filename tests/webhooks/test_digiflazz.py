@@ -5,7 +5,9 @@ import pytest
 
 from catalog.models import InputSchema
 from orders.models import OrderStatus, PaymentMethod
-from orders.services import order_apply_provider_update, order_create, order_pay_with_balance
+from orders.services.creation import order_create
+from orders.services.payments import order_pay_with_balance
+from orders.services.provider_updates import order_apply_provider_update
 from providers.base import ProviderResult, ProviderStatus
 from providers.digiflazz.webhook import sign_callback
 from tests.catalog.factories import (

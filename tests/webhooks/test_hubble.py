@@ -24,7 +24,8 @@ from catalog.models import PriceChange, Product, Provider
 from catalog.services import catalog_price_for
 from orders.models import Order, OrderStatus, PaymentMethod
 from orders.pipeline import POLL_LEASE
-from orders.services import order_create, order_pay_with_balance
+from orders.services.creation import order_create
+from orders.services.payments import order_pay_with_balance
 from orders.tasks import order_poll
 from providers.hubble import simulator as hubble_simulator
 from providers.hubble.catalog import BrandDirectory

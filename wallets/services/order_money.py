@@ -17,6 +17,7 @@ from wallets.services.ledger import (
     wallet_move,
     wallets_lock,
 )
+from wallets.transfer_keys import OrderTransferKind, order_transfer_key
 
 
 def _lock_buyer_and_system(*, user_id: int, code: str, currency: str) -> dict[int, Wallet]:
@@ -56,7 +57,7 @@ def wallet_debit_for_order(*, order, actor=None) -> Transfer:
         request=None,
         reason=TransferReason.PURCHASE,
         reference=order.code,
-        idempotency_key=f"order:{order.code}:debit",
+        idempotency_key=order_transfer_key(order_code=order.code, kind=OrderTransferKind.DEBIT),
         actor=actor,
     )
 
@@ -69,7 +70,7 @@ def wallet_record_gateway_payment(*, order, amount: Decimal) -> Transfer:
         amount=amount,
         reason=TransferReason.PAYMENT,
         reference=order.code,
-        idempotency_key=f"order:{order.code}:payment",
+        idempotency_key=order_transfer_key(order_code=order.code, kind=OrderTransferKind.PAYMENT),
     )
 
 
@@ -84,7 +85,7 @@ def wallet_refund_order(
         amount=order.price if amount is None else amount,
         reason=TransferReason.REFUND,
         reference=order.code,
-        idempotency_key=f"order:{order.code}:refund",
+        idempotency_key=order_transfer_key(order_code=order.code, kind=OrderTransferKind.REFUND),
         actor=actor,
         memo=memo,
     )

@@ -6,7 +6,7 @@ from django.db import transaction
 
 from orders.models import Order
 from orders.pipeline import order_apply_callback
-from orders.services import order_lock
+from orders.services.transitions import order_lock
 from providers.digiflazz import webhook as digiflazz_webhook
 from providers.digiflazz.adapter import result_from_transaction
 from webhooks.models import DeliveryOutcome, WebhookSource

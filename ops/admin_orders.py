@@ -1,4 +1,5 @@
-"""Orders in the admin: read-only records, and operations that go through the services.
+"""Orders in the admin: read-only records, and the staff operations that go through the
+services (registered by ops/admin.py: orders import no staff tooling).
 
 Each operation is a confirmation page (`<order>/operate/<name>/`) guarded by an `ops.*`
 permission; the service it calls enforces the state rules for everyone.
@@ -17,6 +18,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from ops import services as ops_services
+from orders.masking import masked
 from orders.models import Order, OrderEvent, OrderStatus, Voucher
 from providers.models import ProviderCall
 from shop.admin_mixins import (
@@ -28,43 +30,8 @@ from shop.admin_mixins import (
 )
 from shop.errors import ApplicationError
 from wallets.models import Transfer
+from wallets.transfer_keys import OrderTransferKind, order_transfer_key
 from webhooks.models import WebhookDelivery
-
-MASK = "••••••"
-
-
-def masked(value: str) -> str:
-    """What staff see of a voucher's code, PIN or serial until they reveal it (audited)."""
-    return MASK if value else ""
-
-
-def masked_order_codes(value, *, order_code: str):
-    """A copy of `value` (text, or JSON-like data) with every code, PIN and serial of the
-    order's vouchers masked wherever it appears: a buyer's notification and a reseller's
-    callback carry them, and staff read codes only through the audited reveal."""
-    secrets = sorted(
-        {
-            secret
-            for voucher in Voucher.objects.filter(order__code=order_code)
-            for secret in (voucher.code, voucher.pin, voucher.serial)
-            if secret
-        },
-        key=len,
-        reverse=True,  # a serial that starts with the code (a PLN token) goes whole
-    )
-    return _mask_in(value, secrets) if secrets else value
-
-
-def _mask_in(value, secrets: list[str]):
-    if isinstance(value, str):
-        for secret in secrets:
-            value = value.replace(secret, MASK)
-        return value
-    if isinstance(value, dict):
-        return {key: _mask_in(item, secrets) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_mask_in(item, secrets) for item in value]
-    return value
 
 
 def revocation(voucher: Voucher) -> str:
@@ -297,7 +264,11 @@ class OrderAdmin(ReadOnlyAdmin):
         # Delivering after a wallet refund takes money back: a money action.
         if (
             name == "deliver"
-            and Transfer.objects.filter(idempotency_key=f"order:{order.code}:refund").exists()
+            and Transfer.objects.filter(
+                idempotency_key=order_transfer_key(
+                    order_code=order.code, kind=OrderTransferKind.REFUND
+                )
+            ).exists()
         ):
             permission = "refund_orders"
         if not self.has_view_permission(request, order) or not ops_allowed(request, permission):

@@ -1,0 +1,229 @@
+"""Creating orders: checked, priced at the buyer's tier, stored under a fresh code."""
+
+import secrets
+from collections.abc import Callable
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext_noop
+
+from catalog.amounts import validate_flexible_amount
+from catalog.input_schemas import validate_customer_input
+from catalog.models import Product
+from catalog.services import catalog_price_for
+from orders.models import (
+    Order,
+    OrderEvent,
+    OrderEventKind,
+    OrderStatus,
+    PaymentMethod,
+)
+from orders.services.transitions import order_enqueue_placement
+from shop.errors import ApplicationError
+from shop.models import PriceTier
+from wallets.services import (
+    wallet_debit_for_order,
+)
+
+CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford: no I, L, O, U
+
+
+def _new_order_code() -> str:
+    suffix = "".join(secrets.choice(CODE_ALPHABET) for _ in range(6))
+    return f"TRX-{timezone.localdate():%Y%m%d}-{suffix}"
+
+
+class CheckoutTokenTaken(Exception):
+    """An order with this checkout token exists: roll the new order's transaction back."""
+
+
+def order_create(
+    *,
+    product: Product,
+    customer_data: dict,
+    payment_method: str,
+    user=None,
+    guest_email: str = "",
+    amount: Decimal | None = None,
+    checkout_token: str | None = None,
+    shown_price: Decimal | None = None,
+) -> Order:
+    """Create a `pending_payment` order at the buyer's tier price, fixed from now on.
+
+    Refuses (ApplicationError) a product not for sale, input that fails the brand's schema
+    (code `invalid_input`, `extra["fields"]` per field), a balance payment without a
+    signed-in buyer, and a guest without an e-mail. A `checkout_token` another order holds
+    raises CheckoutTokenTaken (a concurrent holder is waited for on the unique index).
+    """
+    order = _order_draft(
+        product=product,
+        customer_data=customer_data,
+        payment_method=payment_method,
+        user=user,
+        guest_email=guest_email,
+        amount=amount,
+        checkout_token=checkout_token,
+        shown_price=shown_price,
+    )
+    created = OrderEvent(
+        kind=OrderEventKind.CREATED, to_status=order.status, message="Order created", actor=user
+    )
+    return _order_insert(order, events=[created])
+
+
+@transaction.atomic(savepoint=False)
+def order_create_paid_from_wallet(
+    *,
+    product: Product,
+    customer_data: dict,
+    user,
+    amount: Decimal | None = None,
+    checkout_token: str | None = None,
+    shown_price: Decimal | None = None,
+    before_debit: Callable[[Order], None] | None = None,
+) -> Order:
+    """`order_create` and `order_pay_with_balance` in one: the order is stored `paid`, with
+    the same two events ("Order created", then "Paid from wallet"), and the buyer's wallet
+    is debited last, so its row stays locked only from the debit to the commit (the caller
+    writes what else it needs in `before_debit`). Refusals are those of both; any of them
+    rolls the caller's whole transaction back."""
+    order = _order_draft(
+        product=product,
+        customer_data=customer_data,
+        payment_method=PaymentMethod.BALANCE,
+        user=user,
+        amount=amount,
+        checkout_token=checkout_token,
+        shown_price=shown_price,
+    )
+    order.status = OrderStatus.PAID
+    order.created_at = order.paid_at = timezone.now()
+    events = [
+        OrderEvent(
+            kind=OrderEventKind.CREATED,
+            to_status=OrderStatus.PENDING_PAYMENT,
+            message="Order created",
+            actor=user,
+        ),
+        OrderEvent(
+            from_status=OrderStatus.PENDING_PAYMENT,
+            to_status=OrderStatus.PAID,
+            message="Paid from wallet",
+        ),
+    ]
+    order = _order_insert(order, events=events)
+    order_enqueue_placement(order)
+    if before_debit is not None:
+        before_debit(order)
+    wallet_debit_for_order(order=order, actor=user)
+    return order
+
+
+def order_amount_checked(*, product: Product, amount: Decimal | None) -> Decimal | None:
+    """`catalog.amounts.validate_flexible_amount` as a refusal of the order services: the
+    same rule and words for the storefront and the reseller API (`invalid_input`, the
+    message under `extra["fields"]["amount"]`)."""
+    try:
+        return validate_flexible_amount(product=product, amount=amount)
+    except ValidationError as exc:
+        raise ApplicationError(
+            gettext_noop("Please correct the amount."),
+            code="invalid_input",
+            extra={"fields": {"amount": exc.messages}},
+        ) from None
+
+
+def _order_draft(
+    *,
+    product: Product,
+    customer_data: dict,
+    payment_method: str,
+    user,
+    amount: Decimal | None,
+    checkout_token: str | None,
+    guest_email: str = "",
+    shown_price: Decimal | None = None,
+) -> Order:
+    """The new order, checked and priced, not saved yet (see `order_create`). With
+    `shown_price` (what the buyer's page showed), any other price is refused
+    (`price_changed`): nobody is charged a price they did not see."""
+    if payment_method == PaymentMethod.BALANCE and user is None:
+        raise ApplicationError(
+            gettext_noop("Log in to pay from your wallet."), code="login_required"
+        )
+    if user is None and not guest_email:
+        raise ApplicationError(
+            gettext_noop("Guests must give an e-mail address."), code="email_required"
+        )
+    amount = order_amount_checked(product=product, amount=amount)
+    tier = user.price_tier if user is not None else PriceTier.RETAIL
+    quote = catalog_price_for(product=product, tier=tier, amount=amount)
+    if not quote.for_sale:
+        # Not the reason: it may name our cost and margin.
+        raise ApplicationError(
+            gettext_noop("This item is not for sale right now."), code="not_for_sale"
+        )
+    if shown_price is not None and quote.price != shown_price:
+        raise ApplicationError(
+            gettext_noop(
+                "The price has changed since this page was shown. Please check the new price "
+                "and order again."
+            ),
+            code="price_changed",
+            extra={"shown": str(shown_price), "price": str(quote.price)},
+        )
+    try:
+        customer = validate_customer_input(schema=product.brand.input_schema, data=customer_data)
+    except ValidationError as exc:
+        raise ApplicationError(
+            gettext_noop("Please correct the account details."),
+            code="invalid_input",
+            extra={"fields": exc.message_dict},
+        ) from None
+    return Order(
+        user=user,
+        guest_email=guest_email,
+        access_token=secrets.token_urlsafe(32),
+        checkout_token=checkout_token,
+        product=product,
+        product_name=product.name,
+        provider_code=product.provider.code,
+        provider_sku=product.provider_sku,
+        price_tier=tier,
+        customer_data=customer.fields,
+        customer_no=customer.customer_no,
+        amount=amount,
+        price=quote.price,
+        cost=quote.cost,
+        currency=settings.SHOP_CURRENCY,
+        payment_method=payment_method,
+        payment_expires_at=timezone.now() + timedelta(minutes=settings.ORDER_PAYMENT_MINUTES),
+        language=translation.get_language() or "",
+    )
+
+
+def _order_insert(order: Order, *, events: list[OrderEvent]) -> Order:
+    """Save a new order under a fresh code, then its `events` (one INSERT for all)."""
+    for _ in range(5):  # a code collision is rare; try a new one
+        order.code = _new_order_code()
+        try:
+            with transaction.atomic():
+                order.save(force_insert=True)
+                for event in events:
+                    event.order = order
+                OrderEvent.objects.bulk_create(events)
+            return order
+        except IntegrityError:
+            order.pk = None
+            if order.checkout_token and (
+                Order.objects.filter(checkout_token=order.checkout_token).exists()
+            ):
+                raise CheckoutTokenTaken from None
+            continue
+    raise ApplicationError(
+        gettext_noop("Could not allocate an order code; try again."), code="busy"
+    )
