@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db import models, transaction
+from django.db import transaction
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -25,7 +25,7 @@ from catalog.selectors import active_pricing_rules, stored_price_field
 from catalog.services import catalog_price_for, catalog_reprice_all, catalog_reprice_product
 from ops.services import ops_provider_check_balance, ops_provider_sync_catalog
 from providers.services import provider_resume_selling
-from shop.admin_mixins import ReadOnlyAdmin, ops_allowed
+from shop.admin_mixins import HTTPS_URL_FIELDS, ReadOnlyAdmin, ops_allowed
 from shop.errors import ApplicationError
 
 PREVIEW_PRODUCTS = 100
@@ -163,7 +163,7 @@ class BrandAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ("name",)}
     autocomplete_fields = ("category",)
     # An image address typed without a scheme is https (Django 6's default, said now).
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    formfield_overrides = HTTPS_URL_FIELDS
 
     def save_model(self, request, obj, form, change) -> None:
         super().save_model(request, obj, form, change)

@@ -2,10 +2,16 @@
 
 from django import forms
 from django.contrib import admin
+from django.db import models
+
+# Admin forms of URL fields take a bare host as https (Django 6's default, asked for now).
+HTTPS_URL_FIELDS = {models.URLField: {"assume_scheme": "https"}}
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
     """For records nobody may add, change or delete in the admin (ledger, audit trails)."""
+
+    formfield_overrides = HTTPS_URL_FIELDS
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -18,6 +24,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 class ReadOnlyInline(admin.TabularInline):
+    formfield_overrides = HTTPS_URL_FIELDS
     extra = 0
     can_delete = False
     show_change_link = True
