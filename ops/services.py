@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
 from ops.models import VoucherReveal, WebhookBodyReveal
-from orders.models import Order, OrderEvent, OrderEventKind, OrderStatus, Voucher
+from orders.models import Order, OrderEvent, OrderStatus, Voucher
 from orders.pipeline import order_poll_soon
 from orders.services.notifications import (
     buyer_language,
@@ -21,7 +21,7 @@ from orders.services.notifications import (
     order_notify_delivered,
 )
 from orders.services.refunds import order_fail_and_refund
-from orders.services.transitions import order_lock, order_transition
+from orders.services.transitions import order_lock, order_note, order_transition
 from providers.base import FailureKind, ProviderError
 from providers.registry import UnknownProvider, get_adapter
 from providers.services import provider_record_balance
@@ -248,14 +248,7 @@ _RESEND_TITLES = {
 
 def _record_staff_action(order: Order, message: str, *, actor) -> OrderEvent:
     """An OrderEvent that moves nothing: the order's history says which staff member did what."""
-    return OrderEvent.objects.create(
-        order=order,
-        kind=OrderEventKind.NOTE,
-        from_status=order.status,
-        to_status=order.status,
-        message=message,
-        actor=actor,
-    )
+    return order_note(order=order, message=message, actor=actor)
 
 
 def ops_voucher_reveal(*, voucher: Voucher, staff, remote_addr: str | None = None) -> Voucher:

@@ -6,7 +6,6 @@ from django.db import transaction
 
 from orders.models import (
     Order,
-    OrderEvent,
     OrderEventKind,
     OrderStatus,
     PaymentMethod,
@@ -14,6 +13,7 @@ from orders.models import (
 from orders.services.transitions import (
     order_flag_review,
     order_lock,
+    order_note,
     order_transition,
     order_transition_locked,
 )
@@ -24,7 +24,6 @@ from providers.base import (
 from shop.errors import ApplicationError
 from shop.models import NotificationLevel
 from shop.money import format_money
-from shop.notifications import notify
 from wallets.services import (
     wallet_debit_for_order,
     wallet_record_gateway_payment,
@@ -103,19 +102,14 @@ def _tell_staff_of_gateway_refund(order: Order, data: dict) -> None:
     to a wallet already): recorded on the order and told to staff, once."""
     if order.events.filter(kind=OrderEventKind.GATEWAY_REFUND_REPORTED).exists():
         return  # (a unique constraint keeps it once, too)
-    OrderEvent.objects.create(
+    order_note(
         order=order,
         kind=OrderEventKind.GATEWAY_REFUND_REPORTED,
-        from_status=order.status,
-        to_status=order.status,
         message=GATEWAY_REFUND_EVENT,
         data=data,
-    )
-    notify(
-        title=f"Order {order.code} was refunded at the gateway while {order.status}",
-        message="Check that the buyer is not refunded twice, or has the goods and the money.",
+        staff_title=f"Order {order.code} was refunded at the gateway while {order.status}",
+        staff_message="Check that the buyer is not refunded twice, or has the goods and the money.",
         level=NotificationLevel.ERROR,
-        data={"order": order.code},
     )
 
 

@@ -7,7 +7,6 @@ from django.utils import timezone
 
 from orders.models import (
     Order,
-    OrderEvent,
     OrderEventKind,
     OrderStatus,
     Voucher,
@@ -20,6 +19,7 @@ from orders.services.transitions import (
     ACTIVE_STATUSES,
     order_flag_review,
     order_lock,
+    order_note,
     order_save_fields,
     order_transition,
 )
@@ -31,8 +31,6 @@ from providers.base import (
     ProviderStatus,
 )
 from providers.http import ALWAYS_REDACTED, redact
-from shop.models import NotificationLevel
-from shop.notifications import notify
 
 
 @transaction.atomic
@@ -171,18 +169,11 @@ def order_stop_polling(*, order: Order, reason: str) -> Order:
     ).exists()
     if told:
         return order
-    OrderEvent.objects.create(
+    order_note(
         order=order,
         kind=OrderEventKind.POLLING_STOPPED,
-        from_status=order.status,
-        to_status=order.status,
         message=message,
-    )
-    notify(
-        title=f"Order {order.code}: polling stopped",
-        message=message,
-        level=NotificationLevel.WARNING,
-        data={"order": order.code},
+        staff_title=f"Order {order.code}: polling stopped",
     )
     return order
 
@@ -241,21 +232,12 @@ def _apply_revocation(order: Order, result: ProviderResult, provider_fields: dic
         )
     if order.waiting_on_provider:  # in review past its deadline: this answer is final
         order_save_fields(order, {"waiting_on_provider": False, "next_poll_at": None})
-        order.save(update_fields=["waiting_on_provider", "next_poll_at", "updated_at"])
     if revoked:
-        OrderEvent.objects.create(
+        order_note(
             order=order,
-            kind=OrderEventKind.NOTE,
-            from_status=order.status,
-            to_status=order.status,
             message=reason,
             data=data,
-        )
-        notify(
-            title=f"Order {order.code}: its codes were revoked while it was {order.status}",
-            message=reason,
-            level=NotificationLevel.WARNING,
-            data={"order": order.code},
+            staff_title=f"Order {order.code}: its codes were revoked while it was {order.status}",
         )
     return order
 

@@ -135,6 +135,38 @@ def order_flag_review(
     return order
 
 
+def order_note(
+    *,
+    order: Order,
+    message: str,
+    kind: str = OrderEventKind.NOTE,
+    data: dict | None = None,
+    actor=None,
+    staff_title: str = "",
+    staff_message: str = "",
+    level: str = NotificationLevel.WARNING,
+) -> OrderEvent:
+    """An OrderEvent that moves nothing (the order's history: what happened, who did it);
+    with `staff_title`, staff are told too (`staff_message`, else `message`)."""
+    event = OrderEvent.objects.create(
+        order=order,
+        kind=kind,
+        from_status=order.status,
+        to_status=order.status,
+        message=message,
+        data=data or {},
+        actor=actor,
+    )
+    if staff_title:
+        notify(
+            title=staff_title,
+            message=staff_message or message,
+            level=level,
+            data={"order": order.code},
+        )
+    return event
+
+
 def order_save_fields(order: Order, fields: dict) -> None:
     """Save `fields` on an order this transaction has locked, without moving it."""
     for name, value in fields.items():
