@@ -10,7 +10,7 @@
 
 The provider is scripted through its real adapter's reply mapping and pending rule, so the
 pipeline runs as in production (`orders_poll_due`, `order_poll`, `order_apply_callback`).
-An answer kind is one entry of ANSWERS: adding one (Hubble's REVERSED, say) is one line.
+An answer kind is one entry of ANSWERS (Hubble's REVERSED is one, for Hubble alone).
 """
 
 import uuid
@@ -23,6 +23,7 @@ from unittest import mock
 import pytest
 import requests
 import time_machine
+from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from hypothesis import HealthCheck, settings
@@ -33,6 +34,7 @@ from orders import pipeline
 from orders.models import Order, OrderStatus
 from orders.services.creation import order_create
 from orders.services.payments import order_pay_with_balance
+from orders.services.provider_updates import order_apply_provider_update
 from providers.base import ProviderResult, ProviderStatus, UpstreamAdapter
 from providers.digiflazz.adapter import result_from_transaction
 from providers.foxreload.adapter import order_result as foxreload_order
@@ -107,7 +109,18 @@ ANSWERS: dict[str, Answer] = {
         {ANY: lambda: ProviderResult(ProviderStatus.NOT_FOUND, message="no such order")},
         final_failure=True,
     ),
+    # Hubble calls off what it delivered: a person decides, the clock never refunds it.
+    "reversed": Answer(
+        {HUBBLE: hubble({"status": "REVERSED", "vouchers": [{"id": "v", "cardNumber": "C"}]})}
+    ),
 }
+
+
+def answers_of(code: str) -> list[str]:
+    """The answers `code`'s provider can give (Hubble alone reverses)."""
+    return sorted(kind for kind, answer in ANSWERS.items() if {code, ANY} & set(answer.replies))
+
+
 # What a provider's callback can carry (Digiflazz's body is the transaction; Hubble's makes
 # the shop fetch the order, which may answer anything; FoxReload sends none).
 CALLBACK_ANSWERS = {
@@ -188,13 +201,15 @@ class MoneyAtTheClock(RuleBasedStateMachine):
 
     # --- what happens ---------------------------------------------------------------------
 
-    @rule(answer=st.sampled_from(sorted(ANSWERS)))
-    def place(self, answer):
+    @rule(data=st.data())
+    def place(self, data):
+        answer = data.draw(st.sampled_from(answers_of(self.code)))
         self._step(answer, lambda: pipeline.order_place(order_id=self.order.pk))
 
-    @rule(answer=st.sampled_from(sorted(ANSWERS)))
-    def beat(self, answer):
+    @rule(data=st.data())
+    def beat(self, data):
         """One run of orders_poll_due; the poll of this order (if due) gets `answer`."""
+        answer = data.draw(st.sampled_from(answers_of(self.code)))
         self._step(answer, self._poll_due)
 
     @rule(jump=st.sampled_from(CLOCK_JUMPS))
@@ -271,6 +286,11 @@ class MoneyAtTheClock(RuleBasedStateMachine):
         if self.code == DIGIFLAZZ:  # the callback carries the transaction
             self.provider.given.append(answer)
             pipeline.order_apply_callback(order=order, result=ANSWERS[answer].reply(self.code))
+        elif answer == "reversed" and order.vouchers.exists():
+            # Hubble's REVERSED for a delivered order is applied from the callback itself
+            self.provider.given.append(answer)
+            with transaction.atomic():
+                order_apply_provider_update(order=order, result=ANSWERS[answer].reply(self.code))
         elif order.waits_on_provider:  # Hubble's callback: the shop fetches the order
             pipeline.order_poll(order_id=order.pk)
         elif order.status in (OrderStatus.FAILED, OrderStatus.REFUNDED):
