@@ -13,10 +13,10 @@ from accounts.forms import OrderFilterForm, SignupForm
 from accounts.selectors import orders_of, orders_with_revoked_codes
 from accounts.services import notifications_mark_read
 from orders.checkout import deposit_checkout_create
-from orders.forms import BankTransferDepositForm, DepositForm
 from shop.errors import ApplicationError
 from shop.models import Notification
 from shop.ratelimit import rate_limit_hit
+from wallets.forms import BankTransferDepositForm, DepositForm
 from wallets.models import DepositMethod
 from wallets.services import deposit_create
 

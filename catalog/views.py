@@ -1,12 +1,14 @@
-"""catalog: the brand page (its items at the viewer's price, what is unavailable and why,
-the brand's instructions) with the checkout form."""
+"""catalog: the home page (categories and brands), the search, and the brand page (its items
+at the viewer's price, what is unavailable and why, the brand's instructions) with the
+checkout form."""
 
+from django.db.models import Prefetch, Q
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from catalog.models import Brand, Product
-from catalog.selectors import brand_instructions
+from catalog.models import Brand, Category, Product
+from catalog.selectors import brand_instructions, products_for_sale
 from catalog.services import product_unavailable_reason
 from providers.simulator_hints import simulator_hint
 from shop.models import PriceTier
@@ -97,3 +99,40 @@ def _int_or_none(value) -> int | None:
 def brand_detail(request, slug: str):
     brand = get_object_or_404(Brand.objects.select_related("category"), slug=slug)
     return brand_page(request, brand)
+
+
+SEARCH_LIMIT = 30
+
+
+@require_GET
+def home(request):
+    """Categories with their brands, popular brands, and the search box."""
+    brands = Brand.objects.order_by("name")
+    categories = [
+        category
+        for category in Category.objects.prefetch_related(Prefetch("brands", queryset=brands))
+        if category.brands.all()
+    ]
+    context = {
+        "categories": categories,
+        "popular": Brand.objects.filter(is_popular=True).order_by("name")[:12],
+    }
+    return render(request, "home.html", context)
+
+
+@require_GET
+def search(request):
+    """Brands and products for sale whose names contain the query (case-insensitive)."""
+    query = request.GET.get("q", "").strip()[:100]
+    brands, products = [], []
+    if query:
+        brands = list(Brand.objects.filter(name__icontains=query).order_by("name")[:SEARCH_LIMIT])
+        tier = viewer_tier(request.user)
+        products = [
+            (product, product.stored_price(tier))
+            for product in products_for_sale(tier=tier)
+            .filter(Q(name__icontains=query) | Q(brand__name__icontains=query))
+            .order_by("brand__name", "name")[:SEARCH_LIMIT]
+        ]
+    context = {"query": query, "brands": brands, "products": products}
+    return render(request, "catalog/search.html", context)

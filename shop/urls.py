@@ -4,10 +4,11 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from catalog import views as catalog_views
 from shop import views
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", catalog_views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("favicon.ico", views.favicon, name="favicon"),
     path("admin/", admin.site.urls),
@@ -16,7 +17,7 @@ urlpatterns = [
     path("", include("wallets.urls")),
     path("", include("resellers.urls")),
     path("", include("ops.urls")),
-    path("search/", views.search, name="search"),
+    path("search/", catalog_views.search, name="search"),
     path("", include("catalog.urls")),
     path("", include("accounts.urls")),
     path("accounts/", include("accounts.auth_urls")),

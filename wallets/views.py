@@ -5,7 +5,6 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from orders.forms import DEPOSIT_MAX, DEPOSIT_MIN
 from providers.base import ProviderError
 from providers.shan.adapter import (
     shan_launch_available,
@@ -13,6 +12,7 @@ from providers.shan.adapter import (
     shan_launch_game,
 )
 from providers.shan.players import shan_may_launch
+from wallets.forms import DEPOSIT_MAX, DEPOSIT_MIN
 from wallets.selectors import deposits_recent, wallet_history
 from wallets.services import wallet_for_user
 
