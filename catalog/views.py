@@ -1,16 +1,14 @@
-"""catalog: the home page (categories and brands), the search, and the brand page (its items
-at the viewer's price, what is unavailable and why, the brand's instructions) with the
-checkout form."""
+"""catalog: the home page (categories and brands), the search, and what a brand offers at the
+viewer's price (what is unavailable and why); the brand page with its checkout form is orders'."""
 
 from django.db.models import Prefetch, Q
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from catalog.models import Brand, Category, Product
-from catalog.selectors import brand_instructions, products_for_sale
+from catalog.selectors import products_for_sale
 from catalog.services import product_unavailable_reason
-from providers.simulator_hints import simulator_hint
 from shop.models import PriceTier
 
 
@@ -46,59 +44,6 @@ def brand_offers(brand: Brand, tier: str) -> tuple[list, list]:
         else:
             for_sale.append((product, product.stored_price(tier)))
     return for_sale, unavailable
-
-
-def brand_page(request, brand: Brand, *, form=None, status: int = 200):
-    """Render the brand page; `form` is a bound CheckoutForm with errors after a POST."""
-    from catalog.amounts import AMOUNT_STEP
-    from orders.checkout import checkout_payment_channels
-    from orders.checkout_token import checkout_token_issue
-    from orders.forms import CheckoutForm
-    from wallets.services import wallet_for_user
-
-    tier = viewer_tier(request.user)
-    for_sale, unavailable = brand_offers(brand, tier)
-    if form is None:
-        form = CheckoutForm(
-            brand=brand,
-            products=for_sale,
-            user=request.user,
-            channels=checkout_payment_channels(),
-        )
-    wallet = wallet_for_user(user=request.user) if request.user.is_authenticated else None
-    chosen = form.products.get(_int_or_none(form["product"].value()))
-    context = {
-        "brand": brand,
-        "instructions": brand_instructions(brand),
-        "offers": for_sale,
-        "unavailable": unavailable,
-        "form": form,
-        "wallet": wallet,
-        "tier": tier,
-        "has_flexible": any(product.is_flexible for product, _price in for_sale),
-        "flexible_chosen": chosen is not None and chosen.is_flexible,
-        "amount_step": AMOUNT_STEP,
-        "simulator_hint": simulator_hint(input_schema=brand.input_schema),
-        # fresh on every view, also after errors: a refused attempt may have used the last
-        "checkout_token": checkout_token_issue(
-            request=request,
-            prices={product.pk: price for product, price in for_sale if price is not None},
-        ),
-    }
-    return render(request, "catalog/brand.html", context, status=status)
-
-
-def _int_or_none(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-@require_GET
-def brand_detail(request, slug: str):
-    brand = get_object_or_404(Brand.objects.select_related("category"), slug=slug)
-    return brand_page(request, brand)
 
 
 SEARCH_LIMIT = 30

@@ -18,7 +18,6 @@ urlpatterns = [
     path("", include("resellers.urls")),
     path("", include("ops.urls")),
     path("search/", catalog_views.search, name="search"),
-    path("", include("catalog.urls")),
     path("", include("accounts.urls")),
     path("accounts/", include("accounts.auth_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
