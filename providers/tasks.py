@@ -1,6 +1,7 @@
 from celery import shared_task
 from django.conf import settings
 
+from providers.services import providers_check_balances as check_balances
 from providers.simulators import simulators_resolve_due
 
 
@@ -13,6 +14,4 @@ def simulators_tick() -> None:
 
 @shared_task(name="providers.tasks.providers_check_balances")
 def providers_check_balances() -> None:
-    from providers.services import providers_check_balances as check
-
-    check()
+    check_balances()
