@@ -5,8 +5,8 @@ import logging
 from celery import shared_task
 
 from catalog.models import Provider
-from catalog.sync import catalog_sync
 from ops.reconciliation import reconcile_all
+from providers.sync import catalog_sync
 from shop.errors import ApplicationError
 
 logger = logging.getLogger(__name__)

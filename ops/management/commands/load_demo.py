@@ -15,8 +15,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from catalog.models import PricingRule, PricingScope, Product
-from catalog.tasks import catalog_sync_demo
 from providers.defaults import PROVIDER_DEFAULTS, provider_ensure
+from providers.tasks import catalog_sync_demo
 from shop.models import PriceTier, UserRole
 from wallets.services import wallet_adjust, wallet_for_user
 
