@@ -267,7 +267,7 @@ def deposit_checkout_create(*, user, amount: Decimal, channel: str = "") -> Paym
         customer_name=user.get_full_name() or user.get_username(),
         customer_email=user.email,
         items=[PaymentItem(sku="DEPOSIT", name="Wallet top-up", price=deposit.amount)],
-        return_url=settings.SITE_URL.rstrip("/") + reverse("wallets:wallet"),
+        return_url=settings.SITE_URL.rstrip("/") + reverse("accounts:wallet"),
         callback_url=checkout_callback_url(),
     )
     try:

@@ -14,7 +14,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("webhooks.urls")),
     path("", include("orders.urls")),
-    path("", include("wallets.urls")),
     path("", include("resellers.urls")),
     path("", include("ops.urls")),
     path("search/", catalog_views.search, name="search"),
