@@ -11,7 +11,7 @@ RUN := $(UV) run --frozen
 help:
 	@echo "make run    - the whole shop on http://127.0.0.1:8000 (web, worker, beat; Ctrl-C stops all)"
 	@echo "make test   - the whole suite against PostgreSQL and Redis on localhost (installs Chromium)"
-	@echo "make lint   - ruff check and format check"
+	@echo "make lint   - ruff check, format check and the import contracts (lint-imports)"
 	@echo "make format - ruff fix and format"
 	@echo "make bench  - benchmarks in bench/, printed as ratios"
 	@echo "make messages - collect the strings to translate into locale/id and compile the .mo"
@@ -42,9 +42,11 @@ test: install
 	$(RUN) python scripts/check_services.py
 	$(RUN) pytest
 
+# lint-imports checks the apps' layers (pyproject.toml [tool.importlinter], docs/architecture.md).
 lint: install
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
+	$(RUN) lint-imports
 
 format: install
 	$(RUN) ruff check --fix .

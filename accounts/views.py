@@ -1,4 +1,5 @@
-"""Account pages: sign-up, order history, notifications, wallet top-up."""
+"""Account pages: sign-up, order history, notifications, the wallet (its ledger, top-ups and
+the Shan button)."""
 
 from django.conf import settings
 from django.contrib import messages
@@ -13,12 +14,20 @@ from accounts.forms import OrderFilterForm, SignupForm
 from accounts.selectors import orders_of, orders_with_revoked_codes
 from accounts.services import notifications_mark_read
 from orders.checkout import deposit_checkout_create
-from orders.forms import BankTransferDepositForm, DepositForm
+from providers.base import ProviderError
+from providers.shan.adapter import (
+    shan_launch_available,
+    shan_launch_error_message,
+    shan_launch_game,
+)
+from providers.shan.players import shan_may_launch
 from shop.errors import ApplicationError
 from shop.models import Notification
 from shop.ratelimit import rate_limit_hit
+from wallets.forms import DEPOSIT_MAX, DEPOSIT_MIN, BankTransferDepositForm, DepositForm
 from wallets.models import DepositMethod
-from wallets.services import deposit_create
+from wallets.selectors import deposits_recent, wallet_history
+from wallets.services import deposit_create, wallet_for_user
 
 
 def bank_transfer_allowed(user) -> bool:
@@ -100,18 +109,18 @@ def deposit(request):
         for errors in form.errors.values():
             for error in errors:
                 messages.error(request, error)
-        return redirect("wallets:wallet")
+        return redirect("accounts:wallet")
     try:
         instructions = deposit_checkout_create(
             user=request.user, amount=form.cleaned_data["amount"]
         )
     except ApplicationError as exc:
         messages.error(request, _(exc.message))
-        return redirect("wallets:wallet")
+        return redirect("accounts:wallet")
     if instructions.checkout_url:
         return redirect(instructions.checkout_url)
     messages.info(request, _("Pay code: %(code)s") % {"code": instructions.pay_code})
-    return redirect("wallets:wallet")
+    return redirect("accounts:wallet")
 
 
 @login_required
@@ -122,13 +131,13 @@ def deposit_bank_transfer(request):
     (BANK_TRANSFERS_PER_HOUR) or with BANK_TRANSFER_MAX_UNDECIDED transfers undecided."""
     if not bank_transfer_allowed(request.user):
         messages.error(request, _("Too many bank transfers. Please try again later."))
-        return redirect("wallets:wallet")
+        return redirect("accounts:wallet")
     form = BankTransferDepositForm(request.POST, request.FILES)
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
                 messages.error(request, error)
-        return redirect("wallets:wallet")
+        return redirect("accounts:wallet")
     try:
         deposit_create(
             user=request.user,
@@ -138,6 +147,46 @@ def deposit_bank_transfer(request):
         )
     except ApplicationError as exc:
         messages.error(request, _bank_transfer_refusal(exc))
-        return redirect("wallets:wallet")
+        return redirect("accounts:wallet")
     messages.info(request, _("Thank you: the top-up is credited once staff have checked it."))
-    return redirect("wallets:wallet")
+    return redirect("accounts:wallet")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def wallet_page(request):
+    """The signed-in user's balance and ledger: each row with its reason, reference (the
+    order code, or the wager code of a game settlement) and the balance after it.
+    POST with action=play_shan launches Shan and sends the player to the game."""
+    if request.method == "POST":
+        return _play_shan(request)
+    wallet = wallet_for_user(user=request.user)
+    page = Paginator(wallet_history(wallet=wallet), 50).get_page(request.GET.get("page"))
+    context = {
+        "wallet": wallet,
+        "page": page,
+        "deposits": deposits_recent(user=request.user),
+        "shan_enabled": shan_launch_available() and shan_may_launch(request.user),
+        "deposit_min": DEPOSIT_MIN,
+        "deposit_max": DEPOSIT_MAX,
+    }
+    return render(request, "wallets/wallet.html", context)
+
+
+def _play_shan(request):
+    if (
+        request.POST.get("action") != "play_shan"
+        or not shan_launch_available()
+        or not shan_may_launch(request.user)
+    ):
+        messages.error(request, _("Shan is not available."))
+        return redirect("accounts:wallet")
+    try:
+        url = shan_launch_game(user=request.user)
+    except ProviderError as exc:  # nothing changed; the player reads why
+        messages.error(
+            request,
+            _("Could not start Shan: %(reason)s") % {"reason": shan_launch_error_message(exc)},
+        )
+        return redirect("accounts:wallet")
+    return redirect(url)

@@ -170,7 +170,7 @@ class _ListAdapter:
 
 def sync_bulk(provider, items: list) -> None:
     from catalog.models import SyncRun
-    from catalog.sync import catalog_sync
+    from providers.sync import catalog_sync
 
     run = catalog_sync(provider=provider, adapter=_ListAdapter(items))
     assert run.status == SyncRun.Status.SUCCESS, run.message

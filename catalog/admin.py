@@ -8,7 +8,6 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
 
 from catalog.models import (
     Brand,
@@ -18,20 +17,16 @@ from catalog.models import (
     PricingScope,
     Product,
     Provider,
-    ProviderKind,
     SyncRun,
 )
 from catalog.selectors import active_pricing_rules, stored_price_field
 from catalog.services import catalog_price_for, catalog_reprice_all, catalog_reprice_product
-from ops.services import ops_provider_check_balance, ops_provider_sync_catalog
-from providers.services import provider_resume_selling
-from shop.admin_mixins import HTTPS_URL_FIELDS, ReadOnlyAdmin, ops_allowed
-from shop.errors import ApplicationError
+from shop.admin_mixins import HTTPS_URL_FIELDS, ReadOnlyAdmin
 
 PREVIEW_PRODUCTS = 100
 
 
-def _reprice_after_commit(
+def reprice_after_commit(
     request: HttpRequest, *, reason: str, provider: Provider | None = None
 ) -> None:
     """Reprice (all products, or one provider's) once the admin's change is committed."""
@@ -50,95 +45,11 @@ class RepricedOnDelete:
     def delete_model(self, request, obj) -> None:
         reason = f"{obj._meta.verbose_name} #{obj.pk} deleted"
         super().delete_model(request, obj)
-        _reprice_after_commit(request, reason=reason)
+        reprice_after_commit(request, reason=reason)
 
     def delete_queryset(self, request, queryset) -> None:
         super().delete_queryset(request, queryset)
-        _reprice_after_commit(request, reason=f"{queryset.model._meta.verbose_name_plural} deleted")
-
-
-@admin.register(Provider)
-class ProviderAdmin(admin.ModelAdmin):
-    list_display = (
-        "name",
-        "code",
-        "kind",
-        "enabled",
-        "currency",
-        "exchange_rate",
-        "low_balance_threshold",
-        "last_balance",
-        "last_balance_at",
-        "last_sync",
-    )
-    list_editable = ("enabled",)
-    list_filter = ("kind", "enabled", "currency")
-    search_fields = ("name", "code")
-    date_hierarchy = "last_balance_at"
-    readonly_fields = ("last_balance", "last_balance_at", "out_of_balance_since", "last_sync")
-    actions = ("sync_catalog_now", "check_balance_now", "resume_selling")
-
-    @admin.display(description="Last catalog sync")
-    def last_sync(self, provider: Provider):
-        run = SyncRun.objects.filter(provider=provider).order_by("-started_at", "-pk").first()
-        if run is None:
-            return "-"
-        if run.status == SyncRun.Status.SUCCESS:
-            counts = (
-                f"created {run.created}, updated {run.updated}, "
-                f"deactivated {run.deactivated}, hidden {run.hidden}"
-            )
-        else:
-            counts = next(iter(run.message.splitlines()), "")
-        return format_html(
-            "<a href='{}'>{} {}</a> {}",
-            reverse("admin:catalog_syncrun_change", args=[run.pk]),
-            run.status,
-            f"{run.started_at:%Y-%m-%d %H:%M}",
-            counts,
-        )
-
-    def has_operate_providers_permission(self, request) -> bool:
-        return ops_allowed(request, "operate_providers")
-
-    @admin.action(description="Sync catalog now (queued)", permissions=["operate_providers"])
-    def sync_catalog_now(self, request, queryset) -> None:
-        upstream = queryset.filter(kind=ProviderKind.UPSTREAM).order_by("pk")
-        for provider in upstream:
-            ops_provider_sync_catalog(provider_id=provider.pk)
-        self.message_user(
-            request,
-            f"Queued {upstream.count()} catalog sync(s); the Last catalog sync column shows "
-            "each SyncRun when it is done.",
-        )
-
-    @admin.action(description="Check balance now", permissions=["operate_providers"])
-    def check_balance_now(self, request, queryset) -> None:
-        for provider in queryset.filter(kind=ProviderKind.UPSTREAM).order_by("pk"):
-            try:
-                provider = ops_provider_check_balance(code=provider.code)
-            except ApplicationError as exc:
-                self.message_user(request, exc.message, messages.ERROR)
-            else:
-                self.message_user(
-                    request, f"{provider.name}: {provider.last_balance} {provider.currency}."
-                )
-
-    @admin.action(
-        description="Resume selling (the provider's balance was topped up)",
-        permissions=["operate_providers"],
-    )
-    def resume_selling(self, request, queryset) -> None:
-        resumed = [
-            provider_resume_selling(code=provider.code, actor=request.user)
-            for provider in queryset.filter(out_of_balance_since__isnull=False).order_by("pk")
-        ]
-        self.message_user(request, f"{len(resumed)} provider(s) sell again.")
-
-    def save_model(self, request, obj, form, change) -> None:
-        super().save_model(request, obj, form, change)
-        if change and {"enabled", "exchange_rate"} & set(form.changed_data):
-            _reprice_after_commit(request, reason=f"provider {obj.code} changed", provider=obj)
+        reprice_after_commit(request, reason=f"{queryset.model._meta.verbose_name_plural} deleted")
 
 
 @admin.register(Category)
@@ -168,7 +79,7 @@ class BrandAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change) -> None:
         super().save_model(request, obj, form, change)
         if change and "category" in form.changed_data:
-            _reprice_after_commit(request, reason=f"brand {obj.slug} moved to another category")
+            reprice_after_commit(request, reason=f"brand {obj.slug} moved to another category")
 
 
 @admin.register(Product)
@@ -244,7 +155,7 @@ class PricingRuleAdmin(RepricedOnDelete, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change) -> None:
         super().save_model(request, obj, form, change)
-        _reprice_after_commit(request, reason=f"pricing rule #{obj.pk} saved")
+        reprice_after_commit(request, reason=f"pricing rule #{obj.pk} saved")
 
     # --- preview: the prices a rule would produce, before it is saved ------------------------
 

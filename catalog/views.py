@@ -1,14 +1,14 @@
-"""catalog: the brand page (its items at the viewer's price, what is unavailable and why,
-the brand's instructions) with the checkout form."""
+"""catalog: the home page (categories and brands), the search, and what a brand offers at the
+viewer's price (what is unavailable and why); the brand page with its checkout form is orders'."""
 
-from django.shortcuts import get_object_or_404, render
+from django.db.models import Prefetch, Q
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from catalog.models import Brand, Product
-from catalog.selectors import brand_instructions
+from catalog.models import Brand, Category, Product
+from catalog.selectors import products_for_sale
 from catalog.services import product_unavailable_reason
-from providers.simulator_hints import simulator_hint
 from shop.models import PriceTier
 
 
@@ -46,54 +46,38 @@ def brand_offers(brand: Brand, tier: str) -> tuple[list, list]:
     return for_sale, unavailable
 
 
-def brand_page(request, brand: Brand, *, form=None, status: int = 200):
-    """Render the brand page; `form` is a bound CheckoutForm with errors after a POST."""
-    from catalog.amounts import AMOUNT_STEP
-    from orders.checkout import checkout_payment_channels
-    from orders.checkout_token import checkout_token_issue
-    from orders.forms import CheckoutForm
-    from wallets.services import wallet_for_user
-
-    tier = viewer_tier(request.user)
-    for_sale, unavailable = brand_offers(brand, tier)
-    if form is None:
-        form = CheckoutForm(
-            brand=brand,
-            products=for_sale,
-            user=request.user,
-            channels=checkout_payment_channels(),
-        )
-    wallet = wallet_for_user(user=request.user) if request.user.is_authenticated else None
-    chosen = form.products.get(_int_or_none(form["product"].value()))
-    context = {
-        "brand": brand,
-        "instructions": brand_instructions(brand),
-        "offers": for_sale,
-        "unavailable": unavailable,
-        "form": form,
-        "wallet": wallet,
-        "tier": tier,
-        "has_flexible": any(product.is_flexible for product, _price in for_sale),
-        "flexible_chosen": chosen is not None and chosen.is_flexible,
-        "amount_step": AMOUNT_STEP,
-        "simulator_hint": simulator_hint(input_schema=brand.input_schema),
-        # fresh on every view, also after errors: a refused attempt may have used the last
-        "checkout_token": checkout_token_issue(
-            request=request,
-            prices={product.pk: price for product, price in for_sale if price is not None},
-        ),
-    }
-    return render(request, "catalog/brand.html", context, status=status)
-
-
-def _int_or_none(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+SEARCH_LIMIT = 30
 
 
 @require_GET
-def brand_detail(request, slug: str):
-    brand = get_object_or_404(Brand.objects.select_related("category"), slug=slug)
-    return brand_page(request, brand)
+def home(request):
+    """Categories with their brands, popular brands, and the search box."""
+    brands = Brand.objects.order_by("name")
+    categories = [
+        category
+        for category in Category.objects.prefetch_related(Prefetch("brands", queryset=brands))
+        if category.brands.all()
+    ]
+    context = {
+        "categories": categories,
+        "popular": Brand.objects.filter(is_popular=True).order_by("name")[:12],
+    }
+    return render(request, "home.html", context)
+
+
+@require_GET
+def search(request):
+    """Brands and products for sale whose names contain the query (case-insensitive)."""
+    query = request.GET.get("q", "").strip()[:100]
+    brands, products = [], []
+    if query:
+        brands = list(Brand.objects.filter(name__icontains=query).order_by("name")[:SEARCH_LIMIT])
+        tier = viewer_tier(request.user)
+        products = [
+            (product, product.stored_price(tier))
+            for product in products_for_sale(tier=tier)
+            .filter(Q(name__icontains=query) | Q(brand__name__icontains=query))
+            .order_by("brand__name", "name")[:SEARCH_LIMIT]
+        ]
+    context = {"query": query, "brands": brands, "products": products}
+    return render(request, "catalog/search.html", context)

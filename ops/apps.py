@@ -17,3 +17,9 @@ class OpsConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(_admin_group_gets_new_permissions, sender=self)
+        # Imported here: models and services load once the app registry is ready.
+        from ops.models import WebhookBodyReveal
+        from webhooks.services import webhook_prune_keep
+
+        # a delivery whose body staff revealed stays: the reveal's audit record points at it
+        webhook_prune_keep(delivery_ids=lambda: WebhookBodyReveal.objects.values("delivery_id"))

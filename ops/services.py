@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
 from ops.models import VoucherReveal, WebhookBodyReveal
+from ops.tasks import catalog_sync_provider
 from orders.models import Order, OrderEvent, OrderStatus, Voucher
 from orders.pipeline import order_poll_soon
 from orders.services.notifications import (
@@ -289,8 +290,6 @@ def ops_provider_check_balance(*, code: str):
 
 def ops_provider_sync_catalog(*, provider_id: int) -> None:
     """Queue a catalog sync of one provider (after commit); its SyncRun shows when done."""
-    from ops.tasks import catalog_sync_provider
-
     transaction.on_commit(lambda: catalog_sync_provider.delay(provider_id), robust=True)
 
 

@@ -5,7 +5,8 @@ import logging
 from celery import shared_task
 
 from catalog.models import Provider
-from catalog.sync import catalog_sync
+from ops.reconciliation import reconcile_all
+from providers.sync import catalog_sync
 from shop.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
@@ -23,6 +24,4 @@ def catalog_sync_provider(provider_id: int) -> None:
 
 @shared_task(name="ops.tasks.reconcile_daily")
 def reconcile_daily() -> None:
-    from ops.reconciliation import reconcile_all
-
     reconcile_all()

@@ -30,6 +30,8 @@ from providers.base import (
 from providers.gateway_links import payment_links_checked
 from providers.registry import get_gateway
 from shop.errors import ApplicationError
+from wallets.models import Deposit, DepositMethod
+from wallets.services import deposit_create, deposit_gateway_reference, deposit_reject
 
 
 def checkout_gateway_code() -> str:
@@ -250,9 +252,6 @@ def deposit_checkout_create(*, user, amount: Decimal, channel: str = "") -> Paym
     follow, rejects the deposit (nothing was credited) and raises ApplicationError
     `gateway_unavailable`; a non-positive amount raises ApplicationError and creates
     nothing."""
-    from wallets.models import Deposit, DepositMethod
-    from wallets.services import deposit_create, deposit_gateway_reference, deposit_reject
-
     gateway = checkout_gateway()
     deposit = deposit_create(user=user, amount=amount, method=DepositMethod.GATEWAY)
     method = channel or next((c.code for c in gateway.payment_channels() if c.active), "")
@@ -263,7 +262,7 @@ def deposit_checkout_create(*, user, amount: Decimal, channel: str = "") -> Paym
         customer_name=user.get_full_name() or user.get_username(),
         customer_email=user.email,
         items=[PaymentItem(sku="DEPOSIT", name="Wallet top-up", price=deposit.amount)],
-        return_url=settings.SITE_URL.rstrip("/") + reverse("wallets:wallet"),
+        return_url=settings.SITE_URL.rstrip("/") + reverse("accounts:wallet"),
         callback_url=checkout_callback_url(),
     )
     try:

@@ -1,8 +1,6 @@
 """Checkout and deposit forms. The account fields come from the brand's input schema with
 their HTML checks (pattern, inputmode, required); the server checks again in `order_create`."""
 
-from decimal import Decimal
-
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -13,8 +11,6 @@ from catalog.input_schemas import schema_fields, validate_customer_input
 from catalog.models import Brand, InputSchema
 from orders.checkout_token import checkout_token_read
 from orders.models import PaymentMethod
-from shop.money import format_money
-from wallets.proofs import validate_deposit_proof
 
 
 class CheckoutForm(forms.Form):
@@ -137,36 +133,6 @@ class CheckoutForm(forms.Form):
         for name, messages in fields.items():
             for message in messages:
                 self.add_error(name if name in self.fields else None, _(message))
-
-
-DEPOSIT_MIN = Decimal("10000")
-DEPOSIT_MAX = Decimal("10000000")
-
-
-class DepositForm(forms.Form):
-    amount = forms.DecimalField(
-        label=_("Amount"),
-        decimal_places=0,
-        widget=forms.NumberInput(attrs={"inputmode": "numeric", "step": "1000"}),
-    )
-
-    def clean_amount(self):
-        amount = self.cleaned_data["amount"]
-        if not DEPOSIT_MIN <= amount <= DEPOSIT_MAX:
-            raise forms.ValidationError(
-                _("Top up from %(min)s to %(max)s.")
-                % {"min": format_money(DEPOSIT_MIN), "max": format_money(DEPOSIT_MAX)}
-            )
-        return amount
-
-
-class BankTransferDepositForm(DepositForm):
-    """A top-up paid by bank transfer: the amount and the transfer's receipt, which staff
-    check before crediting. The receipt must be an image or a PDF by its bytes."""
-
-    proof = forms.FileField(
-        label=_("Transfer receipt (image or PDF)"), validators=[validate_deposit_proof]
-    )
 
 
 # The input schemas' words, for makemessages (they are translated where they are shown).

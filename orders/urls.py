@@ -4,6 +4,7 @@ from orders import views
 
 app_name = "orders"
 urlpatterns = [
+    path("brands/<slug:slug>/", views.brand_detail, name="brand"),
     path("buy/<slug:slug>/", views.checkout, name="checkout"),
     path("orders/<str:code>/", views.order_detail, name="detail"),
     path("orders/<str:code>/return/", views.order_return, name="return"),

@@ -1,4 +1,6 @@
-"""The checkout (POST from the brand page) and the order page with its live status part."""
+"""The brand page (its items at the viewer's price, what is unavailable and why, the brand's
+instructions) with the checkout form, the checkout (its POST), and the order page with its
+live status part."""
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -6,14 +8,19 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from catalog.amounts import AMOUNT_STEP
 from catalog.models import Brand
-from catalog.views import brand_offers, brand_page, viewer_tier
+from catalog.selectors import brand_instructions
+from catalog.views import brand_offers, viewer_tier
 from orders.checkout import checkout_create, checkout_payment_channels
+from orders.checkout_token import checkout_token_issue
 from orders.forms import CheckoutForm
 from orders.models import Order, OrderStatus
 from orders.selectors import order_visible_to
+from providers.simulator_hints import simulator_hint
 from shop.errors import ApplicationError
 from shop.money import format_money
+from wallets.services import wallet_for_user
 
 # The page stops asking for updates once nothing more happens without a person.
 FINAL_STATUSES = {
@@ -29,6 +36,53 @@ PROGRESS = [
     OrderStatus.PROCESSING,
     OrderStatus.SUCCESS,
 ]
+
+
+def brand_page(request, brand: Brand, *, form=None, status: int = 200):
+    """Render the brand page; `form` is a bound CheckoutForm with errors after a POST."""
+    tier = viewer_tier(request.user)
+    for_sale, unavailable = brand_offers(brand, tier)
+    if form is None:
+        form = CheckoutForm(
+            brand=brand,
+            products=for_sale,
+            user=request.user,
+            channels=checkout_payment_channels(),
+        )
+    wallet = wallet_for_user(user=request.user) if request.user.is_authenticated else None
+    chosen = form.products.get(_int_or_none(form["product"].value()))
+    context = {
+        "brand": brand,
+        "instructions": brand_instructions(brand),
+        "offers": for_sale,
+        "unavailable": unavailable,
+        "form": form,
+        "wallet": wallet,
+        "tier": tier,
+        "has_flexible": any(product.is_flexible for product, _price in for_sale),
+        "flexible_chosen": chosen is not None and chosen.is_flexible,
+        "amount_step": AMOUNT_STEP,
+        "simulator_hint": simulator_hint(input_schema=brand.input_schema),
+        # fresh on every view, also after errors: a refused attempt may have used the last
+        "checkout_token": checkout_token_issue(
+            request=request,
+            prices={product.pk: price for product, price in for_sale if price is not None},
+        ),
+    }
+    return render(request, "catalog/brand.html", context, status=status)
+
+
+def _int_or_none(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+@require_GET
+def brand_detail(request, slug: str):
+    brand = get_object_or_404(Brand.objects.select_related("category"), slug=slug)
+    return brand_page(request, brand)
 
 
 @require_POST

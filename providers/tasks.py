@@ -1,7 +1,12 @@
+"""Thin Celery wrappers: the simulators' clock, the providers' balances, the catalog sync."""
+
 from celery import shared_task
 from django.conf import settings
 
+from catalog.models import SyncRun
+from providers.services import providers_check_balances as check_balances
 from providers.simulators import simulators_resolve_due
+from providers.sync import catalog_sync_all as sync_all
 
 
 @shared_task(name="providers.tasks.simulators_tick")
@@ -13,6 +18,20 @@ def simulators_tick() -> None:
 
 @shared_task(name="providers.tasks.providers_check_balances")
 def providers_check_balances() -> None:
-    from providers.services import providers_check_balances as check
+    check_balances()
 
-    check()
+
+# The catalog sync's tasks keep their names from when they were catalog's: the beat schedule
+# and messages already queued carry them.
+@shared_task(name="catalog.tasks.catalog_sync_all")
+def catalog_sync_all() -> None:
+    sync_all()
+
+
+@shared_task(name="catalog.tasks.catalog_sync_demo", bind=True, max_retries=12)
+def catalog_sync_demo(self) -> None:
+    """`make run`'s first catalog: the simulators answer once the web process is up, so a
+    failed provider is tried again a few seconds later."""
+    runs = sync_all()
+    if not runs or any(run.status != SyncRun.Status.SUCCESS for run in runs):
+        raise self.retry(countdown=5)

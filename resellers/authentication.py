@@ -8,8 +8,8 @@ from rest_framework import authentication, exceptions, throttling
 
 from resellers.models import ApiKey
 from resellers.services import key_hash
+from shop.client_address import client_address
 from shop.ratelimit import rate_limit_hit
-from webhooks.base import client_address
 
 # last_used_at is written at most this often per key, not on every call.
 LAST_USED_RESOLUTION = timedelta(minutes=1)

@@ -4,9 +4,8 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied
 
-from orders.masking import masked_order_codes
 from shop.admin_mixins import ReadOnlyAdmin
-from shop.models import Heartbeat, Notification, User
+from shop.models import Heartbeat, User
 
 # What only superusers and the admin group change: a staff account's rights, what a buyer
 # pays (role and price tier: reseller pricing is a money action), and what signs in or
@@ -50,31 +49,15 @@ class UserAdmin(DjangoUserAdmin):
         return super().has_change_permission(request, obj)
 
 
+# Notification's admin is in orders/admin.py: it masks the order's voucher codes in a message.
+
+
 @admin.register(Heartbeat)
 class HeartbeatAdmin(ReadOnlyAdmin):
     """Written by the beat only: an edited heartbeat would fake /healthz."""
 
     list_display = ("name", "run_id", "started_at", "stopped_at", "beat_at")
     search_fields = ("name", "run_id")
-
-
-@admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
-    list_display = ("title", "user", "level", "created_at", "read_at")
-    list_filter = ("level", ("user", admin.EmptyFieldListFilter))
-    # Not the message: a buyer's notification carries the order's codes, and a search by
-    # code would tell staff which order holds one.
-    search_fields = ("title", "user__username")
-    date_hierarchy = "created_at"
-    readonly_fields = ("user", "title", "message_shown", "level", "data", "created_at")
-    fields = (*readonly_fields, "read_at")  # staff may mark a notification read or unread
-
-    @admin.display(description="Message (codes masked)")
-    def message_shown(self, notification: Notification) -> str:
-        order_code = (notification.data or {}).get("order")
-        if not isinstance(order_code, str) or not order_code:
-            return notification.message
-        return masked_order_codes(notification.message, order_code=order_code)
 
 
 def _view_only(axes_admin: type[admin.ModelAdmin]) -> type[admin.ModelAdmin]:

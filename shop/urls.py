@@ -4,20 +4,19 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from catalog import views as catalog_views
 from shop import views
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", catalog_views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("favicon.ico", views.favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("", include("webhooks.urls")),
     path("", include("orders.urls")),
-    path("", include("wallets.urls")),
     path("", include("resellers.urls")),
     path("", include("ops.urls")),
-    path("search/", views.search, name="search"),
-    path("", include("catalog.urls")),
+    path("search/", catalog_views.search, name="search"),
     path("", include("accounts.urls")),
     path("accounts/", include("accounts.auth_urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -21,7 +21,6 @@ Unverified deliveries older than WEBHOOK_REJECTED_RETENTION_DAYS are pruned by t
 (`webhooks.tasks.webhooks_prune_unverified`).
 """
 
-import ipaddress
 import logging
 from dataclasses import dataclass
 
@@ -31,6 +30,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from shop.client_address import client_address, in_networks
 from shop.errors import ApplicationError
 from shop.parsers import JSONParser
 from shop.ratelimit import rate_limit_hit, rate_limit_peek
@@ -80,47 +80,6 @@ def bounded_headers(headers: dict) -> dict:
 def unverified_limit_key(address: str) -> str:
     """The rate-limit bucket of an address's unverified deliveries (all callback URLs)."""
     return f"webhook-unverified:{address or 'unknown'}"
-
-
-def _in_networks(address: str, networks: list[str]) -> bool:
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    for network in networks:
-        try:
-            if ip in ipaddress.ip_network(network, strict=False):
-                return True
-        except ValueError:
-            logger.warning("ignoring the invalid network %r in settings", network)
-    return False
-
-
-def _valid_ip(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
-
-
-def client_address(meta: dict) -> str:
-    """The caller's address: REMOTE_ADDR, or, when that is a trusted proxy, the right-most
-    X-Forwarded-For entry that is not itself a trusted proxy. "" when no valid address is
-    known (a hop that is not an address ends the search: nothing before it is believed)."""
-    address = meta.get("REMOTE_ADDR", "")
-    if not _valid_ip(address):
-        return ""
-    trusted = settings.TRUSTED_PROXIES
-    if not trusted or not _in_networks(address, trusted):
-        return address
-    forwarded = [hop.strip() for hop in meta.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-    for hop in reversed([hop for hop in forwarded if hop]):
-        if not _valid_ip(hop):
-            return ""
-        if not _in_networks(hop, trusted):
-            return hop
-    return address
 
 
 @dataclass(frozen=True)
@@ -251,7 +210,7 @@ class WebhookView(APIView):
     def _check_source(self, delivery: WebhookDelivery) -> None:
         setting = self.protocol.allowed_ips_setting
         allowed = getattr(settings, setting, []) if setting else []
-        if allowed and not _in_networks(delivery.remote_addr or "", allowed):
+        if allowed and not in_networks(delivery.remote_addr or "", allowed):
             raise WebhookRejected(403, "IP_NOT_ALLOWED", "This address may not call this URL.")
 
     def _record_signature(

@@ -1,11 +1,12 @@
 """Applying what callers report, each in one transaction, each idempotent."""
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from catalog.models import Product
@@ -28,21 +29,29 @@ from wallets.models import ShanSettlement, SystemAccount, TransferReason
 from wallets.services import system_wallet, wallet_for_user, wallet_settle_game_round
 from webhooks.models import WebhookDelivery
 
+# Deliveries an app above webhooks still needs (ops: a revealed body is audited), each a
+# callable returning a queryset of delivery ids; apps register in AppConfig.ready.
+_PRUNE_KEEPERS: list[Callable[[], QuerySet]] = []
+
+
+def webhook_prune_keep(*, delivery_ids: Callable[[], QuerySet]) -> None:
+    """Never prune the deliveries whose ids `delivery_ids()` returns (an app's ready())."""
+    _PRUNE_KEEPERS.append(delivery_ids)
+
 
 @transaction.atomic
 def webhook_prune_unverified(*, older_than_days: int) -> int:
     """Delete deliveries whose signature never verified (refused, too large, unsigned)
     received more than `older_than_days` ago; returns how many. Verified deliveries are the
     audit trail of what changed and stay; so does one a staff member revealed (the
-    WebhookBodyReveal that records it points at it) or one linked to an order."""
-    from ops.models import WebhookBodyReveal  # ops builds on webhooks, not the reverse
-
+    WebhookBodyReveal that records it points at it: ops registers it with webhook_prune_keep)
+    or one linked to an order."""
     cutoff = timezone.now() - timedelta(days=older_than_days)
-    doomed = (
-        WebhookDelivery.objects.filter(received_at__lt=cutoff, order__isnull=True)
-        .filter(Q(signature_valid=False) | Q(signature_valid__isnull=True))
-        .exclude(pk__in=WebhookBodyReveal.objects.values("delivery_id"))
+    doomed = WebhookDelivery.objects.filter(received_at__lt=cutoff, order__isnull=True).filter(
+        Q(signature_valid=False) | Q(signature_valid__isnull=True)
     )
+    for kept_ids in _PRUNE_KEEPERS:
+        doomed = doomed.exclude(pk__in=kept_ids())
     deleted, _ = doomed.delete()
     return deleted
 

@@ -84,7 +84,7 @@ def game_view(request: HttpRequest, token: str) -> HttpResponse:
         "results": RESULTS,
         "error": error,
         "bet": request.POST.get("bet", "1000"),
-        "shop_url": shop_base + reverse("wallets:wallet"),
+        "shop_url": shop_base + reverse("accounts:wallet"),
     }
     return render(request, "shan/game.html", context, status=400 if error else 200)
 

@@ -156,7 +156,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False  # no start-up banner: commands keep stderr for their one-line errors
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "wallets:wallet"
+LOGIN_REDIRECT_URL = "accounts:wallet"
 LOGOUT_REDIRECT_URL = "home"
 
 # --- I18n and money ---------------------------------------------------------------------------

@@ -28,7 +28,6 @@ from catalog.services import (
     catalog_reprice_product,
     catalog_reprice_products,
 )
-from catalog.sync import catalog_sync
 from providers import registry
 from providers.base import (
     CatalogItem,
@@ -36,6 +35,7 @@ from providers.base import (
     TransientProviderError,
     UpstreamAdapter,
 )
+from providers.sync import catalog_sync
 from shop.errors import ApplicationError
 from shop.models import PriceTier
 from tests.catalog.factories import (
@@ -420,7 +420,7 @@ def test_a_database_error_while_writing_rolls_the_whole_sync_back(provider, rule
     def broken_reprice(**kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("catalog.sync.write.catalog_reprice_products", broken_reprice)
+    monkeypatch.setattr("providers.sync.write.catalog_reprice_products", broken_reprice)
     with pytest.raises(RuntimeError, match="disk full"):
         sync(provider, [item("A", "20000"), item("B")])
 
@@ -593,7 +593,7 @@ def test_without_advisory_locks_a_fresh_running_run_refuses_a_second_sync(
     provider, rules, monkeypatch
 ):
     """The SQLite fallback (`make run`), exercised here on PostgreSQL."""
-    monkeypatch.setattr("catalog.sync.runs._has_advisory_locks", lambda: False)
+    monkeypatch.setattr("providers.sync.runs._has_advisory_locks", lambda: False)
     stale = SyncRun.objects.create(provider=provider)
     SyncRun.objects.filter(pk=stale.pk).update(started_at=stale.started_at - timedelta(minutes=31))
 

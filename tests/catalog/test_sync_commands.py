@@ -150,7 +150,7 @@ def test_a_missing_credential_is_one_line(adapters):
 
 def test_a_sync_already_running_is_one_line(adapters, monkeypatch):
     adapters["digiflazz"] = ListAdapter([item("ML86")])
-    monkeypatch.setattr("catalog.sync.runs._has_advisory_locks", lambda: False)
+    monkeypatch.setattr("providers.sync.runs._has_advisory_locks", lambda: False)
     SyncRun.objects.create(provider=Provider.objects.create(code="digiflazz", kind="upstream"))
 
     with pytest.raises(CommandError) as failed:

@@ -13,7 +13,6 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from catalog.models import Product
-from catalog.sync import catalog_sync
 from ops.models import ReconciliationRun
 from ops.reconciliation import reconcile_all
 from ops.services import ops_order_fail_and_refund
@@ -23,6 +22,7 @@ from providers.base import OrderRequest
 from providers.defaults import provider_ensure
 from providers.hubble import sim_state
 from providers.registry import get_adapter
+from providers.sync import catalog_sync
 from shop.models import Notification
 from tests.ops.conftest import make_staff
 from tests.pipeline.support import DIGIFLAZZ, FOXRELOAD, HUBBLE, SIM_PRODUCTS, buy, make_product

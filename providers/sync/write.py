@@ -27,7 +27,7 @@ from catalog.services import (
     catalog_reprice_products,
     update_rows_by_pk,
 )
-from catalog.sync.fetch import BrandSeed, PriceList
+from providers.sync.fetch import BrandSeed, PriceList
 
 SyncProgress = Callable[[int, int], None]  # (items done, items in the price list)
 BATCH_SIZE = 1000  # rows per bulk write, and most items between progress reports

@@ -16,6 +16,7 @@ from django.db import transaction
 
 from catalog.models import PricingRule, PricingScope, Product
 from providers.defaults import PROVIDER_DEFAULTS, provider_ensure
+from providers.tasks import catalog_sync_demo
 from shop.models import PriceTier, UserRole
 from wallets.services import wallet_adjust, wallet_for_user
 
@@ -42,8 +43,6 @@ class Command(BaseCommand):
             for username, role, tier, balance in DEMO_USERS:
                 self._user(username, role, tier, balance)
         if not Product.objects.exists():
-            from catalog.tasks import catalog_sync_demo
-
             catalog_sync_demo.apply_async(countdown=3)
             self.stdout.write("Catalog sync from the simulators queued (the worker runs it).")
 

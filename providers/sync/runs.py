@@ -15,11 +15,11 @@ from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, 
 from django.utils import timezone
 
 from catalog.models import Provider, SyncRun
-from catalog.sync.fetch import PriceList, price_list_fetch
-from catalog.sync.write import SyncCounts, SyncProgress, price_list_write
 from providers import registry
 from providers.base import ProviderError, UpstreamAdapter
 from providers.defaults import upstream_providers
+from providers.sync.fetch import PriceList, price_list_fetch
+from providers.sync.write import SyncCounts, SyncProgress, price_list_write
 from shop.errors import ApplicationError
 
 logger = logging.getLogger(__name__)

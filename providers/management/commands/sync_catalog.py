@@ -3,9 +3,9 @@
 from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 
 from catalog.models import SyncRun
-from catalog.sync import catalog_sync, sync_run_summary
 from providers.defaults import upstream_providers
 from providers.registry import UPSTREAM_ADAPTERS, UnknownProvider
+from providers.sync import catalog_sync, sync_run_summary
 from shop.errors import ApplicationError
 
 
