@@ -49,7 +49,7 @@ class UserAdmin(DjangoUserAdmin):
         return super().has_change_permission(request, obj)
 
 
-# Notification's admin is in orders/admin.py: it masks the order's voucher codes in a message.
+# Notification's admin is in ops/admin_orders.py: it masks the order's voucher codes in a message.
 
 
 @admin.register(Heartbeat)
