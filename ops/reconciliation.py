@@ -1,3 +1,4 @@
+# Over 400 lines: one comparison per provider and the gateway, side by side so they stay alike.
 """Daily reconciliation: does what we booked agree with what providers and gateways report?
 
 What is compared, precisely (all amounts in the provider's currency, our side converted

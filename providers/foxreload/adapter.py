@@ -1,3 +1,4 @@
+# Over 400 lines: FoxReload's order has a create, a pay and a poll, each mapped here alone.
 """FoxReload public API → the shop's dataclasses (docs/providers/foxreload.md, seed 002).
 
 What the seed documents: categories and products (`GET /api/categories/`,

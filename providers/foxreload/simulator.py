@@ -1,3 +1,4 @@
+# Over 400 lines: FoxReload's whole simulated API (orders, pay, poll, scenarios) in one room.
 """FoxReload public API simulator, served under /sim/foxreload/ on FoxReload's own paths.
 
 It checks `X-API-Key` against FOXRELOAD_API_KEY (the adapter's setting) and speaks the

@@ -1,3 +1,4 @@
+# Over 400 lines: Hubble's whole simulated API (login, brands, orders, wallet) in one room.
 """A Hubble partners API for the demo and the tests, at /sim/hubble/v1/partners/...
 
 Speaks docs/providers/hubble.md: login with the client id and secret from settings (the same

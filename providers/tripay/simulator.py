@@ -1,3 +1,4 @@
+# Over 400 lines: Tripay's whole simulated API (channels, create, detail, callbacks) in one room.
 """The Tripay simulator: Tripay's real paths under /sim/tripay/api, its checkout page, and its
 signed payment-status callbacks.
 

@@ -1,3 +1,4 @@
+# Over 400 lines: every setting of the shop in one file, read once from the environment.
 """Settings for every real run (make run, docker compose, production), read from the environment.
 
 One `env` object reads every variable; docs/configuration.md lists them all (a test checks).
