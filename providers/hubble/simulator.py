@@ -11,8 +11,8 @@ Scenarios by the last two digits of customerDetails.phoneNumber, or of the e-mai
 part when there is no phone (providers.simulators), and one of Hubble's own: ending in 90,
 the order succeeds at once and is REVERSED by hand after SIMULATOR_PENDING_SECONDS (the
 order-status callback `{"id", "status": "REVERSED"}` is sent; the order keeps listing its
-vouchers). Tokens and the wallet are in providers.hubble.sim_state (with their test
-hooks), the brands in sim_catalog. Demo hooks here: PAGE_SIZE, send_brand_updated,
+vouchers). Tokens and the wallet are in providers.hubble.simulator_state (with their test
+hooks), the brands in simulator_catalog. Demo hooks here: PAGE_SIZE, send_brand_updated,
 send_low_balance, send_order_status, reverse_order.
 """
 
@@ -34,7 +34,7 @@ from django.utils.html import escape
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from providers.hubble import sim_catalog, sim_state
+from providers.hubble import simulator_catalog, simulator_state
 from providers.hubble.catalog import FLEXIBLE, brand_denominations, to_decimal
 from providers.hubble.webhook import SIGNATURE_HEADER, sign
 from providers.models import SimulatedOrder
@@ -88,7 +88,7 @@ def bearer_required(view):
     def wrapper(request: HttpRequest, *args, **kwargs):
         header = request.headers.get("Authorization", "")
         token = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
-        if not sim_state.token_is_valid(token):
+        if not simulator_state.token_is_valid(token):
             return error_response(request, 401, "E401", "UNAUTHORIZED", "Invalid or expired token")
         return view(request, *args, **kwargs)
 
@@ -117,7 +117,7 @@ def login(request: HttpRequest) -> JsonResponse:
         and secrets.compare_digest(str(body["clientSecret"]), settings.HUBBLE_CLIENT_SECRET)
     ):
         return error_response(request, 401, "E401", "UNAUTHORIZED", "Invalid client credentials")
-    token, lifetime = sim_state.issue_token(str(body["clientId"]))
+    token, lifetime = simulator_state.issue_token(str(body["clientId"]))
     return JsonResponse({"token": token, "expiresInSecs": lifetime})
 
 
@@ -129,7 +129,7 @@ def products(request: HttpRequest) -> JsonResponse:
         limit = max(1, min(int(request.GET.get("limit") or 100), 100))
     except ValueError:
         return error_response(request, 400, "E400", "BAD_REQUEST", "Invalid cursor or limit")
-    brands = sim_catalog.all_brands()
+    brands = simulator_catalog.all_brands()
     page_size = min(limit, PAGE_SIZE)
     end = offset + page_size
     next_cursor = str(end) if end < len(brands) else None
@@ -139,7 +139,7 @@ def products(request: HttpRequest) -> JsonResponse:
 @require_GET
 @bearer_required
 def balance(request: HttpRequest) -> JsonResponse:
-    return JsonResponse({"balance": float(sim_state.wallet_balance())})
+    return JsonResponse({"balance": float(simulator_state.wallet_balance())})
 
 
 # --- orders -------------------------------------------------------------------------------
@@ -168,7 +168,7 @@ def _order_problem(request: HttpRequest, body: dict) -> JsonResponse | None:
     if len(reference) > 40:
         subs = [_field_error("referenceId", "at most 40 characters")]
         return error_response(request, 400, "E157", "INVALID_ORDER", "Invalid order", subs)
-    brand = sim_catalog.brand_by_id(str(body["productId"]))
+    brand = simulator_catalog.brand_by_id(str(body["productId"]))
     if brand is None:
         return error_response(request, 404, "E001", "RESOURCE_NOT_FOUND", "Product not found")
     if brand["status"] != "ACTIVE":
@@ -215,7 +215,7 @@ def _insufficient(request: HttpRequest) -> JsonResponse:
 
 
 def _new_vouchers(body: dict) -> list[dict]:
-    brand = sim_catalog.brand_by_id(str(body["productId"])) or {}
+    brand = simulator_catalog.brand_by_id(str(body["productId"])) or {}
     flexible = brand.get("denominationType") == FLEXIBLE
     valid_till = (timezone.localdate() + timedelta(days=365)).isoformat()
     vouchers = []
@@ -261,7 +261,7 @@ def create_order(request: HttpRequest):
         return error_response(request, 429, "E429", "TOO_MANY_REQUESTS", "Slow down")
     amount = to_decimal(body["amount"])
     cost = wallet_cost(amount)
-    if scenario == Scenario.OUT_OF_BALANCE or sim_state.wallet_balance() < cost:
+    if scenario == Scenario.OUT_OF_BALANCE or simulator_state.wallet_balance() < cost:
         return _insufficient(request)
     sim_order = _create_order(body, scenario, amount, cost)
     if sim_order is None:
@@ -286,7 +286,7 @@ def _create_order(
     pending = scenario in PENDING_SCENARIOS
     failed = scenario == Scenario.FAILURE
     delivered = not pending and not failed
-    if delivered and not sim_state.wallet_debit(cost):
+    if delivered and not simulator_state.wallet_debit(cost):
         return None
     state = {"amount": str(amount), "charged": str(cost)}
     if delivered:
@@ -310,7 +310,7 @@ def _create_order(
             )
     except IntegrityError:
         if delivered:
-            sim_state.wallet_credit(cost)
+            simulator_state.wallet_credit(cost)
         return SimulatedOrder.objects.get(provider=CODE, reference=body["referenceId"])
 
 
@@ -369,7 +369,7 @@ def _finish(sim_order: SimulatedOrder) -> None:
         if state.get("vouchers") or state.get("failureReason"):
             return
         charged = Decimal(state.get("charged", state["amount"]))
-        if locked.status == "SUCCESS" and sim_state.wallet_debit(charged):
+        if locked.status == "SUCCESS" and simulator_state.wallet_debit(charged):
             state["vouchers"] = _new_vouchers(locked.request)
         else:
             locked.status = "FAILED"
@@ -426,7 +426,7 @@ def _callback_base() -> str:
 
 def send_brand_updated(brand_id: str, *, status: str | None = None, url: str = "") -> bool:
     """Send the brand-updated callback for a demo brand (optionally with a new status)."""
-    brand = sim_catalog.brand_by_id(brand_id)
+    brand = simulator_catalog.brand_by_id(brand_id)
     if brand is None:
         raise KeyError(brand_id)
     payload = {
@@ -444,7 +444,7 @@ def send_low_balance(
 ) -> bool:
     """Send the wallet-low-balance callback (default: the simulator's current balance)."""
     payload = {
-        "balance": float(sim_state.wallet_balance() if balance is None else balance),
+        "balance": float(simulator_state.wallet_balance() if balance is None else balance),
         "threshold": float(threshold),
     }
     return _post_callback(url or _callback_base() + LOW_BALANCE_PATH, payload)
@@ -452,7 +452,7 @@ def send_low_balance(
 
 def brand_image(request: HttpRequest, brand_id: str) -> HttpResponse:
     """The demo catalog's brand images: an SVG badge with the brand's initials."""
-    brand = sim_catalog.brand_by_id(brand_id)
+    brand = simulator_catalog.brand_by_id(brand_id)
     if brand is None:
         return HttpResponse(status=404)
     initials = escape("".join(word[0] for word in brand["title"].split()[:2]).upper())

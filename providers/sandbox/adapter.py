@@ -29,7 +29,7 @@ from providers.sandbox.simulator import (
     sandbox_payment_create,
 )
 from providers.tripay.adapter import parse_tripay_callback
-from providers.tripay.sim_checkout import payment_current, payment_paid_at
+from providers.tripay.simulator_checkout import payment_current, payment_paid_at
 
 CHANNEL = PaymentChannel(code=METHOD, name=METHOD_NAME, group="Sandbox")
 

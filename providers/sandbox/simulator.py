@@ -7,7 +7,7 @@ a press sends a Tripay-format signed callback to the callback_url given at creat
 the shop's Tripay callback view serves both gateways), then goes to the return_url. An
 unpaid payment expires at its expiry time with an EXPIRED callback from
 `simulators_resolve_due`. The settling, callback and page code is
-`providers.tripay.sim_checkout`, shared with the Tripay simulator.
+`providers.tripay.simulator_checkout`, shared with the Tripay simulator.
 """
 
 import secrets
@@ -22,7 +22,7 @@ from django.views.decorators.http import require_http_methods
 from providers.base import PaymentRequest, PaymentStatus
 from providers.models import SimulatedOrder
 from providers.simulators import simulator_resolver
-from providers.tripay.sim_checkout import (
+from providers.tripay.simulator_checkout import (
     DEFAULT_EXPIRY,
     PAY_CALLBACK_LOST,
     PAY_OR_FAIL_ACTIONS,

@@ -17,7 +17,7 @@ signed payment-status callbacks.
 - `simulate_tripay_payment(reference, status)` does the same from tests and demos
   (`callback_lost=True`: paid, no callback).
 
-Settling, callbacks and the page itself live in `sim_checkout` (shared with the sandbox
+Settling, callbacks and the page itself live in `simulator_checkout` (shared with the sandbox
 gateway). Scripted outcomes follow `providers.simulators` by the customer_phone
 suffix: 91/92 pay or fail on their own after SIMULATOR_PENDING_SECONDS, 93 refusal, 94 slow,
 95 HTTP 500, 96 HTTP 429, 97 malformed JSON, 98 connection reset (94, 97, 98 after the
@@ -51,7 +51,7 @@ from providers.simulators import (
 )
 from providers.tripay import webhook
 from providers.tripay.client import CODE
-from providers.tripay.sim_checkout import (
+from providers.tripay.simulator_checkout import (
     DEFAULT_EXPIRY,
     PAY_CALLBACK_LOST,
     PAY_OR_FAIL_ACTIONS,

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from providers.models import SimulatedOrder
-from providers.tripay.sim_checkout import payment_callback_send
+from providers.tripay.simulator_checkout import payment_callback_send
 from shop.models import User
 from wallets.models import Deposit, DepositStatus, Transfer, TransferReason
 from wallets.selectors import ledger_check

@@ -140,9 +140,9 @@ def test_check_balance_now_reads_stores_and_shows_the_simulators_balance(sims, s
     from decimal import Decimal
 
     from catalog.models import Provider
-    from providers.hubble import sim_state
+    from providers.hubble import simulator_state
 
-    sim_state.set_wallet_balance(Decimal("123456.78"))
+    simulator_state.set_wallet_balance(Decimal("123456.78"))
     hubble, digiflazz = provider_ensure("hubble"), provider_ensure(DIGIFLAZZ)
     admin = staff_client("ada-admin", "admin")
     before = timezone.now()

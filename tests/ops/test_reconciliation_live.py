@@ -20,7 +20,7 @@ from ops.tasks import reconcile_daily
 from orders.models import OrderStatus
 from providers.base import OrderRequest
 from providers.defaults import provider_ensure
-from providers.hubble import sim_state
+from providers.hubble import simulator_state
 from providers.registry import get_adapter
 from providers.sync import catalog_sync
 from shop.models import Notification
@@ -109,13 +109,13 @@ def test_hubble_orders_cost_the_gross_amount_and_the_balance_reconciles(shop):
     assert catalog_sync(provider=hubble).status == "success"
     synced = Product.objects.get(provider=hubble, provider_sku="amazon-pay:500")
     assert synced.cost == Decimal("500")  # amazon-pay has a 2.5% discountPercentage
-    balance_before = sim_state.wallet_balance()
+    balance_before = simulator_state.wallet_balance()
 
     order = buy(synced, user=shop["buyer"])
 
     assert order.status == OrderStatus.SUCCESS
     assert order.cost == Decimal("500") * hubble.exchange_rate
-    assert balance_before - sim_state.wallet_balance() == Decimal("500")
+    assert balance_before - simulator_state.wallet_balance() == Decimal("500")
     [run] = reconcile(shop)[HUBBLE]
     assert run.ok, run.problems
     assert run.booked == run.reported == Decimal("500")
@@ -134,7 +134,7 @@ def test_an_injected_difference_at_each_provider_and_the_gateway_reaches_finance
     delivered = buy(products[FOXRELOAD], user=buyer)
     # Hubble: the wallet lost 12.50 more than the order we booked.
     buy(products[HUBBLE], user=buyer)
-    sim_state.set_wallet_balance(sim_state.wallet_balance() - Decimal("12.50"))
+    simulator_state.set_wallet_balance(simulator_state.wallet_balance() - Decimal("12.50"))
     # The gateway: a guest order marked paid without a callback from Tripay.
     guest = buy(products[DIGIFLAZZ], guest_email="guest@example.com", suffix="02")
     assert {first.status, second.status, delivered.status} == {OrderStatus.SUCCESS}

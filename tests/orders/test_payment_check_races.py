@@ -14,7 +14,7 @@ from orders.payment_checks import deposit_payment_check, order_payment_check
 from providers.base import PaymentStatus
 from providers.models import SimulatedOrder
 from providers.tripay import webhook
-from providers.tripay.sim_checkout import payment_callback_body, payment_settle
+from providers.tripay.simulator_checkout import payment_callback_body, payment_settle
 from tests.orders.fixtures import GAME_INPUT, balance_of, make_user
 from tests.orders.test_concurrency import run_at_once
 from wallets.models import Deposit, DepositStatus, SystemAccount, Transfer

@@ -12,7 +12,7 @@ from django.utils import timezone
 from orders.checkout import checkout_create, deposit_checkout_create
 from orders.models import Order, OrderStatus, PaymentMethod
 from providers.base import PaymentStatus
-from providers.tripay.sim_checkout import payment_settle
+from providers.tripay.simulator_checkout import payment_settle
 from shop.celery import app
 from tests.conftest import wait_until
 from tests.orders.fixtures import GAME_INPUT, balance_of, make_user

@@ -15,7 +15,7 @@ from django.core import mail
 from django.db import connection
 from django.utils import timezone
 
-from providers.hubble import sim_state
+from providers.hubble import simulator_state
 from providers.hubble.catalog import BrandDirectory
 from shop.models import PriceTier
 from tests.catalog.factories import PricingRuleFactory
@@ -35,7 +35,7 @@ def sims(live_server, settings):
     settings.FOXRELOAD_BASE_URL = live_server.url + "/sim/foxreload"
     settings.SIMULATOR_CALLBACK_BASE_URL = live_server.url
     # The Hubble simulator's wallet lives in the cache; the brand list is cached per process.
-    sim_state.set_wallet_balance(sim_state.START_BALANCE)
+    simulator_state.set_wallet_balance(simulator_state.START_BALANCE)
     BrandDirectory.forget_all()
     mail.outbox.clear()
     yield live_server.url

@@ -10,7 +10,7 @@ from catalog.models import Product, Provider
 from orders.models import OrderStatus
 from orders.services.creation import order_create
 from providers.base import Balance
-from providers.hubble import sim_state
+from providers.hubble import simulator_state
 from providers.services import (
     provider_mark_out_of_balance,
     provider_record_balance,
@@ -80,7 +80,7 @@ def test_the_provider_out_of_balance_fails_the_order_and_stops_its_sales(
 def test_a_drained_hubble_wallet_sells_again_after_the_scheduled_balance_check(
     sims, products, buyer
 ):
-    sim_state.set_wallet_balance(Decimal("0"))
+    simulator_state.set_wallet_balance(Decimal("0"))
     order = buy(products[HUBBLE], user=buyer)
     assert order.status == OrderStatus.REFUNDED
     assert order.provider_rc == "E300"
@@ -90,7 +90,7 @@ def test_a_drained_hubble_wallet_sells_again_after_the_scheduled_balance_check(
     assert outcomes[HUBBLE].startswith("0")
     assert not for_sale(products[HUBBLE])
 
-    sim_state.set_wallet_balance(Decimal("100000"))  # topped up at Hubble
+    simulator_state.set_wallet_balance(Decimal("100000"))  # topped up at Hubble
     outcomes = providers_check_balances()
 
     assert outcomes[HUBBLE].startswith("100000")

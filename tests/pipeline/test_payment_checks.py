@@ -19,8 +19,8 @@ from orders.payment_checks import SWEEP_AFTER, UNPAID_GRACE
 from providers.base import PaymentStatus
 from providers.models import ProviderCall, SimulatedOrder
 from providers.tripay import webhook
-from providers.tripay.sim_checkout import payment_callback_body
 from providers.tripay.simulator import simulate_tripay_payment
+from providers.tripay.simulator_checkout import payment_callback_body
 from tests.orders.fixtures import balance_of, make_user
 from tests.pipeline.support import DIGIFLAZZ, customer_data, fresh, move_to
 from tests.providers.tripay.callbacks import capture_callbacks

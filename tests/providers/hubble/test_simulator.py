@@ -12,7 +12,7 @@ from django.db import connections
 from django.utils import timezone
 
 from providers.base import OrderRequest, ProviderStatus, TransientProviderError
-from providers.hubble import sim_state, simulator
+from providers.hubble import simulator, simulator_state
 from providers.hubble.adapter import HubbleAdapter
 from providers.hubble.catalog import BrandDirectory
 from providers.hubble.webhook import (
@@ -100,9 +100,9 @@ def test_every_other_endpoint_needs_a_valid_bearer_token(live_server, settings):
         requests.get(url, headers={"Authorization": "Bearer made-up"}, timeout=5).status_code == 401
     )
 
-    token, _ = sim_state.issue_token(settings.HUBBLE_CLIENT_ID)
+    token, _ = simulator_state.issue_token(settings.HUBBLE_CLIENT_ID)
     assert requests.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=5).ok
-    sim_state.revoke_token(token)
+    simulator_state.revoke_token(token)
     assert (
         requests.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=5).status_code
         == 401
@@ -110,8 +110,8 @@ def test_every_other_endpoint_needs_a_valid_bearer_token(live_server, settings):
 
 
 def test_simulator_tokens_expire(live_server, settings, monkeypatch):
-    monkeypatch.setattr(sim_state, "TOKEN_LIFETIME_SECONDS", 1)
-    token, lifetime = sim_state.issue_token(settings.HUBBLE_CLIENT_ID)
+    monkeypatch.setattr(simulator_state, "TOKEN_LIFETIME_SECONDS", 1)
+    token, lifetime = simulator_state.issue_token(settings.HUBBLE_CLIENT_ID)
     assert lifetime == 1
     headers = {"Authorization": f"Bearer {token}"}
     assert requests.get(sim_url(live_server, "/wallet/balance"), headers=headers, timeout=5).ok
@@ -121,33 +121,33 @@ def test_simulator_tokens_expire(live_server, settings, monkeypatch):
 
 
 def test_adapter_renews_an_expiring_token_before_using_it(sim_adapter, monkeypatch):
-    monkeypatch.setattr(sim_state, "TOKEN_LIFETIME_SECONDS", 1)
+    monkeypatch.setattr(simulator_state, "TOKEN_LIFETIME_SECONDS", 1)
     sim_adapter.get_balance()
     time.sleep(1.0)  # past the 0.9 s the adapter trusts a 1 s token
     sim_adapter.get_balance()
 
-    assert sim_state.login_count() == 2
+    assert simulator_state.login_count() == 2
     assert not ProviderCall.objects.filter(http_status=401).exists()  # renewed, not refused
 
 
 def test_revoked_token_costs_exactly_one_relogin(sim_adapter):
     sim_adapter.get_balance()
-    sim_state.revoke_all_tokens()
+    simulator_state.revoke_all_tokens()
 
     assert sim_adapter.get_balance().amount == Decimal("500000")
-    assert sim_state.login_count() == 2
+    assert simulator_state.login_count() == 2
     assert ProviderCall.objects.filter(endpoint="wallet/balance", http_status=401).count() == 1
     assert ProviderCall.objects.filter(endpoint="wallet/balance", http_status=200).count() == 2
 
 
 def test_ten_threads_with_an_empty_cache_cause_one_login(sim_adapter, monkeypatch):
-    real_issue = sim_state.issue_token
+    real_issue = simulator_state.issue_token
 
     def slow_issue(client_id):  # widen the window in which a second login could start
         time.sleep(0.3)
         return real_issue(client_id)
 
-    monkeypatch.setattr(sim_state, "issue_token", slow_issue)
+    monkeypatch.setattr(simulator_state, "issue_token", slow_issue)
     barrier = threading.Barrier(10)
     balances: list = []
 
@@ -165,7 +165,7 @@ def test_ten_threads_with_an_empty_cache_cause_one_login(sim_adapter, monkeypatc
         thread.join(timeout=30)
 
     assert balances == [Decimal("500000")] * 10
-    assert sim_state.login_count() == 1
+    assert simulator_state.login_count() == 1
     assert ProviderCall.objects.filter(endpoint="auth/login").count() == 1
 
 
@@ -362,7 +362,7 @@ def test_out_of_balance_scenario(sim_adapter):
 
 
 def test_wallet_runs_dry(sim_adapter):
-    sim_state.set_wallet_balance(Decimal("600"))
+    simulator_state.set_wallet_balance(Decimal("600"))
     assert sim_adapter.place_order(order("TRX-W1")).status == ProviderStatus.SUCCESS
     second = sim_adapter.place_order(order("TRX-W2"))
     assert (second.status, second.provider_out_of_balance) == (ProviderStatus.FAILED, True)
@@ -440,7 +440,7 @@ def test_multi_voucher_order_from_the_simulator(sim_adapter):
 def test_brand_updated_and_low_balance_callbacks(callbacks, settings):
     settings.SIMULATOR_CALLBACK_BASE_URL = "http://shop.test"
     simulator.send_brand_updated("amazon-pay", status="INACTIVE")
-    sim_state.set_wallet_balance(Decimal("50"))
+    simulator_state.set_wallet_balance(Decimal("50"))
     simulator.send_low_balance()
 
     brand_cb, balance_cb = callbacks
@@ -458,9 +458,9 @@ def test_brand_updated_and_low_balance_callbacks(callbacks, settings):
 
 
 def test_the_demo_brand_images_are_served_by_the_simulator(client):
-    from providers.hubble import sim_catalog
+    from providers.hubble import simulator_catalog
 
-    brand = sim_catalog.all_brands()[0]
+    brand = simulator_catalog.all_brands()[0]
 
     image = client.get(brand["logoUrl"])
     missing = client.get("/sim/hubble/images/no-such-brand.svg")

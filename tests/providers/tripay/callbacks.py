@@ -30,8 +30,8 @@ class CallbackCapture:
 def capture_callbacks(monkeypatch) -> CallbackCapture:
     """Replace `requests.post` as the simulators call it; the test's own HTTP calls use
     `requests.request`/`requests.get` and the adapter's session, which stay real."""
-    from providers.tripay import sim_checkout
+    from providers.tripay import simulator_checkout
 
     capture = CallbackCapture()
-    monkeypatch.setattr(sim_checkout.requests, "post", capture.post)
+    monkeypatch.setattr(simulator_checkout.requests, "post", capture.post)
     return capture
