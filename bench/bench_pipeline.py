@@ -136,6 +136,7 @@ def bench_status_calls(clock) -> None:
 
     from orders import pipeline
     from orders.models import Order, OrderStatus, PaymentMethod
+    from orders.purchase import Purchase
     from orders.services.creation import order_create
     from orders.services.payments import order_pay_with_balance
     from providers.models import ProviderCall, SimulatedOrder
@@ -148,10 +149,12 @@ def bench_status_calls(clock) -> None:
     for n in range(ORDERS):
         _share, suffix, callback, finishes = _pick(rng)
         order = order_create(
-            product=product,
-            user=buyer,
-            customer_data={"phone": f"08120{n:05d}{suffix}"},
-            payment_method=PaymentMethod.BALANCE,
+            purchase=Purchase(
+                product=product,
+                user=buyer,
+                customer_data={"phone": f"08120{n:05d}{suffix}"},
+                payment_method=PaymentMethod.BALANCE,
+            )
         )
         order_pay_with_balance(order=order)  # placed at the simulator when this commits
         plans[order.code] = (callback, finishes)

@@ -82,6 +82,7 @@ def _delivered_guest_order():
     from catalog.models import Product
     from orders.checkout import checkout_create
     from orders.models import PaymentMethod
+    from orders.purchase import Purchase
     from orders.services.payments import order_mark_paid
     from orders.services.provider_updates import order_apply_provider_update
     from providers.base import ProviderResult, ProviderStatus, VoucherData
@@ -91,10 +92,12 @@ def _delivered_guest_order():
     app.conf.task_always_eager = False
     try:
         order = checkout_create(
-            product=product,
-            customer_data={"user_id": "12345678", "zone_id": "1234"},
-            payment_method=PaymentMethod.GATEWAY,
-            guest_email="guest@example.com",
+            purchase=Purchase(
+                product=product,
+                customer_data={"user_id": "12345678", "zone_id": "1234"},
+                payment_method=PaymentMethod.GATEWAY,
+                guest_email="guest@example.com",
+            )
         )
         order = order_mark_paid(order=order, amount=Decimal(order.price))
         vouchers = [VoucherData(serial=f"SN-{i}", pin=f"{i:04d}") for i in range(5)]

@@ -15,8 +15,8 @@ from django.urls import reverse
 from django.utils.translation import gettext_noop
 
 from catalog.input_schemas import validate_customer_input
-from catalog.models import Product
 from orders.models import Order, OrderStatus, PaymentMethod
+from orders.purchase import Purchase
 from orders.selectors import order_return_url
 from orders.services.creation import CheckoutTokenTaken, order_create, order_create_paid_from_wallet
 from orders.services.transitions import order_lock, order_transition
@@ -97,22 +97,11 @@ def _buyer_name(order: Order) -> str:
     return order.guest_email.split("@", 1)[0]
 
 
-def checkout_create(
-    *,
-    product: Product,
-    customer_data: dict,
-    payment_method: str,
-    user=None,
-    guest_email: str = "",
-    channel: str = "",
-    amount: Decimal | None = None,
-    checkout_token: str | None = None,
-    shown_price: Decimal | None = None,
-) -> Order:
+def checkout_create(*, purchase: Purchase) -> Order:
     """Create an order and pay it.
 
-    Wallet (`payment_method="balance"`, signed-in buyers only): the order is created and
-    paid in one transaction, so too little balance (ApplicationError
+    Wallet (`purchase.payment_method="balance"`, signed-in buyers only): the order is
+    created and paid in one transaction, so too little balance (ApplicationError
     `insufficient_balance`) leaves no order and no debit; the paid order is placed after
     commit. Gateway: the order is created (`pending_payment`), then the gateway payment is
     created once with `merchant_ref` = the order code and its instructions are stored on
@@ -120,48 +109,34 @@ def checkout_create(
     to show (`providers.gateway_links`: https only) the order is `cancelled` and
     ApplicationError `gateway_unavailable` is raised. Invalid input raises the
     ApplicationError of `order_create` (`invalid_input` with `extra["fields"]`) and
-    changes nothing; so does a price that is no longer `shown_price`, the one the buyer
-    saw (`price_changed`).
+    changes nothing; so does a price that is no longer `purchase.shown_price`, the one the
+    buyer saw (`price_changed`).
 
-    `checkout_token` (the storefront form's one-time token) makes it happen once: when an
-    order holds the token already, nothing is created, debited or sent to the gateway, and
-    that first order is returned if it is this buyer's (else ApplicationError
+    `purchase.checkout_token` (the storefront form's one-time token) makes it happen once:
+    when an order holds the token already, nothing is created, debited or sent to the
+    gateway, and that first order is returned if it is this buyer's (else ApplicationError
     `checkout_token_used`). The token is stored on the new order, the first row its
     transaction writes, so a concurrent duplicate waits on the unique index until that
     transaction ends, then rolls its own back whole.
     """
-    ordered = {
-        "product": product,
-        "customer_data": customer_data,
-        "user": user,
-        "amount": amount,
-        "checkout_token": checkout_token,
-        "shown_price": shown_price,
-    }
-    first_order = partial(  # the form was sent before: its first order, never a second
-        _first_order,
-        checkout_token=checkout_token,
-        user=user,
-        product=product,
-        customer_data=customer_data,
-        amount=amount,
-    )
+    first_order = partial(_first_order, purchase=purchase)  # the form was sent before
+    checkout_token = purchase.checkout_token
     if checkout_token and Order.objects.filter(checkout_token=checkout_token).exists():
         return first_order()  # before any check: a price changed since must not hide it
-    if payment_method == PaymentMethod.BALANCE:
+    if purchase.payment_method == PaymentMethod.BALANCE:
         try:
             with transaction.atomic():  # a refusal rolls back this much, no more
-                return order_create_paid_from_wallet(**ordered)
+                return order_create_paid_from_wallet(purchase=purchase)
         except CheckoutTokenTaken:
             return first_order()
-    if payment_method != PaymentMethod.GATEWAY:
+    if purchase.payment_method != PaymentMethod.GATEWAY:
         raise ApplicationError(gettext_noop("Choose how to pay."), code="invalid_payment_method")
     gateway = checkout_gateway()
     try:
-        order = order_create(**ordered, payment_method=payment_method, guest_email=guest_email)
+        order = order_create(purchase=purchase)
     except CheckoutTokenTaken:
         return first_order()
-    method = channel or next((c.code for c in gateway.payment_channels() if c.active), "")
+    method = purchase.channel or next((c.code for c in gateway.payment_channels() if c.active), "")
     request = PaymentRequest(
         merchant_ref=order.code,
         amount=order.price,
@@ -193,15 +168,14 @@ def checkout_create(
     )
 
 
-def _first_order(
-    *, checkout_token: str, user, product: Product, customer_data: dict, amount: Decimal | None
-) -> Order:
+def _first_order(*, purchase: Purchase) -> Order:
     """The order a checkout token made, for the buyer who sends the same form again. A form
     sent again with another item or account (a page brought back by the browser's back
     button, then changed) is refused rather than answered with an order it did not ask for."""
-    order = Order.objects.get(checkout_token=checkout_token)
+    order = Order.objects.get(checkout_token=purchase.checkout_token)
+    user = purchase.user
     if order.user_id != (user.pk if user is not None else None) or not _same_purchase(
-        order, product=product, customer_data=customer_data, amount=amount
+        order, purchase=purchase
     ):
         raise ApplicationError(
             gettext_noop("This form was sent already. Please reload the page and try again."),
@@ -210,13 +184,14 @@ def _first_order(
     return order
 
 
-def _same_purchase(
-    order: Order, *, product: Product, customer_data: dict, amount: Decimal | None
-) -> bool:
-    if order.product_id != product.pk or order.amount != amount:
+def _same_purchase(order: Order, *, purchase: Purchase) -> bool:
+    product = purchase.product
+    if order.product_id != product.pk or order.amount != purchase.amount:
         return False
     try:
-        customer = validate_customer_input(schema=product.brand.input_schema, data=customer_data)
+        customer = validate_customer_input(
+            schema=product.brand.input_schema, data=purchase.customer_data
+        )
     except ApplicationError:
         return False
     return customer.customer_no == order.customer_no

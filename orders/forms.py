@@ -11,6 +11,7 @@ from catalog.input_schemas import schema_fields, validate_customer_input
 from catalog.models import Brand, InputSchema
 from orders.checkout_token import checkout_token_read
 from orders.models import PaymentMethod
+from orders.purchase import Purchase
 
 
 class CheckoutForm(forms.Form):
@@ -127,6 +128,21 @@ class CheckoutForm(forms.Form):
 
     def selected_product(self):
         return self.products[self.cleaned_data["product"]]
+
+    def purchase(self, *, user) -> Purchase:
+        """The buyer's choice from the valid form; `user` is the signed-in buyer or None."""
+        data = self.cleaned_data
+        return Purchase(
+            product=self.selected_product(),
+            customer_data=self.customer_data(),
+            payment_method=data["payment_method"],
+            user=user,
+            guest_email=data.get("buyer_email", ""),
+            channel=data.get("channel", ""),
+            amount=data["amount"],
+            checkout_token=data["checkout_token"],
+            shown_price=data["shown_price"],
+        )
 
     def add_service_errors(self, fields: dict) -> None:
         """Show `ApplicationError.extra["fields"]` next to the fields they name."""

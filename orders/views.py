@@ -104,17 +104,7 @@ def checkout(request, slug: str):
         return brand_page(request, brand, form=form, status=400)
     user = request.user if request.user.is_authenticated else None
     try:
-        order = checkout_create(
-            product=form.selected_product(),
-            customer_data=form.customer_data(),
-            payment_method=form.cleaned_data["payment_method"],
-            user=user,
-            guest_email=form.cleaned_data.get("buyer_email", ""),
-            channel=form.cleaned_data.get("channel", ""),
-            amount=form.cleaned_data["amount"],
-            checkout_token=form.cleaned_data["checkout_token"],
-            shown_price=form.cleaned_data["shown_price"],
-        )
+        order = checkout_create(purchase=form.purchase(user=user))
     except ApplicationError as exc:
         form.add_service_errors(exc.extra.get("fields") or {})
         if not exc.extra.get("fields"):

@@ -16,7 +16,8 @@ from django.utils import timezone
 from catalog.input_schemas import validate_customer_input
 from catalog.models import Product
 from catalog.services import catalog_price_for
-from orders.models import Order, Voucher
+from orders.models import Order, PaymentMethod, Voucher
+from orders.purchase import Purchase
 from orders.services.creation import order_amount_checked, order_create_paid_from_wallet
 from resellers.models import ApiKey, ApiOrder, ResellerSettings
 from resellers.urlguard import UnresolvableUrl, UnsafeUrl, check_callback_url
@@ -158,6 +159,16 @@ class ApiOrderRequest:
         )
         return hashlib.sha256(canonical.encode()).hexdigest()
 
+    def purchase(self, *, user, product: Product) -> Purchase:
+        """The order service's purchase: `product` (this request's) paid from `user`'s wallet."""
+        return Purchase(
+            product=product,
+            customer_data=self.customer_data,
+            payment_method=PaymentMethod.BALANCE,
+            user=user,
+            amount=self.amount,
+        )
+
 
 @dataclass(frozen=True)
 class OrderQuote:
@@ -268,10 +279,7 @@ def _api_order_insert(*, user, ref_id: str, fingerprint: str, request: ApiOrderR
             raise _RefIdTaken from None
 
     order = order_create_paid_from_wallet(
-        product=_product(request.product_id),
-        user=user,
-        customer_data=request.customer_data,
-        amount=request.amount,
+        purchase=request.purchase(user=user, product=_product(request.product_id)),
         before_debit=record_ref_id,
     )
     # The reply is the order as this transaction leaves it: paid, with no vouchers yet

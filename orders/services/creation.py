@@ -22,6 +22,7 @@ from orders.models import (
     OrderStatus,
     PaymentMethod,
 )
+from orders.purchase import Purchase
 from orders.services.transitions import order_enqueue_placement
 from shop.errors import ApplicationError
 from shop.models import PriceTier
@@ -41,65 +42,37 @@ class CheckoutTokenTaken(Exception):
     """An order with this checkout token exists: roll the new order's transaction back."""
 
 
-def order_create(
-    *,
-    product: Product,
-    customer_data: dict,
-    payment_method: str,
-    user=None,
-    guest_email: str = "",
-    amount: Decimal | None = None,
-    checkout_token: str | None = None,
-    shown_price: Decimal | None = None,
-) -> Order:
-    """Create a `pending_payment` order at the buyer's tier price, fixed from now on.
+def order_create(*, purchase: Purchase) -> Order:
+    """Create a `pending_payment` order for `purchase` at the buyer's tier price, fixed
+    from now on.
 
     Refuses (ApplicationError) a product not for sale, input that fails the brand's schema
     (code `invalid_input`, `extra["fields"]` per field), a balance payment without a
-    signed-in buyer, and a guest without an e-mail. A `checkout_token` another order holds
+    signed-in buyer, and a guest without an e-mail. A `purchase.checkout_token` another order holds
     raises CheckoutTokenTaken (a concurrent holder is waited for on the unique index).
     """
-    order = _order_draft(
-        product=product,
-        customer_data=customer_data,
-        payment_method=payment_method,
-        user=user,
-        guest_email=guest_email,
-        amount=amount,
-        checkout_token=checkout_token,
-        shown_price=shown_price,
-    )
+    order = _order_draft(purchase=purchase, payment_method=purchase.payment_method)
     created = OrderEvent(
-        kind=OrderEventKind.CREATED, to_status=order.status, message="Order created", actor=user
+        kind=OrderEventKind.CREATED,
+        to_status=order.status,
+        message="Order created",
+        actor=purchase.user,
     )
     return _order_insert(order, events=[created])
 
 
 @transaction.atomic(savepoint=False)
 def order_create_paid_from_wallet(
-    *,
-    product: Product,
-    customer_data: dict,
-    user,
-    amount: Decimal | None = None,
-    checkout_token: str | None = None,
-    shown_price: Decimal | None = None,
-    before_debit: Callable[[Order], None] | None = None,
+    *, purchase: Purchase, before_debit: Callable[[Order], None] | None = None
 ) -> Order:
     """`order_create` and `order_pay_with_balance` in one: the order is stored `paid`, with
     the same two events ("Order created", then "Paid from wallet"), and the buyer's wallet
     is debited last, so its row stays locked only from the debit to the commit (the caller
     writes what else it needs in `before_debit`). Refusals are those of both; any of them
-    rolls the caller's whole transaction back."""
-    order = _order_draft(
-        product=product,
-        customer_data=customer_data,
-        payment_method=PaymentMethod.BALANCE,
-        user=user,
-        amount=amount,
-        checkout_token=checkout_token,
-        shown_price=shown_price,
-    )
+    rolls the caller's whole transaction back. The order is paid from the wallet whatever
+    `purchase.payment_method` says."""
+    user = purchase.user
+    order = _order_draft(purchase=purchase, payment_method=PaymentMethod.BALANCE)
     order.status = OrderStatus.PAID
     order.created_at = order.paid_at = timezone.now()
     events = [
@@ -137,29 +110,20 @@ def order_amount_checked(*, product: Product, amount: Decimal | None) -> Decimal
         ) from None
 
 
-def _order_draft(
-    *,
-    product: Product,
-    customer_data: dict,
-    payment_method: str,
-    user,
-    amount: Decimal | None,
-    checkout_token: str | None,
-    guest_email: str = "",
-    shown_price: Decimal | None = None,
-) -> Order:
+def _order_draft(*, purchase: Purchase, payment_method: str) -> Order:
     """The new order, checked and priced, not saved yet (see `order_create`). With
-    `shown_price` (what the buyer's page showed), any other price is refused
+    `purchase.shown_price` (what the buyer's page showed), any other price is refused
     (`price_changed`): nobody is charged a price they did not see."""
+    product, user, shown_price = purchase.product, purchase.user, purchase.shown_price
     if payment_method == PaymentMethod.BALANCE and user is None:
         raise ApplicationError(
             gettext_noop("Log in to pay from your wallet."), code="login_required"
         )
-    if user is None and not guest_email:
+    if user is None and not purchase.guest_email:
         raise ApplicationError(
             gettext_noop("Guests must give an e-mail address."), code="email_required"
         )
-    amount = order_amount_checked(product=product, amount=amount)
+    amount = order_amount_checked(product=product, amount=purchase.amount)
     tier = user.price_tier if user is not None else PriceTier.RETAIL
     quote = catalog_price_for(product=product, tier=tier, amount=amount)
     if not quote.for_sale:
@@ -177,7 +141,9 @@ def _order_draft(
             extra={"shown": str(shown_price), "price": str(quote.price)},
         )
     try:
-        customer = validate_customer_input(schema=product.brand.input_schema, data=customer_data)
+        customer = validate_customer_input(
+            schema=product.brand.input_schema, data=purchase.customer_data
+        )
     except ValidationError as exc:
         raise ApplicationError(
             gettext_noop("Please correct the account details."),
@@ -186,9 +152,9 @@ def _order_draft(
         ) from None
     return Order(
         user=user,
-        guest_email=guest_email,
+        guest_email=purchase.guest_email,
         access_token=secrets.token_urlsafe(32),
-        checkout_token=checkout_token,
+        checkout_token=purchase.checkout_token,
         product=product,
         product_name=product.name,
         provider_code=product.provider.code,

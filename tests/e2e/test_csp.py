@@ -10,6 +10,7 @@ from django.core.cache import cache
 from catalog.services import catalog_reprice_all
 from orders.checkout import order_attach_payment
 from orders.models import PaymentMethod
+from orders.purchase import Purchase
 from orders.services.creation import order_create
 from providers.base import PaymentInstructions
 from shop.models import User
@@ -134,10 +135,12 @@ def test_the_storefront_runs_under_the_policy(shop, page, violations):
     violations.visit(page.locator("a[data-checkout]").get_attribute("href"))
     # an order paid by QRIS with only a qr_string: the inline SVG QR code
     order = order_create(
-        product=ml5,
-        customer_data=GAME_ZONE_INPUT,
-        payment_method=PaymentMethod.GATEWAY,
-        guest_email="guest@example.com",
+        purchase=Purchase(
+            product=ml5,
+            customer_data=GAME_ZONE_INPUT,
+            payment_method=PaymentMethod.GATEWAY,
+            guest_email="guest@example.com",
+        )
     )
     order_attach_payment(
         order=order,
@@ -190,10 +193,12 @@ def test_the_admin_and_the_api_docs_run_under_the_policy(shop, page, violations)
     base = live_server.url
     User.objects.create_superuser(username="boss", password=PASSWORD)
     order = order_create(
-        product=ml5,
-        customer_data=GAME_ZONE_INPUT,
-        payment_method=PaymentMethod.GATEWAY,
-        guest_email="guest@example.com",
+        purchase=Purchase(
+            product=ml5,
+            customer_data=GAME_ZONE_INPUT,
+            payment_method=PaymentMethod.GATEWAY,
+            guest_email="guest@example.com",
+        )
     )
 
     violations.visit(f"{base}/admin/login/")

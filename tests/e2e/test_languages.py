@@ -13,6 +13,7 @@ from catalog.models import InputSchema
 from catalog.services import catalog_reprice_all
 from orders.checkout import checkout_create
 from orders.models import Order, PaymentMethod
+from orders.purchase import Purchase
 from orders.services.payments import order_mark_paid
 from orders.services.provider_updates import order_apply_provider_update
 from providers.digiflazz.adapter import result_from_transaction
@@ -92,10 +93,12 @@ def failed_order(ml5) -> Order:
 
     with time_machine.travel(datetime(2026, 12, 7, 1, 42, tzinfo=UTC), tick=False):
         order = checkout_create(
-            product=ml5,
-            customer_data=GAME_ZONE_INPUT,
-            payment_method=PaymentMethod.GATEWAY,
-            guest_email="guest@example.com",
+            purchase=Purchase(
+                product=ml5,
+                customer_data=GAME_ZONE_INPUT,
+                payment_method=PaymentMethod.GATEWAY,
+                guest_email="guest@example.com",
+            )
         )
     order = order_mark_paid(order=order, amount=ML5_RETAIL)
     reply = {"ref_id": order.code, "status": "Gagal", "rc": "54", "message": "Transaksi Gagal"}

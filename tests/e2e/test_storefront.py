@@ -17,6 +17,7 @@ from catalog.models import InputSchema
 from catalog.services import catalog_reprice_all
 from orders.checkout import checkout_create
 from orders.models import Order, OrderStatus
+from orders.purchase import Purchase
 from shop.celery import app
 from shop.models import User
 from tests.catalog.factories import BrandFactory, ProductFactory
@@ -188,7 +189,9 @@ def test_another_signed_in_user_gets_404_for_someone_elses_order(live_server, pa
     owner = user_with_password("owner")
     fund(owner, Decimal("5000"))
     order = checkout_create(
-        product=ml5, customer_data=GAME_ZONE_INPUT, payment_method="balance", user=owner
+        purchase=Purchase(
+            product=ml5, customer_data=GAME_ZONE_INPUT, payment_method="balance", user=owner
+        )
     )
     user_with_password("snoop")
 

@@ -12,6 +12,7 @@ from django.urls import reverse
 from ops.models import VoucherReveal
 from orders.checkout import checkout_create
 from orders.models import OrderStatus, PaymentMethod, Voucher
+from orders.purchase import Purchase
 from orders.views import remember_guest_order
 from providers.http import _body_for_log
 from providers.models import ProviderCall, SimulatedOrder
@@ -29,11 +30,13 @@ def tripay(sims, settings):
 
 def guest_order(products):
     return checkout_create(
-        product=products[DIGIFLAZZ],
-        customer_data=customer_data(DIGIFLAZZ),
-        payment_method=PaymentMethod.GATEWAY,
-        guest_email="guest@example.com",
-        channel="BRIVA",
+        purchase=Purchase(
+            product=products[DIGIFLAZZ],
+            customer_data=customer_data(DIGIFLAZZ),
+            payment_method=PaymentMethod.GATEWAY,
+            guest_email="guest@example.com",
+            channel="BRIVA",
+        )
     )
 
 

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 
 from orders.models import OrderStatus, PaymentMethod
+from orders.purchase import Purchase
 from orders.services.creation import order_create
 from orders.services.payments import order_mark_paid
 from tests.ops.test_order_actions import operate
@@ -23,10 +24,12 @@ def gateway_order_of(product):
 
     def make(user):
         return order_create(
-            product=product,
-            user=user,
-            customer_data=GAME_INPUT,
-            payment_method=PaymentMethod.GATEWAY,
+            purchase=Purchase(
+                product=product,
+                user=user,
+                customer_data=GAME_INPUT,
+                payment_method=PaymentMethod.GATEWAY,
+            )
         )
 
     return make

@@ -17,6 +17,7 @@ from ops.reconciliation import (
     reconcile_saldo_chain,
 )
 from orders.models import OrderEvent, PaymentMethod
+from orders.purchase import Purchase
 from orders.services.creation import order_create
 from orders.services.payments import (
     order_apply_gateway_payment,
@@ -102,10 +103,12 @@ def test_the_saldo_chain_starts_at_the_last_saldo_before_the_window(digiflazz_or
         created_at=timezone.now() - timedelta(hours=3)
     )
     second = order_create(
-        product=digiflazz_order.product,
-        user=reseller,
-        customer_data=GAME_INPUT,
-        payment_method=PaymentMethod.BALANCE,
+        purchase=Purchase(
+            product=digiflazz_order.product,
+            user=reseller,
+            customer_data=GAME_INPUT,
+            payment_method=PaymentMethod.BALANCE,
+        )
     )
     delivered(order_pay_with_balance(order=second), price=10000, buyer_last_saldo=79000)
     start, end = window()

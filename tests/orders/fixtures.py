@@ -4,6 +4,7 @@ import pytest
 
 from catalog.models import InputSchema
 from orders.models import PaymentMethod
+from orders.purchase import Purchase
 from orders.services.creation import order_create
 from shop.models import PriceTier, User, UserRole
 from tests.catalog.factories import BrandFactory, PricingRuleFactory, ProductFactory
@@ -53,20 +54,24 @@ def customer(db):
 def balance_order(product, reseller):
     fund(reseller, Decimal("50000"))
     return order_create(
-        product=product,
-        user=reseller,
-        customer_data=GAME_INPUT,
-        payment_method=PaymentMethod.BALANCE,
+        purchase=Purchase(
+            product=product,
+            user=reseller,
+            customer_data=GAME_INPUT,
+            payment_method=PaymentMethod.BALANCE,
+        )
     )
 
 
 @pytest.fixture
 def guest_order(product):
     return order_create(
-        product=product,
-        guest_email="guest@example.com",
-        customer_data=GAME_INPUT,
-        payment_method=PaymentMethod.GATEWAY,
+        purchase=Purchase(
+            product=product,
+            guest_email="guest@example.com",
+            customer_data=GAME_INPUT,
+            payment_method=PaymentMethod.GATEWAY,
+        )
     )
 
 

@@ -13,6 +13,7 @@ import pytest
 from django.db import connection
 
 from orders.models import Order, OrderStatus
+from orders.purchase import Purchase
 from orders.services.creation import order_create
 from orders.services.payments import order_pay_with_balance
 from orders.services.provider_updates import order_apply_provider_update
@@ -54,7 +55,9 @@ def test_200_buyers_at_once_from_a_wallet_that_holds_enough_for_100(product, res
 
     def buy() -> str:
         order = order_create(
-            product=product, user=reseller, customer_data=GAME_INPUT, payment_method="balance"
+            purchase=Purchase(
+                product=product, user=reseller, customer_data=GAME_INPUT, payment_method="balance"
+            )
         )
         return order_pay_with_balance(order=order).status
 

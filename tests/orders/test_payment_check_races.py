@@ -11,6 +11,7 @@ from django.test import Client
 from orders.checkout import checkout_create, deposit_checkout_create
 from orders.models import OrderStatus, PaymentMethod
 from orders.payment_checks import deposit_payment_check, order_payment_check
+from orders.purchase import Purchase
 from providers.base import PaymentStatus
 from providers.models import SimulatedOrder
 from providers.tripay import webhook
@@ -68,11 +69,13 @@ def test_checks_and_callbacks_at_once_credit_a_deposit_once():
 
 def test_checks_and_callbacks_at_once_record_an_order_payment_once(product):
     order = checkout_create(
-        product=product,
-        customer_data=GAME_INPUT,
-        payment_method=PaymentMethod.GATEWAY,
-        guest_email="guest@example.com",
-        channel="SANDBOX",
+        purchase=Purchase(
+            product=product,
+            customer_data=GAME_INPUT,
+            payment_method=PaymentMethod.GATEWAY,
+            guest_email="guest@example.com",
+            channel="SANDBOX",
+        )
     )
     deliver = callback_then(paid_with_callback_lost(order.gateway_reference))
     turns = iter([deliver, lambda: order_payment_check(order_id=order.pk) and "check"] * 5)

@@ -15,6 +15,7 @@ from responses import matchers
 from orders import tasks
 from orders.models import Order, OrderStatus
 from orders.payment_checks import UNPAID_GRACE, orders_expire_unpaid
+from orders.purchase import Purchase
 from orders.services.creation import order_create
 from providers.models import ProviderCall
 from wallets.models import Deposit, DepositMethod, DepositStatus
@@ -80,10 +81,12 @@ def test_once_a_gateway_cannot_answer_its_other_orders_wait_for_the_next_run(
     waiting_order, product
 ):
     second = order_create(
-        product=product,
-        guest_email="second@example.com",
-        customer_data={"user_id": "87654321"},
-        payment_method="gateway",
+        purchase=Purchase(
+            product=product,
+            guest_email="second@example.com",
+            customer_data={"user_id": "87654321"},
+            payment_method="gateway",
+        )
     )
     Order.objects.filter(pk=second.pk).update(
         gateway_reference="T0001000000000000008", payment_gateway="tripay"
@@ -101,10 +104,12 @@ def test_once_a_gateway_cannot_answer_its_other_orders_wait_for_the_next_run(
 @responses.activate
 def test_a_refusal_about_one_payment_does_not_hold_up_the_others(waiting_order, product):
     second = order_create(
-        product=product,
-        guest_email="second@example.com",
-        customer_data={"user_id": "87654321"},
-        payment_method="gateway",
+        purchase=Purchase(
+            product=product,
+            guest_email="second@example.com",
+            customer_data={"user_id": "87654321"},
+            payment_method="gateway",
+        )
     )
     Order.objects.filter(pk=second.pk).update(
         gateway_reference="T0001000000000000008", payment_gateway="tripay"
@@ -164,10 +169,12 @@ def test_an_answer_that_breaks_one_order_does_not_hold_up_the_others(
     """A PAID reply whose amount is NaN makes the apply raise (comparing NaN): that order
     stays as it was, is logged, and the orders due after it are still settled."""
     second = order_create(
-        product=product,
-        guest_email="second@example.com",
-        customer_data={"user_id": "87654321"},
-        payment_method="gateway",
+        purchase=Purchase(
+            product=product,
+            guest_email="second@example.com",
+            customer_data={"user_id": "87654321"},
+            payment_method="gateway",
+        )
     )
     Order.objects.filter(pk=second.pk).update(
         gateway_reference="T0001000000000000008", payment_gateway="tripay"

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from orders.checkout import checkout_create, deposit_checkout_create
 from orders.models import Order, OrderStatus, PaymentMethod
+from orders.purchase import Purchase
 from providers.base import PaymentStatus
 from providers.tripay.simulator_checkout import payment_settle
 from shop.celery import app
@@ -26,11 +27,13 @@ TOP_UP = Decimal("50000.00")
 @pytest.mark.filterwarnings("ignore::celery.exceptions.AlwaysEagerIgnored")
 def test_the_sweep_pays_lost_callbacks_through_a_worker(product, celery_worker_process):
     order = checkout_create(
-        product=product,
-        customer_data=GAME_INPUT,
-        payment_method=PaymentMethod.GATEWAY,
-        guest_email="guest@example.com",
-        channel="SANDBOX",
+        purchase=Purchase(
+            product=product,
+            customer_data=GAME_INPUT,
+            payment_method=PaymentMethod.GATEWAY,
+            guest_email="guest@example.com",
+            channel="SANDBOX",
+        )
     )
     customer = make_user("topper")
     deposit_checkout_create(user=customer, amount=TOP_UP, channel="SANDBOX")

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from orders.models import Order, OrderStatus, PaymentMethod
+from orders.purchase import Purchase
 from orders.services.creation import order_create, order_create_paid_from_wallet
 from orders.services.payments import order_mark_paid, order_pay_with_balance
 from orders.services.provider_updates import order_apply_provider_update
@@ -68,7 +69,9 @@ def test_a_product_not_for_sale_is_refused(product, reseller):
 
     with pytest.raises(ApplicationError) as refused:
         order_create(
-            product=product, user=reseller, customer_data=GAME_INPUT, payment_method="balance"
+            purchase=Purchase(
+                product=product, user=reseller, customer_data=GAME_INPUT, payment_method="balance"
+            )
         )
 
     assert refused.value.code == "not_for_sale"
@@ -79,10 +82,12 @@ def test_a_product_not_for_sale_is_refused(product, reseller):
 def test_bad_account_details_are_refused_per_field(product, reseller):
     with pytest.raises(ApplicationError) as refused:
         order_create(
-            product=product,
-            user=reseller,
-            customer_data={"user_id": "abc"},
-            payment_method="balance",
+            purchase=Purchase(
+                product=product,
+                user=reseller,
+                customer_data={"user_id": "abc"},
+                payment_method="balance",
+            )
         )
 
     assert refused.value.code == "invalid_input"
@@ -92,13 +97,17 @@ def test_bad_account_details_are_refused_per_field(product, reseller):
 
 def test_guests_need_an_email_and_cannot_pay_from_a_wallet(product):
     with pytest.raises(ApplicationError) as no_email:
-        order_create(product=product, customer_data=GAME_INPUT, payment_method="gateway")
+        order_create(
+            purchase=Purchase(product=product, customer_data=GAME_INPUT, payment_method="gateway")
+        )
     with pytest.raises(ApplicationError) as no_login:
         order_create(
-            product=product,
-            guest_email="g@example.com",
-            customer_data=GAME_INPUT,
-            payment_method="balance",
+            purchase=Purchase(
+                product=product,
+                guest_email="g@example.com",
+                customer_data=GAME_INPUT,
+                payment_method="balance",
+            )
         )
 
     assert no_email.value.code == "email_required"
@@ -107,7 +116,11 @@ def test_guests_need_an_email_and_cannot_pay_from_a_wallet(product):
 
 def test_a_guest_cannot_buy_from_a_wallet_in_one_step_either(product):
     with pytest.raises(ApplicationError) as no_login, transaction.atomic():  # as callers do
-        order_create_paid_from_wallet(product=product, customer_data=GAME_INPUT, user=None)
+        order_create_paid_from_wallet(
+            purchase=Purchase(
+                product=product, customer_data=GAME_INPUT, payment_method="balance", user=None
+            )
+        )
 
     assert no_login.value.code == "login_required"
     assert not Order.objects.exists()
@@ -117,19 +130,23 @@ def test_flexible_amounts_are_priced_and_checked_against_the_range(product, rese
     flexible = ProductFactory(flexible=True, brand=product.brand)
 
     order = order_create(
-        product=flexible,
-        user=reseller,
-        customer_data=GAME_INPUT,
-        payment_method="balance",
-        amount=Decimal("100000"),
-    )
-    with pytest.raises(ApplicationError) as refused:
-        order_create(
+        purchase=Purchase(
             product=flexible,
             user=reseller,
             customer_data=GAME_INPUT,
             payment_method="balance",
-            amount=Decimal("5"),
+            amount=Decimal("100000"),
+        )
+    )
+    with pytest.raises(ApplicationError) as refused:
+        order_create(
+            purchase=Purchase(
+                product=flexible,
+                user=reseller,
+                customer_data=GAME_INPUT,
+                payment_method="balance",
+                amount=Decimal("5"),
+            )
         )
 
     assert order.cost == Decimal("95000.00")
@@ -156,7 +173,9 @@ def test_paying_from_the_wallet_debits_once_and_moves_to_paid(balance_order, res
 def test_too_little_balance_is_a_clear_error_and_leaves_the_order_unpaid(product, reseller):
     fund(reseller, Decimal("100"))
     order = order_create(
-        product=product, user=reseller, customer_data=GAME_INPUT, payment_method="balance"
+        purchase=Purchase(
+            product=product, user=reseller, customer_data=GAME_INPUT, payment_method="balance"
+        )
     )
 
     with pytest.raises(ApplicationError) as refused:
@@ -359,10 +378,12 @@ def test_a_guest_failure_stays_failed_with_a_refund_note_and_an_email(
 
 def test_a_signed_in_gateway_buyer_is_refunded_to_the_wallet(product, customer):
     order = order_create(
-        product=product,
-        user=customer,
-        customer_data=GAME_INPUT,
-        payment_method=PaymentMethod.GATEWAY,
+        purchase=Purchase(
+            product=product,
+            user=customer,
+            customer_data=GAME_INPUT,
+            payment_method=PaymentMethod.GATEWAY,
+        )
     )
     order = order_mark_paid(order=order, amount=PRICE)
 

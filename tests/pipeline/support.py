@@ -11,6 +11,7 @@ from catalog.models import InputSchema, Product
 from catalog.services import catalog_price_for
 from orders import tasks
 from orders.models import Order, OrderStatus, PaymentMethod
+from orders.purchase import Purchase
 from orders.services.creation import order_create
 from orders.services.payments import order_mark_paid, order_pay_with_balance
 from providers.defaults import provider_ensure
@@ -83,11 +84,13 @@ def buy(
     """Create and pay an order (wallet for a user, the gateway for a guest). In a
     transactional test the placement runs when the payment commits (eager Celery)."""
     order = order_create(
-        product=product,
-        user=user,
-        guest_email=guest_email,
-        customer_data=data or customer_data(product.provider.code, suffix),
-        payment_method=PaymentMethod.BALANCE if user else PaymentMethod.GATEWAY,
+        purchase=Purchase(
+            product=product,
+            user=user,
+            guest_email=guest_email,
+            customer_data=data or customer_data(product.provider.code, suffix),
+            payment_method=PaymentMethod.BALANCE if user else PaymentMethod.GATEWAY,
+        )
     )
     if user is not None:
         order_pay_with_balance(order=order)

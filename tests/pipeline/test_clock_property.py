@@ -32,6 +32,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from orders import pipeline
 from orders.models import Order, OrderStatus
+from orders.purchase import Purchase
 from orders.services.creation import order_create
 from orders.services.payments import order_pay_with_balance
 from orders.services.provider_updates import order_apply_provider_update
@@ -184,10 +185,12 @@ class MoneyAtTheClock(RuleBasedStateMachine):
         fund(self.buyer, Decimal("1000000"))
         self.start_balance = balance_of(self.buyer)
         order = order_create(
-            product=PRODUCTS[self.code],
-            user=self.buyer,
-            customer_data=customer_data(self.code),
-            payment_method="balance",
+            purchase=Purchase(
+                product=PRODUCTS[self.code],
+                user=self.buyer,
+                customer_data=customer_data(self.code),
+                payment_method="balance",
+            )
         )
         self.order = order_pay_with_balance(order=order)  # placement: the `place` rule
         self.last_callback: str | None = None

@@ -22,6 +22,7 @@ from ops.services import (
     ops_order_retry_placement,
 )
 from orders.models import Order, OrderStatus, PaymentMethod
+from orders.purchase import Purchase
 from orders.services.creation import order_create
 from orders.services.payments import order_mark_paid
 from providers.digiflazz.adapter import DigiflazzAdapter
@@ -317,10 +318,12 @@ def test_a_digiflazz_ref_id_older_than_85_days_is_never_re_posted(
 
 def test_orders_in_review_for_other_reasons_are_never_polled(sims, products, buyer, clock):
     order = order_create(
-        product=products[HUBBLE],
-        guest_email="g@example.com",
-        customer_data=customer_data(HUBBLE, "91"),
-        payment_method=PaymentMethod.GATEWAY,
+        purchase=Purchase(
+            product=products[HUBBLE],
+            guest_email="g@example.com",
+            customer_data=customer_data(HUBBLE, "91"),
+            payment_method=PaymentMethod.GATEWAY,
+        )
     )
     short = order_mark_paid(order=order, amount=order.price - 1)  # a wrong amount
     assert short.status == OrderStatus.NEEDS_REVIEW

@@ -8,6 +8,7 @@ import pytest
 
 from catalog.models import Product, Provider
 from orders.models import OrderStatus
+from orders.purchase import Purchase
 from orders.services.creation import order_create
 from providers.base import Balance
 from providers.hubble import simulator_state
@@ -59,10 +60,12 @@ def test_the_provider_out_of_balance_fails_the_order_and_stops_its_sales(
     assert all(for_sale(products[other]) for other in others)
     with pytest.raises(ApplicationError) as refused:
         order_create(
-            product=Product.objects.get(pk=products[code].pk),
-            user=buyer,
-            customer_data=customer_data(code),
-            payment_method="balance",
+            purchase=Purchase(
+                product=Product.objects.get(pk=products[code].pk),
+                user=buyer,
+                customer_data=customer_data(code),
+                payment_method="balance",
+            )
         )
     assert refused.value.code == "not_for_sale"
     # told once, however many orders run into it

@@ -16,6 +16,7 @@ from orders import tasks
 from orders.checkout import checkout_create, deposit_checkout_create
 from orders.models import Order, OrderStatus, PaymentMethod
 from orders.payment_checks import SWEEP_AFTER, UNPAID_GRACE
+from orders.purchase import Purchase
 from providers.base import PaymentStatus
 from providers.models import ProviderCall, SimulatedOrder
 from providers.tripay import webhook
@@ -49,11 +50,13 @@ def lost_callbacks(monkeypatch):
 
 def gateway_order(product) -> Order:
     return checkout_create(
-        product=product,
-        customer_data=customer_data(DIGIFLAZZ),
-        payment_method=PaymentMethod.GATEWAY,
-        guest_email="guest@example.com",
-        channel="BRIVA",
+        purchase=Purchase(
+            product=product,
+            customer_data=customer_data(DIGIFLAZZ),
+            payment_method=PaymentMethod.GATEWAY,
+            guest_email="guest@example.com",
+            channel="BRIVA",
+        )
     )
 
 

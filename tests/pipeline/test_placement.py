@@ -10,6 +10,7 @@ from django.core import mail
 
 from orders import pipeline, tasks
 from orders.models import OrderStatus
+from orders.purchase import Purchase
 from orders.services.creation import order_create
 from providers.models import ProviderCall, SimulatedOrder
 from shop.models import Notification
@@ -120,10 +121,12 @@ def test_a_failed_guest_order_waits_for_a_staff_refund(sims, products):
 )
 def test_order_place_acts_only_on_a_paid_order(sims, products, buyer, status):
     order = order_create(
-        product=products[DIGIFLAZZ],
-        user=buyer,
-        customer_data=customer_data(DIGIFLAZZ),
-        payment_method="balance",
+        purchase=Purchase(
+            product=products[DIGIFLAZZ],
+            user=buyer,
+            customer_data=customer_data(DIGIFLAZZ),
+            payment_method="balance",
+        )
     )
     type(order).objects.filter(pk=order.pk).update(status=status)
 

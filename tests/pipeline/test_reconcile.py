@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from orders import pipeline, tasks
 from orders.models import Order, OrderStatus
+from orders.purchase import Purchase
 from orders.services.creation import order_create
 from providers.models import ProviderCall, SimulatedOrder
 from shop.celery import app
@@ -120,11 +121,13 @@ def test_orders_reconcile_twice_changes_nothing_more(sims, products, buyer, cloc
 def test_unpaid_gateway_orders_expire_after_their_payment_window(sims, products, buyer, clock):
     def gateway_order(user=None):
         return order_create(
-            product=products[DIGIFLAZZ],
-            user=user,
-            guest_email="" if user else "guest@example.com",
-            customer_data=customer_data(DIGIFLAZZ),
-            payment_method="gateway",
+            purchase=Purchase(
+                product=products[DIGIFLAZZ],
+                user=user,
+                guest_email="" if user else "guest@example.com",
+                customer_data=customer_data(DIGIFLAZZ),
+                payment_method="gateway",
+            )
         )
 
     late = gateway_order()

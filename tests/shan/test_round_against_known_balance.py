@@ -10,6 +10,7 @@ import pytest
 import responses
 
 from orders.models import OrderStatus
+from orders.purchase import Purchase
 from orders.services.creation import order_create_paid_from_wallet
 from providers.shan.adapter import shan_launch_game
 from shop.models import Notification, User
@@ -60,7 +61,12 @@ def test_a_purchase_during_the_round_stands_and_a_loss_beyond_the_wallet_is_told
     PricingRuleFactory(percent=D("0"))
     product = ProductFactory(cost=D("10500"))
     order = order_create_paid_from_wallet(
-        product=product, user=player, customer_data={"user_id": "12345678"}
+        purchase=Purchase(
+            product=product,
+            user=player,
+            customer_data={"user_id": "12345678"},
+            payment_method="balance",
+        )
     )
     assert order.status == OrderStatus.PAID
     assert balance(player) == 0

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 
 from orders.models import PaymentMethod
+from orders.purchase import Purchase
 from orders.services.creation import order_create
 from shop.errors import ApplicationError
 from shop.models import Notification
@@ -42,10 +43,12 @@ def test_a_product_below_its_minimum_margin_is_refused_without_naming_our_cost()
 
     with pytest.raises(ApplicationError) as refused:
         order_create(
-            product=product,
-            customer_data={"user_id": "12345678"},
-            payment_method=PaymentMethod.GATEWAY,
-            guest_email="guest@example.com",
+            purchase=Purchase(
+                product=product,
+                customer_data={"user_id": "12345678"},
+                payment_method=PaymentMethod.GATEWAY,
+                guest_email="guest@example.com",
+            )
         )
 
     assert refused.value.code == "not_for_sale"

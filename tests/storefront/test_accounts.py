@@ -5,6 +5,7 @@ import pytest
 from django.core import mail
 
 from orders.checkout import checkout_create
+from orders.purchase import Purchase
 from providers.models import SimulatedOrder
 from shop.models import Notification, User
 from tests.orders.fixtures import fund, make_user
@@ -69,10 +70,14 @@ def test_order_history_lists_only_mine_and_filters(client, storefront, placement
     for user in (me, other):
         fund(user, Decimal("5000"))
     mine = checkout_create(
-        product=ml5, customer_data=GAME_ZONE_INPUT, payment_method="balance", user=me
+        purchase=Purchase(
+            product=ml5, customer_data=GAME_ZONE_INPUT, payment_method="balance", user=me
+        )
     )
     theirs = checkout_create(
-        product=ml5, customer_data=GAME_ZONE_INPUT, payment_method="balance", user=other
+        purchase=Purchase(
+            product=ml5, customer_data=GAME_ZONE_INPUT, payment_method="balance", user=other
+        )
     )
     client.force_login(me)
 

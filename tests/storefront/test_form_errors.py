@@ -204,13 +204,19 @@ def test_a_gift_card_bought_over_the_reseller_api_is_not_e_mailed_to_the_recipie
     gift_card, placement_deferred, django_capture_on_commit_callbacks
 ):
     """The reseller delivers to its own customers: the shop does not write to them."""
+    from orders.purchase import Purchase
     from orders.services.creation import order_create_paid_from_wallet
     from resellers.models import ApiOrder
 
     reseller = make_user("api-seller", reseller=True)
     fund(reseller, Decimal("100000"))
     order = order_create_paid_from_wallet(
-        product=gift_card, customer_data={"email": "their-customer@example.com"}, user=reseller
+        purchase=Purchase(
+            product=gift_card,
+            customer_data={"email": "their-customer@example.com"},
+            payment_method="balance",
+            user=reseller,
+        )
     )
     ApiOrder.objects.create(user=reseller, ref_id="R-1", fingerprint="f", order=order)
 

@@ -17,6 +17,7 @@ from django.utils import translation
 
 from orders.checkout import checkout_create
 from orders.models import FailureKind, PaymentMethod
+from orders.purchase import Purchase
 from orders.services.payments import order_mark_paid
 from orders.services.provider_updates import order_apply_provider_update
 from providers.digiflazz.adapter import result_from_transaction
@@ -92,10 +93,12 @@ def failed_guest_order(storefront, placement_deferred, django_capture_on_commit_
     """A guest's order that Digiflazz refused with its own words (rc 54, wrong number)."""
     _, ml5, _ = storefront
     order = checkout_create(
-        product=ml5,
-        customer_data=GAME_ZONE_INPUT,
-        payment_method=PaymentMethod.GATEWAY,
-        guest_email="guest@example.com",
+        purchase=Purchase(
+            product=ml5,
+            customer_data=GAME_ZONE_INPUT,
+            payment_method=PaymentMethod.GATEWAY,
+            guest_email="guest@example.com",
+        )
     )
     order = order_mark_paid(order=order, amount=ML5_RETAIL)
     reply = {"ref_id": order.code, "status": "Gagal", "rc": "54", "message": "Transaksi Gagal"}
@@ -154,10 +157,12 @@ def test_the_buyers_message_is_chosen_by_the_kind_of_failure(
 ):
     _, ml5, _ = storefront
     order = checkout_create(
-        product=ml5,
-        customer_data=GAME_ZONE_INPUT,
-        payment_method=PaymentMethod.GATEWAY,
-        guest_email="guest@example.com",
+        purchase=Purchase(
+            product=ml5,
+            customer_data=GAME_ZONE_INPUT,
+            payment_method=PaymentMethod.GATEWAY,
+            guest_email="guest@example.com",
+        )
     )
     order = order_mark_paid(order=order, amount=ML5_RETAIL)
     reply = {"ref_id": order.code, "status": "Gagal", "rc": rc, "message": words}
@@ -180,10 +185,12 @@ def order_of_19700(storefront, placement_deferred):
     _, ml5, _ = storefront
     with time_machine.travel(ORDERED_AT, tick=False):
         order = checkout_create(
-            product=ml5,
-            customer_data=GAME_ZONE_INPUT,
-            payment_method=PaymentMethod.GATEWAY,
-            guest_email="guest@example.com",
+            purchase=Purchase(
+                product=ml5,
+                customer_data=GAME_ZONE_INPUT,
+                payment_method=PaymentMethod.GATEWAY,
+                guest_email="guest@example.com",
+            )
         )
     type(order).objects.filter(pk=order.pk).update(price=Decimal("19700"))
     order.refresh_from_db()
@@ -214,10 +221,12 @@ def test_an_order_staff_fail_tells_the_buyer_so_in_the_shops_words(client, store
     _, ml5, _ = storefront
     staff = get_user_model().objects.create_superuser("ops", "ops@example.com", "pw")
     order = checkout_create(
-        product=ml5,
-        customer_data=GAME_ZONE_INPUT,
-        payment_method=PaymentMethod.GATEWAY,
-        guest_email="guest@example.com",
+        purchase=Purchase(
+            product=ml5,
+            customer_data=GAME_ZONE_INPUT,
+            payment_method=PaymentMethod.GATEWAY,
+            guest_email="guest@example.com",
+        )
     )
     type(order).objects.filter(pk=order.pk).update(status="processing")
 

@@ -4,6 +4,7 @@ import pytest
 
 from orders.checkout import checkout_create
 from orders.models import PaymentMethod
+from orders.purchase import Purchase
 from orders.services.payments import order_mark_paid
 from orders.services.provider_updates import order_apply_provider_update
 from orders.services.refunds import order_fail_and_refund
@@ -18,10 +19,12 @@ pytestmark = pytest.mark.django_db
 def guest_gateway_order(storefront, settings):
     _, ml5, _ = storefront
     return checkout_create(
-        product=ml5,
-        customer_data=GAME_ZONE_INPUT,
-        payment_method=PaymentMethod.GATEWAY,
-        guest_email="guest@example.com",
+        purchase=Purchase(
+            product=ml5,
+            customer_data=GAME_ZONE_INPUT,
+            payment_method=PaymentMethod.GATEWAY,
+            guest_email="guest@example.com",
+        )
     )
 
 
@@ -54,7 +57,9 @@ def test_another_users_order_is_a_404_page_and_part(client, storefront, placemen
     owner = make_user("owner")
     fund(owner, Decimal("5000"))
     order = checkout_create(
-        product=ml5, customer_data=GAME_ZONE_INPUT, payment_method="balance", user=owner
+        purchase=Purchase(
+            product=ml5, customer_data=GAME_ZONE_INPUT, payment_method="balance", user=owner
+        )
     )
     client.force_login(make_user("other"))
 
@@ -107,7 +112,9 @@ def test_a_signed_in_buyers_failure_says_the_wallet_was_refunded(
     buyer = make_user("buyer")
     fund(buyer, Decimal("5000"))
     order = checkout_create(
-        product=ml5, customer_data=GAME_ZONE_INPUT, payment_method="balance", user=buyer
+        purchase=Purchase(
+            product=ml5, customer_data=GAME_ZONE_INPUT, payment_method="balance", user=buyer
+        )
     )
     order = order_fail_and_refund(
         order=order, reason="Provider refused", failure=ProviderResult(ProviderStatus.FAILED)

@@ -9,6 +9,7 @@ import segno
 from accounts.templatetags.storefront import qr_svg
 from orders.checkout import order_attach_payment
 from orders.models import PaymentMethod
+from orders.purchase import Purchase
 from orders.services.creation import order_create
 from providers.base import PaymentInstructions
 from tests.storefront.support import GAME_ZONE_INPUT
@@ -22,10 +23,12 @@ QR = "00020101021226610016ID.CO.SIMULATOR0118T0001234567890125303360540414955802
 def qris_order(storefront):
     _, ml5, _ = storefront
     order = order_create(
-        product=ml5,
-        customer_data=GAME_ZONE_INPUT,
-        payment_method=PaymentMethod.GATEWAY,
-        guest_email="guest@example.com",
+        purchase=Purchase(
+            product=ml5,
+            customer_data=GAME_ZONE_INPUT,
+            payment_method=PaymentMethod.GATEWAY,
+            guest_email="guest@example.com",
+        )
     )
     return order_attach_payment(
         order=order,

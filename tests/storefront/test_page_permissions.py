@@ -13,6 +13,7 @@ import pytest
 
 from orders.checkout import checkout_create
 from orders.models import PaymentMethod
+from orders.purchase import Purchase
 from shop.models import Notification
 from tests.orders.fixtures import fund, make_user
 from tests.storefront.support import GAME_ZONE_INPUT
@@ -93,7 +94,9 @@ def owner_order(storefront, placement_deferred):
     owner = make_user("owner")
     fund(owner, Decimal("5000"))
     return checkout_create(
-        product=ml5, customer_data=GAME_ZONE_INPUT, payment_method="balance", user=owner
+        purchase=Purchase(
+            product=ml5, customer_data=GAME_ZONE_INPUT, payment_method="balance", user=owner
+        )
     )
 
 
@@ -101,10 +104,12 @@ def owner_order(storefront, placement_deferred):
 def guest_order(storefront):
     _, ml5, _ = storefront
     return checkout_create(
-        product=ml5,
-        customer_data=GAME_ZONE_INPUT,
-        payment_method=PaymentMethod.GATEWAY,
-        guest_email="guest@example.com",
+        purchase=Purchase(
+            product=ml5,
+            customer_data=GAME_ZONE_INPUT,
+            payment_method=PaymentMethod.GATEWAY,
+            guest_email="guest@example.com",
+        )
     )
 
 

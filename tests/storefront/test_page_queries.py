@@ -11,6 +11,7 @@ import pytest
 
 from orders.checkout import checkout_create
 from orders.models import PaymentMethod
+from orders.purchase import Purchase
 from orders.services.payments import order_mark_paid
 from orders.services.provider_updates import order_apply_provider_update
 from providers.base import ProviderResult, ProviderStatus, VoucherData
@@ -82,10 +83,12 @@ def test_catalog_pages_with_10000_products_run_a_bounded_number_of_queries(
 def delivered_guest_order(storefront, placement_deferred, django_capture_on_commit_callbacks):
     _, ml5, _ = storefront
     order = checkout_create(
-        product=ml5,
-        customer_data=GAME_ZONE_INPUT,
-        payment_method=PaymentMethod.GATEWAY,
-        guest_email="guest@example.com",
+        purchase=Purchase(
+            product=ml5,
+            customer_data=GAME_ZONE_INPUT,
+            payment_method=PaymentMethod.GATEWAY,
+            guest_email="guest@example.com",
+        )
     )
     order = order_mark_paid(order=order, amount=ML5_RETAIL)
     vouchers = [VoucherData(serial=f"SN-{i}", pin=f"{i:04d}") for i in range(5)]
@@ -116,7 +119,9 @@ def test_a_signed_in_buyers_pages_run_a_bounded_number_of_queries(
     buyer = signed_in_reseller(client)
     orders = [
         checkout_create(
-            product=ml5, customer_data=GAME_ZONE_INPUT, payment_method="balance", user=buyer
+            purchase=Purchase(
+                product=ml5, customer_data=GAME_ZONE_INPUT, payment_method="balance", user=buyer
+            )
         )
         for _ in range(25)
     ]

@@ -25,6 +25,7 @@ from hypothesis.stateful import (
 )
 
 from orders.models import Order, OrderEvent, OrderStatus, PaymentMethod, Voucher
+from orders.purchase import Purchase
 from orders.services.creation import order_create
 from orders.services.payments import order_pay_with_balance
 from orders.services.provider_updates import order_apply_provider_update
@@ -139,10 +140,12 @@ class LedgerMachine(RuleBasedStateMachine):
     def buy(self, who, which):
         user = self.users[who]
         order = order_create(
-            product=self.products[which],
-            customer_data={"user_id": "123456"},
-            payment_method=PaymentMethod.BALANCE,
-            user=user,
+            purchase=Purchase(
+                product=self.products[which],
+                customer_data={"user_id": "123456"},
+                payment_method=PaymentMethod.BALANCE,
+                user=user,
+            )
         )
         if self.expected[who] < order.price:
             with pytest.raises(ApplicationError) as caught:

@@ -26,6 +26,7 @@ from django.utils import timezone
 from catalog.models import DenominationType, InputSchema, Product, Provider
 from catalog.services import catalog_reprice_all
 from orders.models import Order, OrderStatus, PaymentMethod, Voucher
+from orders.purchase import Purchase
 from orders.services.creation import order_create
 from orders.services.payments import order_pay_with_balance
 from orders.services.provider_updates import order_apply_provider_update
@@ -256,10 +257,12 @@ def build_world() -> World:
     mark_launched(alice)
     game = ProductFactory(brand=BrandFactory(input_schema=InputSchema.GAME))
     guest_order = order_create(
-        product=game,
-        guest_email="guest@example.com",
-        customer_data=GAME_INPUT,
-        payment_method=PaymentMethod.GATEWAY,
+        purchase=Purchase(
+            product=game,
+            guest_email="guest@example.com",
+            customer_data=GAME_INPUT,
+            payment_method=PaymentMethod.GATEWAY,
+        )
     )
     pulsa = ProductFactory(
         provider=ProviderFactory(code="digiflazz", name="Digiflazz"),
@@ -271,19 +274,23 @@ def build_world() -> World:
     products = {key: Product.objects.get(pk=product.pk) for key, product in products.items()}
     digiflazz_order = processing(
         order_create(
-            product=pulsa,
-            user=reseller,
-            customer_data={"phone": "087800001233"},
-            payment_method=PaymentMethod.BALANCE,
+            purchase=Purchase(
+                product=pulsa,
+                user=reseller,
+                customer_data={"phone": "087800001233"},
+                payment_method=PaymentMethod.BALANCE,
+            )
         ),
         DIGIFLAZZ_TRX_ID,
     )
     hubble_order = processing(
         order_create(
-            product=products["amazon-pay:100"],
-            user=reseller,
-            customer_data={"email": "buyer@example.com"},
-            payment_method=PaymentMethod.BALANCE,
+            purchase=Purchase(
+                product=products["amazon-pay:100"],
+                user=reseller,
+                customer_data={"email": "buyer@example.com"},
+                payment_method=PaymentMethod.BALANCE,
+            )
         ),
         HUBBLE_ORDER_ID,
     )

@@ -5,6 +5,7 @@ import pytest
 
 from catalog.models import InputSchema
 from orders.models import OrderStatus, PaymentMethod
+from orders.purchase import Purchase
 from orders.services.creation import order_create
 from orders.services.payments import order_pay_with_balance
 from orders.services.provider_updates import order_apply_provider_update
@@ -37,10 +38,12 @@ def processing_order(settings, reseller):
     PricingRuleFactory(tier="reseller", percent=Decimal("2"))
     fund(reseller, Decimal("50000"))
     order = order_create(
-        product=product,
-        user=reseller,
-        customer_data={"phone": "087800001233"},
-        payment_method=PaymentMethod.BALANCE,
+        purchase=Purchase(
+            product=product,
+            user=reseller,
+            customer_data={"phone": "087800001233"},
+            payment_method=PaymentMethod.BALANCE,
+        )
     )
     order = order_pay_with_balance(order=order)
     return order_apply_provider_update(

@@ -24,6 +24,7 @@ from catalog.models import PriceChange, Product, Provider
 from catalog.services import catalog_price_for
 from orders.models import Order, OrderStatus, PaymentMethod
 from orders.pipeline import POLL_LEASE
+from orders.purchase import Purchase
 from orders.services.creation import order_create
 from orders.services.payments import order_pay_with_balance
 from orders.tasks import order_poll
@@ -258,10 +259,12 @@ def test_an_inactive_brand_stops_selling_at_once_and_comes_back(client, hubble):
         assert product.unavailable_reason == "inactive at the provider"
     with pytest.raises(ApplicationError) as refused:
         order_create(
-            product=amazon[0],
-            user=hubble.reseller,
-            customer_data={"email": "late@example.com"},
-            payment_method=PaymentMethod.BALANCE,
+            purchase=Purchase(
+                product=amazon[0],
+                user=hubble.reseller,
+                customer_data={"email": "late@example.com"},
+                payment_method=PaymentMethod.BALANCE,
+            )
         )
     assert refused.value.code == "not_for_sale"
     assert all(for_sale(product) for product in bystanders)
@@ -620,10 +623,12 @@ def simulator(live_server, settings, monkeypatch):
 def place_pending_order(world: World) -> Order:
     """A real order placed at the simulator, pending (scenario 91: pending, then success)."""
     order = order_create(
-        product=world.hubble_products["amazon-pay:100"],
-        user=world.reseller,
-        customer_data={"email": "buyer91@example.com"},
-        payment_method=PaymentMethod.BALANCE,
+        purchase=Purchase(
+            product=world.hubble_products["amazon-pay:100"],
+            user=world.reseller,
+            customer_data={"email": "buyer91@example.com"},
+            payment_method=PaymentMethod.BALANCE,
+        )
     )
     order_pay_with_balance(order=order)  # placed by the (eager) worker on commit
     order.refresh_from_db()
