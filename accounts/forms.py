@@ -3,7 +3,7 @@ from django.contrib.auth.forms import UserCreationForm
 from django.utils.translation import gettext_lazy as _
 
 from orders.models import OrderStatus
-from providers.shan.players import shan_is_house_bank_code
+from shan.players import shan_is_house_bank_code
 from shop.models import User
 
 

@@ -15,12 +15,12 @@ from accounts.selectors import orders_of, orders_with_revoked_codes
 from accounts.services import notifications_mark_read
 from orders.checkout import deposit_checkout_create
 from providers.base import ProviderError
-from providers.shan.adapter import (
+from shan.launch import (
     shan_launch_available,
     shan_launch_error_message,
     shan_launch_game,
 )
-from providers.shan.players import shan_may_launch
+from shan.players import shan_may_launch
 from shop.errors import ApplicationError
 from shop.models import Notification
 from shop.ratelimit import rate_limit_hit

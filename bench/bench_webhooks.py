@@ -41,10 +41,10 @@ def main() -> None:
     from rest_framework.views import APIView
 
     from providers.shan import signature
+    from shan.known_balances import shan_player_balances_told
+    from shan.models import ShanSettlement
     from shop.models import User
-    from wallets.models import ShanSettlement
     from wallets.selectors import ledger_check
-    from wallets.services import shan_player_balances_told
     from webhooks.views import ShanBalanceUpdateView
 
     class NoOpView(APIView):

@@ -21,16 +21,7 @@ from shop.admin_mixins import (
     render_operation,
 )
 from shop.errors import ApplicationError
-from wallets.models import (
-    BalanceMutation,
-    Deposit,
-    DepositMethod,
-    DepositStatus,
-    ShanPlayerBalance,
-    ShanSettlement,
-    Transfer,
-    Wallet,
-)
+from wallets.models import BalanceMutation, Deposit, DepositMethod, DepositStatus, Transfer, Wallet
 from wallets.services import deposit_credit, deposit_reject, wallet_adjust
 
 LEDGER_INLINE_ROWS = 50
@@ -175,36 +166,6 @@ class BalanceMutationAdmin(ReadOnlyAdmin):
     list_filter = ("transfer__reason", "wallet__currency")
     list_select_related = ("wallet__user", "transfer")
     search_fields = ("transfer__idempotency_key", "transfer__reference", "wallet__user__username")
-    date_hierarchy = "created_at"
-
-
-@admin.register(ShanPlayerBalance)
-class ShanPlayerBalanceAdmin(ReadOnlyAdmin):
-    """What the Shan provider last knew of each player's balance: the next round moves the
-    player's wallet by what it reports minus this."""
-
-    list_display = ("user", "balance", "updated_at")
-    list_filter = ("updated_at",)
-    list_select_related = ("user",)
-    search_fields = ("user__username",)
-    date_hierarchy = "updated_at"
-
-
-@admin.register(ShanSettlement)
-class ShanSettlementAdmin(ReadOnlyAdmin):
-    """Settled Shan rounds (one per wager code), each with its ledger transfer."""
-
-    list_display = (
-        "wager_code",
-        "game_type_id",
-        "banker_balance",
-        "transfer",
-        "provider_timestamp",
-        "created_at",
-    )
-    list_filter = ("game_type_id",)
-    list_select_related = ("transfer",)
-    search_fields = ("wager_code", "transfer__idempotency_key")
     date_hierarchy = "created_at"
 
 

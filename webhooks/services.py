@@ -1,11 +1,10 @@
 """Applying what callers report, each in one transaction, each idempotent."""
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -21,12 +20,8 @@ from providers.hubble.adapter import REVOKING_STATUSES, revocation_result
 from providers.hubble.catalog import format_amount, to_decimal
 from providers.hubble.webhook import BrandUpdated, LowBalance, OrderStateChanged
 from providers.services import provider_record_balance
-from providers.shan.players import HOUSE_BANK_PLAYER, shan_players
-from shop.errors import ApplicationError
 from shop.models import NotificationLevel
 from shop.notifications import notify
-from wallets.models import ShanSettlement, SystemAccount, TransferReason
-from wallets.services import system_wallet, wallet_for_user, wallet_settle_game_round
 from webhooks.models import WebhookDelivery
 
 # Deliveries an app above webhooks still needs (ops: a revealed body is audited), each a
@@ -54,121 +49,6 @@ def webhook_prune_unverified(*, older_than_days: int) -> int:
         doomed = doomed.exclude(pk__in=kept_ids())
     deleted, _ = doomed.delete()
     return deleted
-
-
-def shan_fingerprint(signed_string: str) -> str:
-    return hashlib.sha256(signed_string.encode()).hexdigest()
-
-
-def shan_apply_balance_update(*, data: dict, fingerprint: str) -> bool:
-    """Settle one Shan round: each player's wallet moves by what its balance changed at the
-    provider (`wallet_settle_game_round`: the reported balance minus the one the provider
-    last knew), the game clearing account takes the difference, all in one transfer (key
-    `shan:<wager_code>`). SKP0101 is the house-bank system wallet; every other player must
-    have launched the game through the shop (`providers.shan.players.shan_players`). A
-    loss bigger than a wallet still holds takes it to zero and staff are told of the rest.
-
-    Returns True when settled now, False for an identical repeat (nothing changes).
-    Raises ApplicationError `player_not_found` or `wager_conflict` (the same wager code
-    with other content); either way nothing changes and staff are told.
-    """
-    try:
-        return _shan_settle(data=data, fingerprint=fingerprint)
-    except ApplicationError as exc:
-        # Told after the rollback, so the notice stays. The provider does not send a
-        # refused round again: without a person, its settlement would be lost.
-        titles = {
-            "wager_conflict": f"Shan wager {data['wager_code']} was sent again with different "
-            "content",
-            "player_not_found": f"Shan wager {data['wager_code']} names a player the shop "
-            "does not have",
-        }
-        if exc.code in titles:
-            notify(
-                title=titles[exc.code],
-                message=f"{exc.message} The delivery was refused and nothing changed, for any "
-                "player of the round; check with the provider.",
-                level=NotificationLevel.ERROR,
-                data={"wager_code": data["wager_code"]},
-            )
-        raise
-
-
-@transaction.atomic
-def _shan_settle(*, data: dict, fingerprint: str) -> bool:
-    wager_code = data["wager_code"]
-    existing = ShanSettlement.objects.filter(wager_code=wager_code).first()
-    if existing is not None:
-        return _repeat_or_conflict(existing, fingerprint)
-    players = shan_players(names=[player["player_id"] for player in data["players"]])
-    reported = {}
-    for player in data["players"]:
-        reported[_player_wallet(player["player_id"], players)] = player["balance"]
-    try:
-        settled = wallet_settle_game_round(
-            reported=reported,
-            counter_wallet=system_wallet(SystemAccount.GAME_CLEARING),
-            reason=TransferReason.GAME_SETTLEMENT,
-            reference=wager_code,
-            idempotency_key=f"shan:{wager_code}",
-        )
-    except ApplicationError as exc:
-        if exc.code == "idempotency_conflict":
-            raise _conflict(wager_code) from None
-        raise
-    try:
-        with transaction.atomic():
-            ShanSettlement.objects.create(
-                wager_code=wager_code,
-                fingerprint=fingerprint,
-                game_type_id=data["game_type_id"],
-                transfer=settled.transfer,
-                banker_balance=data["banker_balance"],
-                provider_timestamp=data["timestamp"],
-            )
-    except IntegrityError:  # the same round raced in: the first one settled it
-        return _repeat_or_conflict(ShanSettlement.objects.get(wager_code=wager_code), fingerprint)
-    if settled.shortfalls:
-        _tell_staff_of_shortfalls(wager_code, reported, settled.shortfalls)
-    return True
-
-
-def _tell_staff_of_shortfalls(wager_code: str, reported: dict, shortfalls: dict) -> None:
-    """A player lost at the table money they had spent in the shop meanwhile."""
-    names = {wallet.pk: str(wallet.user or wallet.system_code) for wallet in reported}
-    lines = [
-        f"{names[pk]}: {amount} more than the wallet held" for pk, amount in shortfalls.items()
-    ]
-    notify(
-        title=f"Shan wager {wager_code}: a loss exceeded what a wallet still held",
-        message="Each wallet was taken to zero; the rest was not collected.\n" + "\n".join(lines),
-        level=NotificationLevel.ERROR,
-        data={"wager_code": wager_code},
-    )
-
-
-def _player_wallet(player_id: str, players: dict):
-    if player_id == HOUSE_BANK_PLAYER:
-        return system_wallet(SystemAccount.SHAN_HOUSE_BANK)
-    user = players.get(player_id)
-    if user is None:  # never launched here, staff, or named like the house bank
-        raise ApplicationError(
-            f"Player {player_id} is not a player who launched Shan through the shop.",
-            code="player_not_found",
-        )
-    return wallet_for_user(user=user)
-
-
-def _repeat_or_conflict(existing: ShanSettlement, fingerprint: str) -> bool:
-    if existing.fingerprint == fingerprint:
-        return False
-    raise _conflict(existing.wager_code)
-
-
-def _conflict(wager_code: str) -> ApplicationError:
-    return ApplicationError(
-        f"Wager {wager_code} was already settled with different content.", code="wager_conflict"
-    )
 
 
 HUBBLE = "hubble"

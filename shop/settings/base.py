@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "orders",
     "wallets",
     "providers",
+    "shan",
     "webhooks",
     "resellers",
     "ops",

@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
+from shan.models import ShanSettlement
 from shop.models import User
-from wallets.models import ShanSettlement
 from wallets.selectors import ledger_check
 from wallets.services import wallet_adjust, wallet_for_user
 

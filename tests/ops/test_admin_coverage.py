@@ -8,7 +8,8 @@ from django.urls import reverse
 
 from orders.models import Order, OrderEvent
 from providers.models import ProviderCall
-from wallets.models import BalanceMutation, Deposit, ShanSettlement, Transfer
+from shan.models import ShanSettlement
+from wallets.models import BalanceMutation, Deposit, Transfer
 from webhooks.models import WebhookDelivery
 
 pytestmark = pytest.mark.django_db

@@ -1,6 +1,7 @@
 """Shan test helpers."""
 
-from wallets.services import shan_player_balances_told, wallet_for_user
+from shan.known_balances import shan_player_balances_told
+from wallets.services import wallet_for_user
 
 
 def mark_launched(user) -> None:

@@ -5,9 +5,10 @@ from decimal import Decimal
 
 import pytest
 
+from shan.models import ShanPlayerBalance
 from shop.models import User
 from tests.shan.support import mark_launched
-from wallets.models import BalanceMutation, ShanPlayerBalance, SystemAccount, Transfer, Wallet
+from wallets.models import BalanceMutation, SystemAccount, Transfer, Wallet
 from wallets.services import system_wallet, wallet_adjust, wallet_for_user, wallet_set_balances
 
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,7 @@ import responses
 
 from providers.base import FinalProviderError, TransientProviderError
 from providers.models import CallOutcome, ProviderCall
-from providers.shan.adapter import shan_launch_game
+from shan.launch import shan_launch_game
 from shop.models import User
 from wallets.models import BalanceMutation, Transfer, Wallet
 from wallets.services import wallet_adjust, wallet_for_user

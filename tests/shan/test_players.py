@@ -10,10 +10,11 @@ import pytest
 import responses
 
 from providers.base import FinalProviderError
-from providers.shan.adapter import shan_launch_game
+from shan.launch import shan_launch_game
+from shan.models import ShanPlayerBalance, ShanSettlement
 from shop.models import User
 from tests.webhooks.test_shan import SECRET, encoded, post, round_payload
-from wallets.models import ShanPlayerBalance, ShanSettlement, SystemAccount, Transfer
+from wallets.models import SystemAccount, Transfer
 from wallets.services import system_wallet, wallet_adjust, wallet_for_user
 
 pytestmark = pytest.mark.django_db

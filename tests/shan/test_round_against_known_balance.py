@@ -12,13 +12,14 @@ import responses
 from orders.models import OrderStatus
 from orders.purchase import Purchase
 from orders.services.creation import order_create_paid_from_wallet
-from providers.shan.adapter import shan_launch_game
+from shan.launch import shan_launch_game
+from shan.models import ShanPlayerBalance
 from shop.models import Notification, User
 from tests.catalog.factories import PricingRuleFactory, ProductFactory
 from tests.shan.test_launch import LAUNCH_URL, OK_REPLY
 from tests.shan.test_launch import shan as shan_provider  # noqa: F401
 from tests.webhooks.test_shan import SECRET, encoded, post, round_payload
-from wallets.models import ShanPlayerBalance, SystemAccount
+from wallets.models import SystemAccount
 from wallets.selectors import ledger_check
 from wallets.services import system_wallet, wallet_adjust, wallet_for_user
 
@@ -129,14 +130,14 @@ def test_a_player_never_launched_through_the_shop_is_refused(client, player):
 def test_a_late_copy_of_a_round_does_not_roll_the_known_balance_back(client, player):
     """A copy of round 1 that passed the "already settled?" check before round 1 committed
     reaches the ledger after round 2: it gets round 1's transfer and changes nothing."""
+    from shan.settlement import shan_settle_game_round
     from wallets.models import TransferReason
-    from wallets.services import wallet_settle_game_round
 
     launch(player)
     settle(client, "w-1", alice="10400.00")
     settle(client, "w-2", alice="10700.00")
 
-    late = wallet_settle_game_round(
+    late = shan_settle_game_round(
         reported={
             wallet_for_user(user=player): D("10400.00"),
             system_wallet(SystemAccount.SHAN_HOUSE_BANK): D("9900.00"),

@@ -11,9 +11,10 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 
 from providers.shan.simulator import callback_target
+from shan.models import ShanSettlement
 from shop.models import User
 from tests.shan.support import mark_launched
-from wallets.models import ShanSettlement, SystemAccount, Transfer
+from wallets.models import SystemAccount, Transfer
 from wallets.selectors import ledger_check
 from wallets.services import system_wallet, wallet_adjust, wallet_for_user
 

@@ -36,6 +36,7 @@ from providers.digiflazz import webhook as digiflazz_webhook
 from providers.hubble import webhook as hubble_webhook
 from providers.shan import signature as shan_signature
 from providers.tripay import webhook as tripay_webhook
+from shan.models import ShanSettlement
 from shop.models import PriceTier, User
 from tests.catalog.factories import (
     BrandFactory,
@@ -45,7 +46,7 @@ from tests.catalog.factories import (
 )
 from tests.orders.fixtures import GAME_INPUT, fund, make_user
 from tests.shan.support import mark_launched
-from wallets.models import Deposit, ShanSettlement, Transfer, Wallet
+from wallets.models import Deposit, Transfer, Wallet
 from wallets.selectors import ledger_check
 from webhooks import views
 from webhooks.models import DeliveryOutcome, WebhookDelivery, WebhookSource

@@ -9,9 +9,10 @@ from django.db import connection
 from django.test import Client
 
 from providers.shan import signature
+from shan.models import ShanSettlement
 from shop.models import Notification, User
 from tests.shan.support import mark_launched
-from wallets.models import ShanSettlement, SystemAccount, Transfer
+from wallets.models import SystemAccount, Transfer
 from wallets.selectors import ledger_check
 from wallets.services import system_wallet, wallet_for_user
 from webhooks.models import DeliveryOutcome, WebhookDelivery

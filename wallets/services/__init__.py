@@ -1,6 +1,7 @@
 """Every change of a balance, by job: `ledger` (the one primitive, `wallet_transfer`, and
-`wallet_move`), `order_money`, `deposits`, `adjustments` (staff corrections, absolute
-balances) and `game_rounds` (Shan). The guarantees every service keeps are in `ledger`.
+`wallet_move`), `order_money`, `deposits` and `adjustments` (staff corrections, absolute
+balances; the shan app settles a round through its `balances_move`). The guarantees
+every service keeps are in `ledger`.
 
 The public names are importable from here, where the callers use them.
 """
@@ -21,7 +22,6 @@ from wallets.services.deposits import (
     deposit_reject,
     wallet_deposit,
 )
-from wallets.services.game_rounds import shan_player_balances_told, wallet_settle_game_round
 from wallets.services.ledger import (
     Leg,
     system_wallet,
@@ -46,7 +46,6 @@ __all__ = [
     "deposit_gateway_reference",
     "deposit_prune_rejected_proofs",
     "deposit_reject",
-    "shan_player_balances_told",
     "system_wallet",
     "wallet_adjust",
     "wallet_debit_for_order",
@@ -58,6 +57,5 @@ __all__ = [
     "wallet_refund_order",
     "wallet_set_balance",
     "wallet_set_balances",
-    "wallet_settle_game_round",
     "wallet_transfer",
 ]

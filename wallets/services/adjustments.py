@@ -1,5 +1,5 @@
-"""Staff corrections: a signed adjustment, and moving wallets to absolute balances (what a
-Shan round settles builds on `balances_move` too)."""
+"""Staff corrections: a signed adjustment, and moving wallets to absolute balances (the shan
+app's round settlement builds on `balances_move` too)."""
 
 import uuid
 from collections.abc import Callable, Mapping

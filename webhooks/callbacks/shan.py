@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from providers.shan import signature as shan_signature
+from shan.settlement import shan_apply_balance_update, shan_fingerprint
 from shop.errors import ApplicationError
 from webhooks.models import DeliveryOutcome, WebhookSource
 from webhooks.protocol import CallbackProtocol, Handled, WebhookRejected, validated
 from webhooks.serializers import ShanBalanceUpdateSerializer
-from webhooks.services import shan_apply_balance_update, shan_fingerprint
 
 
 @dataclass(frozen=True)

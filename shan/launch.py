@@ -12,9 +12,9 @@ from django.conf import settings
 from providers.base import FinalProviderError, NotConfigured, ProviderError
 from providers.config import provider_base_url
 from providers.shan.client import CODE, ShanClient
-from providers.shan.players import shan_may_launch
+from shan.known_balances import shan_player_balances_told
+from shan.players import shan_may_launch
 from wallets.models import Wallet
-from wallets.services import shan_player_balances_told
 
 CALLBACK_PATH = "/api/shan/client/balance-update"
 NOT_A_PLAYER = "This account cannot play Shan (staff and house-bank accounts never play)."

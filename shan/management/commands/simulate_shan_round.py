@@ -6,9 +6,9 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from providers.shan.players import shan_players
 from providers.shan.simulator import simulate_shan_round
-from wallets.models import ShanPlayerBalance
+from shan.models import ShanPlayerBalance
+from shan.players import shan_players
 
 
 class Command(BaseCommand):

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
 
-from wallets.models import ShanPlayerBalance
+from shan.models import ShanPlayerBalance
 
 HOUSE_BANK_PLAYER = "SKP0101"
 # The provider's house-bank member accounts; reserved as user names (compared ignoring case).
