@@ -14,7 +14,17 @@ from webhooks.models import WebhookDelivery
 
 pytestmark = pytest.mark.django_db
 
-SHOP_APPS = {"shop", "catalog", "orders", "wallets", "providers", "webhooks", "resellers", "ops"}
+SHOP_APPS = {
+    "shop",
+    "catalog",
+    "orders",
+    "wallets",
+    "providers",
+    "webhooks",
+    "resellers",
+    "ops",
+    "shan",
+}
 # Models without a table or without anything a filter or a date hierarchy would help with.
 NO_FILTER = {"shop.Heartbeat", "catalog.Category", "resellers.ResellerSettings"}
 NO_DATES = {"catalog.Category", "catalog.Brand", "shop.Heartbeat"}
