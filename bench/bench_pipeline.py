@@ -4,8 +4,8 @@
    LiveServerThread) and left pending there, then resolved over 17 simulated minutes by
    the poller (a beat every 15 s: `orders_poll_due`, then `order_poll` for each claim) and
    by the simulator's signed callbacks. Some callbacks are lost (only the poller can finish
-   those orders) and some orders never finish at the provider (handed to a person at the deadline, never
-   refunded by the clock).
+   those orders) and some never finish at the provider (handed to a person at the
+   deadline, never refunded by the clock).
    Reported: provider status calls per order, from the call log (goal: at most 6, the
    pending rule's five polls and the deadline's last call).
 2. One `orders_poll_due` cycle over 10,000 due orders (created in bulk) against a bare
