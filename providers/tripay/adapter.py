@@ -126,14 +126,9 @@ class TripayAdapter(GatewayAdapter):
             raise TransientProviderError(
                 f"Tripay's detail of {reference} is not that transaction", code="malformed"
             )
-        try:
-            status = PaymentStatus(str(data.get("status", "")).upper())
-        except ValueError:
-            status = None
-        if status not in DETAIL_STATUSES:
-            raise TransientProviderError(
-                f"unknown Tripay payment status {data.get('status')!r}", code="malformed"
-            )
+        status = _payment_status(
+            data, allowed=DETAIL_STATUSES, error=TransientProviderError, code="malformed"
+        )
         try:
             # The detail's `amount` is what the buyer pays (the callback's total_amount).
             return PaymentCallback(
@@ -229,14 +224,9 @@ def tripay_callback_from(*, data: object, event: str | None) -> PaymentCallback:
         raise ProviderError("Tripay callback body is not JSON", code="invalid_payload")
     if not isinstance(data, dict) or not data.get("reference"):
         raise ProviderError("Tripay callback without a reference", code="invalid_payload")
-    try:
-        status = PaymentStatus(str(data.get("status", "")).upper())
-    except ValueError:
-        status = None
-    if status not in CALLBACK_STATUSES:
-        raise ProviderError(
-            f"unknown Tripay payment status {data.get('status')!r}", code="invalid_payload"
-        )
+    status = _payment_status(
+        data, allowed=CALLBACK_STATUSES, error=ProviderError, code="invalid_payload"
+    )
     try:
         return PaymentCallback(
             merchant_ref=str(data.get("merchant_ref") or ""),
@@ -251,6 +241,20 @@ def tripay_callback_from(*, data: object, event: str | None) -> PaymentCallback:
         )
     except (InvalidOperation, TypeError, ValueError, OverflowError, OSError) as exc:
         raise ProviderError(f"invalid Tripay callback: {exc}", code="invalid_payload") from exc
+
+
+def _payment_status(
+    data: dict, *, allowed: frozenset, error: type[ProviderError], code: str
+) -> PaymentStatus:
+    """A Tripay reply's `status`, one of `allowed`; anything else raises `error` (the
+    status check's is transient: nothing is concluded from it)."""
+    try:
+        status = PaymentStatus(str(data.get("status", "")).upper())
+    except ValueError:
+        status = None
+    if status not in allowed:
+        raise error(f"unknown Tripay payment status {data.get('status')!r}", code=code)
+    return status
 
 
 def whole_rupiah(amount: Decimal) -> int:
