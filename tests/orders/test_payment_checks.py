@@ -76,11 +76,9 @@ def test_no_answer_expires_nothing(waiting_order, waiting_deposit, reply):
     }
 
 
-@responses.activate
-def test_once_a_gateway_cannot_answer_its_other_orders_wait_for_the_next_run(
-    waiting_order, product
-):
-    second = order_create(
+def second_tripay_order(product) -> Order:
+    """Another guest order awaiting its Tripay payment (reference ...0008)."""
+    order = order_create(
         purchase=Purchase(
             product=product,
             guest_email="second@example.com",
@@ -88,9 +86,17 @@ def test_once_a_gateway_cannot_answer_its_other_orders_wait_for_the_next_run(
             payment_method="gateway",
         )
     )
-    Order.objects.filter(pk=second.pk).update(
+    Order.objects.filter(pk=order.pk).update(
         gateway_reference="T0001000000000000008", payment_gateway="tripay"
     )
+    return order
+
+
+@responses.activate
+def test_once_a_gateway_cannot_answer_its_other_orders_wait_for_the_next_run(
+    waiting_order, product
+):
+    second_tripay_order(product)
     responses.get(DETAIL_URL, body=requests.exceptions.ConnectTimeout("connect timed out"))
 
     with time_machine.travel(timezone.now() + timedelta(days=1)):
@@ -103,17 +109,7 @@ def test_once_a_gateway_cannot_answer_its_other_orders_wait_for_the_next_run(
 
 @responses.activate
 def test_a_refusal_about_one_payment_does_not_hold_up_the_others(waiting_order, product):
-    second = order_create(
-        purchase=Purchase(
-            product=product,
-            guest_email="second@example.com",
-            customer_data={"user_id": "87654321"},
-            payment_method="gateway",
-        )
-    )
-    Order.objects.filter(pk=second.pk).update(
-        gateway_reference="T0001000000000000008", payment_gateway="tripay"
-    )
+    second = second_tripay_order(product)
     responses.get(
         DETAIL_URL,
         status=404,
@@ -168,17 +164,7 @@ def test_an_answer_that_breaks_one_order_does_not_hold_up_the_others(
 ):
     """A PAID reply whose amount is NaN makes the apply raise (comparing NaN): that order
     stays as it was, is logged, and the orders due after it are still settled."""
-    second = order_create(
-        purchase=Purchase(
-            product=product,
-            guest_email="second@example.com",
-            customer_data={"user_id": "87654321"},
-            payment_method="gateway",
-        )
-    )
-    Order.objects.filter(pk=second.pk).update(
-        gateway_reference="T0001000000000000008", payment_gateway="tripay"
-    )
+    second = second_tripay_order(product)
     broken = detail_reply(
         waiting_order,
         waiting_order.gateway_reference,

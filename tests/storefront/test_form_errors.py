@@ -128,21 +128,22 @@ def deliver(order: Order, django_capture_on_commit_callbacks) -> Order:
         return order_apply_provider_update(order=order, result=result)
 
 
+def buy_gift_card_from_wallet(client, gift_card, *, buyer: str, to: str) -> None:
+    """A signed-in reseller with money in the wallet buys the gift card for `to`."""
+    user = make_user(buyer, reseller=True)
+    fund(user, Decimal("100000"))
+    client.force_login(user)
+    buy(
+        client,
+        {"product": gift_card.pk, "email": to, "payment_method": PaymentMethod.BALANCE},
+        slug="play-gift",
+    )
+
+
 def test_the_recipient_gets_the_gift_card_by_e_mail_and_the_buyer_a_copy(
     client, gift_card, placement_deferred, django_capture_on_commit_callbacks
 ):
-    buyer = make_user("giver", reseller=True)
-    fund(buyer, Decimal("100000"))
-    client.force_login(buyer)
-    buy(
-        client,
-        {
-            "product": gift_card.pk,
-            "email": "friend@example.com",
-            "payment_method": PaymentMethod.BALANCE,
-        },
-        slug="play-gift",
-    )
+    buy_gift_card_from_wallet(client, gift_card, buyer="giver", to="friend@example.com")
     order = Order.objects.get()
 
     deliver(order, django_capture_on_commit_callbacks)
@@ -159,18 +160,7 @@ def test_the_recipient_gets_the_gift_card_by_e_mail_and_the_buyer_a_copy(
 def test_a_gift_card_sent_to_the_buyers_own_address_is_e_mailed_once(
     client, gift_card, placement_deferred, django_capture_on_commit_callbacks
 ):
-    buyer = make_user("self", reseller=True)
-    fund(buyer, Decimal("100000"))
-    client.force_login(buyer)
-    buy(
-        client,
-        {
-            "product": gift_card.pk,
-            "email": "SELF@example.com",
-            "payment_method": PaymentMethod.BALANCE,
-        },
-        slug="play-gift",
-    )
+    buy_gift_card_from_wallet(client, gift_card, buyer="self", to="SELF@example.com")
 
     deliver(Order.objects.get(), django_capture_on_commit_callbacks)
 
@@ -180,18 +170,7 @@ def test_a_gift_card_sent_to_the_buyers_own_address_is_e_mailed_once(
 def test_the_recipient_is_not_told_of_a_failed_gift(
     client, gift_card, placement_deferred, django_capture_on_commit_callbacks
 ):
-    buyer = make_user("unlucky", reseller=True)
-    fund(buyer, Decimal("100000"))
-    client.force_login(buyer)
-    buy(
-        client,
-        {
-            "product": gift_card.pk,
-            "email": "friend@example.com",
-            "payment_method": PaymentMethod.BALANCE,
-        },
-        slug="play-gift",
-    )
+    buy_gift_card_from_wallet(client, gift_card, buyer="unlucky", to="friend@example.com")
     result = ProviderResult(ProviderStatus.FAILED, message="Gagal")
 
     with django_capture_on_commit_callbacks(execute=True):
