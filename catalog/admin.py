@@ -68,8 +68,15 @@ class BrandAdmin(admin.ModelAdmin):
     """A brand's category picks the category rule of its products that have none of their
     own: changing it reprices them."""
 
-    list_display = ("name", "slug", "category", "input_schema", "is_popular")
-    list_filter = ("category", "input_schema", "is_popular")
+    list_display = (
+        "name",
+        "slug",
+        "category",
+        "input_schema",
+        "is_popular",
+        "requires_confirmed_account",
+    )
+    list_filter = ("category", "input_schema", "is_popular", "requires_confirmed_account")
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
     autocomplete_fields = ("category",)

@@ -96,6 +96,16 @@ class Brand(models.Model):
         max_length=16, choices=InputSchema.choices, default=InputSchema.OTHER
     )
     is_popular = models.BooleanField(default=False)
+    # The account check ("cek ID", providers/account_check.py): off, a check that could not
+    # be made lets the sale go on; on, only an account a provider confirmed may be bought.
+    requires_confirmed_account = models.BooleanField(
+        default=False,
+        help_text=(
+            "Sell only to accounts a provider's account check confirmed. Off: when the check "
+            "cannot be made (a provider outage), the sale goes on. An account the provider "
+            "does not know is refused either way."
+        ),
+    )
 
     class Meta:
         ordering = ["name"]

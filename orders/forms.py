@@ -9,9 +9,12 @@ from django.utils.translation import gettext_noop
 from catalog.amounts import AMOUNT_STEP, validate_flexible_amount
 from catalog.input_schemas import schema_fields, validate_customer_input
 from catalog.models import Brand, InputSchema
+from orders.account_checks import CHECKS_RATE_LIMITED, account_check_refusal
 from orders.checkout_token import checkout_token_read
 from orders.models import PaymentMethod
 from orders.purchase import Purchase
+from providers.account_check import AccountCheck, account_check, rate_limit_for_address
+from shop.client_address import client_address
 
 
 class CheckoutForm(forms.Form):
@@ -36,6 +39,8 @@ class CheckoutForm(forms.Form):
     def __init__(self, *args, brand: Brand, products, user, channels, request=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.request = request
+        # The account check made when the form was cleaned (None: not made).
+        self.account_check: AccountCheck | None = None
         self.brand = brand
         self.user = user
         self.products = {product.pk: product for product, _price in products}
@@ -116,12 +121,34 @@ class CheckoutForm(forms.Form):
         every mistake in one answer (order_create checks again)."""
         typed = {name: cleaned[name] for name in self.account_fields if name in cleaned}
         try:
-            validate_customer_input(schema=self.brand.input_schema, data=typed)
+            customer = validate_customer_input(schema=self.brand.input_schema, data=typed)
         except ValidationError as exc:
             for name, messages in exc.message_dict.items():
                 if name in typed:  # a field with its own error already says what is wrong
                     for message in messages:
                         self.add_error(name, message)
+            return
+        self._check_account(customer.fields)
+
+    def _check_account(self, fields: dict) -> None:
+        """The account check on submit (so it happens without JavaScript too), under the
+        address's limit; a refusal (not found, unconfirmed, too many checks) is a form
+        error. The order services ask again, and get this answer from the cache."""
+        if self.request is None:
+            return
+        self.account_check = account_check(
+            brand=self.brand,
+            fields=fields,
+            rate_limits=(rate_limit_for_address(client_address(self.request.META)),),
+        )
+        refusal = account_check_refusal(brand=self.brand, result=self.account_check)
+        if refusal is None:
+            return
+        if refusal.code == "account_checks_rate_limited":
+            message = _(CHECKS_RATE_LIMITED) % {"seconds": self.account_check.retry_after}
+        else:
+            message = _(refusal.message)
+        self.add_error(None, message)
 
     def customer_data(self) -> dict:
         return {name: self.cleaned_data.get(name, "") for name in self.account_fields}

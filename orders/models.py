@@ -115,6 +115,9 @@ class Order(models.Model):
     price_tier = models.CharField(max_length=16)
     customer_data = models.JSONField(default=dict)
     customer_no = models.CharField(max_length=200)
+    # The account holder the account check named and the buyer was shown (a nickname, a
+    # PLN customer's name), from the shop's own check, never from the buyer; "" unchecked.
+    account_name = models.CharField(max_length=200, blank=True)
     amount = money_field(null=True, blank=True, help_text="Face amount of a flexible product.")
 
     price = money_field()

@@ -2,6 +2,7 @@
 instructions) with the checkout form, the checkout (its POST), and the order page with its
 live status part."""
 
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -9,15 +10,24 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from catalog.amounts import AMOUNT_STEP
+from catalog.input_schemas import schema_fields, validate_customer_input
 from catalog.models import Brand
 from catalog.selectors import brand_instructions
 from catalog.views import brand_offers, viewer_tier
+from orders.account_checks import CHECKS_RATE_LIMITED
 from orders.checkout import checkout_create, checkout_payment_channels
 from orders.checkout_token import checkout_token_issue
 from orders.forms import CheckoutForm
 from orders.models import Order, OrderStatus
 from orders.selectors import order_visible_to
+from providers.account_check import (
+    AccountCheck,
+    account_check,
+    account_check_supported,
+    rate_limit_for_address,
+)
 from providers.simulator_hints import simulator_hint
+from shop.client_address import client_address
 from shop.errors import ApplicationError
 from shop.money import format_money
 from wallets.services import wallet_for_user
@@ -38,8 +48,18 @@ PROGRESS = [
 ]
 
 
-def brand_page(request, brand: Brand, *, form=None, status: int = 200):
-    """Render the brand page; `form` is a bound CheckoutForm with errors after a POST."""
+def brand_page(
+    request,
+    brand: Brand,
+    *,
+    form=None,
+    status: int = 200,
+    initial: dict | None = None,
+    checked: dict | None = None,
+):
+    """Render the brand page; `form` is a bound CheckoutForm with errors after a POST;
+    `initial` the account fields typed and `checked` the account check's context (the
+    "Check" button without JavaScript)."""
     tier = viewer_tier(request.user)
     for_sale, unavailable = brand_offers(brand, tier)
     if form is None:
@@ -48,7 +68,10 @@ def brand_page(request, brand: Brand, *, form=None, status: int = 200):
             products=for_sale,
             user=request.user,
             channels=checkout_payment_channels(),
+            initial=initial,
         )
+    if checked is None and form.is_bound and form.account_check is not None:
+        checked = {"check": form.account_check, "check_errors": []}
     wallet = wallet_for_user(user=request.user) if request.user.is_authenticated else None
     chosen = form.products.get(_int_or_none(form["product"].value()))
     context = {
@@ -63,6 +86,8 @@ def brand_page(request, brand: Brand, *, form=None, status: int = 200):
         "flexible_chosen": chosen is not None and chosen.is_flexible,
         "amount_step": AMOUNT_STEP,
         "simulator_hint": simulator_hint(input_schema=brand.input_schema),
+        "account_check_supported": account_check_supported(brand),
+        **(checked or {}),
         # fresh on every view, also after errors: a refused attempt may have used the last
         "checkout_token": checkout_token_issue(
             request=request,
@@ -115,6 +140,37 @@ def checkout(request, slug: str):
     return redirect(order_page_path(order))
 
 
+@require_POST
+def account_check_view(request, slug: str):
+    """The brand page's "Check": whose account the typed fields name, before anything is
+    chosen or paid. htmx gets the result alone; without JavaScript the brand page comes
+    back with the fields as typed and the result under them. Counts against the address's
+    account-check limit (only checks that reach a provider)."""
+    brand = get_object_or_404(Brand, slug=slug)
+    typed = {
+        spec.name: request.POST.get(spec.name, "") for spec in schema_fields(brand.input_schema)
+    }
+    checked = storefront_account_check(request, brand=brand, typed=typed)
+    if request.headers.get("HX-Request"):
+        return render(request, "catalog/_account_check.html", {"brand": brand, **checked})
+    return brand_page(request, brand, initial=typed, checked=checked)
+
+
+def storefront_account_check(request, *, brand: Brand, typed: dict) -> dict:
+    """{"check": AccountCheck or None, "check_errors": [messages]} for the typed fields."""
+    try:
+        customer = validate_customer_input(schema=brand.input_schema, data=typed)
+    except ValidationError as exc:
+        errors = [message for messages in exc.message_dict.values() for message in messages]
+        return {"check": None, "check_errors": errors}
+    result: AccountCheck = account_check(
+        brand=brand,
+        fields=customer.fields,
+        rate_limits=(rate_limit_for_address(client_address(request.META)),),
+    )
+    return {"check": result, "check_errors": []}
+
+
 # How many guest orders one browser session remembers for the gateway's return.
 GUEST_ORDERS_REMEMBERED = 20
 
@@ -130,6 +186,8 @@ def remember_guest_order(*, session, order: Order) -> None:
 
 def _checkout_refusal(exc: ApplicationError) -> str:
     """The refusal in the buyer's words and language (amounts formatted for it)."""
+    if exc.code == "account_checks_rate_limited":
+        return _(CHECKS_RATE_LIMITED) % {"seconds": exc.extra.get("retry_after", 60)}
     if exc.code == "insufficient_balance":
         return _("Your wallet has %(balance)s; this costs %(price)s. Top up or pay online.") % {
             "balance": format_money(exc.extra["balance"]),

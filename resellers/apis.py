@@ -12,9 +12,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from orders.models import OrderStatus
+from providers.account_check import rate_limit_for_api_key
 from resellers import selectors, services
 from resellers.authentication import ApiKeyAuthentication, ApiKeyRateThrottle
 from resellers.serializers import (
+    AccountCheckInput,
+    AccountCheckOutput,
     BalanceOutput,
     ErrorOutput,
     OrderInput,
@@ -29,6 +32,11 @@ from shop.parsers import JSONParser
 from wallets.services import wallet_for_user
 
 STATUS_BY_CODE = {
+    "account_not_found": status.HTTP_422_UNPROCESSABLE_ENTITY,
+    "account_check_unsupported": status.HTTP_422_UNPROCESSABLE_ENTITY,
+    "account_check_unavailable": status.HTTP_503_SERVICE_UNAVAILABLE,
+    "account_unconfirmed": status.HTTP_503_SERVICE_UNAVAILABLE,
+    "account_checks_rate_limited": status.HTTP_429_TOO_MANY_REQUESTS,
     "insufficient_balance": status.HTTP_402_PAYMENT_REQUIRED,
     "idempotency_conflict": status.HTTP_409_CONFLICT,
     "not_for_sale": status.HTTP_422_UNPROCESSABLE_ENTITY,
@@ -67,10 +75,13 @@ def error_body(code: str, message: str, details: dict | None = None) -> dict:
 def api_exception_handler(exc, context):
     """Every refusal in one JSON shape; None (a real 500) only for a bug."""
     if isinstance(exc, ApplicationError):
-        return Response(
+        response = Response(
             error_body(exc.code, exc.message, exc.extra),
             status=STATUS_BY_CODE.get(exc.code, status.HTTP_400_BAD_REQUEST),
         )
+        if exc.extra.get("retry_after"):
+            response["Retry-After"] = str(int(exc.extra["retry_after"]))
+        return response
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -238,17 +249,80 @@ class OrdersApi(ResellerApi):
             400: OpenApiResponse(ErrorOutput, description="Bad fields or unknown product."),
             402: OpenApiResponse(ErrorOutput, description="Balance too low (in `details`)."),
             409: OpenApiResponse(ErrorOutput, description="ref_id used with another body."),
-            422: OpenApiResponse(ErrorOutput, description="Product not for sale."),
+            422: OpenApiResponse(
+                ErrorOutput,
+                description="Product not for sale, or `account_not_found` (the account "
+                "check found no such account).",
+            ),
+            429: OpenApiResponse(
+                ErrorOutput,
+                description="Over the key's rate limit, or its account-check limit "
+                "(`account_checks_rate_limited`).",
+            ),
+            503: OpenApiResponse(
+                ErrorOutput,
+                description="`account_unconfirmed`: the brand sells only to checked accounts "
+                "and the check could not be made now.",
+            ),
         },
     )
     def post(self, request):
         data = _validated(OrderInput, request.data)
         api_order, created = services.api_order_create(
-            user=request.user, ref_id=data["ref_id"], request=_order_request(data)
+            user=request.user,
+            ref_id=data["ref_id"],
+            request=_order_request(data),
+            rate_limits=(rate_limit_for_api_key(request.auth.prefix),),
         )
         return Response(
             OrderOutput(api_order).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+class AccountCheckApi(ResellerApi):
+    @extend_schema(
+        summary="Check whose account it is before ordering",
+        description=(
+            "Asks a provider's account check (a game nickname, a PLN customer's name and "
+            "tariff) for the brand of `product_id` or `brand`. Free; answers are cached for "
+            "minutes, and checks that reach a provider count against the key's account-check "
+            "limit. An order for the same account records the name as `account_name`."
+        ),
+        request=AccountCheckInput,
+        responses={
+            **ERRORS,  # first: this call's own codes below win
+            200: AccountCheckOutput,
+            400: OpenApiResponse(ErrorOutput, description="Bad fields, unknown product or brand."),
+            422: OpenApiResponse(
+                ErrorOutput,
+                description="`account_not_found`, or `account_check_unsupported` (no "
+                "provider checks this brand).",
+            ),
+            429: OpenApiResponse(
+                ErrorOutput,
+                description="Over the key's rate limit, or its account-check limit "
+                "(`account_checks_rate_limited`, with Retry-After).",
+            ),
+            503: OpenApiResponse(
+                ErrorOutput,
+                description="`account_check_unavailable`: no provider could answer now.",
+            ),
+        },
+    )
+    def post(self, request):
+        data = _validated(AccountCheckInput, request.data)
+        brand, result = services.api_account_check(
+            user=request.user,
+            customer_data=data["customer_data"],
+            product_id=data.get("product_id"),
+            brand_slug=data.get("brand"),
+            rate_limits=(rate_limit_for_api_key(request.auth.prefix),),
+        )
+        return Response(
+            AccountCheckOutput(
+                {"found": True, "name": result.name, "extra": result.extra, "brand": brand.slug}
+            ).data
         )
 
 

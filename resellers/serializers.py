@@ -97,6 +97,43 @@ class ValidateOutput(serializers.Serializer):
     customer_no = serializers.CharField()
 
 
+class AccountCheckInput(serializers.Serializer):
+    product_id = serializers.IntegerField(
+        min_value=1,
+        max_value=2**62,
+        required=False,
+        help_text="A product of the brand to check (or give `brand`).",
+    )
+    brand = serializers.SlugField(
+        max_length=100, required=False, help_text="Brand slug (or give `product_id`)."
+    )
+    customer_data = serializers.DictField(
+        child=serializers.CharField(max_length=200, allow_blank=True, trim_whitespace=False),
+        help_text='The brand\'s `fields`, e.g. {"meter_number": "12345678901"}.',
+    )
+
+    def validate_customer_data(self, value):
+        if len(value) > 10:
+            raise serializers.ValidationError("At most 10 fields.")
+        return value
+
+    def validate(self, attrs):
+        if ("product_id" in attrs) == ("brand" in attrs):
+            raise serializers.ValidationError("Give either `product_id` or `brand`.")
+        return attrs
+
+
+class AccountCheckOutput(serializers.Serializer):
+    found = serializers.BooleanField(help_text="Always true: other answers are errors.")
+    name = serializers.CharField(help_text="The account holder: a nickname, a PLN name.")
+    extra = serializers.DictField(
+        child=serializers.CharField(),
+        help_text="More of what the provider said, e.g. PLN `meter_no`, `subscriber_id`, "
+        "`segment_power` (tariff/power).",
+    )
+    brand = serializers.CharField(help_text="Brand slug.")
+
+
 class VoucherOutput(serializers.Serializer):
     code = serializers.CharField()
     pin = serializers.CharField()
@@ -119,6 +156,11 @@ class OrderOutput(serializers.Serializer):
     product_name = serializers.CharField(source="order.product_name")
     customer_data = serializers.DictField(source="order.customer_data")
     customer_no = serializers.CharField(source="order.customer_no")
+    account_name = serializers.CharField(
+        source="order.account_name",
+        help_text="The account holder the shop's account check named when the order was made "
+        "(a game nickname, a PLN customer's name); empty when it was not checked.",
+    )
     amount = serializers.DecimalField(
         max_digits=18, decimal_places=2, source="order.amount", allow_null=True
     )

@@ -14,11 +14,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from catalog.input_schemas import validate_customer_input
-from catalog.models import Product
+from catalog.models import Brand, Product
 from catalog.services import catalog_price_for
+from orders.account_checks import ACCOUNT_NOT_FOUND, CHECKS_RATE_LIMITED
 from orders.models import Order, PaymentMethod, Voucher
 from orders.purchase import Purchase
 from orders.services.creation import order_amount_checked, order_create_paid_from_wallet
+from providers.account_check import AccountCheck, AccountCheckStatus, RateLimit, account_check
 from resellers.models import ApiKey, ApiOrder, ResellerSettings
 from resellers.urlguard import UnresolvableUrl, UnsafeUrl, check_callback_url
 from shop.errors import ApplicationError
@@ -222,11 +224,96 @@ def _product(product_id: int) -> Product:
         ) from None
 
 
+def _brand_of(*, product_id: int | None, brand_slug: str | None) -> Brand:
+    if product_id is not None:
+        return _product(product_id).brand
+    brand = Brand.objects.filter(slug=brand_slug or "").first()
+    if brand is None:
+        raise ApplicationError(
+            f"There is no brand {brand_slug}.", code="unknown_brand", extra={"brand": brand_slug}
+        )
+    return brand
+
+
+def _checked_fields(*, brand: Brand, customer_data: dict) -> dict[str, str]:
+    try:
+        return validate_customer_input(schema=brand.input_schema, data=customer_data).fields
+    except ValidationError as exc:
+        raise ApplicationError(
+            "Please correct the account details.",
+            code="invalid_input",
+            extra={"fields": exc.message_dict},
+        ) from None
+
+
+def _rate_limited(result: AccountCheck) -> ApplicationError:
+    return ApplicationError(
+        CHECKS_RATE_LIMITED % {"seconds": result.retry_after},
+        code="account_checks_rate_limited",
+        extra={"retry_after": result.retry_after},
+    )
+
+
+def api_account_check(
+    *,
+    user,
+    customer_data: dict,
+    product_id: int | None = None,
+    brand_slug: str | None = None,
+    rate_limits: tuple[RateLimit, ...] = (),
+) -> tuple[Brand, AccountCheck]:
+    """Whose account `customer_data` names, for the brand of `product_id` (or `brand_slug`):
+    the brand and a FOUND check. Every other answer is a refusal: `unknown_product`,
+    `unknown_brand`, `invalid_input`; `account_not_found`; `account_check_unsupported` (no
+    provider checks the brand); `account_check_unavailable` (no provider answered now);
+    `account_checks_rate_limited` (the key's account-check limit; `retry_after`)."""
+    _require_reseller(user)
+    brand = _brand_of(product_id=product_id, brand_slug=brand_slug)
+    fields = _checked_fields(brand=brand, customer_data=customer_data)
+    result = account_check(brand=brand, fields=fields, rate_limits=rate_limits)
+    if result.found:
+        return brand, result
+    if result.status == AccountCheckStatus.NOT_FOUND:
+        raise ApplicationError(ACCOUNT_NOT_FOUND, code="account_not_found")
+    if result.status == AccountCheckStatus.RATE_LIMITED:
+        raise _rate_limited(result)
+    if result.status == AccountCheckStatus.UNSUPPORTED:
+        raise ApplicationError(
+            f"No provider checks accounts of {brand.name}.", code="account_check_unsupported"
+        )
+    raise ApplicationError(
+        "The account could not be checked right now. Try again in a minute.",
+        code="account_check_unavailable",
+    )
+
+
+def _account_precheck(*, request: ApiOrderRequest, rate_limits: tuple[RateLimit, ...]) -> None:
+    """The order's account check under the key's limit, before the order's transaction (no
+    provider call inside it: the order services then read the cached answer). Only a rate
+    limit refuses here; every other answer is the order services' to judge."""
+    if not rate_limits:
+        return
+    try:
+        brand = _product(request.product_id).brand
+        fields = _checked_fields(brand=brand, customer_data=request.customer_data)
+    except ApplicationError:
+        return
+    result = account_check(brand=brand, fields=fields, rate_limits=rate_limits)
+    if result.status == AccountCheckStatus.RATE_LIMITED:
+        raise _rate_limited(result)
+
+
 class _RefIdTaken(Exception):
     """The reseller's ref_id is taken: roll the new order's transaction back."""
 
 
-def api_order_create(*, user, ref_id: str, request: ApiOrderRequest) -> tuple[ApiOrder, bool]:
+def api_order_create(
+    *,
+    user,
+    ref_id: str,
+    request: ApiOrderRequest,
+    rate_limits: tuple[RateLimit, ...] = (),
+) -> tuple[ApiOrder, bool]:
     """Create and pay (from the wallet) an order under the reseller's `ref_id`; returns the
     ApiOrder and whether it is new.
 
@@ -237,10 +324,13 @@ def api_order_create(*, user, ref_id: str, request: ApiOrderRequest) -> tuple[Ap
     commits), rolls its whole transaction back and then finds the first order. A refusal
     (insufficient balance, bad fields, a product gone off sale) rolls everything back too:
     the ref_id stays free, unless it was used before, in which case the first order is the
-    answer.
+    answer. The account is checked first (under `rate_limits`), outside the transaction;
+    an account the check refuses is refused like bad fields (`orders.account_checks`).
     """
     _require_reseller(user)
     fingerprint = request.fingerprint()
+    if not ApiOrder.objects.filter(user=user, ref_id=ref_id).exists():
+        _account_precheck(request=request, rate_limits=rate_limits)
     try:
         return _api_order_insert(
             user=user, ref_id=ref_id, fingerprint=fingerprint, request=request

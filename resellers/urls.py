@@ -6,6 +6,7 @@ app_name = "resellers"
 urlpatterns = [
     path("api/v1/products", apis.ProductsApi.as_view(), name="api-products"),
     path("api/v1/balance", apis.BalanceApi.as_view(), name="api-balance"),
+    path("api/v1/accounts/check", apis.AccountCheckApi.as_view(), name="api-account-check"),
     path("api/v1/orders/validate", apis.OrderValidateApi.as_view(), name="api-order-validate"),
     path("api/v1/orders", apis.OrdersApi.as_view(), name="api-orders"),
     path("api/v1/orders/<str:ref_id>", apis.OrderDetailApi.as_view(), name="api-order"),

@@ -15,6 +15,7 @@ from catalog.amounts import validate_flexible_amount
 from catalog.input_schemas import validate_customer_input
 from catalog.models import Product
 from catalog.services import catalog_price_for
+from orders.account_checks import order_account_name
 from orders.models import (
     Order,
     OrderEvent,
@@ -47,7 +48,9 @@ def order_create(*, purchase: Purchase) -> Order:
     from now on.
 
     Refuses (ApplicationError) a product not for sale, input that fails the brand's schema
-    (code `invalid_input`, `extra["fields"]` per field), a balance payment without a
+    (code `invalid_input`, `extra["fields"]` per field), an account the account check
+    refuses (`orders.account_checks`: `account_not_found`, `account_unconfirmed`; a found
+    account's name is stored as `account_name`), a balance payment without a
     signed-in buyer, and a guest without an e-mail. A `purchase.checkout_token` another order holds
     raises CheckoutTokenTaken (a concurrent holder is waited for on the unique index).
     """
@@ -150,6 +153,7 @@ def _order_draft(*, purchase: Purchase, payment_method: str) -> Order:
             code="invalid_input",
             extra={"fields": exc.message_dict},
         ) from None
+    account_name = order_account_name(brand=product.brand, fields=customer.fields)
     return Order(
         user=user,
         guest_email=purchase.guest_email,
@@ -162,6 +166,7 @@ def _order_draft(*, purchase: Purchase, payment_method: str) -> Order:
         price_tier=tier,
         customer_data=customer.fields,
         customer_no=customer.customer_no,
+        account_name=account_name,
         amount=amount,
         price=quote.price,
         cost=quote.cost,

@@ -33,6 +33,8 @@ def order_notify_buyer(order: Order, title: str, level: str) -> None:
                 "status": order.get_status_display(),
             }
         ]
+        if order.account_name:
+            lines.append(gettext("Account holder: %(name)s") % {"name": order.account_name})
         if order.amount is not None:
             lines.append(
                 gettext("Amount: %(amount)s")

@@ -15,6 +15,8 @@ from django.conf import settings
 
 from catalog.models import DenominationType, InputSchema
 from providers.base import (
+    AccountInfo,
+    AccountNotFound,
     Balance,
     CatalogItem,
     FinalProviderError,
@@ -40,6 +42,14 @@ from providers.http import ALWAYS_REDACTED, HttpReply, redact
 CURRENCY = "IDR"
 # Digiflazz treats a ref_id older than 90 days as a new transaction: a margin of 5 days.
 REF_ID_MAX_AGE = timedelta(days=85)
+# /inquiry-pln: the rcs that say no such PLN customer (wrong number, wrong length); rcs that
+# say the check could not be made now (timeouts, rate limits, disruptions, cut-off) are
+# transient; any other refusal (signature, username, IP) is final.
+INQUIRY_NOT_FOUND_RCS = frozenset({"54", "57"})
+INQUIRY_TRANSIENT_RCS = frozenset(
+    {"01", "03", "55", "58", "62", "66", "70", "71", "83", "85", "99"}
+)
+INQUIRY_EXTRA_FIELDS = ("meter_no", "subscriber_id", "segment_power")
 # Brands whose customer_no is "user_id-zone_id" (the seed: Mobile Legends needs the zone).
 ZONE_BRANDS = frozenset({"MOBILE LEGENDS", "MAGIC CHESS GO GO"})
 PHONE_CATEGORIES = frozenset(
@@ -192,6 +202,43 @@ class DigiflazzAdapter(UpstreamAdapter):
                 raise FinalProviderError(f"digiflazz answered HTTP {reply.status}")
             raise TransientProviderError("digiflazz reply has no data")
         return data
+
+    # --- account check (PLN) ------------------------------------------------------------------
+
+    def looks_up_accounts(self, *, brand: str, input_schema: str) -> bool:
+        """/inquiry-pln checks PLN customers: every brand whose buyers type a meter number."""
+        return input_schema == InputSchema.PLN
+
+    def account_lookup(
+        self, *, brand: str, input_schema: str, fields: dict[str, str]
+    ) -> AccountInfo:
+        """The PLN customer of `fields["meter_number"]`: name, and the meter number,
+        subscriber id and tariff/power (`segment_power`, e.g. "R1 /000001300") as extra."""
+        customer_no = str(fields.get("meter_number") or "").strip()
+        if not customer_no:
+            raise FinalProviderError("digiflazz inquiry-pln needs a meter number")
+        reply = self.client.inquiry_pln(customer_no=customer_no)
+        if reply.status == 429 or reply.status >= 500:
+            raise TransientProviderError(
+                f"digiflazz inquiry-pln answered HTTP {reply.status}", code=f"http_{reply.status}"
+            )
+        body = reply.json()
+        data = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(data, dict):
+            raise TransientProviderError("digiflazz inquiry-pln reply has no data")
+        rc = _rc_text(data.get("rc"))
+        message = str(data.get("message") or f"rc {rc}")
+        name = str(data.get("name") or "").strip()
+        if rc == "00" and str(data.get("status") or "Sukses") == "Sukses":
+            if not name:
+                raise TransientProviderError("digiflazz inquiry-pln found no name", code=rc)
+            extra = {key: str(data.get(key) or "").strip() for key in INQUIRY_EXTRA_FIELDS}
+            return AccountInfo(name=name, extra={k: v for k, v in extra.items() if v})
+        if rc in INQUIRY_NOT_FOUND_RCS:
+            raise AccountNotFound(f"digiflazz: {message} (rc {rc})", code=rc)
+        transient = not rc or rc in INQUIRY_TRANSIENT_RCS
+        error_class = TransientProviderError if transient else FinalProviderError
+        raise error_class(f"digiflazz: {message} (rc {rc})", code=rc, raw=body)
 
     # --- orders -----------------------------------------------------------------------------
 

@@ -1,12 +1,15 @@
 """The only code that speaks HTTP to Digiflazz's buyer API (docs/providers/digiflazz.md).
 
 Every call is a JSON POST under the base URL, signed with md5(username + api key + suffix):
-"depo" for /cek-saldo, "pricelist" for /price-list, the ref_id for /transaction. The API
+"depo" for /cek-saldo, "pricelist" for /price-list, the ref_id for /transaction, the
+customer_no for /inquiry-pln (the PLN account check). The API
 key itself never leaves the process; the signature and the serial number (a PLN token is
 a serial) are redacted from the call log.
 """
 
 import hashlib
+
+from django.conf import settings
 
 from providers.http import HttpReply, ProviderHttp
 
@@ -29,12 +32,25 @@ class DigiflazzClient:
     """
 
     def __init__(
-        self, *, username: str, api_key: str, base_url: str, http: ProviderHttp | None = None
+        self,
+        *,
+        username: str,
+        api_key: str,
+        base_url: str,
+        http: ProviderHttp | None = None,
+        lookup_http: ProviderHttp | None = None,
     ):
         self.username = username
         self.api_key = api_key
         self.base_url = base_url.rstrip("/")
         self.http = http or ProviderHttp(provider=CODE, redact_keys=REDACTED_KEYS)
+        # A buyer waits on an account check: it gets the short ACCOUNT_CHECK_READ_TIMEOUT.
+        self.lookup_http = lookup_http or ProviderHttp(
+            provider=CODE,
+            redact_keys=REDACTED_KEYS,
+            timeout=(settings.PROVIDER_CONNECT_TIMEOUT, settings.ACCOUNT_CHECK_READ_TIMEOUT),
+            max_attempts=1,
+        )
 
     def sign(self, suffix: str) -> str:
         return digiflazz_sign(self.username, self.api_key, suffix)
@@ -75,10 +91,26 @@ class DigiflazzClient:
             body["cb_url"] = cb_url
         return self._post("/transaction", body, safe_to_retry=safe_to_retry, reference=ref_id)
 
+    def inquiry_pln(self, *, customer_no: str) -> HttpReply:
+        """POST /inquiry-pln: whose PLN account (meter number or subscriber id) this is. A
+        read: nothing is bought or charged."""
+        body = {
+            "username": self.username,
+            "customer_no": customer_no,
+            "sign": self.sign(customer_no),
+        }
+        return self._post("/inquiry-pln", body, safe_to_retry=False, http=self.lookup_http)
+
     def _post(
-        self, path: str, body: dict, *, safe_to_retry: bool, reference: str = ""
+        self,
+        path: str,
+        body: dict,
+        *,
+        safe_to_retry: bool,
+        reference: str = "",
+        http: ProviderHttp | None = None,
     ) -> HttpReply:
-        return self.http.request(
+        return (http or self.http).request(
             "POST",
             f"{self.base_url}{path}",
             endpoint=path.lstrip("/"),

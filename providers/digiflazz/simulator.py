@@ -17,6 +17,12 @@ docs/providers/digiflazz.md).
   ...1233 Pending then Sukses, ...1234 Pending then Gagal). Rejections that create no
   transaction (43, 44, 53, 69) answer HTTP 400 with the transaction fields (the HTTP status
   is inferred; the adapter reads the rc either way).
+- /inquiry-pln: the PLN account check, signed md5(username + key + customer_no). A stable
+  fake customer (name, subscriber id, tariff/power, all derived from the number) for any
+  11-12 digit number; `UNKNOWN_METER` (00000000000) is rc 54 "Nomor Tujuan Salah" (no such
+  customer); another length is rc 57. The shared endings that break a reply apply: 94 slow,
+  95 HTTP 500, 96 HTTP 429, 97 malformed JSON, 98 connection reset. (Digiflazz's page
+  documents no test numbers for this call: these are the simulator's.)
 - /cek-saldo: a deposit of 10,000,000 minus what Sukses and Pending transactions charged
   (a failed one gives its money back; testing transactions are free).
 - A pending transaction resolves after SIMULATOR_PENDING_SECONDS (81/82: after
@@ -25,9 +31,11 @@ docs/providers/digiflazz.md).
   Digiflazz's Hookshot.
 """
 
+import hashlib
 import json
 import logging
 import secrets
+import time
 import uuid
 
 import requests
@@ -90,7 +98,22 @@ MESSAGES = {
     "44": "Saldo tidak cukup",
     "53": "Produk Seller Sedang Tidak Tersedia",
     "69": "Harga seller lebih besar dari ketentuan harga Buyer",
+    "54": "Nomor Tujuan Salah",
+    "57": "Jumlah Digit Kurang Atau Lebih",
 }
+# /inquiry-pln: the meter number the simulator knows no customer for.
+UNKNOWN_METER = "00000000000"
+FAKE_NAMES = (
+    "SITI RAHAYU",
+    "BUDI SANTOSO",
+    "DEWI LESTARI",
+    "AGUS SETIAWAN",
+    "RINA WULANDARI",
+    "HENDRA GUNAWAN",
+    "NUR HIDAYAH",
+    "EKO PRASETYO",
+)
+FAKE_SEGMENT_POWERS = ("R1 /000000900", "R1 /000001300", "R1 /000002200", "R1M/000000900")
 
 
 # --- requests and replies ---------------------------------------------------------------------
@@ -283,6 +306,47 @@ def _create(body: dict) -> HttpResponse:
     return scripted_reply(scenario, lambda: _reply(sim_order))
 
 
+def fake_pln_customer(customer_no: str) -> dict:
+    """The simulated PLN customer of a meter number: the same every time it is asked."""
+    digest = int(hashlib.sha256(customer_no.encode()).hexdigest(), 16)
+    return {
+        "customer_no": customer_no,
+        "meter_no": customer_no,
+        "subscriber_id": f"5{digest % 10**11:011d}",
+        "name": FAKE_NAMES[digest % len(FAKE_NAMES)],
+        "segment_power": FAKE_SEGMENT_POWERS[(digest // 7) % len(FAKE_SEGMENT_POWERS)],
+    }
+
+
+@csrf_exempt
+@require_POST
+def inquiry_pln_view(request: HttpRequest, **_generated) -> HttpResponse:
+    body, error = _authenticated(
+        request, required=("username", "customer_no", "sign"), suffix=lambda b: b["customer_no"]
+    )
+    if error:
+        return error
+    customer_no = body["customer_no"]
+    refusal = {"status": GAGAL, "customer_no": customer_no}
+    if not customer_no.isdigit() or not 11 <= len(customer_no) <= 12:
+        return _error("57", fields=refusal)
+    if customer_no == UNKNOWN_METER:
+        return _error("54", fields=refusal)
+    scenario = scenario_for(customer_no)
+    if scenario == Scenario.SERVER_ERROR:
+        return HttpResponse(b"Internal Server Error", status=500, content_type="text/plain")
+    if scenario == Scenario.RATE_LIMITED:
+        return JsonResponse({"message": "Too Many Attempts."}, status=429)
+    if scenario == Scenario.SLOW:
+        time.sleep(settings.SIMULATOR_SLOW_SECONDS)
+    if scenario in (Scenario.MALFORMED, Scenario.CONNECTION_RESET):
+        return scripted_reply(scenario, lambda: HttpResponse(status=500))
+    customer = fake_pln_customer(customer_no)
+    return JsonResponse(
+        {"data": {"message": "Transaksi Sukses", "status": SUKSES, "rc": "00", **customer}}
+    )
+
+
 def _checked(sim_order: SimulatedOrder) -> SimulatedOrder:
     """The transaction as a status check sees it: a due pending one resolves now (and calls
     back, once: the row lock and `resolve_at` guard against the beat tick doing it too)."""
@@ -316,6 +380,7 @@ _v1 = [
     path("cek-saldo", balance_view),
     path("price-list", price_list_view),
     path("transaction", transaction_view),
+    path("inquiry-pln", inquiry_pln_view),
 ]
 urlpatterns = [
     path("v1/", include(_v1)),

@@ -215,6 +215,16 @@ SIMULATOR_SLOW_SECONDS = env.float("SIMULATOR_SLOW_SECONDS", default=25)
 SIMULATOR_CALLBACK_BASE_URL = env.str("SIMULATOR_CALLBACK_BASE_URL", default=SITE_URL)
 PROVIDER_CONNECT_TIMEOUT = env.float("PROVIDER_CONNECT_TIMEOUT", default=3.05)
 PROVIDER_READ_TIMEOUT = env.float("PROVIDER_READ_TIMEOUT", default=20)
+# Account checks ("cek ID": a game nickname, a PLN name) before the buyer pays
+# (providers/account_check.py, docs/storefront.md#account-check). Off: no provider is asked.
+ACCOUNT_CHECKS_ENABLED = env.bool("ACCOUNT_CHECKS_ENABLED", default=True)
+# A buyer waits on the check: its own short read timeout.
+ACCOUNT_CHECK_READ_TIMEOUT = env.float("ACCOUNT_CHECK_READ_TIMEOUT", default=5)
+# Found and not-found answers are kept this long (outages are never kept).
+ACCOUNT_CHECK_CACHE_SECONDS = env.int("ACCOUNT_CHECK_CACHE_SECONDS", default=600)
+# Checks that reach a provider per minute: from one address (storefront), per API key.
+ACCOUNT_CHECKS_PER_ADDRESS_PER_MINUTE = env.int("ACCOUNT_CHECKS_PER_ADDRESS_PER_MINUTE", default=10)
+ACCOUNT_CHECKS_PER_KEY_PER_MINUTE = env.int("ACCOUNT_CHECKS_PER_KEY_PER_MINUTE", default=60)
 
 
 def _credential(name: str, simulator_default: str) -> str:

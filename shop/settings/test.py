@@ -24,6 +24,12 @@ os.environ.setdefault("PROVIDER_READ_TIMEOUT", "1.5")
 # Every test calls the callbacks from 127.0.0.1: the bucket stays on (the same code path),
 # wide enough for the fuzz runs; tests of the limit set their own.
 os.environ.setdefault("WEBHOOK_UNVERIFIED_PER_MINUTE", "1000000")
+# Account checks ask a provider before every sale of a brand with a lookup: off for the
+# suite (no stray calls to a simulator that is not served); the tests of the checks turn
+# them on (tests/providers/account_check/), and set their own rate limits.
+os.environ.setdefault("ACCOUNT_CHECKS_ENABLED", "false")
+os.environ.setdefault("ACCOUNT_CHECKS_PER_ADDRESS_PER_MINUTE", "1000000")
+os.environ.setdefault("ACCOUNT_CHECKS_PER_KEY_PER_MINUTE", "1000000")
 
 from shop.settings.base import *  # noqa: F403
 from shop.settings.base import env
