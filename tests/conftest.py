@@ -88,3 +88,22 @@ def celery_worker_process(transactional_db, tmp_path) -> Iterator[subprocess.Pop
 def _database_url_of_this_test() -> str:
     db = connection.settings_dict
     return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+@pytest.fixture
+def account_checks(settings) -> Iterator[None]:
+    """Account checks on (the test settings turn them off), with no answer cached and no
+    account-check rate-limit bucket left by an earlier test or run."""
+    from shop.ratelimit import _redis_client
+
+    settings.ACCOUNT_CHECKS_ENABLED = True
+    client = _redis_client(settings.REDIS_URL)  # the cache's Redis too (CACHES)
+
+    def forget() -> None:
+        for pattern in ("*account-check:v1:*", "ratelimit:account-check:*"):
+            for key in client.scan_iter(pattern):
+                client.delete(key)
+
+    forget()
+    yield
+    forget()
