@@ -62,10 +62,15 @@ def test_found_is_cached_and_the_second_check_asks_nobody(pln):
     assert first == AccountCheck(
         AccountCheckStatus.FOUND,
         name="SITI RAHAYU",
-        extra={"meter_no": METER, "subscriber_id": "523300817840", "segment_power": "R1 /000001300"},
+        extra={
+            "meter_no": METER,
+            "subscriber_id": "523300817840",
+            "segment_power": "R1 /000001300",
+        },
         provider="digiflazz",
     )
-    assert second.cached and second.found
+    assert second.cached
+    assert second.found
     assert (second.name, second.extra) == (first.name, first.extra)
     assert len(responses.calls) == 1
 
