@@ -73,6 +73,7 @@ def brand_page(
     if checked is None and form.is_bound and form.account_check is not None:
         checked = {"check": form.account_check, "check_errors": []}
     wallet = wallet_for_user(user=request.user) if request.user.is_authenticated else None
+    checks_accounts = account_check_supported(brand)
     chosen = form.products.get(_int_or_none(form["product"].value()))
     context = {
         "brand": brand,
@@ -85,8 +86,10 @@ def brand_page(
         "has_flexible": any(product.is_flexible for product, _price in for_sale),
         "flexible_chosen": chosen is not None and chosen.is_flexible,
         "amount_step": AMOUNT_STEP,
-        "simulator_hint": simulator_hint(input_schema=brand.input_schema),
-        "account_check_supported": account_check_supported(brand),
+        "simulator_hint": simulator_hint(
+            input_schema=brand.input_schema, checks_accounts=checks_accounts
+        ),
+        "account_check_supported": checks_accounts,
         **(checked or {}),
         # fresh on every view, also after errors: a refused attempt may have used the last
         "checkout_token": checkout_token_issue(

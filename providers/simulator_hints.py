@@ -5,7 +5,7 @@ simulators' own table (`providers.simulators.SCENARIO_BY_SUFFIX`), so the hint c
 from what the simulators do.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -13,6 +13,7 @@ from django.utils.translation import ngettext
 
 from catalog.input_schemas import schema_fields
 from catalog.models import InputSchema
+from providers.digiflazz.simulator import UNKNOWN_METER
 from providers.simulators import SCENARIO_BY_SUFFIX, Scenario
 
 # A value of the field that decides the outcome (the last one of the account number), to which
@@ -26,6 +27,9 @@ _EXAMPLE_STEM = {
     InputSchema.OTHER: "demo",
 }
 _SHOWN_SCENARIOS = (Scenario.PENDING_SUCCESS, Scenario.PENDING_FAILURE, Scenario.FAILURE)
+# The account check's documented test numbers, per schema (Digiflazz's inquiry-pln
+# simulator; a provider with a game lookup adds its own): the number nobody has.
+_ACCOUNT_CHECK_NOT_FOUND = {InputSchema.PLN: UNKNOWN_METER}
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,8 @@ class SimulatorExample:
 class SimulatorHint:
     field_label: str
     examples: list[SimulatorExample]
+    # What the account check ("Check") answers in the demo; empty without a check.
+    account_checks: list[SimulatorExample] = field(default_factory=list)
 
 
 def _outcome(scenario: Scenario) -> str:
@@ -64,9 +70,28 @@ def _example(schema: str, suffix: str) -> str:
     return f"{stem}{suffix}"
 
 
-def simulator_hint(*, input_schema: str) -> SimulatorHint | None:
-    """The examples for a brand whose buyers type `input_schema`; None when the simulators
-    are off (a real shop) or the schema is unknown."""
+def _account_check_examples(schema: str) -> list[SimulatorExample]:
+    examples = []
+    if schema in _ACCOUNT_CHECK_NOT_FOUND:
+        examples.append(
+            SimulatorExample(
+                value=_ACCOUNT_CHECK_NOT_FOUND[schema],
+                outcome=_("the account check finds no such account"),
+            )
+        )
+    examples.append(
+        SimulatorExample(
+            value=_example(schema, "95"),
+            outcome=_("the account check cannot be made (the sale may go on)"),
+        )
+    )
+    return examples
+
+
+def simulator_hint(*, input_schema: str, checks_accounts: bool = False) -> SimulatorHint | None:
+    """The examples for a brand whose buyers type `input_schema` (and what its account check
+    answers, when `checks_accounts`); None when the simulators are off (a real shop) or the
+    schema is unknown."""
     if not settings.SIMULATORS_ENABLED or input_schema not in _EXAMPLE_STEM:
         return None
     suffix_of = {scenario: suffix for suffix, scenario in SCENARIO_BY_SUFFIX.items()}
@@ -79,4 +104,5 @@ def simulator_hint(*, input_schema: str) -> SimulatorHint | None:
             )
             for scenario in _SHOWN_SCENARIOS
         ],
+        account_checks=_account_check_examples(input_schema) if checks_accounts else [],
     )

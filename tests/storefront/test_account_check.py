@@ -204,3 +204,21 @@ def test_an_outage_stops_the_purchase_when_the_brand_requires_a_confirmed_accoun
     assert response.status_code == 400
     assert "sold only to checked accounts" in response.content.decode()
     assert not Order.objects.exists()
+
+
+def test_the_demo_hint_names_the_account_checks_test_numbers(client, pln, settings):
+    settings.SIMULATORS_ENABLED = True
+
+    page = client.get("/brands/pln/").content.decode()
+
+    assert "<code>00000000000</code>: the account check finds no such account" in page
+    assert "<code>123456789095</code>: the account check cannot be made" in page
+
+
+def test_no_account_check_hint_for_a_brand_nobody_checks(client, settings, storefront):
+    settings.SIMULATORS_ENABLED = True
+
+    assert (
+        "data-simulator-account-checks"
+        not in client.get("/brands/mobile-legends/").content.decode()
+    )
