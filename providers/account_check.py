@@ -156,7 +156,7 @@ def account_check(
     would ask a provider first counts against each of `rate_limits` (RATE_LIMITED, with
     `retry_after`, when one refuses: no provider is asked).
     """
-    adapters = _lookup_adapters(brand)
+    adapters = _lookup_adapters(brand)  # cheap (no I/O): spares a brand nobody checks a read
     if not adapters:
         return AccountCheck(AccountCheckStatus.UNSUPPORTED)
     key = _cache_key(brand, fields)
