@@ -92,9 +92,14 @@ def rate_limit_for_api_key(prefix: str) -> RateLimit:
     )
 
 
+def account_checks_enabled() -> bool:
+    """ACCOUNT_CHECKS_ENABLED: off, no provider is asked and every brand is unchecked."""
+    return settings.ACCOUNT_CHECKS_ENABLED
+
+
 def _lookup_adapters(brand: Brand) -> list[tuple[str, UpstreamAdapter]]:
     """(code, adapter) of every configured provider that checks `brand`, registry order."""
-    if not settings.ACCOUNT_CHECKS_ENABLED:
+    if not account_checks_enabled():
         return []
     adapters = []
     for code in UPSTREAM_ADAPTERS:
@@ -193,6 +198,9 @@ def _ask_providers(brand: Brand, fields: dict[str, str], adapters) -> AccountChe
         except (ProviderError, NotImplementedError) as exc:
             # an outage or a refusal: the next provider may answer; never cached
             logger.warning("account check of %s at %s failed: %s", brand.slug, code, exc)
+            continue
+        except Exception:  # an adapter's bug must not fail a buyer's page: unchecked instead
+            logger.exception("account check of %s at %s broke", brand.slug, code)
             continue
         return AccountCheck(
             AccountCheckStatus.FOUND,

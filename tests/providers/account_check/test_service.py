@@ -4,7 +4,7 @@ Digiflazz's real adapter answers for PLN; its HTTP is faked with `responses`."""
 import pytest
 import responses
 
-from catalog.models import InputSchema, Provider
+from catalog.models import InputSchema, Product, Provider
 from providers.account_check import (
     AccountCheck,
     AccountCheckStatus,
@@ -14,7 +14,10 @@ from providers.account_check import (
     rate_limit_for_api_key,
 )
 from providers.defaults import provider_ensure
-from tests.catalog.factories import BrandFactory, ProductFactory
+from providers.digiflazz.adapter import DigiflazzAdapter
+from providers.digiflazz.client import DigiflazzClient
+from providers.registry import UPSTREAM_ADAPTERS
+from tests.catalog.factories import BrandFactory, ProductFactory, ProviderFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -164,3 +167,58 @@ def test_the_rate_limit_counts_checks_that_reach_a_provider(pln, settings, limit
     # another caller has a bucket of its own
     assert check(pln, "53123456782", rate_limits=(limit_of(2),)).found
     assert len(responses.calls) == 3
+
+
+class SecondDigiflazz(DigiflazzAdapter):
+    """Another provider with the same PLN check at another address (a second account)."""
+
+    code = "digiflazz_b"
+
+    @classmethod
+    def from_settings(cls) -> "SecondDigiflazz":
+        client = DigiflazzClient(username="b", api_key="b-key", base_url=SECOND_BASE)
+        return cls(client=client)
+
+
+SECOND_BASE = "https://second.example/v1"
+
+
+@pytest.fixture
+def two_providers(pln, monkeypatch):
+    """digiflazz (first in the registry, sells nothing of PLN here) and digiflazz_b (after
+    it, sells the brand's item)."""
+    monkeypatch.setitem(UPSTREAM_ADAPTERS, "digiflazz_b", f"{__name__}.{SecondDigiflazz.__name__}")
+    Product.objects.filter(brand=pln).delete()
+    ProductFactory(provider=ProviderFactory(code="digiflazz_b"), brand=pln)
+    return pln
+
+
+@responses.activate
+def test_the_provider_that_sells_the_brand_is_asked_first(two_providers):
+    responses.post(f"{SECOND_BASE}/inquiry-pln", json=found(name="FROM SECOND"))
+    responses.post(URL, json=found(name="FROM FIRST"))
+
+    result = check(two_providers)
+
+    assert (result.name, result.provider) == ("FROM SECOND", "digiflazz_b")
+    assert [call.request.url for call in responses.calls] == [f"{SECOND_BASE}/inquiry-pln"]
+
+
+@responses.activate
+def test_a_provider_that_cannot_answer_hands_over_to_the_next(two_providers):
+    responses.post(f"{SECOND_BASE}/inquiry-pln", body="down", status=500)
+    responses.post(URL, json=found(name="FROM FIRST"))
+
+    result = check(two_providers)
+
+    assert (result.name, result.provider) == ("FROM FIRST", "digiflazz")
+    assert len(responses.calls) == 2
+
+
+@responses.activate
+def test_a_not_found_answer_decides_without_asking_the_next(two_providers):
+    responses.post(f"{SECOND_BASE}/inquiry-pln", json=NOT_FOUND, status=400)
+    responses.post(URL, json=found(name="FROM FIRST"))
+
+    assert check(two_providers).status == AccountCheckStatus.NOT_FOUND
+    assert len(responses.calls) == 1
