@@ -6,6 +6,7 @@ from django.urls import reverse
 from catalog.models import (
     Brand,
     Category,
+    InputSchema,
     PriceChange,
     PricingRule,
     Product,
@@ -14,7 +15,7 @@ from catalog.models import (
 )
 from catalog.services import catalog_reprice_product
 from shop.models import PriceTier
-from tests.catalog.factories import PricingRuleFactory, ProductFactory
+from tests.catalog.factories import BrandFactory, PricingRuleFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -255,3 +256,23 @@ def test_a_brand_image_address_typed_without_a_scheme_is_https(admin_client, pri
     assert response.status_code == 302, response.content.decode()[:2000]
     brand.refresh_from_db()
     assert brand.image_url == "https://cdn.example.com/ml.png"
+
+
+def test_staff_set_whether_a_brand_requires_a_confirmed_account(admin_client):
+    brand = BrandFactory(name="PLN", slug="pln", input_schema=InputSchema.PLN)
+    page = admin_client.get(_url(Brand, "change", brand.pk)).content.decode()
+    assert 'name="requires_confirmed_account"' in page
+
+    response = admin_client.post(
+        _url(Brand, "change", brand.pk),
+        {
+            "name": "PLN",
+            "slug": "pln",
+            "input_schema": InputSchema.PLN,
+            "requires_confirmed_account": "on",
+        },
+    )
+
+    assert response.status_code == 302
+    brand.refresh_from_db()
+    assert brand.requires_confirmed_account

@@ -17,6 +17,7 @@ from providers.defaults import provider_ensure
 from providers.digiflazz.adapter import DigiflazzAdapter
 from providers.digiflazz.client import DigiflazzClient
 from providers.registry import UPSTREAM_ADAPTERS
+from shop.ratelimit import _redis_client
 from tests.catalog.factories import BrandFactory, ProductFactory, ProviderFactory
 
 pytestmark = pytest.mark.django_db
@@ -76,6 +77,18 @@ def test_found_is_cached_and_the_second_check_asks_nobody(pln):
     assert second.found
     assert (second.name, second.extra) == (first.name, first.extra)
     assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_answers_are_kept_for_the_configured_time(pln, settings):
+    settings.ACCOUNT_CHECK_CACHE_SECONDS = 120
+    responses.post(URL, json=found())
+
+    check(pln)
+
+    client = _redis_client(settings.REDIS_URL)
+    (key,) = list(client.scan_iter("*account-check:v1:*"))
+    assert 100 <= client.ttl(key) <= 120
 
 
 @responses.activate
