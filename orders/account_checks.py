@@ -7,10 +7,17 @@
 - too many checks from one caller: refused (`account_checks_rate_limited`).
 """
 
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop
 
 from catalog.models import Brand
-from providers.account_check import AccountCheck, AccountCheckStatus, account_check
+from providers.account_check import (
+    AccountCheck,
+    AccountCheckStatus,
+    RateLimit,
+    account_check,
+    rate_limit_for_address,
+)
+from shop.client_address import client_address
 from shop.errors import ApplicationError
 
 ACCOUNT_NOT_FOUND = gettext_noop(
@@ -38,6 +45,18 @@ def account_check_refusal(*, brand: Brand, result: AccountCheck) -> ApplicationE
     if not result.found and brand.requires_confirmed_account:
         return ApplicationError(ACCOUNT_UNCONFIRMED, code="account_unconfirmed")
     return None
+
+
+def account_check_refusal_message(refusal: ApplicationError) -> str:
+    """A refusal of `account_check_refusal` in the buyer's language."""
+    if refusal.code == "account_checks_rate_limited":
+        return gettext(CHECKS_RATE_LIMITED) % {"seconds": refusal.extra["retry_after"]}
+    return gettext(refusal.message)
+
+
+def storefront_rate_limits(request) -> tuple[RateLimit, ...]:
+    """The storefront's account-check limit: the caller's address."""
+    return (rate_limit_for_address(client_address(request.META)),)
 
 
 def order_account_name(*, brand: Brand, fields: dict[str, str]) -> str:

@@ -9,12 +9,15 @@ from django.utils.translation import gettext_noop
 from catalog.amounts import AMOUNT_STEP, validate_flexible_amount
 from catalog.input_schemas import schema_fields, validate_customer_input
 from catalog.models import Brand, InputSchema
-from orders.account_checks import CHECKS_RATE_LIMITED, account_check_refusal
+from orders.account_checks import (
+    account_check_refusal,
+    account_check_refusal_message,
+    storefront_rate_limits,
+)
 from orders.checkout_token import checkout_token_read
 from orders.models import PaymentMethod
 from orders.purchase import Purchase
-from providers.account_check import AccountCheck, account_check, rate_limit_for_address
-from shop.client_address import client_address
+from providers.account_check import AccountCheck, account_check
 
 
 class CheckoutForm(forms.Form):
@@ -137,18 +140,11 @@ class CheckoutForm(forms.Form):
         if self.request is None:
             return
         self.account_check = account_check(
-            brand=self.brand,
-            fields=fields,
-            rate_limits=(rate_limit_for_address(client_address(self.request.META)),),
+            brand=self.brand, fields=fields, rate_limits=storefront_rate_limits(self.request)
         )
         refusal = account_check_refusal(brand=self.brand, result=self.account_check)
-        if refusal is None:
-            return
-        if refusal.code == "account_checks_rate_limited":
-            message = _(CHECKS_RATE_LIMITED) % {"seconds": self.account_check.retry_after}
-        else:
-            message = _(refusal.message)
-        self.add_error(None, message)
+        if refusal is not None:
+            self.add_error(None, account_check_refusal_message(refusal))
 
     def customer_data(self) -> dict:
         return {name: self.cleaned_data.get(name, "") for name in self.account_fields}

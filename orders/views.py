@@ -14,20 +14,14 @@ from catalog.input_schemas import schema_fields, validate_customer_input
 from catalog.models import Brand
 from catalog.selectors import brand_instructions
 from catalog.views import brand_offers, viewer_tier
-from orders.account_checks import CHECKS_RATE_LIMITED
+from orders.account_checks import storefront_rate_limits
 from orders.checkout import checkout_create, checkout_payment_channels
 from orders.checkout_token import checkout_token_issue
 from orders.forms import CheckoutForm
 from orders.models import Order, OrderStatus
 from orders.selectors import order_visible_to
-from providers.account_check import (
-    AccountCheck,
-    account_check,
-    account_check_supported,
-    rate_limit_for_address,
-)
+from providers.account_check import AccountCheck, account_check, account_check_supported
 from providers.simulator_hints import simulator_hint
-from shop.client_address import client_address
 from shop.errors import ApplicationError
 from shop.money import format_money
 from wallets.services import wallet_for_user
@@ -167,9 +161,7 @@ def storefront_account_check(request, *, brand: Brand, typed: dict) -> dict:
         errors = [message for messages in exc.message_dict.values() for message in messages]
         return {"check": None, "check_errors": errors}
     result: AccountCheck = account_check(
-        brand=brand,
-        fields=customer.fields,
-        rate_limits=(rate_limit_for_address(client_address(request.META)),),
+        brand=brand, fields=customer.fields, rate_limits=storefront_rate_limits(request)
     )
     return {"check": result, "check_errors": []}
 
@@ -189,8 +181,6 @@ def remember_guest_order(*, session, order: Order) -> None:
 
 def _checkout_refusal(exc: ApplicationError) -> str:
     """The refusal in the buyer's words and language (amounts formatted for it)."""
-    if exc.code == "account_checks_rate_limited":
-        return _(CHECKS_RATE_LIMITED) % {"seconds": exc.extra.get("retry_after", 60)}
     if exc.code == "insufficient_balance":
         return _("Your wallet has %(balance)s; this costs %(price)s. Top up or pay online.") % {
             "balance": format_money(exc.extra["balance"]),

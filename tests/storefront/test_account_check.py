@@ -222,3 +222,18 @@ def test_no_account_check_hint_for_a_brand_nobody_checks(client, settings, store
         "data-simulator-account-checks"
         not in client.get("/brands/mobile-legends/").content.decode()
     )
+
+
+@responses.activate
+def test_a_submit_past_the_address_limit_is_refused_with_the_wait(client, pln, settings):
+    _brand, item = pln
+    settings.ACCOUNT_CHECKS_PER_ADDRESS_PER_MINUTE = 1
+    responses.post(URL, json=FOUND)
+    client.post(CHECK_URL, {"meter_number": "53123456780"}, HTTP_HX_REQUEST="true")
+
+    response = buy(client, guest_form(item), slug="pln")
+
+    assert response.status_code == 400
+    assert "Too many account checks. Please wait" in response.content.decode()
+    assert not Order.objects.exists()
+    assert len(responses.calls) == 1
