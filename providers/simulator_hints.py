@@ -27,9 +27,10 @@ _EXAMPLE_STEM = {
     InputSchema.OTHER: "demo",
 }
 _SHOWN_SCENARIOS = (Scenario.PENDING_SUCCESS, Scenario.PENDING_FAILURE, Scenario.FAILURE)
-# The account check's documented test numbers, per schema (Digiflazz's inquiry-pln
-# simulator; a provider with a game lookup adds its own): the number nobody has.
-_ACCOUNT_CHECK_NOT_FOUND = {InputSchema.PLN: UNKNOWN_METER}
+# The account check's test numbers per schema, as its simulator answers them (Digiflazz's
+# inquiry-pln; a provider with a game lookup adds its schemas): (the number nobody has, the
+# ending whose check cannot be made).
+_ACCOUNT_CHECK_EXAMPLES = {InputSchema.PLN: (UNKNOWN_METER, "95")}
 
 
 @dataclass(frozen=True)
@@ -71,21 +72,16 @@ def _example(schema: str, suffix: str) -> str:
 
 
 def _account_check_examples(schema: str) -> list[SimulatorExample]:
-    examples = []
-    if schema in _ACCOUNT_CHECK_NOT_FOUND:
-        examples.append(
-            SimulatorExample(
-                value=_ACCOUNT_CHECK_NOT_FOUND[schema],
-                outcome=_("the account check finds no such account"),
-            )
-        )
-    examples.append(
+    if schema not in _ACCOUNT_CHECK_EXAMPLES:
+        return []
+    not_found, outage_ending = _ACCOUNT_CHECK_EXAMPLES[schema]
+    return [
+        SimulatorExample(value=not_found, outcome=_("the account check finds no such account")),
         SimulatorExample(
-            value=_example(schema, "95"),
+            value=_example(schema, outage_ending),
             outcome=_("the account check cannot be made (the sale may go on)"),
-        )
-    )
-    return examples
+        ),
+    ]
 
 
 def simulator_hint(*, input_schema: str, checks_accounts: bool = False) -> SimulatorHint | None:
