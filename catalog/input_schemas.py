@@ -1,7 +1,10 @@
 """What the buyer types for a product, per brand `InputSchema`: fields and server-side checks.
 
 `schema_fields` describes the fields (for forms and API docs); `validate_customer_input`
-cleans what was typed and builds the provider-formatted account number (`customer_no`).
+cleans what was typed into the canonical fields (`user_id`, `zone_id`, `server`, `riot_id`,
+`phone`, `meter_number`, `email`, `account`) and builds the shop's own string of them
+(`customer_no`, shown on orders). Each provider adapter formats the fields its own way
+(docs/input-schemas.md).
 """
 
 import re
@@ -20,14 +23,25 @@ REQUIRED = gettext_noop("This field is required.")
 
 
 @dataclass(frozen=True)
+class Choice:
+    """One allowed value of a field with a fixed list (`label` in English, translated where
+    it is shown)."""
+
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
 class FieldSpec:
-    """One input field; `input_mode` and `pattern` are the HTML attributes ("" = no pattern)."""
+    """One input field; `input_mode` and `pattern` are the HTML attributes ("" = no pattern).
+    A field with `choices` is a select: only those values are accepted."""
 
     name: str
     label: str
     help_text: str
     input_mode: str
     pattern: str = ""
+    choices: tuple[Choice, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -108,13 +122,31 @@ class _Field:
 class _Schema:
     fields: tuple[_Field, ...]
     customer_no: Callable[[dict[str, str]], str]
+    # Checks across fields, run once every field is valid on its own: {field: message}.
+    check: Callable[[dict[str, str]], dict[str, str]] | None = None
 
+
+def _choice(label: str, choices: tuple[Choice, ...]) -> Callable[[str], str]:
+    allowed = {choice.value for choice in choices}
+
+    def clean(value: str) -> str:
+        if value not in allowed:
+            raise _Invalid(
+                gettext("Choose one of the listed values for %(label)s.")
+                % {"label": gettext(label)}
+            )
+        return value
+
+    return clean
+
+
+# --- generic fields --------------------------------------------------------------------------
 
 _USER_ID = _Field(
     FieldSpec(
         name="user_id",
-        label="User ID",
-        help_text="The numeric ID shown in your game profile.",
+        label=gettext_noop("User ID"),
+        help_text=gettext_noop("The numeric ID shown in your game profile."),
         input_mode="numeric",
         pattern="[0-9]{4,20}",
     ),
@@ -123,8 +155,8 @@ _USER_ID = _Field(
 _ZONE_ID = _Field(
     FieldSpec(
         name="zone_id",
-        label="Zone ID",
-        help_text="The number in brackets after your user ID.",
+        label=gettext_noop("Zone ID"),
+        help_text=gettext_noop("The number in brackets after your user ID."),
         input_mode="numeric",
         pattern="[0-9]{1,8}",
     ),
@@ -133,8 +165,8 @@ _ZONE_ID = _Field(
 _PHONE = _Field(
     FieldSpec(
         name="phone",
-        label="Phone number",
-        help_text="An Indonesian mobile number, e.g. 0812 3456 7890.",
+        label=gettext_noop("Phone number"),
+        help_text=gettext_noop("An Indonesian mobile number, e.g. 0812 3456 7890."),
         input_mode="tel",
         pattern=r"\+?[0-9 .\-]{9,20}",
     ),
@@ -143,8 +175,8 @@ _PHONE = _Field(
 _METER_NUMBER = _Field(
     FieldSpec(
         name="meter_number",
-        label="Meter number",
-        help_text="The 11 or 12 digit number on your PLN meter or token receipt.",
+        label=gettext_noop("Meter number"),
+        help_text=gettext_noop("The 11 or 12 digit number on your PLN meter or token receipt."),
         input_mode="numeric",
         pattern="[0-9]{11,12}",
     ),
@@ -153,8 +185,8 @@ _METER_NUMBER = _Field(
 _EMAIL = _Field(
     FieldSpec(
         name="email",
-        label="Recipient's e-mail",
-        help_text="We e-mail the gift card to this address (your own, to keep it).",
+        label=gettext_noop("Recipient's e-mail"),
+        help_text=gettext_noop("We e-mail the gift card to this address (your own, to keep it)."),
         input_mode="email",
     ),
     _clean_email,
@@ -162,11 +194,173 @@ _EMAIL = _Field(
 _ACCOUNT = _Field(
     FieldSpec(
         name="account",
-        label="Account",
-        help_text="The account the item is delivered to.",
+        label=gettext_noop("Account"),
+        help_text=gettext_noop("The account the item is delivered to."),
         input_mode="text",
     ),
     _clean_account,
+)
+
+
+def _numeric_id(label: str, help_text: str, min_length: int, max_length: int) -> _Field:
+    """A game's numeric player id, always sent as `user_id`."""
+    return _Field(
+        FieldSpec(
+            name="user_id",
+            label=label,
+            help_text=help_text,
+            input_mode="numeric",
+            pattern=f"[0-9]{{{min_length},{max_length}}}",
+        ),
+        _digits(label, min_length, max_length),
+    )
+
+
+# --- Mobile Legends ---------------------------------------------------------------------------
+# The id and the zone show together in the profile as "12345678 (1234)".
+
+_ML_USER_ID = _numeric_id(
+    gettext_noop("User ID"),
+    gettext_noop("Tap your avatar in Mobile Legends: the number before the brackets."),
+    5,
+    12,
+)
+_ML_ZONE_ID = _Field(
+    FieldSpec(
+        name="zone_id",
+        label=gettext_noop("Zone ID"),
+        help_text=gettext_noop("The number in brackets after your user ID, e.g. 1234."),
+        input_mode="numeric",
+        pattern="[0-9]{1,6}",
+    ),
+    _digits("Zone ID", 1, 6),
+)
+
+# --- Genshin Impact and Honkai: Star Rail -------------------------------------------------
+# HoYoverse's global servers; a UID's leading digits name its server (the digits before the
+# last eight: 6 America, 7 Europe, 8 and, for newer Genshin accounts, 18 Asia, 9 TW/HK/MO;
+# 1, 2, 3 and 5 are mainland China). The values are Genshin's own region names, which VIP
+# Reseller's get-nickname also takes (docs/input-schemas.md).
+
+SERVER_ASIA, SERVER_AMERICA, SERVER_EUROPE, SERVER_TW_HK_MO = (
+    "os_asia",
+    "os_usa",
+    "os_euro",
+    "os_cht",
+)
+HOYOVERSE_SERVERS = (
+    Choice(SERVER_ASIA, gettext_noop("Asia")),
+    Choice(SERVER_AMERICA, gettext_noop("America")),
+    Choice(SERVER_EUROPE, gettext_noop("Europe")),
+    Choice(SERVER_TW_HK_MO, gettext_noop("TW, HK, MO")),
+)
+_SERVER_BY_UID_PREFIX = {
+    "6": SERVER_AMERICA,
+    "7": SERVER_EUROPE,
+    "8": SERVER_ASIA,
+    "18": SERVER_ASIA,
+    "9": SERVER_TW_HK_MO,
+}
+_MAINLAND_UID_PREFIXES = frozenset({"1", "2", "3", "5"})
+
+
+def server_of_uid(uid: str) -> str:
+    """The global server a HoYoverse UID belongs to ("" when its digits name none)."""
+    return _SERVER_BY_UID_PREFIX.get(uid[:-8], "")
+
+
+def _hoyoverse_uid(help_text: str) -> _Field:
+    label = gettext_noop("UID")
+    digits = _digits(label, 9, 10)
+
+    def clean(value: str) -> str:
+        uid = digits(value)
+        if uid[:-8] in _MAINLAND_UID_PREFIXES:
+            raise _Invalid(
+                gettext(
+                    "This UID is on a mainland China server; we can only top up the global "
+                    "servers (Asia, America, Europe, TW, HK, MO)."
+                )
+            )
+        if not server_of_uid(uid):
+            raise _Invalid(gettext("This is not a UID of a global server. Check the UID."))
+        return uid
+
+    return _Field(
+        FieldSpec(
+            name="user_id",
+            label=label,
+            help_text=help_text,
+            input_mode="numeric",
+            pattern="[0-9]{9,10}",
+        ),
+        clean,
+    )
+
+
+_SERVER_LABEL = gettext_noop("Server")
+_HOYOVERSE_SERVER = _Field(
+    FieldSpec(
+        name="server",
+        label=_SERVER_LABEL,
+        help_text=gettext_noop(
+            "The server of your UID: 6… America, 7… Europe, 8… or 18… Asia, 9… TW, HK, MO."
+        ),
+        input_mode="text",
+        choices=HOYOVERSE_SERVERS,
+    ),
+    _choice(_SERVER_LABEL, HOYOVERSE_SERVERS),
+)
+
+
+def _uid_matches_server(fields: dict[str, str]) -> dict[str, str]:
+    expected = server_of_uid(fields["user_id"])
+    if expected == fields["server"]:
+        return {}
+    label = next(choice.label for choice in HOYOVERSE_SERVERS if choice.value == expected)
+    return {
+        "server": gettext(
+            "This UID is on the %(server)s server: choose %(server)s, or check the UID."
+        )
+        % {"server": gettext(label)}
+    }
+
+
+# --- Riot ID (Valorant) -----------------------------------------------------------------------
+# Riot: a game name of 3-16 letters or digits (spaces allowed inside), "#", a tagline of 3-5
+# letters or digits (docs/input-schemas.md has the source).
+
+RIOT_NAME_LENGTH = (3, 16)
+RIOT_TAG_LENGTH = (3, 5)
+
+
+def _clean_riot_id(value: str) -> str:
+    name, hash_sign, tag = value.partition("#")
+    name, tag = name.strip(), tag.strip()
+    if not hash_sign or "#" in tag:
+        raise _Invalid(gettext("Enter your Riot ID as name#tag, e.g. Player#1234."))
+    if not RIOT_NAME_LENGTH[0] <= len(name) <= RIOT_NAME_LENGTH[1] or not all(
+        char.isalnum() or char == " " for char in name
+    ):
+        raise _Invalid(
+            gettext("The name before # must be 3 to 16 letters or digits (spaces allowed).")
+        )
+    if not RIOT_TAG_LENGTH[0] <= len(tag) <= RIOT_TAG_LENGTH[1] or not tag.isalnum():
+        raise _Invalid(gettext("The tag after # must be 3 to 5 letters or digits."))
+    return f"{name}#{tag}"
+
+
+_RIOT_ID = _Field(
+    FieldSpec(
+        name="riot_id",
+        label=gettext_noop("Riot ID"),
+        help_text=gettext_noop(
+            "Your Riot ID with its tag, as the Riot client shows it, e.g. Player#1234."
+        ),
+        input_mode="text",
+        pattern="[^#]{3,18}#[^#]{3,7}",
+    ),
+    _clean_riot_id,
 )
 
 
@@ -174,10 +368,78 @@ def _single(name: str) -> Callable[[dict[str, str]], str]:
     return lambda fields: fields[name]
 
 
+def _joined(*names: str) -> Callable[[dict[str, str]], str]:
+    return lambda fields: "-".join(fields[name] for name in names)
+
+
 _SCHEMAS: dict[str, _Schema] = {
     InputSchema.GAME: _Schema((_USER_ID,), _single("user_id")),
-    InputSchema.GAME_WITH_ZONE: _Schema(
-        (_USER_ID, _ZONE_ID), lambda fields: f"{fields['user_id']}-{fields['zone_id']}"
+    InputSchema.GAME_WITH_ZONE: _Schema((_USER_ID, _ZONE_ID), _joined("user_id", "zone_id")),
+    InputSchema.MOBILE_LEGENDS: _Schema((_ML_USER_ID, _ML_ZONE_ID), _joined("user_id", "zone_id")),
+    InputSchema.FREE_FIRE: _Schema(
+        (
+            _numeric_id(
+                gettext_noop("Player ID"),
+                gettext_noop("Tap your avatar in Free Fire: the ID under your nickname."),
+                6,
+                12,
+            ),
+        ),
+        _single("user_id"),
+    ),
+    InputSchema.PUBG_MOBILE: _Schema(
+        (
+            _numeric_id(
+                gettext_noop("Character ID"),
+                gettext_noop("Tap your avatar in PUBG Mobile: the ID under your name."),
+                6,
+                12,
+            ),
+        ),
+        _single("user_id"),
+    ),
+    InputSchema.GENSHIN_IMPACT: _Schema(
+        (
+            _hoyoverse_uid(gettext_noop("Open the Paimon menu: your UID is at the bottom right.")),
+            _HOYOVERSE_SERVER,
+        ),
+        _joined("user_id", "server"),
+        check=_uid_matches_server,
+    ),
+    InputSchema.HONKAI_STAR_RAIL: _Schema(
+        (
+            _hoyoverse_uid(
+                gettext_noop(
+                    "Open the phone menu in Honkai: Star Rail: your UID is under your name."
+                )
+            ),
+            _HOYOVERSE_SERVER,
+        ),
+        _joined("user_id", "server"),
+        check=_uid_matches_server,
+    ),
+    InputSchema.RIOT_ID: _Schema((_RIOT_ID,), _single("riot_id")),
+    InputSchema.CALL_OF_DUTY_MOBILE: _Schema(
+        (
+            _numeric_id(
+                gettext_noop("Player ID (Open ID)"),
+                gettext_noop("In Call of Duty Mobile open your profile: the UID under your name."),
+                6,
+                20,
+            ),
+        ),
+        _single("user_id"),
+    ),
+    InputSchema.HONOR_OF_KINGS: _Schema(
+        (
+            _numeric_id(
+                gettext_noop("Player ID"),
+                gettext_noop("Tap your avatar in Honor of Kings: the ID under your name."),
+                6,
+                20,
+            ),
+        ),
+        _single("user_id"),
     ),
     InputSchema.PHONE: _Schema((_PHONE,), _single("phone")),
     InputSchema.PLN: _Schema((_METER_NUMBER,), _single("meter_number")),
@@ -187,15 +449,46 @@ _SCHEMAS: dict[str, _Schema] = {
 
 
 # The shop's own words on how to fill in each schema, translated (a brand may write its own).
+_GAME_WITH_ZONE_TEXT = gettext_lazy(
+    "Enter your User ID and Zone ID: tap your profile picture in the game; the Zone ID "
+    "is the number in brackets after the User ID. The top-up reaches your account "
+    "within minutes."
+)
 _INSTRUCTIONS = {
     InputSchema.GAME: gettext_lazy(
         "Enter your User ID: it is in your game profile. The top-up reaches your account "
         "within minutes."
     ),
-    InputSchema.GAME_WITH_ZONE: gettext_lazy(
-        "Enter your User ID and Zone ID: tap your profile picture in the game; the Zone ID "
-        "is the number in brackets after the User ID. The top-up reaches your account "
-        "within minutes."
+    InputSchema.GAME_WITH_ZONE: _GAME_WITH_ZONE_TEXT,
+    InputSchema.MOBILE_LEGENDS: _GAME_WITH_ZONE_TEXT,
+    InputSchema.FREE_FIRE: gettext_lazy(
+        "Enter your Free Fire Player ID: tap your avatar at the top left of the lobby. "
+        "The diamonds reach your account within minutes."
+    ),
+    InputSchema.PUBG_MOBILE: gettext_lazy(
+        "Enter your PUBG Mobile Character ID: tap your avatar in the lobby. The UC reach "
+        "your account within minutes."
+    ),
+    InputSchema.GENSHIN_IMPACT: gettext_lazy(
+        "Enter your UID and choose its server: the UID is at the bottom right of the Paimon "
+        "menu, and its first digit tells the server. The crystals reach your account within "
+        "minutes."
+    ),
+    InputSchema.HONKAI_STAR_RAIL: gettext_lazy(
+        "Enter your UID and choose its server: the UID is in the phone menu, and its first "
+        "digit tells the server. The shards reach your account within minutes."
+    ),
+    InputSchema.RIOT_ID: gettext_lazy(
+        "Enter your Riot ID with its tag (name#tag), exactly as the Riot client shows it. "
+        "The points reach your account within minutes."
+    ),
+    InputSchema.CALL_OF_DUTY_MOBILE: gettext_lazy(
+        "Enter your Call of Duty Mobile player ID (open ID): open your profile in the game. "
+        "The CP reach your account within minutes."
+    ),
+    InputSchema.HONOR_OF_KINGS: gettext_lazy(
+        "Enter your Honor of Kings player ID: tap your avatar in the lobby. The tokens "
+        "reach your account within minutes."
     ),
     InputSchema.PHONE: gettext_lazy(
         "Enter the mobile number to top up. It is credited within minutes."
@@ -255,6 +548,9 @@ def validate_customer_input(*, schema: str, data: Mapping[str, Any]) -> Customer
             fields[name] = field.clean(value)
         except _Invalid as error:
             errors[name] = [str(error)]
+    rules = _schema(schema)
+    if not errors and rules.check is not None:
+        errors = {name: [message] for name, message in rules.check(fields).items()}
     if errors:
         raise ValidationError(errors)
-    return CustomerInput(fields=fields, customer_no=_schema(schema).customer_no(fields))
+    return CustomerInput(fields=fields, customer_no=rules.customer_no(fields))

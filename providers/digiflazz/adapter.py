@@ -40,7 +40,7 @@ from providers.http import ALWAYS_REDACTED, HttpReply, redact
 CURRENCY = "IDR"
 # Digiflazz treats a ref_id older than 90 days as a new transaction: a margin of 5 days.
 REF_ID_MAX_AGE = timedelta(days=85)
-# Brands whose customer_no is "user_id-zone_id" (the seed: Mobile Legends needs the zone).
+# Brands whose buyers type a user id and a zone id (the seed: Mobile Legends needs the zone).
 ZONE_BRANDS = frozenset({"MOBILE LEGENDS", "MAGIC CHESS GO GO"})
 PHONE_CATEGORIES = frozenset(
     {"pulsa", "data", "paket data", "e-money", "paket sms & telpon", "masa aktif"}
@@ -61,6 +61,21 @@ def guess_input_schema(*, category: str, brand: str) -> str:
     if category_key == "pln" or brand_key == "PLN":
         return InputSchema.PLN
     return InputSchema.OTHER
+
+
+def customer_no_for(request: OrderRequest) -> str:
+    """`customer_no` as Digiflazz's game sellers read it, from the buyer's fields: Mobile
+    Legends (and any game with a zone) is the user id and the zone id written together with
+    no separator (123456781234); a HoYoverse game is its UID alone (the UID names its
+    server); Valorant is the Riot ID (name#tag); anything else its one field. An order
+    without fields (placed before they were stored) sends its stored account number."""
+    fields = request.customer_data or {}
+    if fields.get("user_id") and fields.get("zone_id"):
+        return f"{fields['user_id']}{fields['zone_id']}"
+    for name in ("riot_id", "user_id", "phone", "meter_number", "email", "account"):
+        if fields.get(name):
+            return str(fields[name])
+    return request.customer_no
 
 
 def voucher_from_sn(sn: str) -> VoucherData:
@@ -213,7 +228,7 @@ class DigiflazzAdapter(UpstreamAdapter):
             reply = self.client.transaction(
                 ref_id=request.reference,
                 buyer_sku_code=request.sku,
-                customer_no=request.customer_no,
+                customer_no=customer_no_for(request),
                 # IDR has no fractions; rounding down never lets Digiflazz charge more
                 # than the cost we priced with.
                 max_price=int(request.max_price) if request.max_price is not None else None,

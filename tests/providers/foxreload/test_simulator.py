@@ -249,7 +249,7 @@ def test_an_order_is_paid_once_and_never_moves_back(adapter):
 
 def test_an_unpaid_order_expires_as_cancelled(adapter):
     reply = adapter.client.create_order(
-        item_id=PUBG_60, player_id="5123456", is_mock=False, reference="TRX-UNPAID"
+        item_id=PUBG_60, note={"player_id": "5123456"}, is_mock=False, reference="TRX-UNPAID"
     )
     assert reply.status == 201
     body = json.loads(reply.content)
@@ -273,13 +273,15 @@ def test_unknown_order_id_is_not_found(adapter):
 def test_create_validates_the_order_like_the_real_api(adapter):
     client = adapter.client
     out_of_stock = client.create_order(
-        item_id=CODM_420, player_id="5123456", is_mock=False, reference="r"
+        item_id=CODM_420, note={"player_id": "5123456"}, is_mock=False, reference="r"
     )
     assert out_of_stock.status == 400
     unknown = client.create_order(
-        item_id="product_nope", player_id="1", is_mock=False, reference="r"
+        item_id="product_nope", note={"player_id": "1"}, is_mock=False, reference="r"
     )
     assert unknown.status == 400
-    no_player = client.create_order(item_id=PUBG_60, player_id="", is_mock=False, reference="r")
+    no_player = client.create_order(
+        item_id=PUBG_60, note={"player_id": ""}, is_mock=False, reference="r"
+    )
     assert no_player.status == 422
     assert not SimulatedOrder.objects.exists()
