@@ -61,6 +61,15 @@ class InputSchema(models.TextChoices):
 
     GAME = "game", "Game user id"
     GAME_WITH_ZONE = "game_zone", "Game user id and zone id"
+    # One per game people buy most: its own fields, checks and help text.
+    MOBILE_LEGENDS = "mobile_legends", "Mobile Legends: user id and zone id"
+    FREE_FIRE = "free_fire", "Free Fire: player id"
+    PUBG_MOBILE = "pubg_mobile", "PUBG Mobile: player id"
+    GENSHIN_IMPACT = "genshin_impact", "Genshin Impact: UID and server"
+    HONKAI_STAR_RAIL = "honkai_star_rail", "Honkai: Star Rail: UID and server"
+    RIOT_ID = "riot_id", "Riot ID name#tag (Valorant)"
+    CALL_OF_DUTY_MOBILE = "codm", "Call of Duty Mobile: player id (open id)"
+    HONOR_OF_KINGS = "honor_of_kings", "Honor of Kings: player id"
     PHONE = "phone", "Phone number"
     PLN = "pln", "PLN meter number"
     EMAIL = "email", "E-mail (gift cards)"

@@ -56,7 +56,15 @@ class CheckoutForm(forms.Form):
             attrs = {"inputmode": spec.input_mode, "autocomplete": "off"}
             if spec.pattern:
                 attrs["pattern"] = spec.pattern
-            if spec.input_mode == "email":
+            if spec.choices:
+                attrs = {"autocomplete": "off"}
+                field = forms.ChoiceField(
+                    label=_(spec.label),
+                    help_text=_(spec.help_text),
+                    choices=[("", _("Choose…"))]
+                    + [(choice.value, _(choice.label)) for choice in spec.choices],
+                )
+            elif spec.input_mode == "email":
                 field = forms.EmailField(label=_(spec.label), help_text=_(spec.help_text))
             else:
                 field = forms.CharField(

@@ -21,6 +21,14 @@ from providers.simulators import SCENARIO_BY_SUFFIX, Scenario
 _EXAMPLE_STEM = {
     InputSchema.GAME: "123456",
     InputSchema.GAME_WITH_ZONE: "20",
+    InputSchema.MOBILE_LEGENDS: "20",
+    InputSchema.FREE_FIRE: "1234567",
+    InputSchema.PUBG_MOBILE: "51234567",
+    InputSchema.GENSHIN_IMPACT: "8001234",  # an Asia UID: choose Asia
+    InputSchema.HONKAI_STAR_RAIL: "8001234",
+    InputSchema.RIOT_ID: "Player#ID",
+    InputSchema.CALL_OF_DUTY_MOBILE: "67421635",
+    InputSchema.HONOR_OF_KINGS: "12345678",
     InputSchema.PHONE: "0812345678",
     InputSchema.PLN: "1234567890",
     InputSchema.EMAIL: "buyer",
@@ -91,7 +99,8 @@ def simulator_hint(*, input_schema: str, checks_accounts: bool = False) -> Simul
     if not settings.SIMULATORS_ENABLED or input_schema not in _EXAMPLE_STEM:
         return None
     suffix_of = {scenario: suffix for suffix, scenario in SCENARIO_BY_SUFFIX.items()}
-    deciding_field = schema_fields(input_schema)[-1]
+    # the last field typed (not chosen from a list) ends the account number
+    deciding_field = [spec for spec in schema_fields(input_schema) if not spec.choices][-1]
     return SimulatorHint(
         field_label=_(deciding_field.label),
         examples=[

@@ -14,12 +14,22 @@ class ErrorOutput(serializers.Serializer):
     )
 
 
+class ChoiceOutput(serializers.Serializer):
+    value = serializers.CharField(help_text="What to send in `customer_data`.")
+    label = serializers.CharField()
+
+
 class FieldOutput(serializers.Serializer):
     name = serializers.CharField()
     label = serializers.CharField()
     help_text = serializers.CharField()
     input_mode = serializers.CharField()
     pattern = serializers.CharField(help_text="HTML pattern; empty when there is none.")
+    choices = ChoiceOutput(
+        many=True,
+        help_text="The only values the field takes (e.g. a game server); empty: any value "
+        "that passes the checks.",
+    )
 
 
 class ProductOutput(serializers.Serializer):

@@ -50,7 +50,7 @@ INQUIRY_TRANSIENT_RCS = frozenset(
     {"01", "03", "55", "58", "62", "66", "70", "71", "83", "85", "99"}
 )
 INQUIRY_EXTRA_FIELDS = ("meter_no", "subscriber_id", "segment_power")
-# Brands whose customer_no is "user_id-zone_id" (the seed: Mobile Legends needs the zone).
+# Brands whose buyers type a user id and a zone id (the seed: Mobile Legends needs the zone).
 ZONE_BRANDS = frozenset({"MOBILE LEGENDS", "MAGIC CHESS GO GO"})
 PHONE_CATEGORIES = frozenset(
     {"pulsa", "data", "paket data", "e-money", "paket sms & telpon", "masa aktif"}
@@ -71,6 +71,21 @@ def guess_input_schema(*, category: str, brand: str) -> str:
     if category_key == "pln" or brand_key == "PLN":
         return InputSchema.PLN
     return InputSchema.OTHER
+
+
+def customer_no_for(request: OrderRequest) -> str:
+    """`customer_no` as Digiflazz's game sellers read it, from the buyer's fields: Mobile
+    Legends (and any game with a zone) is the user id and the zone id written together with
+    no separator (123456781234); a HoYoverse game is its UID alone (the UID names its
+    server); Valorant is the Riot ID (name#tag); anything else its one field. An order
+    without fields (placed before they were stored) sends its stored account number."""
+    fields = request.customer_data or {}
+    if fields.get("user_id") and fields.get("zone_id"):
+        return f"{fields['user_id']}{fields['zone_id']}"
+    for name in ("riot_id", "user_id", "phone", "meter_number", "email", "account"):
+        if fields.get(name):
+            return str(fields[name])
+    return request.customer_no
 
 
 def voucher_from_sn(sn: str) -> VoucherData:
@@ -260,7 +275,7 @@ class DigiflazzAdapter(UpstreamAdapter):
             reply = self.client.transaction(
                 ref_id=request.reference,
                 buyer_sku_code=request.sku,
-                customer_no=request.customer_no,
+                customer_no=customer_no_for(request),
                 # IDR has no fractions; rounding down never lets Digiflazz charge more
                 # than the cost we priced with.
                 max_price=int(request.max_price) if request.max_price is not None else None,

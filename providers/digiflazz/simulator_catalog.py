@@ -25,7 +25,7 @@ def _product(sku, name, category, brand, price, desc, *, active=True) -> dict:
     }
 
 
-_ML = "Masukkan User ID & Zone ID, contoh 12345678-1234\nProses 1-3 menit"
+_ML = "Masukkan User ID & Zone ID digabung, contoh 12345678 (1234) = 123456781234\nProses 1-3 menit"
 _FF = "Masukkan Player ID\nProses 1-3 menit"
 _PHONE = "Masukkan nomor HP 08xxxxxxxxxx"
 _PLN = "Masukkan nomor meter 11 digit\nToken dikirim sebagai SN"

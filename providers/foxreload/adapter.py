@@ -178,7 +178,7 @@ class FoxReloadAdapter(UpstreamAdapter):
         try:
             created = self.client.create_order(
                 item_id=request.sku,
-                player_id=request.customer_no,
+                note=order_note(request),
                 is_mock=self.is_mock,
                 reference=request.reference,
             )
@@ -294,6 +294,20 @@ class FoxReloadAdapter(UpstreamAdapter):
 # -- mapping (pure functions) ----------------------------------------------------------
 
 
+def order_note(request: OrderRequest) -> dict[str, str]:
+    """The order item's `note` from the buyer's fields. `player_id` is the one note field
+    the seed documents: the game's player id, or the whole Riot ID (name#tag) for Valorant.
+    A Mobile Legends zone goes as `zone_id` and a HoYoverse server as `server` (inferred
+    names, as a product's `requiredNoteFields` list them). An order without fields (placed
+    before they were stored) sends its account number as the player id."""
+    fields = request.customer_data or {}
+    note = {"player_id": fields.get("riot_id") or fields.get("user_id") or request.customer_no}
+    for name in ("zone_id", "server"):
+        if fields.get(name):
+            note[name] = fields[name]
+    return note
+
+
 def order_result(body: dict, *, order_id: str = "") -> ProviderResult:
     """A FoxReload order object → ProviderResult: active/paid/processing → PENDING,
     completed → SUCCESS with its codes, cancelled and failed → FAILED (cancelled with
@@ -370,7 +384,8 @@ def catalog_item(product: dict, category: dict, categories: dict[str, dict]) -> 
         active=quantity is None or quantity > 0,
         denomination_type=DenominationType.FIXED,
         description=str(product.get("description") or ""),
-        input_schema=InputSchema.GAME,  # orders carry note {"player_id": ...}
+        # "some game id": the sync gives known games their own schema by brand name
+        input_schema=InputSchema.GAME,
         raw=product,
     )
 

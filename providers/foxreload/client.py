@@ -64,11 +64,18 @@ class FoxReloadClient:
         return self._get("/api/products/", endpoint="products", params=params)
 
     def create_order(
-        self, *, item_id: str, player_id: str, is_mock: bool, reference: str, quantity: int = 1
+        self,
+        *,
+        item_id: str,
+        note: dict[str, str],
+        is_mock: bool,
+        reference: str,
+        quantity: int = 1,
     ) -> HttpReply:
-        """`POST /api/orders/` with one item; 201 carries the order `id` (a UUID)."""
+        """`POST /api/orders/` with one item and its `note` (the account fields, e.g.
+        {"player_id": ...}); 201 carries the order `id` (a UUID)."""
         body = {
-            "items": [{"itemId": item_id, "quantity": quantity, "note": {"player_id": player_id}}],
+            "items": [{"itemId": item_id, "quantity": quantity, "note": note}],
             "isMock": is_mock,
         }
         return self._post("/api/orders/", body, endpoint="orders.create", reference=reference)

@@ -94,7 +94,17 @@ CATEGORIES = [
 ]
 
 
-def _product(product_id: str, name: str, category_id: str, price: str, quantity=None):
+# A HoYoverse product also asks for the server, from a list (field name and values inferred:
+# the seed documents only `player_id`; these are Genshin's own region names).
+HOYOVERSE_SERVERS = ["os_asia", "os_usa", "os_euro", "os_cht"]
+_SERVER_NOTE = {
+    "requiredNoteFields": ["player_id", "server"],
+    "noteFieldOptions": {"server": HOYOVERSE_SERVERS},
+    "noteFieldTypes": {"player_id": "string", "server": "string"},
+}
+
+
+def _product(product_id: str, name: str, category_id: str, price: str, quantity=None, **note):
     return {
         "id": product_id,
         "name": name,
@@ -110,6 +120,7 @@ def _product(product_id: str, name: str, category_id: str, price: str, quantity=
         "requiredNoteFields": ["player_id"],
         "noteFieldOptions": {},
         "noteFieldTypes": {"player_id": "string"},
+        **note,
     }
 
 
@@ -117,13 +128,29 @@ PRODUCTS = [
     _product("product_01krgfgww8eth9xvvysd6y7r4j", "PUBG Mobile 60 UC", PUBG, "0.99"),
     _product("product_01krgfh3m2q7w9xk4dz8b6c1ta", "PUBG Mobile 325 UC", PUBG, "4.99"),
     _product("product_01krgfh8p5t2v6yn3ea7d9f0hb", "PUBG Mobile 660 UC", PUBG, "9.99", 120),
-    _product("product_01krgfhc1w4x8z2q6gb3n5j7kc", "Genesis Crystals 60", GENSHIN, "0.99"),
-    _product("product_01krgfhg6y9b3d7f1hc4p8k2md", "Genesis Crystals 300+30", GENSHIN, "4.99"),
-    _product("product_01krgfhm2a5c9e3g7jd1q4r8ne", "Genesis Crystals 980+110", GENSHIN, "14.99"),
+    _product(
+        "product_01krgfhc1w4x8z2q6gb3n5j7kc", "Genesis Crystals 60", GENSHIN, "0.99", **_SERVER_NOTE
+    ),
+    _product(
+        "product_01krgfhg6y9b3d7f1hc4p8k2md",
+        "Genesis Crystals 300+30",
+        GENSHIN,
+        "4.99",
+        **_SERVER_NOTE,
+    ),
+    _product(
+        "product_01krgfhm2a5c9e3g7jd1q4r8ne",
+        "Genesis Crystals 980+110",
+        GENSHIN,
+        "14.99",
+        **_SERVER_NOTE,
+    ),
     _product("product_01krgfhr7d1f5h9k3me6s2t4pf", "Valorant 475 VP", VALORANT, "4.99"),
     _product("product_01krgfhw3g6j1m5p9nf8v3w7qg", "Valorant 1000 VP", VALORANT, "9.99"),
-    _product("product_01krgfj18k2n6q1s5pg9x4y0rh", "Oneiric Shard 60", HSR, "0.99"),
-    _product("product_01krgfj54m7r2t6w1qh3z8a2sj", "Oneiric Shard 300+30", HSR, "4.99"),
+    _product("product_01krgfj18k2n6q1s5pg9x4y0rh", "Oneiric Shard 60", HSR, "0.99", **_SERVER_NOTE),
+    _product(
+        "product_01krgfj54m7r2t6w1qh3z8a2sj", "Oneiric Shard 300+30", HSR, "4.99", **_SERVER_NOTE
+    ),
     _product("product_01krgfj9a1v5x9b3rj6c2d4tk", "Call of Duty Mobile 80 CP", CODM, "0.99"),
     _product("product_01krgfjd6x2z7c1f5sk8e3g6vm", "Call of Duty Mobile 420 CP", CODM, "4.99", 0),
 ]
@@ -266,6 +293,9 @@ def _validated_items(body) -> tuple[list[dict], str] | JsonResponse:
         missing = [name for name in product["requiredNoteFields"] if not note.get(name)]
         if missing:
             return _error(422, f"note.{missing[0]} is required")
+        for name, options in product["noteFieldOptions"].items():
+            if note.get(name) not in options:
+                return _error(422, f"note.{name} must be one of {', '.join(options)}")
         lines.append(
             {
                 "itemId": product["id"],

@@ -9,6 +9,7 @@ from typing import NamedTuple
 
 from django.utils.text import slugify
 
+from catalog.brand_schemas import GENERIC_SCHEMAS, input_schema_for_brand
 from catalog.models import DenominationType, InputSchema, Product, Provider
 from providers.base import CatalogItem, UpstreamAdapter
 
@@ -156,7 +157,7 @@ def _add_brand_seed(seeds: dict[str, BrandSeed], item: PriceListItem, raw: Catal
     if seed is None:
         seed = seeds[item.brand_slug] = BrandSeed(name=str(raw.brand).strip()[:100])
     image_url = str(raw.brand_image_url or "")
-    input_schema = raw.input_schema if raw.input_schema in _INPUT_SCHEMAS else ""
+    input_schema = _brand_input_schema(raw)
     candidates = {
         "category_slug": item.category_slug,
         "image_url": image_url if len(image_url) <= 200 else "",  # Brand.image_url length
@@ -166,3 +167,13 @@ def _add_brand_seed(seeds: dict[str, BrandSeed], item: PriceListItem, raw: Catal
     for name, value in candidates.items():
         if value and not getattr(seed, name):
             setattr(seed, name, value)
+
+
+def _brand_input_schema(raw: CatalogItem) -> str:
+    """The schema a brand's item asks for: the table's, by brand name, where the provider
+    says only "some game id" or nothing; the provider's own where it is specific (a gift
+    card's e-mail, a phone number, a meter)."""
+    provided = raw.input_schema if raw.input_schema in _INPUT_SCHEMAS else ""
+    if not provided or provided in GENERIC_SCHEMAS:
+        return input_schema_for_brand(raw.brand) or provided
+    return provided

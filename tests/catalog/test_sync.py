@@ -163,7 +163,7 @@ def test_a_first_sync_creates_priced_products_with_their_brands_and_categories(p
     assert ml86.last_synced_at is not None
     assert ml86.brand.name == "Mobile Legends"
     assert ml86.brand.slug == "mobile-legends"
-    assert ml86.brand.input_schema == InputSchema.GAME_WITH_ZONE
+    assert ml86.brand.input_schema == InputSchema.MOBILE_LEGENDS  # by name (brand_schemas)
     assert ml86.brand.image_url == "https://img.example/ml.png"
     assert ml86.brand.description == "86 dm"
     assert ml86.brand.category == ml86.category

@@ -49,6 +49,7 @@ def test_the_price_list_is_at_the_resellers_tier_with_fields(api, priced_product
                 "help_text": "The numeric ID shown in your game profile.",
                 "input_mode": "numeric",
                 "pattern": "[0-9]{4,20}",
+                "choices": [],
             }
         ],
     }

@@ -5,7 +5,9 @@ import re
 
 import pytest
 
+from catalog.input_schemas import schema_fields, validate_customer_input
 from orders.models import Order
+from providers.simulator_hints import simulator_hint
 from tests.storefront.support import buy
 
 pytestmark = pytest.mark.django_db
@@ -59,3 +61,28 @@ def test_the_hint_speaks_indonesian(client, settings, storefront):
 
     assert "<code>2091</code>: tertunda 20 detik, lalu terkirim" in hint
     assert "<code>2093</code>: langsung gagal dan dananya dikembalikan" in hint
+
+
+@pytest.mark.parametrize(
+    ("schema", "label", "example"),
+    [
+        ("genshin_impact", "UID", "800123491"),  # typed, not the server chosen from the list
+        ("honkai_star_rail", "UID", "800123491"),
+        ("riot_id", "Riot ID", "Player#ID91"),
+        ("free_fire", "Player ID", "123456791"),
+        ("pubg_mobile", "Character ID", "5123456791"),
+        ("codm", "Player ID (Open ID)", "6742163591"),
+        ("honor_of_kings", "Player ID", "1234567891"),
+    ],
+)
+def test_a_game_s_hint_names_the_typed_field_with_an_example_its_checks_accept(
+    settings, schema, label, example
+):
+    settings.SIMULATORS_ENABLED = True
+    hint = simulator_hint(input_schema=schema)
+
+    assert hint.field_label == label
+    assert hint.examples[0].value == example
+    typed = next(spec.name for spec in schema_fields(schema) if spec.label == label)
+    data = {typed: example, "server": "os_asia"}
+    assert validate_customer_input(schema=schema, data=data).fields[typed] == example

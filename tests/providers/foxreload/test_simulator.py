@@ -27,8 +27,12 @@ def adapter(live_server, settings) -> FoxReloadAdapter:
     return FoxReloadAdapter.from_settings()
 
 
-def place(adapter, player_id: str, sku: str = PUBG_60, reference: str = "TRX-20261123-AAAAAA"):
-    request = OrderRequest(reference=reference, sku=sku, customer_no=player_id)
+def place(
+    adapter, player_id: str, sku: str = PUBG_60, reference: str = "TRX-20261123-AAAAAA", **fields
+):
+    request = OrderRequest(
+        reference=reference, sku=sku, customer_no=player_id, customer_data=fields
+    )
     return request, adapter.place_order(request)
 
 
@@ -109,7 +113,12 @@ def test_success_creates_pays_and_delivers_a_code(adapter):
 def test_mock_orders_get_fake_codes_and_cost_nothing(adapter, settings):
     settings.FOXRELOAD_MOCK = True
     result = FoxReloadAdapter.from_settings().place_order(
-        OrderRequest(reference="TRX-MOCK", sku=GENESIS_980, customer_no="5123456")
+        OrderRequest(
+            reference="TRX-MOCK",
+            sku=GENESIS_980,
+            customer_no="5123456",
+            customer_data={"user_id": "5123456", "server": "os_asia"},  # Genshin asks for both
+        )
     )
     assert result.status == ProviderStatus.SUCCESS
     assert result.vouchers[0].code.startswith("MOCK-")
@@ -135,7 +144,9 @@ def test_pending_then_success_through_the_periodic_resolver(adapter):
 
 
 def test_pending_then_failure_resolved_lazily_by_a_status_check(adapter, settings):
-    request, result = place(adapter, "12345692", sku=GENESIS_980)
+    request, result = place(
+        adapter, "12345692", sku=GENESIS_980, user_id="12345692", server="os_asia"
+    )
     assert result.status == ProviderStatus.PENDING
     assert simulator.simulated_balance() == Decimal("985.01")  # charged while processing
 
@@ -249,7 +260,7 @@ def test_an_order_is_paid_once_and_never_moves_back(adapter):
 
 def test_an_unpaid_order_expires_as_cancelled(adapter):
     reply = adapter.client.create_order(
-        item_id=PUBG_60, player_id="5123456", is_mock=False, reference="TRX-UNPAID"
+        item_id=PUBG_60, note={"player_id": "5123456"}, is_mock=False, reference="TRX-UNPAID"
     )
     assert reply.status == 201
     body = json.loads(reply.content)
@@ -273,13 +284,15 @@ def test_unknown_order_id_is_not_found(adapter):
 def test_create_validates_the_order_like_the_real_api(adapter):
     client = adapter.client
     out_of_stock = client.create_order(
-        item_id=CODM_420, player_id="5123456", is_mock=False, reference="r"
+        item_id=CODM_420, note={"player_id": "5123456"}, is_mock=False, reference="r"
     )
     assert out_of_stock.status == 400
     unknown = client.create_order(
-        item_id="product_nope", player_id="1", is_mock=False, reference="r"
+        item_id="product_nope", note={"player_id": "1"}, is_mock=False, reference="r"
     )
     assert unknown.status == 400
-    no_player = client.create_order(item_id=PUBG_60, player_id="", is_mock=False, reference="r")
+    no_player = client.create_order(
+        item_id=PUBG_60, note={"player_id": ""}, is_mock=False, reference="r"
+    )
     assert no_player.status == 422
     assert not SimulatedOrder.objects.exists()
