@@ -138,6 +138,17 @@ class InvalidSignature(ProviderError):
 
 
 @dataclass(frozen=True)
+class AccountInfo:
+    name: str  # the account holder / nickname shown to the buyer
+    # e.g. PLN: {"meter_no", "subscriber_id", "segment_power"}
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+class AccountNotFound(FinalProviderError):
+    """The provider says no such account (the buyer typed a wrong id)."""
+
+
+@dataclass(frozen=True)
 class PollPhase:
     """Ask every `every`, up to `until` after the order's first request."""
 
@@ -266,6 +277,18 @@ class UpstreamAdapter(ABC):
 
     @abstractmethod
     def get_balance(self) -> Balance: ...
+
+    def looks_up_accounts(self, *, brand: str, input_schema: str) -> bool:
+        """Whether account_lookup can check accounts of this shop brand (by name, case- and
+        punctuation-insensitive, e.g. "Mobile Legends", "MOBILE LEGENDS", "PLN")."""
+        return False
+
+    def account_lookup(
+        self, *, brand: str, input_schema: str, fields: dict[str, str]
+    ) -> AccountInfo:
+        """Ask the provider whose account `fields` name. AccountNotFound when it says none;
+        TransientProviderError for timeouts/5xx/garbage; FinalProviderError otherwise."""
+        raise NotImplementedError
 
 
 @dataclass(frozen=True)
