@@ -14,6 +14,7 @@ from django.utils.translation import ngettext
 from catalog.input_schemas import schema_fields
 from catalog.models import InputSchema
 from providers.simulators import SCENARIO_BY_SUFFIX, Scenario
+from providers.vipreseller.simulator import NOT_FOUND_TARGET
 
 # A value of the field that decides the outcome (the last one of the account number), to which
 # the scenario's two digits are appended.
@@ -38,6 +39,9 @@ class SimulatorExample:
 class SimulatorHint:
     field_label: str
     examples: list[SimulatorExample]
+    # The user id the simulated account check (VIP Reseller's get-nickname) does not find;
+    # "" for a schema without a user id.
+    account_not_found: str = ""
 
 
 def _outcome(scenario: Scenario) -> str:
@@ -70,7 +74,9 @@ def simulator_hint(*, input_schema: str) -> SimulatorHint | None:
     if not settings.SIMULATORS_ENABLED or input_schema not in _EXAMPLE_STEM:
         return None
     suffix_of = {scenario: suffix for suffix, scenario in SCENARIO_BY_SUFFIX.items()}
-    deciding_field = schema_fields(input_schema)[-1]
+    fields = schema_fields(input_schema)
+    deciding_field = fields[-1]
+    has_user_id = any(field.name == "user_id" for field in fields)
     return SimulatorHint(
         field_label=_(deciding_field.label),
         examples=[
@@ -79,4 +85,5 @@ def simulator_hint(*, input_schema: str) -> SimulatorHint | None:
             )
             for scenario in _SHOWN_SCENARIOS
         ],
+        account_not_found=NOT_FOUND_TARGET if has_user_id else "",
     )

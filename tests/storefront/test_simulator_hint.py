@@ -59,3 +59,14 @@ def test_the_hint_speaks_indonesian(client, settings, storefront):
 
     assert "<code>2091</code>: tertunda 20 detik, lalu terkirim" in hint
     assert "<code>2093</code>: langsung gagal dan dananya dikembalikan" in hint
+
+
+def test_the_hint_names_the_account_check_test_id(client, settings, storefront):
+    settings.SIMULATORS_ENABLED = True
+
+    hint = _hint(client.get("/brands/mobile-legends/"))
+
+    assert "Account check: the user ID <code>404404404</code> is not found" in hint
+    client.cookies["django_language"] = "id"
+    hint = _hint(client.get("/brands/mobile-legends/"))
+    assert "Cek akun: user ID <code>404404404</code> tidak ditemukan" in hint
