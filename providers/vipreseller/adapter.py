@@ -17,7 +17,6 @@ and `data_zone`), so it is not idempotent. Consequences, the same care as FoxRel
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
@@ -42,6 +41,7 @@ from providers.base import (
 from providers.config import provider_base_url, require_settings
 from providers.http import ALWAYS_REDACTED, HttpReply, redact
 from providers.vipreseller.client import CODE, PRODUCTION_BASE_URL, VipResellerClient
+from providers.vipreseller.nicknames import NICKNAME_GAMES, brand_key, nickname_of, says_not_found
 from providers.vipreseller.status import failure_kind, is_out_of_balance, transaction_status
 
 CURRENCY = "IDR"
@@ -68,57 +68,11 @@ PENDING_RULE = PendingRule(
 )
 
 
-@dataclass(frozen=True)
-class NicknameGame:
-    """A game VIP's get-nickname checks: its code, and which field goes in
-    `additional_target` ("" when the game has none)."""
-
-    code: str
-    additional_field: str = ""
-
-
-# Shop brand names (normalized: see `brand_key`) → VIP's get-nickname game code. Codes from
-# public client code listing VIP's supported games (docs/providers/vipreseller.md).
-NICKNAME_GAMES: dict[str, NicknameGame] = {
-    "mobile legends": NicknameGame("mobile-legends", "zone_id"),
-    "mobile legends bang bang": NicknameGame("mobile-legends", "zone_id"),
-    "mlbb": NicknameGame("mobile-legends", "zone_id"),
-    "free fire": NicknameGame("free-fire"),
-    "free fire max": NicknameGame("free-fire-max"),
-    "pubg mobile": NicknameGame("pubgm"),
-    "pubgm": NicknameGame("pubgm"),
-    "genshin impact": NicknameGame("genshin-impact", "server"),
-    "valorant": NicknameGame("valorant"),
-    "call of duty mobile": NicknameGame("call-of-duty-mobile"),
-    "codm": NicknameGame("call-of-duty-mobile"),
-    "league of legends wild rift": NicknameGame("league-of-legends-wild-rift"),
-    "wild rift": NicknameGame("league-of-legends-wild-rift"),
-    "arena of valor": NicknameGame("arena-of-valor"),
-    "higgs domino": NicknameGame("higgs-domino"),
-    "point blank": NicknameGame("point-blank"),
-    "dragon raja": NicknameGame("dragon-raja"),
-    "hago": NicknameGame("hago"),
-    "zepeto": NicknameGame("zepeto"),
-    "lords mobile": NicknameGame("lords-mobile"),
-    "marvel super war": NicknameGame("marvel-super-war"),
-    "speed drifters": NicknameGame("speed-drifters"),
-    "laplace m": NicknameGame("laplace-m"),
-    "tom and jerry chase": NicknameGame("tom-and-jerry-chase"),
-    "indoplay": NicknameGame("indoplay"),
-}
 # Games whose order needs `data_zone` (Mobile Legends' zone id, a server for the Hoyoverse
 # games); the rest take the account in `data_no` alone.
 ZONE_GAMES = frozenset({"mobile legends", "magic chess go go"})
-_NOT_FOUND_WORDS = ("tidak ditemukan", "not found", "tidak valid", "invalid", "salah")
-_CREDENTIAL_WORDS = ("sign", "key", "api", "ip ", "saldo")
 # VIP names some games twice by supplier ("Mobile Legends A", "Mobile Legends B"): one brand.
 _VARIANT_SUFFIX = re.compile(r"\s+[ABC]$")
-
-
-def brand_key(name: str) -> str:
-    """A brand name compared case- and punctuation-insensitively ("MOBILE LEGENDS",
-    "Mobile Legends: Bang Bang" and "mobile-legends" → "mobile legends[ bang bang]")."""
-    return " ".join(re.sub(r"[^0-9a-z]+", " ", name.lower()).split())
 
 
 def brand_of(game: str) -> str:
@@ -155,18 +109,21 @@ def _text(value) -> str:
 
 def result_from_transaction(data: Mapping) -> ProviderResult:
     """A transaction object (order reply, status item or callback `data`) as a
-    ProviderResult. A game top-up is delivered to the account: a success carries the `note`
-    (VIP's serial or remark) as the voucher's serial when there is one."""
-    status = transaction_status(_text(data.get("status")))
+    ProviderResult. A success carries the `note` (VIP's serial, or what a voucher-like
+    service delivers) as the voucher's serial, and only there: it is kept out of the
+    message and the raw reply, as every provider's codes are. A failure's note (the reason,
+    e.g. "Zone tujuan salah.") is its message."""
+    said = _text(data.get("status"))
+    status = transaction_status(said)
     note = _text(data.get("note"))
-    failed = status == ProviderStatus.FAILED
+    succeeded, failed = status == ProviderStatus.SUCCESS, status == ProviderStatus.FAILED
     return ProviderResult(
         status=status,
         provider_order_id=_text(data.get("trxid")),
-        vouchers=[VoucherData(serial=note)] if status == ProviderStatus.SUCCESS and note else [],
-        message=note or f"VIP Reseller status {_text(data.get('status')) or '(none)'}",
-        rc=_text(data.get("status")).lower(),
-        raw=redact(dict(data), ALWAYS_REDACTED),
+        vouchers=[VoucherData(serial=note)] if succeeded and note else [],
+        message=note if failed and note else f"VIP Reseller status {said or '(none)'}",
+        rc=said.lower(),
+        raw=redact(dict(data), ALWAYS_REDACTED | ({"note"} if succeeded else set())),
         failure_kind=failure_kind(note) if failed else "",
     )
 
@@ -407,21 +364,10 @@ class VipResellerAdapter(UpstreamAdapter):
             raise TransientProviderError("vipreseller get-nickname: the reply is not JSON")
         if body.get("result") is not True:
             message = _text(body.get("message")) or "no message"
-            lowered = message.lower()
-            if any(word in lowered for word in _NOT_FOUND_WORDS) and not any(
-                word in lowered for word in _CREDENTIAL_WORDS
-            ):
+            if says_not_found(message):
                 raise AccountNotFound(message, code="not_found")
             raise FinalProviderError(f"vipreseller get-nickname: {message}", code="refused")
-        name = _nickname(body.get("data"))
+        name = nickname_of(body.get("data"))
         if not name:
             raise TransientProviderError("vipreseller get-nickname: no name in the reply")
         return AccountInfo(name=name)
-
-
-def _nickname(data) -> str:
-    """The name in get-nickname's `data`: a string as documented, or (as some public client
-    code reads it) an object with `nickname`, `username` or `name`."""
-    if isinstance(data, dict):
-        data = data.get("nickname") or data.get("username") or data.get("name")
-    return _text(data) if isinstance(data, str | int) else ""

@@ -16,8 +16,9 @@ from providers.http import HttpReply, ProviderHttp
 
 CODE = "vipreseller"
 PRODUCTION_BASE_URL = "https://vip-reseller.co.id/api"
-# `key` is the API key itself (`sign` is always redacted by ProviderHttp).
-REDACTED_KEYS = ("key",)
+# `key` is the API key itself (`sign` is always redacted by ProviderHttp); a success's
+# `note` is what was delivered (a serial, or a voucher-like service's account).
+REDACTED_KEYS = ("key", "note")
 
 
 def vip_sign(api_id: str, api_key: str) -> str:

@@ -20,13 +20,10 @@ from providers.base import (
     TransientProviderError,
 )
 from providers.http import ProviderHttp
-from providers.vipreseller.adapter import (
-    NO_TRXID_MESSAGE,
-    VipResellerAdapter,
-    brand_key,
-    order_target,
-)
+from providers.models import ProviderCall
+from providers.vipreseller.adapter import NO_TRXID_MESSAGE, VipResellerAdapter, order_target
 from providers.vipreseller.client import REDACTED_KEYS, VipResellerClient
+from providers.vipreseller.nicknames import brand_key
 
 BASE = "https://vip.test/api"
 FEATURE = f"{BASE}/game-feature"
@@ -248,6 +245,10 @@ def test_a_successful_order_carries_the_note_as_serial(adapter):
     result = adapter.place_order(ML)
     assert result.status == ProviderStatus.SUCCESS
     assert result.vouchers[0].serial == "SN 1234567890"
+    # what was delivered lives on the voucher only: not in the message, the raw reply or the log
+    assert "1234567890" not in result.message
+    assert result.raw["note"] == "[redacted]"
+    assert "1234567890" not in ProviderCall.objects.get(endpoint="order").response_body
 
 
 @responses.activate
