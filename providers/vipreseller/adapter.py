@@ -22,6 +22,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 
+from catalog.input_schemas import schema_fields
 from catalog.models import DenominationType, InputSchema
 from providers.base import (
     AccountInfo,
@@ -335,7 +336,17 @@ class VipResellerAdapter(UpstreamAdapter):
     # --- account names ----------------------------------------------------------------------
 
     def looks_up_accounts(self, *, brand: str, input_schema: str) -> bool:
-        return brand_key(brand) in NICKNAME_GAMES
+        """A game VIP checks, whose buyers type what the check needs: the user id (or Riot
+        ID) and, where the game has one, the zone or server."""
+        game = NICKNAME_GAMES.get(brand_key(brand))
+        if game is None:
+            return False
+        try:
+            typed = {spec.name for spec in schema_fields(input_schema)}
+        except ValueError:  # a schema this code does not know
+            return False
+        has_account = bool(typed & {"user_id", "riot_id"})
+        return has_account and (not game.additional_field or game.additional_field in typed)
 
     def account_lookup(
         self, *, brand: str, input_schema: str, fields: dict[str, str]

@@ -367,22 +367,34 @@ def test_a_status_check_that_cannot_say_is_unknown(adapter, reply):
 
 
 @pytest.mark.parametrize(
-    "brand",
+    ("brand", "schema"),
     [
-        "Mobile Legends",
-        "MOBILE LEGENDS",
-        "Mobile Legends: Bang Bang",
-        "mobile-legends",
-        "Free Fire",
+        ("Mobile Legends", InputSchema.GAME_WITH_ZONE),
+        ("MOBILE LEGENDS", InputSchema.GAME_WITH_ZONE),
+        ("Mobile Legends: Bang Bang", InputSchema.GAME_WITH_ZONE),
+        ("mobile-legends", InputSchema.GAME_WITH_ZONE),
+        ("Free Fire", InputSchema.GAME),
+        ("PUBG Mobile", InputSchema.GAME),
     ],
 )
-def test_looks_up_the_games_vip_checks(adapter, brand):
-    assert adapter.looks_up_accounts(brand=brand, input_schema=InputSchema.GAME)
+def test_looks_up_the_games_vip_checks(adapter, brand, schema):
+    assert adapter.looks_up_accounts(brand=brand, input_schema=schema)
 
 
-@pytest.mark.parametrize("brand", ["PLN", "Telkomsel", "Honor of Kings", ""])
-def test_does_not_look_up_other_brands(adapter, brand):
-    assert not adapter.looks_up_accounts(brand=brand, input_schema=InputSchema.GAME)
+@pytest.mark.parametrize(
+    ("brand", "schema"),
+    [
+        ("PLN", InputSchema.PLN),
+        ("Telkomsel", InputSchema.PHONE),
+        ("Honor of Kings", InputSchema.GAME),
+        ("", InputSchema.GAME),
+        ("Mobile Legends", InputSchema.GAME),  # no zone typed: VIP cannot check it
+        ("Free Fire", InputSchema.EMAIL),  # no user id typed
+        ("Free Fire", "no-such-schema"),
+    ],
+)
+def test_does_not_look_up_what_it_cannot_check(adapter, brand, schema):
+    assert not adapter.looks_up_accounts(brand=brand, input_schema=schema)
 
 
 def test_brand_key_ignores_case_and_punctuation():
