@@ -4,10 +4,10 @@
 What is compared, precisely (all amounts in the provider's currency, our side converted
 from the order's `cost` with the provider's current exchange rate, to cents):
 
-- Digiflazz, per order. For every order it reported SUCCESS inside the window (an
-  OrderEvent with `data.status == "SUCCESS"`), what we booked (`cost / rate`) against the
-  `price` it said it charged in that reply. A different charge, or a reply without one, is
-  a problem.
+- Digiflazz and VIP Reseller, per order. For every order it reported SUCCESS inside the
+  window (an OrderEvent with `data.status == "SUCCESS"`), what we booked (`cost / rate`)
+  against the `price` it said it charged in that reply. A different charge, or a reply
+  without one, is a problem.
 - Digiflazz, balance chain. Each success reply carries `buyer_last_saldo`, the deposit after
   that transaction was charged: sorted from the highest saldo down (the order they were
   charged in), each must equal the previous one minus its `price`; the chain starts at the
@@ -56,7 +56,7 @@ logger = logging.getLogger(__name__)
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0")
-PER_ORDER_PRICE_KEY = {"digiflazz": "price"}
+PER_ORDER_PRICE_KEY = {"digiflazz": "price", "vipreseller": "price"}
 SALDO_CHAIN_PROVIDERS = {"digiflazz"}
 ORDER_LOOKUP_PROVIDERS = {"foxreload"}
 BALANCE_MOVEMENT_PROVIDERS = {"hubble"}
@@ -103,7 +103,8 @@ def _success_events(code: str, start: datetime, end: datetime):
 
 
 def reconcile_provider_orders(*, provider: Provider, start: datetime, end: datetime):
-    """Per-order comparison of Digiflazz's success replies (see the module docstring)."""
+    """Per-order comparison of a provider's success replies (Digiflazz, VIP Reseller; see
+    the module docstring)."""
     key = PER_ORDER_PRICE_KEY[provider.code]
     booked_total = reported_total = Decimal("0")
     problems = []

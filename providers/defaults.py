@@ -26,6 +26,7 @@ PROVIDER_DEFAULTS: dict[str, ProviderDefaults] = {
         ProviderDefaults("digiflazz", "Digiflazz", ProviderKind.UPSTREAM, "IDR", Decimal("1")),
         ProviderDefaults("hubble", "Hubble", ProviderKind.UPSTREAM, "INR", Decimal("190")),
         ProviderDefaults("foxreload", "FoxReload", ProviderKind.UPSTREAM, "USD", Decimal("16000")),
+        ProviderDefaults("vipreseller", "VIP Reseller", ProviderKind.UPSTREAM, "IDR", Decimal("1")),
         ProviderDefaults("tripay", "Tripay", ProviderKind.GATEWAY, "IDR", Decimal("1")),
         ProviderDefaults("sandbox", "Sandbox gateway", ProviderKind.GATEWAY, "IDR", Decimal("1")),
     )

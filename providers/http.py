@@ -10,7 +10,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 import requests
@@ -146,7 +146,7 @@ class ProviderHttp:
         *,
         endpoint: str,
         json_body=None,
-        data: bytes | None = None,
+        data: bytes | Mapping[str, str] | None = None,  # a mapping is sent form-encoded
         params: dict | None = None,
         headers: dict | None = None,
         safe_to_retry: bool = False,

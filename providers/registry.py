@@ -12,6 +12,7 @@ UPSTREAM_ADAPTERS = {
     "digiflazz": "providers.digiflazz.adapter.DigiflazzAdapter",
     "hubble": "providers.hubble.adapter.HubbleAdapter",
     "foxreload": "providers.foxreload.adapter.FoxReloadAdapter",
+    "vipreseller": "providers.vipreseller.adapter.VipResellerAdapter",
 }
 GATEWAY_ADAPTERS = {
     "tripay": "providers.tripay.adapter.TripayAdapter",

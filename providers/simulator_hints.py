@@ -15,6 +15,7 @@ from catalog.input_schemas import schema_fields
 from catalog.models import InputSchema
 from providers.digiflazz.simulator import UNKNOWN_METER
 from providers.simulators import SCENARIO_BY_SUFFIX, Scenario
+from providers.vipreseller.simulator import NOT_FOUND_TARGET
 
 # A value of the field that decides the outcome (the last one of the account number), to which
 # the scenario's two digits are appended.
@@ -38,7 +39,23 @@ _SHOWN_SCENARIOS = (Scenario.PENDING_SUCCESS, Scenario.PENDING_FAILURE, Scenario
 # The account check's test numbers per schema, as its simulator answers them (Digiflazz's
 # inquiry-pln; a provider with a game lookup adds its schemas): (the number nobody has, the
 # ending whose check cannot be made).
-_ACCOUNT_CHECK_EXAMPLES = {InputSchema.PLN: (UNKNOWN_METER, "95")}
+_ACCOUNT_CHECK_EXAMPLES = {
+    InputSchema.PLN: (UNKNOWN_METER, "95"),
+    # VIP Reseller's get-nickname, for the games whose typed field is the user id it checks
+    **{
+        schema: (NOT_FOUND_TARGET, "95")
+        for schema in (
+            InputSchema.GAME,
+            InputSchema.FREE_FIRE,
+            InputSchema.PUBG_MOBILE,
+            InputSchema.GENSHIN_IMPACT,
+            InputSchema.CALL_OF_DUTY_MOBILE,
+        )
+    },
+    # the zone's schemas end the account number with the zone: no outage example to show
+    InputSchema.MOBILE_LEGENDS: (NOT_FOUND_TARGET, ""),
+    InputSchema.GAME_WITH_ZONE: (NOT_FOUND_TARGET, ""),
+}
 
 
 @dataclass(frozen=True)
@@ -83,13 +100,17 @@ def _account_check_examples(schema: str) -> list[SimulatorExample]:
     if schema not in _ACCOUNT_CHECK_EXAMPLES:
         return []
     not_found, outage_ending = _ACCOUNT_CHECK_EXAMPLES[schema]
-    return [
-        SimulatorExample(value=not_found, outcome=_("the account check finds no such account")),
-        SimulatorExample(
-            value=_example(schema, outage_ending),
-            outcome=_("the account check cannot be made (the sale may go on)"),
-        ),
+    examples = [
+        SimulatorExample(value=not_found, outcome=_("the account check finds no such account"))
     ]
+    if outage_ending:
+        examples.append(
+            SimulatorExample(
+                value=_example(schema, outage_ending),
+                outcome=_("the account check cannot be made (the sale may go on)"),
+            )
+        )
+    return examples
 
 
 def simulator_hint(*, input_schema: str, checks_accounts: bool = False) -> SimulatorHint | None:

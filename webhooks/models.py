@@ -10,6 +10,7 @@ class WebhookSource(models.TextChoices):
     HUBBLE_ORDER = "hubble_order", "Hubble order status"
     DIGIFLAZZ = "digiflazz", "Digiflazz transaction"
     TRIPAY = "tripay", "Tripay payment status"
+    VIPRESELLER = "vipreseller", "VIP Reseller transaction"
 
 
 class DeliveryOutcome(models.TextChoices):

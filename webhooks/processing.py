@@ -7,6 +7,7 @@ from webhooks.callbacks.digiflazz import DigiflazzTransaction
 from webhooks.callbacks.hubble import HubbleBrandUpdated, HubbleLowBalance, HubbleOrderStatus
 from webhooks.callbacks.shan import ShanBalanceUpdate
 from webhooks.callbacks.tripay import TripayPaymentStatus
+from webhooks.callbacks.vipreseller import VipResellerTransaction
 from webhooks.models import WebhookDelivery
 from webhooks.protocol import CallbackProtocol, Handled
 
@@ -19,6 +20,7 @@ PROTOCOLS: dict[str, CallbackProtocol] = {
         HubbleBrandUpdated(),
         HubbleLowBalance(),
         HubbleOrderStatus(),
+        VipResellerTransaction(),
     )
 }
 

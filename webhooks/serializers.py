@@ -52,6 +52,22 @@ class DigiflazzCallbackSerializer(serializers.Serializer):
     data = DigiflazzTransactionSerializer()
 
 
+class VipResellerTransactionSerializer(serializers.Serializer):
+    """What a VIP Reseller callback names (a status item's fields; only `trxid` is used: the
+    transaction itself is then asked of VIP)."""
+
+    trxid = serializers.CharField(max_length=100)
+    status = serializers.CharField(max_length=32, allow_blank=True, required=False)
+    data = serializers.CharField(max_length=200, allow_blank=True, required=False)
+    zone = serializers.CharField(max_length=100, allow_blank=True, required=False)
+    service = serializers.CharField(max_length=200, allow_blank=True, required=False)
+    note = serializers.CharField(allow_blank=True, allow_null=True, required=False)
+
+
+class VipResellerCallbackSerializer(serializers.Serializer):
+    data = VipResellerTransactionSerializer()
+
+
 class TripayCallbackSerializer(serializers.Serializer):
     reference = serializers.CharField(max_length=100)
     merchant_ref = serializers.CharField(max_length=100)

@@ -26,6 +26,11 @@ urlpatterns = [
     ),
     path("api/webhooks/tripay", views.TripayCallbackView.as_view(), name="webhook-tripay"),
     path(
+        "api/webhooks/vipreseller",
+        views.VipResellerCallbackView.as_view(),
+        name="webhook-vipreseller",
+    ),
+    path(
         "api/webhooks/digiflazz",
         views.DigiflazzCallbackView.as_view(),
         name="webhook-digiflazz",

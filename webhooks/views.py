@@ -14,6 +14,7 @@ from webhooks.serializers import (
     HubbleOrderStatusSerializer,
     ShanBalanceUpdateSerializer,
     TripayCallbackSerializer,
+    VipResellerCallbackSerializer,
 )
 
 SHAN_REPLY = inline_serializer(
@@ -100,5 +101,18 @@ class HubbleOrderStatusView(WebhookView):
     protocol = protocol_for(WebhookSource.HUBBLE_ORDER)
 
     @extend_schema(request=HubbleOrderStatusSerializer, responses={200: dict, 401: dict})
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
+
+
+class VipResellerCallbackView(WebhookView):
+    """POST /api/webhooks/vipreseller: a transaction changed (`X-Client-Signature`); the
+    transaction is then asked of VIP by its trxid before anything moves."""
+
+    protocol = protocol_for(WebhookSource.VIPRESELLER)
+
+    @extend_schema(
+        request=VipResellerCallbackSerializer, responses={200: dict, 401: dict, 422: dict}
+    )
     def post(self, request, *args, **kwargs):
         return super().post(request, *args, **kwargs)

@@ -79,22 +79,31 @@ def test_sync_catalog_creates_the_provider_rows_from_the_defaults(adapters, caps
     adapters["digiflazz"] = ListAdapter([item("ML86")])
     adapters["hubble"] = ListAdapter([item("AMZ:500", "500", currency="INR")])
     adapters["foxreload"] = ListAdapter([item("STEAM5", "5", currency="USD")])
+    adapters["vipreseller"] = ListAdapter([item("MLA86-S1", "19943")])
 
     call_command("sync_catalog")
 
     rows = {
         p.code: (p.kind, p.currency, p.exchange_rate)
-        for p in Provider.objects.filter(code__in=["digiflazz", "hubble", "foxreload"])
+        for p in Provider.objects.filter(
+            code__in=["digiflazz", "hubble", "foxreload", "vipreseller"]
+        )
     }
     assert rows == {
         "digiflazz": (ProviderKind.UPSTREAM, "IDR", Decimal("1")),
         "hubble": (ProviderKind.UPSTREAM, "INR", Decimal("190")),
         "foxreload": (ProviderKind.UPSTREAM, "USD", Decimal("16000")),
+        "vipreseller": (ProviderKind.UPSTREAM, "IDR", Decimal("1")),
     }
     assert Product.objects.get(provider_sku="AMZ:500").price_retail == Decimal("104500.00")
     assert Product.objects.get(provider_sku="STEAM5").price_retail == Decimal("88000.00")
     summaries = [line for line in _lines(capsys.readouterr().out) if " success in " in line]
-    assert [line.split(":")[0] for line in summaries] == ["digiflazz", "hubble", "foxreload"]
+    assert [line.split(":")[0] for line in summaries] == [
+        "digiflazz",
+        "hubble",
+        "foxreload",
+        "vipreseller",
+    ]
 
 
 def test_sync_catalog_never_overwrites_what_an_admin_set(adapters):
@@ -112,7 +121,7 @@ def test_sync_catalog_never_overwrites_what_an_admin_set(adapters):
 
 
 def test_sync_catalog_skips_disabled_providers_unless_named(adapters, capsys):
-    for code in ("digiflazz", "hubble", "foxreload"):
+    for code in ("digiflazz", "hubble", "foxreload", "vipreseller"):
         Provider.objects.create(code=code, name=code, kind=ProviderKind.UPSTREAM, enabled=False)
     adapters["hubble"] = ListAdapter([item("AMZ:500")])
 
@@ -127,6 +136,7 @@ def test_a_failed_fetch_is_one_line_and_the_other_providers_still_sync(adapters,
     adapters["digiflazz"] = ListAdapter(error=TransientProviderError("timeout after 20 s"))
     adapters["hubble"] = ListAdapter([item("AMZ:500", currency="INR")])
     adapters["foxreload"] = ListAdapter(error=FinalProviderError("invalid API key"))
+    adapters["vipreseller"] = ListAdapter([item("FF70-S1", "9114")])
 
     with pytest.raises(CommandError) as failed:
         call_command("sync_catalog")
@@ -165,7 +175,7 @@ def test_an_unknown_or_gateway_code_is_refused(adapters, code):
         call_command("sync_catalog", "--provider", code)
 
     assert str(failed.value) == (
-        f"Unknown upstream provider '{code}' (known: digiflazz, hubble, foxreload)."
+        f"Unknown upstream provider '{code}' (known: digiflazz, hubble, foxreload, vipreseller)."
     )
 
 
@@ -177,7 +187,8 @@ def test_from_the_shell_an_error_is_one_line_on_stderr_and_exit_status_1(command
 
     assert result.returncode == 1
     assert result.stderr == (
-        "CommandError: Unknown upstream provider 'nope' (known: digiflazz, hubble, foxreload).\n"
+        "CommandError: Unknown upstream provider 'nope' "
+        "(known: digiflazz, hubble, foxreload, vipreseller).\n"
     )
 
 
@@ -215,6 +226,7 @@ def test_provider_balance_reads_every_provider_and_reports_the_failures_in_one_l
 ):
     adapters["digiflazz"] = BalanceAdapter(error=TransientProviderError("connection reset"))
     adapters["foxreload"] = BalanceAdapter(Balance(Decimal("12.34"), "USD"))
+    adapters["vipreseller"] = BalanceAdapter(Balance(Decimal("522"), "IDR"))
 
     with pytest.raises(CommandError) as failed:
         call_command("provider_balance")
@@ -223,8 +235,11 @@ def test_provider_balance_reads_every_provider_and_reports_the_failures_in_one_l
         "Balance check failed: digiflazz: the provider is unreachable: connection reset; "
         "hubble: hubble is not configured: set HUBBLE_KEY."
     )
-    assert capsys.readouterr().out == "foxreload: balance 12.34 USD\n"
+    assert capsys.readouterr().out == (
+        "foxreload: balance 12.34 USD\nvipreseller: balance 522.00 IDR\n"
+    )
     assert Provider.objects.get(code="foxreload").last_balance == Decimal("12.34")
+    assert Provider.objects.get(code="vipreseller").last_balance == Decimal("522")
     assert Provider.objects.get(code="digiflazz").last_balance is None
 
 

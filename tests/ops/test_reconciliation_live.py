@@ -25,7 +25,15 @@ from providers.registry import get_adapter
 from providers.sync import catalog_sync
 from shop.models import Notification
 from tests.ops.conftest import make_staff
-from tests.pipeline.support import DIGIFLAZZ, FOXRELOAD, HUBBLE, SIM_PRODUCTS, buy, make_product
+from tests.pipeline.support import (
+    DIGIFLAZZ,
+    FOXRELOAD,
+    HUBBLE,
+    SIM_PRODUCTS,
+    VIPRESELLER,
+    buy,
+    make_product,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -178,3 +186,22 @@ def test_an_injected_difference_at_each_provider_and_the_gateway_reaches_finance
         call_command("reconcile", "--date", timezone.localdate().isoformat(), stdout=out)
     assert f"'order': '{kept.code}'" in out.getvalue()
     assert "buyer_last_saldo breaks the chain" in out.getvalue()
+
+
+def test_vipreseller_charges_are_compared_order_by_order(shop):
+    vip = make_product(VIPRESELLER)
+    delivered = buy(vip, user=shop["buyer"])
+    assert delivered.status == OrderStatus.SUCCESS
+    Product.objects.filter(pk=vip.pk).update(cost=Decimal("19000"))  # booked below VIP's price
+    underbooked = buy(Product.objects.get(pk=vip.pk), user=shop["buyer"], suffix="01")
+    assert underbooked.status == OrderStatus.SUCCESS
+
+    (run,) = reconcile(shop)[VIPRESELLER]
+
+    assert run.method == "per order: cost / rate vs `price` in the success reply"
+    assert run.booked == Decimal("19943") + Decimal("19000")
+    assert run.reported == 2 * Decimal("19943")
+    assert not run.ok
+    assert [(p["order"], p["problem"]) for p in run.problems] == [
+        (underbooked.code, "charged differs from booked")
+    ]

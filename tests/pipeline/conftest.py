@@ -1,4 +1,4 @@
-"""Fixtures of the pipeline tests: the three upstream simulators over live_server, products
+"""Fixtures of the pipeline tests: the upstream simulators over live_server, products
 for sale at each, a funded buyer, a travelling clock, and real Celery workers."""
 
 import os
@@ -33,6 +33,7 @@ def sims(live_server, settings):
     settings.DIGIFLAZZ_BASE_URL = live_server.url + "/sim/digiflazz/v1"
     settings.HUBBLE_BASE_URL = live_server.url + "/sim/hubble"
     settings.FOXRELOAD_BASE_URL = live_server.url + "/sim/foxreload"
+    settings.VIPRESELLER_BASE_URL = live_server.url + "/sim/vipreseller/api"
     settings.SIMULATOR_CALLBACK_BASE_URL = live_server.url
     # The Hubble simulator's wallet lives in the cache; the brand list is cached per process.
     simulator_state.set_wallet_balance(simulator_state.START_BALANCE)

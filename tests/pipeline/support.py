@@ -21,7 +21,8 @@ from tests.catalog.factories import BrandFactory, ProductFactory
 from wallets.models import Transfer
 
 DIGIFLAZZ, HUBBLE, FOXRELOAD = "digiflazz", "hubble", "foxreload"
-UPSTREAMS = (DIGIFLAZZ, HUBBLE, FOXRELOAD)
+VIPRESELLER = "vipreseller"
+UPSTREAMS = (DIGIFLAZZ, HUBBLE, FOXRELOAD, VIPRESELLER)
 # Digiflazz's documented test SKU and numbers (with `testing` or SKU xld10).
 XLD10 = "xld10"
 DIGIFLAZZ_TEST_PENDING_SUCCESS = "087800001233"
@@ -40,17 +41,20 @@ SIM_PRODUCTS = {
     DIGIFLAZZ: SimProduct("DANA10", Decimal("10120"), InputSchema.PHONE),
     HUBBLE: SimProduct("amazon-pay:500", Decimal("500"), InputSchema.EMAIL),  # gross debit
     FOXRELOAD: SimProduct("product_01krgfgww8eth9xvvysd6y7r4j", Decimal("0.99"), InputSchema.GAME),
+    VIPRESELLER: SimProduct("MLA86-S1", Decimal("19943"), InputSchema.GAME_WITH_ZONE),
 }
 # The endpoint (ProviderCall.endpoint) of each provider's status check.
 STATUS_ENDPOINTS = {
     DIGIFLAZZ: {"transaction"},  # the status check re-posts the same ref_id
     HUBBLE: {"orders/get", "orders/by-reference"},
     FOXRELOAD: {"orders.get"},
+    VIPRESELLER: {"status"},
 }
 PLACE_ENDPOINTS = {
     DIGIFLAZZ: {"transaction"},
     HUBBLE: {"orders/create"},
     FOXRELOAD: {"orders.create"},
+    VIPRESELLER: {"order"},
 }
 
 
@@ -70,6 +74,8 @@ def customer_data(code: str, suffix: str = "00") -> dict:
         return {"phone": f"0812000000{suffix}"}
     if code == HUBBLE:
         return {"email": f"buyer{suffix}@example.com"}
+    if code == VIPRESELLER:  # Mobile Legends: the zone's last two digits decide
+        return {"user_id": "12345678", "zone_id": f"20{suffix}"}
     return {"user_id": f"123456{suffix}"}
 
 
@@ -117,10 +123,11 @@ def move_to(clock, when: datetime) -> None:
 
 
 def sim_orders(order: Order):
-    """The simulator's rows for this order (FoxReload keys them by its own order id)."""
-    if order.provider_code == FOXRELOAD:
+    """The simulator's rows for this order (FoxReload and VIP Reseller key them by their
+    own order id)."""
+    if order.provider_code in (FOXRELOAD, VIPRESELLER):
         return SimulatedOrder.objects.filter(
-            provider=FOXRELOAD, external_id=order.provider_order_id
+            provider=order.provider_code, external_id=order.provider_order_id
         )
     return SimulatedOrder.objects.filter(provider=order.provider_code, reference=order.code)
 

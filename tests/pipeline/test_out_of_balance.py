@@ -24,6 +24,7 @@ from tests.pipeline.support import (
     FOXRELOAD,
     HUBBLE,
     UPSTREAMS,
+    VIPRESELLER,
     buy,
     customer_data,
     for_sale,
@@ -34,7 +35,12 @@ from wallets.selectors import ledger_check
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-OUT_OF_BALANCE_RC = {DIGIFLAZZ: "44", HUBBLE: "E300", FOXRELOAD: "BalanceNotEnough"}
+OUT_OF_BALANCE_RC = {
+    DIGIFLAZZ: "44",
+    HUBBLE: "E300",
+    FOXRELOAD: "BalanceNotEnough",
+    VIPRESELLER: "out_of_balance",
+}
 
 
 def out_of_balance_notices(code: str):

@@ -21,7 +21,7 @@ from tests.pipeline.support import (
     FOXRELOAD,
     HUBBLE,
     PLACE_ENDPOINTS,
-    UPSTREAMS,
+    VIPRESELLER,
     buy,
     calls,
     fresh,
@@ -66,7 +66,11 @@ def fail_placement_once(monkeypatch):
     return arm
 
 
-@pytest.mark.parametrize("code", UPSTREAMS)
+# Providers that can find an order whose reply was lost (VIP Reseller cannot: below).
+FINDS_A_LOST_ORDER = (DIGIFLAZZ, HUBBLE, FOXRELOAD)
+
+
+@pytest.mark.parametrize("code", FINDS_A_LOST_ORDER)
 def test_a_reply_lost_to_a_timeout_is_found_by_reference(
     sims, products, buyer, clock, settings, code
 ):
@@ -297,3 +301,35 @@ def test_a_foxreload_id_outlives_a_worker_that_dies_after_paying(
     assert order.status == OrderStatus.SUCCESS
     assert order.vouchers.exists()
     assert SimulatedOrder.objects.filter(provider=FOXRELOAD).count() == 1  # never placed twice
+
+
+@pytest.mark.parametrize(("suffix", "made"), [("94", True), ("98", True), ("95", False)])
+def test_vipreseller_lost_reply_is_never_placed_again_nor_refunded_and_goes_to_a_person(
+    sims, products, buyer, clock, suffix, made
+):
+    """VIP takes no reference of ours: an order whose reply was lost has no trxid to be
+    found by. It may exist and be charged at VIP, so it is neither placed again nor
+    refunded; at the deadline a person gets it (to settle against VIP's transaction list)."""
+    start = balance_of(buyer)
+    order = buy(products[VIPRESELLER], user=buyer, suffix=suffix)
+    paid_balance = start - order.price
+    assert_unknown_and_unrefunded(order, buyer, paid_balance)
+    assert order.provider_order_id == ""
+
+    for _ in range(40):
+        order = fresh(order)
+        if order.status != OrderStatus.PROCESSING:
+            break
+        move_to(clock, order.next_poll_at)
+        poll_cycle()
+
+    order = fresh(order)
+    assert order.status == OrderStatus.NEEDS_REVIEW
+    assert order.provider_status == "UNKNOWN"
+    assert calls(order, PLACE_ENDPOINTS[VIPRESELLER]).count() == 1  # never placed again
+    assert calls(order, {"status"}).count() == 0  # nothing to ask VIP by
+    assert SimulatedOrder.objects.filter(provider=VIPRESELLER).exists() is made
+    assert balance_of(buyer) == paid_balance
+    assert refunds(order) == 0
+    assert staff_notifications(title__contains=order.code).exists()
+    assert ledger_check().ok

@@ -86,3 +86,14 @@ def test_a_game_s_hint_names_the_typed_field_with_an_example_its_checks_accept(
     typed = next(spec.name for spec in schema_fields(schema) if spec.label == label)
     data = {typed: example, "server": "os_asia"}
     assert validate_customer_input(schema=schema, data=data).fields[typed] == example
+
+
+@pytest.mark.usefixtures("account_checks")
+def test_the_hint_names_vip_resellers_account_check_test_id(client, settings, storefront):
+    settings.SIMULATORS_ENABLED = True
+    settings.VIPRESELLER_API_ID = "sim-id"
+    settings.VIPRESELLER_API_KEY = "sim-key"
+
+    hint = _hint(client.get("/brands/mobile-legends/"))
+
+    assert "<code>404404404</code>: the account check finds no such account" in hint
