@@ -8,11 +8,21 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.utils import translation
 
 BASE_DIR = Path(settings.BASE_DIR)
 
 # Shared fixtures: a priced product, buyers, and orders (tests/orders/fixtures.py).
 pytest_plugins = ["tests.orders.fixtures"]
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Every test starts in the default language: a request through LocaleMiddleware leaves
+    its language active in the thread, which would leak into the next test."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 def wait_until(
