@@ -12,7 +12,7 @@ from django.db import connection
 BASE_DIR = Path(settings.BASE_DIR)
 
 # Shared fixtures: a priced product, buyers, and orders (tests/orders/fixtures.py).
-pytest_plugins = ["tests.orders.fixtures"]
+pytest_plugins = ["tests.orders.fixtures", "tests.orders.bill_fixtures"]
 
 
 def wait_until(
