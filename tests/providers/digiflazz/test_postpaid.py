@@ -247,3 +247,21 @@ def test_inquiry_refusals_and_unreadable_bills(offline, reply, error):
 
     with pytest.raises(error):
         offline.inquire(sku="pln", customer_no="530000000001", reference="REF-3")
+
+
+def test_bill_products_sync_keeps_one_product_per_bill_type(postpaid):
+    from catalog.models import PricingRule, Product
+    from providers.bill_catalog import bill_demo_fees, bill_products_sync
+
+    assert bill_products_sync(provider_code="digiflazz") == 6
+    Product.objects.filter(provider_sku="fif").update(provider_sku="gone")
+    assert bill_products_sync(provider_code="digiflazz") == 6
+    bill_demo_fees()
+
+    pln = Product.objects.get(provider_sku="pln")
+    assert pln.is_bill
+    assert pln.category.slug == "bills-pln"
+    assert pln.price_retail is None  # never on sale as a product
+    assert Product.objects.get(provider_sku="halo").category.slug == "bills-telco"
+    assert not Product.objects.get(provider_sku="gone").provider_active
+    assert PricingRule.objects.filter(category__slug="bills-pln").count() == 2
