@@ -265,3 +265,25 @@ def test_bill_products_sync_keeps_one_product_per_bill_type(postpaid):
     assert Product.objects.get(provider_sku="halo").category.slug == "bills-telco"
     assert not Product.objects.get(provider_sku="gone").provider_active
     assert PricingRule.objects.filter(category__slug="bills-pln").count() == 2
+
+
+@pytest.mark.parametrize(
+    ("reply", "error"),
+    [
+        (
+            {"status": 200, "json": {"data": {"rc": "83", "message": "limit"}}},
+            TransientProviderError,
+        ),
+        ({"status": 400, "json": {"data": {"rc": "41", "message": "sign"}}}, FinalProviderError),
+        ({"status": 502, "body": "bad gateway"}, TransientProviderError),
+        ({"status": 200, "json": {"data": {"deposit": 1}}}, TransientProviderError),
+    ],
+)
+@responses.activate
+def test_postpaid_price_list_errors(offline, reply, error):
+    responses.post(f"{BASE}/price-list", **reply)
+
+    with pytest.raises(error):
+        offline.fetch_bill_catalog()
+    assert b'"cmd": "pasca"' in responses.calls[0].request.body
+    assert digiflazz_sign("user", "key", "pricelist").encode() in responses.calls[0].request.body
