@@ -126,6 +126,9 @@ class Brand(models.Model):
 class DenominationType(models.TextChoices):
     FIXED = "fixed", "Fixed price"
     FLEXIBLE = "flexible", "Any amount in range"
+    # A postpaid bill type: its amount comes from an inquiry (docs/bills.md); never on sale
+    # as a product, so it stores no price.
+    BILL = "bill", "Postpaid bill"
 
 
 class Product(models.Model):
@@ -169,7 +172,7 @@ class Product(models.Model):
                 fields=["provider", "provider_sku"], name="product_sku_unique_per_provider"
             ),
             models.CheckConstraint(
-                condition=Q(denomination_type="fixed")
+                condition=Q(denomination_type__in=["fixed", "bill"])
                 | (Q(min_amount__isnull=False) & Q(max_amount__isnull=False)),
                 name="product_flexible_has_range",
             ),
@@ -181,6 +184,10 @@ class Product(models.Model):
     @property
     def is_flexible(self) -> bool:
         return self.denomination_type == DenominationType.FLEXIBLE
+
+    @property
+    def is_bill(self) -> bool:
+        return self.denomination_type == DenominationType.BILL
 
     def stored_price(self, tier: str) -> Decimal | None:
         return self.price_reseller if tier == PriceTier.RESELLER else self.price_retail

@@ -136,7 +136,18 @@ def checkout_create(*, purchase: Purchase) -> Order:
         order = order_create(purchase=purchase)
     except CheckoutTokenTaken:
         return first_order()
-    method = purchase.channel or next((c.code for c in gateway.payment_channels() if c.active), "")
+    return order_start_gateway_payment(order=order, channel=purchase.channel, gateway=gateway)
+
+
+def order_start_gateway_payment(
+    *, order: Order, channel: str, gateway: GatewayAdapter | None = None
+) -> Order:
+    """Create the gateway payment of a `pending_payment` order once (`merchant_ref` = the
+    order code, expiring with the order) and store its instructions on the order. If the
+    gateway refuses, cannot be reached, or sends a link that is not safe to show, the
+    order is `cancelled` and ApplicationError `gateway_unavailable` is raised."""
+    gateway = gateway or checkout_gateway()
+    method = channel or next((c.code for c in gateway.payment_channels() if c.active), "")
     request = PaymentRequest(
         merchant_ref=order.code,
         amount=order.price,

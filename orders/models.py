@@ -13,6 +13,8 @@ __all__ = ["FailureKind"]  # re-exported: an order's failure_kind takes its valu
 
 
 class OrderStatus(models.TextChoices):
+    # A postpaid bill shown to the buyer, its amount fixed, not confirmed yet (docs/bills.md).
+    INQUIRED = "inquired", _("Bill shown")
     PENDING_PAYMENT = "pending_payment", _("Pending payment")
     PAID = "paid", _("Paid")
     PROCESSING = "processing", _("Processing")
@@ -27,6 +29,9 @@ class OrderStatus(models.TextChoices):
 S = OrderStatus
 # The state machine as data: {state: states it may move to}. Anything else is refused.
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
+    # The buyer confirms a bill (wallet: paid at once; gateway: awaiting payment), or it
+    # expires at the provider's cut-off, or a new inquiry of the same bill replaces it.
+    S.INQUIRED: frozenset({S.PENDING_PAYMENT, S.PAID, S.EXPIRED, S.CANCELLED}),
     S.PENDING_PAYMENT: frozenset({S.PAID, S.EXPIRED, S.CANCELLED, S.NEEDS_REVIEW}),
     S.PAID: frozenset({S.PROCESSING, S.SUCCESS, S.FAILED, S.NEEDS_REVIEW}),
     S.PROCESSING: frozenset({S.SUCCESS, S.FAILED, S.NEEDS_REVIEW}),
@@ -81,6 +86,15 @@ WAITS_ON_PROVIDER = Q(status=OrderStatus.PROCESSING) | Q(
 )
 
 
+class OrderKind(models.TextChoices):
+    PRODUCT = "product", _("Product")
+    BILL = "bill", _("Bill")
+
+
+# A bill order not paid yet: at most one per (product, customer number) at a time.
+OPEN_BILL_STATUSES = (OrderStatus.INQUIRED, OrderStatus.PENDING_PAYMENT)
+
+
 class PaymentMethod(models.TextChoices):
     BALANCE = "balance", _("Wallet balance")
     GATEWAY = "gateway", _("Payment gateway")
@@ -119,6 +133,14 @@ class Order(models.Model):
     # PLN customer's name), from the shop's own check, never from the buyer; "" unchecked.
     account_name = models.CharField(max_length=200, blank=True)
     amount = money_field(null=True, blank=True, help_text="Face amount of a flexible product.")
+    kind = models.CharField(max_length=16, choices=OrderKind.choices, default=OrderKind.PRODUCT)
+    # A bill's parts (price = bill_amount + bill_admin_fee + bill_service_fee), the bill as
+    # the provider's inquiry showed it (name, periods, details) and when the inquiry lapses.
+    bill_amount = money_field(null=True, blank=True)
+    bill_admin_fee = money_field(null=True, blank=True)
+    bill_service_fee = money_field(null=True, blank=True)
+    bill = models.JSONField(default=dict, blank=True)
+    inquiry_expires_at = models.DateTimeField(null=True, blank=True)
 
     price = money_field()
     cost = money_field()
@@ -190,6 +212,22 @@ class Order(models.Model):
                 name="order_balance_payment_needs_user",
             ),
             models.CheckConstraint(condition=Q(price__gt=0), name="order_price_positive"),
+            models.CheckConstraint(
+                condition=~Q(kind="bill")
+                | Q(
+                    bill_amount__isnull=False,
+                    bill_admin_fee__isnull=False,
+                    bill_service_fee__isnull=False,
+                    inquiry_expires_at__isnull=False,
+                ),
+                name="order_bill_has_its_parts",
+            ),
+            # No bill paid twice: one open inquiry per bill (docs/bills.md).
+            models.UniqueConstraint(
+                fields=["product", "customer_no"],
+                condition=Q(kind="bill", status__in=["inquired", "pending_payment"]),
+                name="order_one_open_bill",
+            ),
         ]
         indexes = [models.Index(fields=["status", "created_at"], name="order_status_created")]
 
@@ -203,6 +241,10 @@ class Order(models.Model):
         return self.status == OrderStatus.PROCESSING or (
             self.status == OrderStatus.NEEDS_REVIEW and self.waiting_on_provider
         )
+
+    @property
+    def is_bill(self) -> bool:
+        return self.kind == OrderKind.BILL
 
     @property
     def buyer_email(self) -> str:

@@ -28,7 +28,8 @@ from django.utils import timezone
 
 from catalog.models import Provider
 from orders import payment_checks
-from orders.models import WAITS_ON_PROVIDER, Order, OrderStatus
+from orders.bills import bills_expire_inquiries
+from orders.models import WAITS_ON_PROVIDER, Order, OrderKind, OrderStatus
 from orders.services.provider_updates import (
     order_apply_provider_update,
     order_stop_polling,
@@ -76,6 +77,7 @@ def order_request_for(order: Order) -> OrderRequest:
         customer_email=order.buyer_email,
         customer_phone=order.customer_data.get("phone", ""),
         provider_order_id=order.provider_order_id,
+        postpaid=order.kind == OrderKind.BILL,
     )
 
 
@@ -368,5 +370,6 @@ def orders_reconcile() -> dict[str, list[int]]:
 
 def orders_expire_unpaid() -> int:
     """Orders past their payment time: expired, a gateway order only after asking the
-    gateway (`orders.payment_checks`). Returns how many expired."""
-    return payment_checks.orders_expire_unpaid()
+    gateway (`orders.payment_checks`), and bill inquiries past their cut-off. Returns how
+    many expired."""
+    return payment_checks.orders_expire_unpaid() + bills_expire_inquiries()

@@ -15,6 +15,7 @@ from catalog.models import Brand
 from catalog.selectors import brand_instructions
 from catalog.views import brand_offers, viewer_tier
 from orders.account_checks import storefront_rate_limits
+from orders.bill_forms import bill_page_context
 from orders.checkout import checkout_create, checkout_payment_channels
 from orders.checkout_token import checkout_token_issue
 from orders.forms import CheckoutForm
@@ -223,7 +224,10 @@ def order_detail(request, code: str):
     """The order page: status, codes, payment instructions, refund note; its status part
     asks for updates every 3 s until the order is final."""
     order = _visible_order(request, code)
-    return render(request, "orders/detail.html", _context(request, order))
+    context = _context(request, order)
+    if order.is_bill:
+        context.update(bill_page_context(request, order))
+    return render(request, "orders/detail.html", context)
 
 
 @require_GET

@@ -98,6 +98,8 @@ class OrderRequest:
     customer_name: str = ""
     customer_email: str = ""
     customer_phone: str = ""
+    # A postpaid bill inquired under `reference`: placing it pays the bill (docs/bills.md).
+    postpaid: bool = False
     provider_order_id: str = ""  # known once placed (FoxReload and Hubble look up by it)
     # Called with the provider's order id as soon as the provider gives one, before the
     # placement goes on (FoxReload creates, then pays: the id must outlive a crash between).

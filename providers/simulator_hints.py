@@ -42,16 +42,16 @@ _SHOWN_SCENARIOS = (Scenario.PENDING_SUCCESS, Scenario.PENDING_FAILURE, Scenario
 _ACCOUNT_CHECK_EXAMPLES = {
     InputSchema.PLN: (UNKNOWN_METER, "95"),
     # VIP Reseller's get-nickname, for the games whose typed field is the user id it checks
-    **{
-        schema: (NOT_FOUND_TARGET, "95")
-        for schema in (
+    **dict.fromkeys(
+        (
             InputSchema.GAME,
             InputSchema.FREE_FIRE,
             InputSchema.PUBG_MOBILE,
             InputSchema.GENSHIN_IMPACT,
             InputSchema.CALL_OF_DUTY_MOBILE,
-        )
-    },
+        ),
+        (NOT_FOUND_TARGET, "95"),
+    ),
     # the zone's schemas end the account number with the zone: no outage example to show
     InputSchema.MOBILE_LEGENDS: (NOT_FOUND_TARGET, ""),
     InputSchema.GAME_WITH_ZONE: (NOT_FOUND_TARGET, ""),

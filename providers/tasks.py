@@ -4,6 +4,8 @@ from celery import shared_task
 from django.conf import settings
 
 from catalog.models import SyncRun
+from providers.base import ProviderError
+from providers.bill_catalog import bill_demo_fees, bill_products_sync
 from providers.services import providers_check_balances as check_balances
 from providers.simulators import simulators_resolve_due
 from providers.sync import catalog_sync_all as sync_all
@@ -35,3 +37,8 @@ def catalog_sync_demo(self) -> None:
     runs = sync_all()
     if not runs or any(run.status != SyncRun.Status.SUCCESS for run in runs):
         raise self.retry(countdown=5)
+    try:
+        bill_products_sync(provider_code="digiflazz")
+    except ProviderError:
+        raise self.retry(countdown=5) from None
+    bill_demo_fees()

@@ -13,12 +13,16 @@ from rest_framework.views import APIView
 
 from orders.models import OrderStatus
 from providers.account_check import rate_limit_for_api_key
-from resellers import selectors, services
+from resellers import bills, selectors, services
 from resellers.authentication import ApiKeyAuthentication, ApiKeyRateThrottle
 from resellers.serializers import (
     AccountCheckInput,
     AccountCheckOutput,
     BalanceOutput,
+    BillInquiryInput,
+    BillOrderOutput,
+    BillOutput,
+    BillPayInput,
     ErrorOutput,
     OrderInput,
     OrderOutput,
@@ -42,6 +46,15 @@ STATUS_BY_CODE = {
     "not_for_sale": status.HTTP_422_UNPROCESSABLE_ENTITY,
     "not_reseller": status.HTTP_403_FORBIDDEN,
     "busy": status.HTTP_503_SERVICE_UNAVAILABLE,
+    # bills (docs/bills.md)
+    "no_bill": status.HTTP_422_UNPROCESSABLE_ENTITY,
+    "bill_already_paid": status.HTTP_409_CONFLICT,
+    "bill_being_paid": status.HTTP_409_CONFLICT,
+    "not_payable": status.HTTP_409_CONFLICT,
+    "inquiry_expired": status.HTTP_409_CONFLICT,
+    "not_found": status.HTTP_404_NOT_FOUND,
+    "provider_unavailable": status.HTTP_503_SERVICE_UNAVAILABLE,
+    "provider_cutoff": status.HTTP_503_SERVICE_UNAVAILABLE,
 }
 CODE_BY_EXCEPTION = [
     (exceptions.NotAuthenticated, "unauthenticated"),
@@ -333,6 +346,59 @@ class OrderDetailApi(ResellerApi):
     )
     def get(self, request, ref_id: str):
         return _order_detail(user=request.user, ref_id=ref_id)
+
+
+class BillInquiryApi(ResellerApi):
+    @extend_schema(
+        summary="Check a bill (no charge)",
+        description="Asks the biller for the bill of `customer_no`: its name, periods, "
+        "amount, the biller's admin fee, our fee and the total. Pay it the same day with "
+        "`POST /api/v1/bills/pay`. Asking again returns the same open inquiry, or your "
+        "order of this bill already paid today.",
+        request=BillInquiryInput,
+        responses={
+            **ERRORS,
+            200: BillOutput,
+            400: OpenApiResponse(ErrorOutput, description="Bad fields or unknown bill type."),
+            409: OpenApiResponse(ErrorOutput, description="Being paid, or paid today by another."),
+            422: OpenApiResponse(ErrorOutput, description="No bill to pay, or not for sale."),
+            503: OpenApiResponse(ErrorOutput, description="The biller cannot answer now."),
+        },
+    )
+    def post(self, request):
+        data = _validated(BillInquiryInput, request.data)
+        order = bills.api_bill_inquire(
+            user=request.user, product_id=data["product_id"], customer_no=data["customer_no"]
+        )
+        return Response(BillOutput(order).data)
+
+
+class BillPayApi(ResellerApi):
+    @extend_schema(
+        summary="Pay a bill from the wallet (idempotent by ref_id)",
+        description="Pays the bill of `inquiry_ref` at the total the inquiry showed. The "
+        "same `ref_id` again returns the first payment; the bill is then an order like any "
+        "other (`GET /api/v1/orders/{ref_id}`, callbacks to your URL).",
+        request=BillPayInput,
+        responses={
+            **ERRORS,
+            201: OpenApiResponse(BillOrderOutput, description="Paid; being delivered."),
+            200: OpenApiResponse(BillOrderOutput, description="This ref_id paid it already."),
+            400: OpenApiResponse(ErrorOutput, description="Bad fields."),
+            402: OpenApiResponse(ErrorOutput, description="Balance too low (in `details`)."),
+            404: OpenApiResponse(ErrorOutput, description="No such inquiry of yours."),
+            409: OpenApiResponse(ErrorOutput, description="ref_id reused, or not payable."),
+        },
+    )
+    def post(self, request):
+        data = _validated(BillPayInput, request.data)
+        api_order, created = bills.api_bill_pay(
+            user=request.user, ref_id=data["ref_id"], inquiry_ref=data["inquiry_ref"]
+        )
+        return Response(
+            BillOrderOutput(api_order).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
 
 
 def _order_detail(*, user, ref_id: str) -> Response:

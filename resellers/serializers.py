@@ -187,3 +187,66 @@ class OrderOutput(serializers.Serializer):
         which are for staff); empty while all goes well."""
         order = api_order.order
         return order.refund_note or order.failure_message or ""
+
+
+class BillInquiryInput(serializers.Serializer):
+    product_id = serializers.IntegerField(
+        min_value=1, max_value=2**62, help_text="A bill type: a product whose type is `bill`."
+    )
+    customer_no = serializers.CharField(
+        max_length=24, help_text="The customer number on the bill: 6-20 digits."
+    )
+
+
+class BillPeriodOutput(serializers.Serializer):
+    period = serializers.CharField(help_text="`YYYYMM`.")
+    amount = serializers.DecimalField(max_digits=18, decimal_places=2)
+    penalty = serializers.DecimalField(max_digits=18, decimal_places=2)
+    meter_start = serializers.CharField(help_text="Stand meter at the start (PLN, PDAM).")
+    meter_end = serializers.CharField()
+
+
+class BillOutput(serializers.Serializer):
+    """A bill as its inquiry showed it, with every part of its price."""
+
+    inquiry_ref = serializers.CharField(source="code", help_text="Pay it with this.")
+    status = serializers.ChoiceField(
+        choices=OrderStatus.choices,
+        help_text="`inquired` until paid; another status when this bill was paid today.",
+    )
+    product_id = serializers.IntegerField()
+    product_name = serializers.CharField()
+    customer_no = serializers.CharField()
+    customer_name = serializers.CharField(source="bill.customer_name")
+    periods = BillPeriodOutput(many=True, source="bill.periods")
+    details = serializers.DictField(
+        source="bill.details", help_text="Per bill type: tariff, power, address…"
+    )
+    bill_amount = serializers.DecimalField(max_digits=18, decimal_places=2)
+    admin_fee = serializers.DecimalField(
+        max_digits=18, decimal_places=2, source="bill_admin_fee", help_text="The biller's."
+    )
+    service_fee = serializers.DecimalField(
+        max_digits=18, decimal_places=2, source="bill_service_fee", help_text="Ours."
+    )
+    price = serializers.DecimalField(
+        max_digits=18, decimal_places=2, help_text="The total: bill + admin fee + our fee."
+    )
+    currency = serializers.CharField()
+    expires_at = serializers.DateTimeField(
+        source="inquiry_expires_at", help_text="Pay before this (the biller's cut-off)."
+    )
+
+
+class BillPayInput(serializers.Serializer):
+    ref_id = serializers.RegexField(
+        r"^[A-Za-z0-9._:\-]{1,64}$",
+        help_text="Your own reference, as for orders: the payment is idempotent by it.",
+    )
+    inquiry_ref = serializers.CharField(max_length=40, help_text="From the inquiry.")
+
+    validate_ref_id = OrderInput.validate_ref_id
+
+
+class BillOrderOutput(OrderOutput):
+    bill = BillOutput(source="order")

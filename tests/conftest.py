@@ -13,7 +13,7 @@ from django.utils import translation
 BASE_DIR = Path(settings.BASE_DIR)
 
 # Shared fixtures: a priced product, buyers, and orders (tests/orders/fixtures.py).
-pytest_plugins = ["tests.orders.fixtures"]
+pytest_plugins = ["tests.orders.fixtures", "tests.orders.bill_fixtures"]
 
 
 @pytest.fixture(autouse=True)

@@ -84,7 +84,7 @@ def catalog_insert_products(
             pk=None,
             brand_id=product.brand_id,
             category_id=product.category_id or product.brand_category_id,
-            flexible=product.denomination_type == DenominationType.FLEXIBLE,
+            flexible=product.denomination_type != DenominationType.FIXED,  # bills too: no price
             cost=product.cost,
             rate=rate,
             old_retail=None,
@@ -178,7 +178,7 @@ def reprice_batch_postgresql(
             pk=product.pk,
             brand_id=product.brand_id,
             category_id=product.category_id or product.brand_category_id,
-            flexible=product.denomination_type == DenominationType.FLEXIBLE,
+            flexible=product.denomination_type != DenominationType.FIXED,  # bills too: no price
             cost=product.cost,
             rate=product.provider_exchange_rate,
             old_retail=product.price_retail,

@@ -98,6 +98,8 @@ def price_to_store(
     product: Product, tier: str, rules: Sequence[PricingRule] | None
 ) -> tuple[Decimal | None, str, Decimal]:
     """(stored price, reason it is not for sale, cost) of one tier."""
+    if product.is_bill:  # priced per inquiry (orders.services.bills), never as a product
+        return None, "a postpaid bill: priced per inquiry", Decimal("0.00")
     if product.is_flexible:
         unit_cost = (product.cost * product.provider.exchange_rate).quantize(Decimal("0.0001"))
         return None, product_unavailable_reason(product), unit_cost

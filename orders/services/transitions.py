@@ -73,11 +73,14 @@ def order_transition_locked(
     fields = {"waiting_on_provider": False, **fields}
     from_status = order.status
     order.status = to
-    now = timezone.now()
-    setattr(order, STATUS_TIMESTAMP_FIELDS[to], now)
+    # A state without its own time (pending_payment, entered from a bill's inquiry) keeps
+    # the move's time in its event only.
+    stamp = STATUS_TIMESTAMP_FIELDS.get(to)
+    if stamp:
+        setattr(order, stamp, timezone.now())
     for name, value in fields.items():
         setattr(order, name, value)
-    order.save(update_fields=["status", STATUS_TIMESTAMP_FIELDS[to], *fields, "updated_at"])
+    order.save(update_fields=["status", *([stamp] if stamp else []), *fields, "updated_at"])
     if to == OrderStatus.PAID:
         order_enqueue_placement(order)
     OrderEvent.objects.create(

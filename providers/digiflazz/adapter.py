@@ -259,7 +259,9 @@ class DigiflazzAdapter(UpstreamAdapter):
 
     def place_order(self, request: OrderRequest) -> ProviderResult:
         """POST /transaction once. "Transaction not found" here means nothing was created:
-        FAILED."""
+        FAILED. A postpaid bill is paid instead (`postpaid.py`, `pay-pasca`)."""
+        if request.postpaid:
+            return self._postpaid().pay(request)
         result = self._post_transaction(request, safe_to_retry=False)
         if result.status == ProviderStatus.NOT_FOUND:
             return dataclasses.replace(result, status=ProviderStatus.FAILED)
@@ -267,8 +269,16 @@ class DigiflazzAdapter(UpstreamAdapter):
 
     def check_order(self, request: OrderRequest) -> ProviderResult:
         """The same body re-posted with the same ref_id (Digiflazz's status check; it never
-        creates a second transaction, so retrying it is safe). rc 50 → NOT_FOUND."""
+        creates a second transaction, so retrying it is safe). rc 50 → NOT_FOUND. A
+        postpaid bill is looked up by `status-pasca` instead."""
+        if request.postpaid:
+            return self._postpaid().check(request)
         return self._post_transaction(request, safe_to_retry=True)
+
+    def _postpaid(self):
+        from providers.digiflazz.postpaid import DigiflazzPostpaid  # it imports this module
+
+        return DigiflazzPostpaid(adapter=self)
 
     def _post_transaction(self, request: OrderRequest, *, safe_to_retry: bool) -> ProviderResult:
         try:

@@ -57,6 +57,7 @@ from providers.digiflazz.simulator_catalog import (
     price_list,
     product_for_sku,
 )
+from providers.digiflazz.simulator_postpaid import postpaid_price_list, postpaid_transaction
 from providers.digiflazz.webhook import (
     DELIVERY_HEADER,
     EVENT_HEADER,
@@ -221,6 +222,8 @@ def price_list_view(
     if error:
         return error
     size = _int_param(request, "size", size)
+    if body["cmd"] == "pasca":
+        return JsonResponse({"data": postpaid_price_list()})
     if body["cmd"] != "prepaid" or (size is not None and size > MAX_GENERATED):
         return _error("40")
     items = price_list(
@@ -245,6 +248,8 @@ def transaction_view(request: HttpRequest, **_generated) -> HttpResponse:
         or (cb_url is not None and not isinstance(cb_url, str))
     ):
         return _error("40")
+    if "commands" in body:  # a postpaid bill (simulator_postpaid.py)
+        return postpaid_transaction(body)
     existing = SimulatedOrder.objects.filter(provider=CODE, reference=body["ref_id"]).first()
     if existing is not None:
         return _reply(_checked(existing))
@@ -356,9 +361,14 @@ def _checked(sim_order: SimulatedOrder) -> SimulatedOrder:
 
 @simulator_resolver(CODE)
 def send_callback(sim_order: SimulatedOrder) -> None:
-    """POST Digiflazz's `update` callback for a resolved transaction, signed with
-    DIGIFLAZZ_WEBHOOK_SECRET; errors are logged, and `callback_sent_at` is set either way."""
-    body = json.dumps({"data": transaction_data(sim_order)}).encode()
+    """POST Digiflazz's `update` callback for a resolved transaction (`post_callback`)."""
+    post_callback(sim_order, transaction_data(sim_order))
+
+
+def post_callback(sim_order: SimulatedOrder, data: dict) -> None:
+    """POST `data` as Digiflazz's `update` callback, signed with DIGIFLAZZ_WEBHOOK_SECRET;
+    errors are logged, and `callback_sent_at` is set either way."""
+    body = json.dumps({"data": data}).encode()
     url = sim_order.callback_url or settings.SIMULATOR_CALLBACK_BASE_URL.rstrip("/") + CALLBACK_PATH
     headers = {
         "Content-Type": "application/json",

@@ -101,7 +101,13 @@ def price_list_write(
         if progress and (done % report_every == 0 or done == total):
             progress(done, total)
     writer.flush()
-    vanished = [pk for pk, fields in stored.values() if fields.provider_active]
+    # Bill types come from another list (the postpaid one, `bill_products_sync`): a price
+    # list without them does not end them.
+    vanished = [
+        pk
+        for pk, fields in stored.values()
+        if fields.provider_active and fields.denomination_type != DenominationType.BILL
+    ]
     deactivated = _deactivate(vanished, writer.now)
     repriced = catalog_reprice_products(
         products=[*writer.updated_ids, *vanished], reason=writer.reason, rules=writer.rules

@@ -4,6 +4,10 @@
   // htmx would insert its indicator styles as an inline <style>, which the shop's
   // Content-Security-Policy refuses (the shop uses no indicators). Runs before htmx starts.
   if (window.htmx) window.htmx.config.includeIndicatorStyles = false;
+  // Print buttons (a bill's receipt): <button data-print>.
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-print]")) window.print();
+  });
   // Copy buttons: <button data-copy="text">.
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-copy]");

@@ -124,6 +124,7 @@ def test_the_dashboard_panels_count_the_known_data(admin_group_client, data):
     assert month.margin == Decimal("3000")
 
     assert {str(label): count for label, count in context["states"]} == {
+        "Bill shown": 0,
         "Pending payment": 2,
         "Paid": 0,
         "Processing": 2,
