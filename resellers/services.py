@@ -19,6 +19,7 @@ from catalog.services import catalog_price_for
 from orders.models import Order, PaymentMethod, Voucher
 from orders.purchase import Purchase
 from orders.services.creation import order_amount_checked, order_create_paid_from_wallet
+from resellers.key_cache import api_keys_changed
 from resellers.models import ApiKey, ApiOrder, ResellerSettings
 from resellers.urlguard import UnresolvableUrl, UnsafeUrl, check_callback_url
 from shop.errors import ApplicationError
@@ -82,8 +83,10 @@ def api_key_create(
 
 
 def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
-    """Revoke a key at once; revoking twice keeps the first time."""
+    """Revoke a key; revoking twice keeps the first time. Every process refuses it within
+    a second of the commit (`resellers.key_cache`)."""
     ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    api_keys_changed()
     api_key.refresh_from_db()
     return api_key
 
