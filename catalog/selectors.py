@@ -10,6 +10,7 @@ from catalog.input_schemas import schema_instructions
 from catalog.models import Brand, PricingRule, PricingScope, Product
 from shop.local_cache import VersionedLocalCache
 from shop.models import PriceTier
+from shop.precompiled import PrecompiledSelect
 
 _STORED_PRICE_FIELDS = {PriceTier.RETAIL: "price_retail", PriceTier.RESELLER: "price_reseller"}
 
@@ -34,6 +35,16 @@ def brand_instructions(brand: Brand) -> str:
 def product_category_id(product: Product) -> int | None:
     """The category a product is priced and listed under: its own, else its brand's."""
     return product.category_id or product.brand.category_id
+
+
+_PRODUCT_FOR_ORDER = PrecompiledSelect(Product, where="t.id = %s", related=("provider", "brand"))
+
+
+def product_for_order(*, product_id: int) -> Product | None:
+    """The product with its provider and brand (what pricing and the order read), by one
+    query written once (`shop.precompiled`); None if there is no such product."""
+    found = _PRODUCT_FOR_ORDER.fetch([product_id])
+    return found[0] if found else None
 
 
 def active_pricing_rules() -> list[PricingRule]:

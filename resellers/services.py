@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from catalog.input_schemas import validate_customer_input
 from catalog.models import Product
+from catalog.selectors import product_for_order
 from catalog.services import catalog_price_for
 from orders.models import Order, PaymentMethod, Voucher
 from orders.purchase import Purchase
@@ -215,14 +216,14 @@ def api_order_validate(*, user, request: ApiOrderRequest) -> OrderQuote:
 
 
 def _product(product_id: int) -> Product:
-    try:
-        return Product.objects.select_related("provider", "brand").get(pk=product_id)
-    except Product.DoesNotExist:
+    product = product_for_order(product_id=product_id)
+    if product is None:
         raise ApplicationError(
             f"There is no product {product_id}.",
             code="unknown_product",
             extra={"product_id": product_id},
-        ) from None
+        )
+    return product
 
 
 class _RefIdTaken(Exception):

@@ -92,7 +92,7 @@ def order_create_paid_from_wallet(
     order_enqueue_placement(order)
     if before_debit is not None:
         before_debit(order)
-    wallet_debit_for_order(order=order, actor=user)
+    wallet_debit_for_order(order=order, actor=user, new_order=True)
     return order
 
 

@@ -81,6 +81,7 @@ def transfer_apply(
     actor=None,
     memo: str = "",
     on_recorded: Callable[[Transfer], None] | None = None,
+    savepoint: bool = True,
 ) -> Transfer:
     """Lock the wallets (`lock_wallets`), then write the transfer with the legs `plan_legs`
     computes from the locked balances (`record_transfer`: one statement on PostgreSQL). The
@@ -92,9 +93,13 @@ def transfer_apply(
     `idempotency_conflict` raised if it was another request. A refusal (overdraft,
     unbalanced legs) is raised only if the key is still free: a retry of a transfer that
     went through gets that transfer even if the balance has moved since. `on_recorded` runs
-    in the same transaction, only when this call wrote the transfer."""
+    in the same transaction, only when this call wrote the transfer.
+
+    `savepoint=False` (a caller whose key cannot have been used: a debit written in the
+    transaction that created its order) saves two round trips, one of them while the
+    wallets are locked; any refusal then rolls the caller's whole transaction back."""
     try:
-        with transaction.atomic():
+        with transaction.atomic(savepoint=savepoint):
             wallets = lock_wallets()
             planned = plan_legs(wallets)
             if request is None:
