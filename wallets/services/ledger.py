@@ -22,6 +22,7 @@ from shop.errors import ApplicationError
 from shop.money import is_money, quantize
 from wallets.models import SystemAccount, Transfer, Wallet
 from wallets.recording import record_transfer
+from wallets.stripes import stripe_for
 
 
 @dataclass(frozen=True)
@@ -48,14 +49,22 @@ def wallet_for_user_id(*, user_id: int, currency: str | None = None) -> Wallet:
     return wallet
 
 
-def system_wallet(code: str, *, currency: str | None = None) -> Wallet:
-    """A system account (sales, clearing, house bank ...), which may go below zero."""
+def system_wallet(code: str, *, currency: str | None = None, stripe: int = 0) -> Wallet:
+    """A system account (sales, clearing, house bank ...), which may go below zero: its
+    row `stripe` (`wallets.stripes`; 0, the only one of an account not striped)."""
     wallet, _ = Wallet.objects.get_or_create(
         system_code=SystemAccount(code),
         currency=currency or settings.SHOP_CURRENCY,
+        stripe=stripe,
         defaults={"allow_negative": True},
     )
     return wallet
+
+
+def sales_wallet_for(*, order_code: str, currency: str | None = None) -> Wallet:
+    """The `sales` stripe that the money of order `order_code` goes through."""
+    stripe = stripe_for(SystemAccount.SALES, key=order_code)
+    return system_wallet(SystemAccount.SALES, currency=currency, stripe=stripe)
 
 
 def _fingerprint(request: dict) -> str:
