@@ -38,7 +38,13 @@ def _load(key_hash: str) -> ApiKey | None:
     return ApiKey.objects.select_related("user").filter(key_hash=key_hash).first()
 
 
-def api_keys_changed(**_kwargs) -> None:
+# A user's save that changes none of what a key's check reads (every sign-in writes this).
+_IRRELEVANT_USER_FIELDS = frozenset({"last_login"})
+
+
+def api_keys_changed(*, update_fields=None, **_kwargs) -> None:
+    if update_fields and set(update_fields) <= _IRRELEVANT_USER_FIELDS:
+        return
     api_keys.invalidate()
 
 

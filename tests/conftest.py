@@ -97,6 +97,19 @@ def _local_caches_start_empty():
 
 
 @pytest.fixture
+def sales_stripes(db, settings):
+    """Every stripe of `sales` exists, as in a shop that has taken orders for a while (an
+    order's first use of a stripe creates its row: a few more queries, once)."""
+    from wallets.models import SystemAccount
+    from wallets.services import system_wallet
+
+    return [
+        system_wallet(SystemAccount.SALES, stripe=stripe)
+        for stripe in range(settings.LEDGER_SALES_STRIPES)
+    ]
+
+
+@pytest.fixture
 def rows_committed():
     """The rows made so far count as committed for the process caches (shop.local_cache):
     in a test's own transaction they would otherwise never be cached."""

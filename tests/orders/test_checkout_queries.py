@@ -18,7 +18,7 @@ QUERIES_PER_CHECKOUT = 8
 
 
 def test_a_wallet_checkout_takes_a_fixed_number_of_queries(
-    product, reseller, rows_committed, django_assert_num_queries
+    product, reseller, sales_stripes, rows_committed, django_assert_num_queries
 ):
     fund(reseller, Decimal("50000"))
     rows_committed()

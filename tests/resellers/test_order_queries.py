@@ -28,7 +28,7 @@ def body(product, ref_id):
 
 
 def test_an_api_order_takes_a_fixed_number_of_queries(
-    api, priced_product, rows_committed, django_assert_num_queries
+    api, priced_product, sales_stripes, rows_committed, django_assert_num_queries
 ):
     rows_committed()
     api.post(ORDERS, body(priced_product, "R-warm"))  # first use: key's last_used_at, caches
@@ -40,7 +40,7 @@ def test_an_api_order_takes_a_fixed_number_of_queries(
     assert Order.objects.get(code=reply.json()["code"]).status == OrderStatus.PAID
 
 
-def test_the_wallet_stays_locked_only_for_the_ledger_transfer(api, priced_product):
+def test_the_wallet_stays_locked_only_for_the_ledger_transfer(api, priced_product, sales_stripes):
     api.post(ORDERS, body(priced_product, "R-warm"))
 
     with CaptureQueriesContext(connection) as captured:

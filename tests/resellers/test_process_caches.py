@@ -174,3 +174,15 @@ def test_another_resellers_key_is_cached_apart(other_api, api):
 
     assert api.get(BALANCE).status_code == 200
     assert other_api.get(BALANCE).status_code == 200
+
+
+def test_a_sign_in_keeps_the_cached_keys(reseller_key, django_assert_num_queries):
+    """Every sign-in saves the user's `last_login`; that changes nothing a key check reads."""
+    api_key, api = reseller_key
+    api.get(BALANCE)
+    owner = api_key.user
+    owner.last_login = owner.date_joined
+    owner.save(update_fields=["last_login"])
+
+    with django_assert_num_queries(1):  # the wallet only: the key is still cached
+        assert api.get(BALANCE).status_code == 200
