@@ -24,6 +24,7 @@ from resellers.key_cache import api_keys_changed
 from resellers.models import ApiKey, ApiOrder, ResellerSettings
 from resellers.urlguard import UnresolvableUrl, UnsafeUrl, check_callback_url
 from shop.errors import ApplicationError
+from shop.precompiled import PrecompiledInsert
 from wallets.services import wallet_for_user
 
 KEY_PREFIX = "rk_"
@@ -265,6 +266,9 @@ def api_order_create(*, user, ref_id: str, request: ApiOrderRequest) -> tuple[Ap
     return existing, False
 
 
+_API_ORDER_INSERT = PrecompiledInsert(ApiOrder)  # shop.precompiled: compiled once
+
+
 @transaction.atomic
 def _api_order_insert(*, user, ref_id: str, fingerprint: str, request: ApiOrderRequest) -> ApiOrder:
     """The order, its ApiOrder, then the payment, in one transaction. A taken ref_id is
@@ -272,15 +276,13 @@ def _api_order_insert(*, user, ref_id: str, fingerprint: str, request: ApiOrderR
     recorded: list[ApiOrder] = []
 
     def record_ref_id(order: Order) -> None:
+        api_order = ApiOrder(user=user, ref_id=ref_id, fingerprint=fingerprint, order=order)
         try:
             # No savepoint of its own: a taken ref_id rolls the whole transaction back.
-            recorded.append(
-                ApiOrder.objects.create(
-                    user=user, ref_id=ref_id, fingerprint=fingerprint, order=order
-                )
-            )
+            _API_ORDER_INSERT.insert([api_order])
         except IntegrityError:
             raise _RefIdTaken from None
+        recorded.append(api_order)
 
     order = order_create_paid_from_wallet(
         purchase=request.purchase(user=user, product=_product(request.product_id)),

@@ -83,3 +83,54 @@ class PrecompiledSelect:
         for (name, _field), related in zip(self.related, instances[1:], strict=True):
             setattr(main, name, related)
         return main
+
+
+class PrecompiledInsert:
+    """`INSERT INTO <model> (<every concrete column but an auto primary key>) VALUES ...
+    RETURNING <pk>` written once per row count, for new instances of `model`: each value
+    prepared as `Model.save()` prepares it (`pre_save`, so `auto_now_add` stamps;
+    `get_db_prep_save`), the new primary key set on the instance. Sends no `pre_save` or
+    `post_save` signal: only for models nothing listens to."""
+
+    def __init__(self, model: type[Model]):
+        self.model = model
+        self._sql: dict[int, str] = {}
+        meta = model._meta
+        self._fields = [
+            field
+            for field in meta.concrete_fields
+            if not (field.primary_key and field.db_returning)
+        ]
+
+    def _statement(self, rows: int) -> str:
+        if rows not in self._sql:
+            quote = connection.ops.quote_name
+            meta = self.model._meta
+            columns = ", ".join(quote(field.column) for field in self._fields)
+            row = "(" + ", ".join("%s" for _ in self._fields) + ")"
+            self._sql[rows] = (
+                f"INSERT INTO {quote(meta.db_table)} ({columns}) "  # noqa: S608 (metadata)
+                f"VALUES {', '.join(row for _ in range(rows))} RETURNING {quote(meta.pk.column)}"
+            )
+        return self._sql[rows]
+
+    def insert(self, instances: Sequence[Model]) -> None:
+        """Insert `instances` (new, unsaved) in one statement; IntegrityError as the ORM's."""
+        if not instances:
+            return
+        if not connection.features.can_return_rows_from_bulk_insert:  # an old SQLite
+            for instance in instances:
+                instance.save(force_insert=True)
+            return
+        params = [
+            field.get_db_prep_save(field.pre_save(instance, True), connection)
+            for instance in instances
+            for field in self._fields
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(self._statement(len(instances)), params)
+            keys = [row[0] for row in cursor.fetchall()]
+        for instance, key in zip(instances, keys, strict=True):
+            instance.pk = key
+            instance._state.adding = False
+            instance._state.db = connection.alias
