@@ -35,7 +35,8 @@ class PrecompiledSelect:
         parts = [(self.model, "t")] + [
             (field.related_model, f"r{i}") for i, (_name, field) in enumerate(self.related)
         ]
-        columns, self._layout = [], []
+        # Built in locals and published at the end: threads may build it at the same time.
+        columns, layout = [], []
         for model, alias in parts:
             fields = list(model._meta.concrete_fields)
             columns += [f"{alias}.{quote(field.column)}" for field in fields]
@@ -45,7 +46,7 @@ class PrecompiledSelect:
                 found = connection.ops.get_db_converters(expression)
                 found += field.get_db_converters(connection)
                 converters.append([(converter, expression) for converter in found])
-            self._layout.append((model, [field.attname for field in fields], converters))
+            layout.append((model, [field.attname for field in fields], converters))
         joins = " ".join(
             f"JOIN {quote(field.related_model._meta.db_table)} r{i} "
             f"ON r{i}.{quote(field.target_field.column)} = t.{quote(field.column)}"
@@ -59,7 +60,8 @@ class PrecompiledSelect:
             sql += f" ORDER BY {self._order_by}"
         if self._for_update and connection.features.has_select_for_update:
             sql += " FOR UPDATE OF t" if self.related else " FOR UPDATE"
-        self._sql = sql
+        self._layout = layout
+        self._sql = sql  # last: `fetch` builds again until this is set
 
     def fetch(self, params: Sequence) -> list[Model]:
         """The matching rows as instances of the model, related instances attached."""
