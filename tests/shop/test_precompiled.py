@@ -35,7 +35,8 @@ def test_a_product_reads_as_select_related_reads_it():
 def test_an_order_and_its_events_store_what_the_orm_stores(balance_order):
     event = OrderEvent.objects.filter(order=balance_order).first()
 
-    assert event is not None and event.order_id == balance_order.pk
+    assert event is not None
+    assert event.order_id == balance_order.pk
     stored = type(balance_order).objects.get(pk=balance_order.pk)
     assert fields_of(stored) == fields_of(balance_order) | {
         "updated_at": stored.updated_at,
