@@ -22,9 +22,9 @@ def setup_django_with_scratch_database(name: str) -> None:
     import django
     from django.apps import apps
 
-    server_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_SERVER_URL)
-    _recreate_database(server_url, name)
-    scratch_url = urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
+    server = server_url()
+    _recreate_database(server, name)
+    scratch_url = urlunsplit(urlsplit(server)._replace(path=f"/{name}"))
     if apps.ready:
         from django.db import connections
 
@@ -37,7 +37,12 @@ def setup_django_with_scratch_database(name: str) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    atexit.register(_drop_database, server_url, name)
+    atexit.register(_drop_database, server, name)
+
+
+def server_url() -> str:
+    """The PostgreSQL server benchmarks make their databases on (its maintenance database)."""
+    return os.environ.get("BENCH_DATABASE_URL", DEFAULT_SERVER_URL)
 
 
 def _recreate_database(server_url: str, name: str) -> None:

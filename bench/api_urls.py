@@ -10,8 +10,8 @@ from rest_framework.response import Response
 
 from resellers.apis import ResellerApi
 from shop.urls import urlpatterns as shop_urlpatterns
-from wallets.models import SystemAccount, TransferReason
-from wallets.services import system_wallet, wallet_for_user, wallet_move
+from wallets.models import TransferReason
+from wallets.services import sales_wallet_for, wallet_for_user, wallet_move
 
 
 class NoopApi(ResellerApi):
@@ -21,13 +21,14 @@ class NoopApi(ResellerApi):
 
 class TransferApi(ResellerApi):
     def post(self, request):
+        key = uuid.uuid4().hex
         transfer = wallet_move(
             source=wallet_for_user(user=request.user),
-            target=system_wallet(SystemAccount.SALES),
+            target=sales_wallet_for(order_code=key),  # a stripe, as an order's debit
             amount=Decimal("1.00"),
             reason=TransferReason.PURCHASE,
             reference="bench",
-            idempotency_key=f"bench:{uuid.uuid4().hex}",
+            idempotency_key=f"bench:{key}",
         )
         return Response({"transfer": transfer.pk}, status=201)
 

@@ -1,4 +1,5 @@
-"""WSGI entry for bench_api's gunicorn: the shop with bench/api_urls.py as its URLconf."""
+"""WSGI entry for bench_api's gunicorn: the shop with bench/api_urls.py as its URLconf, and
+the order's lock-to-commit time recorded when BENCH_LOCK_TIMES_DIR is set."""
 
 import os
 
@@ -8,3 +9,7 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shop.settings.test")
 application = get_wsgi_application()
 settings.ROOT_URLCONF = "bench.api_urls"
+if os.environ.get("BENCH_LOCK_TIMES_DIR"):
+    from bench import lock_times
+
+    lock_times.install()

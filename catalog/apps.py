@@ -3,3 +3,17 @@ from django.apps import AppConfig
 
 class CatalogConfig(AppConfig):
     name = "catalog"
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
+        from catalog.models import PricingRule
+        from catalog.selectors import pricing_rules_changed
+
+        # Every process's cached rules (catalog.selectors.pricing_rules) follow a change.
+        for signal in (post_save, post_delete):
+            signal.connect(
+                pricing_rules_changed,
+                sender=PricingRule,
+                dispatch_uid=f"catalog.pricing_rules.{signal is post_save}",
+            )

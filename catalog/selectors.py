@@ -1,13 +1,16 @@
 """catalog: reads. Which pricing rule applies to a product, and what is for sale."""
 
 from collections.abc import Iterable
+from functools import partial
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import translation
 
 from catalog.input_schemas import schema_instructions
 from catalog.models import Brand, PricingRule, PricingScope, Product
+from shop.local_cache import VersionedLocalCache
 from shop.models import PriceTier
+from shop.precompiled import PrecompiledSelect
 
 _STORED_PRICE_FIELDS = {PriceTier.RETAIL: "price_retail", PriceTier.RESELLER: "price_reseller"}
 
@@ -34,6 +37,16 @@ def product_category_id(product: Product) -> int | None:
     return product.category_id or product.brand.category_id
 
 
+_PRODUCT_FOR_ORDER = PrecompiledSelect(Product, where="t.id = %s", related=("provider", "brand"))
+
+
+def product_for_order(*, product_id: int) -> Product | None:
+    """The product with its provider and brand (what pricing and the order read), by one
+    query written once (`shop.precompiled`); None if there is no such product."""
+    found = _PRODUCT_FOR_ORDER.fetch([product_id])
+    return found[0] if found else None
+
+
 def active_pricing_rules() -> list[PricingRule]:
     """Every active rule, in the order ties are broken (oldest first), for bulk repricing."""
     return list(PricingRule.objects.filter(active=True).order_by("pk"))
@@ -55,20 +68,56 @@ def pricing_rule_for(
     The most specific scope wins: product, then brand, then category (see
     `product_category_id`), then global; within one scope the oldest rule wins. Pass `rules`
     (e.g. `active_pricing_rules()`) to price many products without a query each; otherwise
-    one query fetches this product's candidates.
+    the process's cached rules of the tier answer (`pricing_rules`: one query per tier
+    after a rule changes, seen by every process within a second of the commit).
     """
     category_id = product_category_id(product)
     if rules is None:
-        # A rule's scope fixes which of product, brand, category it sets (a CHECK
-        # constraint), so the ids alone select the candidates (fewer lookups to build).
-        targets = (
-            Q(product_id=product.pk) | Q(brand_id=product.brand_id) | Q(scope=PricingScope.GLOBAL)
+        return pricing_rules.get(tier, partial(PricingRuleIndex.load, tier)).rule_for(
+            product_id=product.pk, brand_id=product.brand_id, category_id=category_id
         )
-        if category_id is not None:
-            targets |= Q(category_id=category_id)
-        rules = PricingRule.objects.filter(targets, active=True, tier=tier)
     matching = [rule for rule in rules if _rule_matches(rule, product, category_id, tier)]
     return min(matching, key=lambda rule: (_SCOPE_ORDER.index(rule.scope), rule.pk), default=None)
+
+
+class PricingRuleIndex:
+    """The active rules of one tier by what they price: the winner of each product, brand,
+    category and the global one (the oldest rule of each), so pricing a product is four
+    dictionary lookups. Kept per process in `pricing_rules`."""
+
+    def __init__(self, rules: Iterable[PricingRule]):
+        self.winners: dict[tuple[str, int | None], PricingRule] = {}
+        for rule in sorted(rules, key=lambda rule: rule.pk, reverse=True):  # oldest last: wins
+            target = {
+                PricingScope.PRODUCT: rule.product_id,
+                PricingScope.BRAND: rule.brand_id,
+                PricingScope.CATEGORY: rule.category_id,
+            }.get(rule.scope)
+            self.winners[(rule.scope, target)] = rule
+
+    @classmethod
+    def load(cls, tier: str) -> "PricingRuleIndex":
+        return cls(PricingRule.objects.filter(active=True, tier=tier))
+
+    def rule_for(
+        self, *, product_id: int | None, brand_id: int, category_id: int | None
+    ) -> PricingRule | None:
+        winners = self.winners
+        return (
+            winners.get((PricingScope.PRODUCT, product_id))
+            or winners.get((PricingScope.BRAND, brand_id))
+            or (winners.get((PricingScope.CATEGORY, category_id)) if category_id else None)
+            or winners.get((PricingScope.GLOBAL, None))
+        )
+
+
+# Every process's active rules by tier, dropped within a second of any rule changing
+# (shop.local_cache; `pricing_rules_changed` below, connected in CatalogConfig.ready).
+pricing_rules = VersionedLocalCache("catalog.pricing_rules")
+
+
+def pricing_rules_changed(**_kwargs) -> None:
+    pricing_rules.invalidate()
 
 
 def _rule_matches(rule: PricingRule, product: Product, category_id: int | None, tier: str) -> bool:

@@ -32,7 +32,7 @@ from shop.money import format_money
 from wallets.models import Transfer, TransferReason
 from wallets.selectors import order_money
 from wallets.services import (
-    system_wallet,
+    sales_wallet_for,
     wallet_for_user,
     wallet_move,
     wallet_refund_order,
@@ -163,7 +163,7 @@ def ops_order_resolve_deliver(*, order: Order, actor, reason: str) -> Order:
     if refunded is not None:
         wallet_move(
             source=wallet_for_user(user=order.user, currency=order.currency),
-            target=system_wallet("sales", currency=order.currency),
+            target=sales_wallet_for(order_code=order.code, currency=order.currency),
             amount=refunded,
             reason=TransferReason.PURCHASE,
             reference=order.code,

@@ -29,6 +29,7 @@ from resellers.serializers import (
     ProductOutput,
     ValidateInput,
     ValidateOutput,
+    order_reply,
 )
 from shop.dates import OUT_OF_RANGE, date_in_range
 from shop.errors import ApplicationError
@@ -288,7 +289,7 @@ class OrdersApi(ResellerApi):
             rate_limits=(rate_limit_for_api_key(request.auth.prefix),),
         )
         return Response(
-            OrderOutput(api_order).data,
+            order_reply(api_order),
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 
@@ -405,7 +406,7 @@ def _order_detail(*, user, ref_id: str) -> Response:
     api_order = selectors.api_order_get(user=user, ref_id=ref_id)
     if api_order is None:
         raise exceptions.NotFound(f"You have no order {ref_id}.")
-    return Response(OrderOutput(api_order).data)
+    return Response(order_reply(api_order))
 
 
 def _validated(serializer_class, data) -> dict:

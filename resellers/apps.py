@@ -8,6 +8,9 @@ class ResellersConfig(AppConfig):
     def ready(self) -> None:
         from orders.signals import order_transitioned
         from resellers.callbacks import reseller_order_transitioned
+        from resellers.key_cache import connect_signals
+
+        connect_signals()
 
         # An API order's callback row is written in the transition's own transaction.
         order_transitioned.connect(

@@ -6,6 +6,7 @@ from datetime import timedelta
 from django.utils import timezone
 from rest_framework import authentication, exceptions, throttling
 
+from resellers.key_cache import api_key_by_hash, api_key_mark_used
 from resellers.models import ApiKey
 from resellers.services import key_hash
 from shop.client_address import client_address
@@ -17,7 +18,8 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
     """401 for a missing, malformed, unknown or revoked key; 403 for a key used from an
-    address outside its allow-list, or whose owner is no longer a reseller."""
+    address outside its allow-list, or whose owner is no longer a reseller. Keys are read
+    from the process's cache (`resellers.key_cache`): a change is seen within a second."""
 
     keyword = "Bearer"
 
@@ -29,10 +31,10 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         raw_key = raw_key.strip()
         if scheme.lower() != "bearer" or not raw_key or " " in raw_key:
             raise exceptions.AuthenticationFailed("Use the header `Authorization: Bearer <key>`.")
-        try:
-            api_key = ApiKey.objects.select_related("user").get(key_hash=key_hash(raw_key))
-        except ApiKey.DoesNotExist:
-            raise exceptions.AuthenticationFailed("Unknown API key.") from None
+        hashed = key_hash(raw_key)
+        api_key = api_key_by_hash(hashed)
+        if api_key is None:
+            raise exceptions.AuthenticationFailed("Unknown API key.")
         if api_key.revoked_at is not None:
             raise exceptions.AuthenticationFailed("This API key was revoked.")
         if not api_key.user.is_active:
@@ -47,6 +49,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         now = timezone.now()
         if api_key.last_used_at is None or now - api_key.last_used_at > LAST_USED_RESOLUTION:
             ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+            api_key_mark_used(key_hash=hashed, when=now)
         return api_key.user, api_key
 
     def authenticate_header(self, request) -> str:

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from catalog.input_schemas import validate_customer_input
 from catalog.models import Brand, Product
+from catalog.selectors import product_for_order
 from catalog.services import catalog_price_for
 from orders.account_checks import ACCOUNT_NOT_FOUND, CHECKS_RATE_LIMITED
 from orders.models import Order, PaymentMethod, Voucher
@@ -27,9 +28,11 @@ from providers.account_check import (
     account_check,
     account_checks_enabled,
 )
+from resellers.key_cache import api_keys_changed
 from resellers.models import ApiKey, ApiOrder, ResellerSettings
 from resellers.urlguard import UnresolvableUrl, UnsafeUrl, check_callback_url
 from shop.errors import ApplicationError
+from shop.precompiled import PrecompiledInsert
 from wallets.services import wallet_for_user
 
 KEY_PREFIX = "rk_"
@@ -90,8 +93,10 @@ def api_key_create(
 
 
 def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
-    """Revoke a key at once; revoking twice keeps the first time."""
+    """Revoke a key; revoking twice keeps the first time. Every process refuses it within
+    a second of the commit (`resellers.key_cache`)."""
     ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    api_keys_changed()
     api_key.refresh_from_db()
     return api_key
 
@@ -220,14 +225,14 @@ def api_order_validate(*, user, request: ApiOrderRequest) -> OrderQuote:
 
 
 def _product(product_id: int) -> Product:
-    try:
-        return Product.objects.select_related("provider", "brand").get(pk=product_id)
-    except Product.DoesNotExist:
+    product = product_for_order(product_id=product_id)
+    if product is None:
         raise ApplicationError(
             f"There is no product {product_id}.",
             code="unknown_product",
             extra={"product_id": product_id},
-        ) from None
+        )
+    return product
 
 
 def _brand_of(*, product_id: int | None, brand_slug: str | None) -> Brand:
@@ -358,6 +363,9 @@ def api_order_create(
     return existing, False
 
 
+_API_ORDER_INSERT = PrecompiledInsert(ApiOrder)  # shop.precompiled: compiled once
+
+
 @transaction.atomic
 def _api_order_insert(*, user, ref_id: str, fingerprint: str, request: ApiOrderRequest) -> ApiOrder:
     """The order, its ApiOrder, then the payment, in one transaction. A taken ref_id is
@@ -365,15 +373,13 @@ def _api_order_insert(*, user, ref_id: str, fingerprint: str, request: ApiOrderR
     recorded: list[ApiOrder] = []
 
     def record_ref_id(order: Order) -> None:
+        api_order = ApiOrder(user=user, ref_id=ref_id, fingerprint=fingerprint, order=order)
         try:
             # No savepoint of its own: a taken ref_id rolls the whole transaction back.
-            recorded.append(
-                ApiOrder.objects.create(
-                    user=user, ref_id=ref_id, fingerprint=fingerprint, order=order
-                )
-            )
+            _API_ORDER_INSERT.insert([api_order])
         except IntegrityError:
             raise _RefIdTaken from None
+        recorded.append(api_order)
 
     order = order_create_paid_from_wallet(
         purchase=request.purchase(user=user, product=_product(request.product_id)),

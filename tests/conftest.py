@@ -10,6 +10,8 @@ from django.conf import settings
 from django.db import connection
 from django.utils import translation
 
+from shop.local_cache import local_caches_clear
+
 BASE_DIR = Path(settings.BASE_DIR)
 
 # Shared fixtures: a priced product, buyers, and orders (tests/orders/fixtures.py).
@@ -93,6 +95,39 @@ def celery_worker_process(transactional_db, tmp_path) -> Iterator[subprocess.Pop
     yield worker
     stop_process(worker, timeout=20)
     print(log_path.read_text())  # shown by pytest when the test failed
+
+
+@pytest.fixture(autouse=True)
+def _local_caches_start_empty():
+    """Rows a process keeps in memory (shop.local_cache: API keys, pricing rules) belong to
+    one test: a test's rows go away with its rollback or flush, which sends no signal."""
+    local_caches_clear()
+    yield
+    local_caches_clear()
+
+
+@pytest.fixture
+def sales_stripes(db, settings):
+    """Every stripe of `sales` exists, as in a shop that has taken orders for a while (an
+    order's first use of a stripe creates its row: a few more queries, once)."""
+    from wallets.models import SystemAccount
+    from wallets.services import system_wallet
+
+    return [
+        system_wallet(SystemAccount.SALES, stripe=stripe)
+        for stripe in range(settings.LEDGER_SALES_STRIPES)
+    ]
+
+
+@pytest.fixture
+def rows_committed():
+    """The rows made so far count as committed for the process caches (shop.local_cache):
+    in a test's own transaction they would otherwise never be cached."""
+
+    def settle() -> None:
+        connection.local_caches_changed = set()
+
+    return settle
 
 
 def _database_url_of_this_test() -> str:

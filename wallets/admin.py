@@ -76,11 +76,11 @@ class WalletAdmin(ReadOnlyAdmin):
     """Balances change only through wallets.services; nothing here edits money, so the page
     has no Save ("Adjust balance" is its own page)."""
 
-    list_display = ("__str__", "user", "system_code", "currency", "balance", "updated_at")
+    list_display = ("__str__", "user", "system_code", "stripe", "currency", "balance", "updated_at")
     list_filter = ("currency", "system_code", "allow_negative")
     list_select_related = ("user",)
     search_fields = ("user__username", "user__email", "system_code")
-    readonly_fields = ("user", "system_code", "currency", "balance", "allow_negative")
+    readonly_fields = ("user", "system_code", "stripe", "currency", "balance", "allow_negative")
     date_hierarchy = "created_at"
     inlines = [WalletLegInline]
     change_form_template = "ops/wallet_change_form.html"

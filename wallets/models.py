@@ -38,6 +38,10 @@ class Wallet(models.Model):
         max_length=32, choices=SystemAccount.choices, null=True, blank=True
     )
     currency = models.CharField(max_length=3)
+    # A hot system account is striped over several rows (`wallets.stripes`): each order
+    # locks one stripe, and the account's balance is the sum of its stripes. User wallets
+    # and the other system accounts have the one stripe 0.
+    stripe = models.PositiveSmallIntegerField(default=0)
     balance = money_field(default=Decimal("0"))
     allow_negative = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -58,15 +62,22 @@ class Wallet(models.Model):
                 condition=Q(balance__gte=0) | Q(allow_negative=True),
                 name="wallet_balance_not_negative",
             ),
+            models.CheckConstraint(
+                condition=Q(stripe=0) | Q(user__isnull=True),
+                name="wallet_only_system_accounts_striped",
+            ),
             models.UniqueConstraint(fields=["user", "currency"], name="wallet_one_per_user"),
             models.UniqueConstraint(
-                fields=["system_code", "currency"], name="wallet_one_per_system_account"
+                fields=["system_code", "currency", "stripe"],
+                name="wallet_one_per_system_account_stripe",
             ),
         ]
 
     def __str__(self) -> str:
-        owner = self.user.get_username() if self.user_id else self.get_system_code_display()
-        return f"{owner} ({self.currency})"
+        if self.user_id:
+            return f"{self.user.get_username()} ({self.currency})"
+        stripe = f" #{self.stripe}" if self.stripe else ""
+        return f"{self.get_system_code_display()}{stripe} ({self.currency})"
 
     @property
     def is_system(self) -> bool:

@@ -3,8 +3,9 @@
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import connection
-from django.db.models import DecimalField, OuterRef, Subquery, Sum, Value
+from django.db.models import Count, DecimalField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from wallets.models import BalanceMutation, Deposit, Transfer, Wallet
@@ -16,6 +17,8 @@ class LedgerReport:
     wallets_checked: int = 0
     transfers_checked: int = 0
     problems: list[str] = field(default_factory=list)
+    # (system account, currency) -> (balance summed over its stripes, rows)
+    system_accounts: dict[tuple[str, str], tuple[Decimal, int]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -81,7 +84,29 @@ def ledger_check() -> LedgerReport:
             report.problems.append(f"wallet {wallet.pk} ({wallet}): below zero ({wallet.balance})")
     report.problems.extend(_broken_chains())
     report.problems.extend(_unbalanced_transfers())
+    report.system_accounts = system_account_balances()
     return report
+
+
+def system_account_balances() -> dict[tuple[str, str], tuple[Decimal, int]]:
+    """Each system account's balance per currency, summed over its stripes
+    (`wallets.stripes`), with how many rows it has: {(code, currency): (balance, rows)}."""
+    rows = (
+        Wallet.objects.filter(system_code__isnull=False)
+        .values("system_code", "currency")
+        .annotate(total=Sum("balance"), rows=Count("pk"))
+        .order_by("system_code", "currency")
+    )
+    return {(row["system_code"], row["currency"]): (row["total"], row["rows"]) for row in rows}
+
+
+def system_account_balance(code: str, *, currency: str | None = None) -> Decimal:
+    """The balance of system account `code` (the shop currency by default): the sum of its
+    stripes; 0 before it has a row."""
+    total = Wallet.objects.filter(
+        system_code=code, currency=currency or settings.SHOP_CURRENCY
+    ).aggregate(total=Sum("balance"))["total"]
+    return total if total is not None else Decimal("0")
 
 
 def _broken_chains() -> list[str]:

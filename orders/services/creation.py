@@ -27,6 +27,7 @@ from orders.purchase import Purchase
 from orders.services.transitions import order_enqueue_placement
 from shop.errors import ApplicationError
 from shop.models import PriceTier
+from shop.precompiled import PrecompiledInsert
 from wallets.services import (
     wallet_debit_for_order,
 )
@@ -95,7 +96,7 @@ def order_create_paid_from_wallet(
     order_enqueue_placement(order)
     if before_debit is not None:
         before_debit(order)
-    wallet_debit_for_order(order=order, actor=user)
+    wallet_debit_for_order(order=order, actor=user, new_order=True)
     return order
 
 
@@ -177,16 +178,22 @@ def _order_draft(*, purchase: Purchase, payment_method: str) -> Order:
     )
 
 
+# Written once (shop.precompiled): no INSERT is compiled per order. Nothing listens to
+# these models' save signals.
+_ORDER_INSERT = PrecompiledInsert(Order)
+_EVENT_INSERT = PrecompiledInsert(OrderEvent)
+
+
 def _order_insert(order: Order, *, events: list[OrderEvent]) -> Order:
     """Save a new order under a fresh code, then its `events` (one INSERT for all)."""
     for _ in range(5):  # a code collision is rare; try a new one
         order.code = _new_order_code()
         try:
             with transaction.atomic():
-                order.save(force_insert=True)
+                _ORDER_INSERT.insert([order])
                 for event in events:
                     event.order = order
-                OrderEvent.objects.bulk_create(events)
+                _EVENT_INSERT.insert(events)
             return order
         except IntegrityError:
             order.pk = None

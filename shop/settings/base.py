@@ -274,6 +274,9 @@ SHAN_BASE_URL = env.str("SHAN_BASE_URL", default="")
 SHAN_AGENT_CODE = _credential("SHAN_AGENT_CODE", "SIMAGENT")
 SHAN_CALLBACK_BASE_URL = env.str("SHAN_CALLBACK_BASE_URL", default=SITE_URL)
 HUBBLE_WEBHOOK_IPS = env.list("HUBBLE_WEBHOOK_IPS", default=[])
+# The `sales` system account is striped over this many wallet rows, so orders do not queue
+# on one row lock (wallets/stripes.py, docs/scaling.md).
+LEDGER_SALES_STRIPES = env.int("LEDGER_SALES_STRIPES", default=8)
 # Proxies (IPs or CIDRs) whose X-Forwarded-For is believed; nobody else's is.
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=64 * 1024)

@@ -14,8 +14,8 @@ from providers.tripay import webhook as tripay_webhook
 from tests.orders.fixtures import PRICE, balance_of
 from tests.webhooks.test_tripay import KEY, deliver, payment_body
 from wallets.models import DepositMethod, DepositStatus, Transfer
-from wallets.selectors import ledger_check
-from wallets.services import deposit_create, deposit_gateway_reference, system_wallet
+from wallets.selectors import ledger_check, system_account_balance
+from wallets.services import deposit_create, deposit_gateway_reference
 from webhooks.models import DeliveryOutcome, WebhookDelivery, WebhookSource
 
 pytestmark = pytest.mark.django_db
@@ -57,7 +57,7 @@ def payments(order) -> int:
 
 
 def sales_balance() -> Decimal:
-    return system_wallet("sales").balance
+    return system_account_balance("sales")
 
 
 def test_reapplying_a_failed_payment_callback_twice_pays_the_order_once(

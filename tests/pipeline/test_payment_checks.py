@@ -26,7 +26,7 @@ from tests.orders.fixtures import balance_of, make_user
 from tests.pipeline.support import DIGIFLAZZ, customer_data, fresh, move_to
 from tests.providers.tripay.callbacks import capture_callbacks
 from wallets.models import Deposit, DepositStatus, SystemAccount, Transfer
-from wallets.selectors import ledger_check
+from wallets.selectors import ledger_check, system_account_balance
 from wallets.services import system_wallet
 from webhooks.models import DeliveryOutcome, WebhookDelivery
 
@@ -85,7 +85,7 @@ def deliver_the_lost_callback(reference: str):
 
 def sales_and_clearing() -> tuple[Decimal, Decimal]:
     return (
-        system_wallet(SystemAccount.SALES).balance,
+        system_account_balance(SystemAccount.SALES),
         system_wallet(SystemAccount.GATEWAY_CLEARING).balance,
     )
 

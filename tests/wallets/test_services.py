@@ -19,11 +19,13 @@ from wallets.models import (
     TransferReason,
     Wallet,
 )
+from wallets.selectors import system_account_balance
 from wallets.services import (
     Leg,
     deposit_create,
     deposit_credit,
     deposit_reject,
+    sales_wallet_for,
     system_wallet,
     wallet_adjust,
     wallet_debit_for_order,
@@ -82,7 +84,16 @@ def game_clearing() -> Wallet:
     return system_wallet(SystemAccount.GAME_CLEARING)
 
 
-def order_like(user, *, code="TRX-20261123-7KQ2M9", price="10500", currency="IDR"):
+ORDER_CODE = "TRX-20261123-7KQ2M9"
+
+
+@pytest.fixture
+def order_sales() -> Wallet:
+    """The `sales` stripe of order ORDER_CODE (wallets.stripes): where its money goes."""
+    return sales_wallet_for(order_code=ORDER_CODE)
+
+
+def order_like(user, *, code=ORDER_CODE, price="10500", currency="IDR"):
     return SimpleNamespace(code=code, price=D(price), currency=currency, user=user, user_id=user.pk)
 
 
@@ -470,15 +481,15 @@ def test_transfers_in_another_currency_use_that_currencys_accounts(user):
 
     wallet_debit_for_order(order=order)
 
-    sales_usd = system_wallet(SystemAccount.SALES, currency="USD")
+    sales_usd = sales_wallet_for(order_code=order.code, currency="USD")
     assert balances(usd, sales_usd, idr) == [D("12.50"), D("7.50"), D("0")]
-    assert balance_of(system_wallet(SystemAccount.SALES)) == 0
+    assert system_account_balance(SystemAccount.SALES) == 0
 
 
 # --- orders ---------------------------------------------------------------------------------
 
 
-def test_debit_for_order_pays_sales_under_the_order_key(user, wallet, sales):
+def test_debit_for_order_pays_sales_under_the_order_key(user, wallet, order_sales):
     order = order_like(user, price="400")
 
     transfer = wallet_debit_for_order(order=order, actor=user)
@@ -491,10 +502,10 @@ def test_debit_for_order_pays_sales_under_the_order_key(user, wallet, sales):
     )
     assert legs_of(transfer) == {
         wallet.pk: (D("-400"), D("1000"), D("600")),
-        sales.pk: (D("400"), D("0"), D("400")),
+        order_sales.pk: (D("400"), D("0"), D("400")),
     }
     assert wallet_debit_for_order(order=order).pk == transfer.pk
-    assert balances(wallet, sales) == [D("600"), D("400")]
+    assert balances(wallet, order_sales) == [D("600"), D("400")]
 
 
 def test_debit_for_an_order_without_a_buyer_touches_no_system_account(sales, game_clearing):
@@ -512,7 +523,7 @@ def test_debit_for_order_with_too_little_balance_changes_nothing(user, wallet):
     assert error.extra["balance"] == "1000.00"
 
 
-def test_refund_order_pays_back_once_under_the_order_key(user, wallet, sales):
+def test_refund_order_pays_back_once_under_the_order_key(user, wallet, order_sales):
     order = order_like(user, price="400")
     wallet_debit_for_order(order=order)
 
@@ -526,11 +537,11 @@ def test_refund_order_pays_back_once_under_the_order_key(user, wallet, sales):
         order.code,
         "Failed at provider",
     )
-    assert balances(wallet, sales) == [D("1000"), D("0")]
+    assert balances(wallet, order_sales) == [D("1000"), D("0")]
     assert Transfer.objects.filter(reference=order.code).count() == 2
 
 
-def test_record_gateway_payment_moves_clearing_to_sales_once(user, wallet, sales):
+def test_record_gateway_payment_moves_clearing_to_sales_once(user, wallet, order_sales):
     order = order_like(user, price="10500")
     clearing = system_wallet(SystemAccount.GATEWAY_CLEARING)
 
@@ -540,7 +551,7 @@ def test_record_gateway_payment_moves_clearing_to_sales_once(user, wallet, sales
     assert again.pk == payment.pk
     assert payment.idempotency_key == f"order:{order.code}:payment"
     assert payment.reason == TransferReason.PAYMENT
-    assert balances(clearing, sales, wallet) == [D("-10500"), D("10500"), D("1000")]
+    assert balances(clearing, order_sales, wallet) == [D("-10500"), D("10500"), D("1000")]
 
 
 def test_gateway_payment_reported_again_with_another_amount_is_a_conflict(user):
@@ -672,7 +683,7 @@ def test_set_balance_uses_the_balance_read_under_the_lock(user, wallet, game_cle
     assert balances(wallet, game_clearing) == [D("2000"), D("-500")]
 
 
-def test_set_balance_duplicate_delivery_changes_nothing(user, wallet, game_clearing, sales):
+def test_set_balance_duplicate_delivery_changes_nothing(user, wallet, game_clearing, order_sales):
     first = set_balance(wallet, "400", game_clearing)
     # A purchase after the settlement: the repeated delivery must not undo it.
     wallet_debit_for_order(order=order_like(user, price="100"))
@@ -682,7 +693,7 @@ def test_set_balance_duplicate_delivery_changes_nothing(user, wallet, game_clear
 
     assert again.pk == first.pk
     assert ledger_counts() == counts
-    assert balances(wallet, game_clearing, sales) == [D("300"), D("600"), D("100")]
+    assert balances(wallet, game_clearing, order_sales) == [D("300"), D("600"), D("100")]
 
 
 def test_set_balance_same_key_other_balance_is_a_conflict(wallet, game_clearing):

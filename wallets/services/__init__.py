@@ -24,6 +24,7 @@ from wallets.services.deposits import (
 )
 from wallets.services.ledger import (
     Leg,
+    sales_wallet_for,
     system_wallet,
     wallet_for_user,
     wallet_move,
@@ -46,6 +47,7 @@ __all__ = [
     "deposit_gateway_reference",
     "deposit_prune_rejected_proofs",
     "deposit_reject",
+    "sales_wallet_for",
     "system_wallet",
     "wallet_adjust",
     "wallet_debit_for_order",

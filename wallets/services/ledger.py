@@ -22,6 +22,7 @@ from shop.errors import ApplicationError
 from shop.money import is_money, quantize
 from wallets.models import SystemAccount, Transfer, Wallet
 from wallets.recording import record_transfer
+from wallets.stripes import stripe_for
 
 
 @dataclass(frozen=True)
@@ -48,14 +49,22 @@ def wallet_for_user_id(*, user_id: int, currency: str | None = None) -> Wallet:
     return wallet
 
 
-def system_wallet(code: str, *, currency: str | None = None) -> Wallet:
-    """A system account (sales, clearing, house bank ...), which may go below zero."""
+def system_wallet(code: str, *, currency: str | None = None, stripe: int = 0) -> Wallet:
+    """A system account (sales, clearing, house bank ...), which may go below zero: its
+    row `stripe` (`wallets.stripes`; 0, the only one of an account not striped)."""
     wallet, _ = Wallet.objects.get_or_create(
         system_code=SystemAccount(code),
         currency=currency or settings.SHOP_CURRENCY,
+        stripe=stripe,
         defaults={"allow_negative": True},
     )
     return wallet
+
+
+def sales_wallet_for(*, order_code: str, currency: str | None = None) -> Wallet:
+    """The `sales` stripe that the money of order `order_code` goes through."""
+    stripe = stripe_for(SystemAccount.SALES, key=order_code)
+    return system_wallet(SystemAccount.SALES, currency=currency, stripe=stripe)
 
 
 def _fingerprint(request: dict) -> str:
@@ -81,6 +90,7 @@ def transfer_apply(
     actor=None,
     memo: str = "",
     on_recorded: Callable[[Transfer], None] | None = None,
+    savepoint: bool = True,
 ) -> Transfer:
     """Lock the wallets (`lock_wallets`), then write the transfer with the legs `plan_legs`
     computes from the locked balances (`record_transfer`: one statement on PostgreSQL). The
@@ -92,9 +102,13 @@ def transfer_apply(
     `idempotency_conflict` raised if it was another request. A refusal (overdraft,
     unbalanced legs) is raised only if the key is still free: a retry of a transfer that
     went through gets that transfer even if the balance has moved since. `on_recorded` runs
-    in the same transaction, only when this call wrote the transfer."""
+    in the same transaction, only when this call wrote the transfer.
+
+    `savepoint=False` (a caller whose key cannot have been used: a debit written in the
+    transaction that created its order) saves two round trips, one of them while the
+    wallets are locked; any refusal then rolls the caller's whole transaction back."""
     try:
-        with transaction.atomic():
+        with transaction.atomic(savepoint=savepoint):
             wallets = lock_wallets()
             planned = plan_legs(wallets)
             if request is None:

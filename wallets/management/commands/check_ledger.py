@@ -11,6 +11,9 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         report = ledger_check()
         summary = f"{report.wallets_checked} wallets, {report.transfers_checked} transfers checked"
+        for (code, currency), (balance, rows) in report.system_accounts.items():
+            if rows > 1:  # a striped account (wallets.stripes): its balance is the sum
+                self.stdout.write(f"{code} {currency}: {balance} (sum of {rows} stripes)")
         if report.ok:
             self.stdout.write(self.style.SUCCESS(f"Ledger OK: {summary}."))
             return
