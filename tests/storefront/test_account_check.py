@@ -75,7 +75,9 @@ def test_the_account_fields_and_check_come_before_the_items(client, pln):
     assert f'formaction="{CHECK_URL}"' in page  # the same check without JavaScript
 
 
-def test_no_check_button_for_a_brand_nobody_checks(client, pln, storefront):
+def test_no_check_button_for_a_brand_nobody_checks(client, pln, storefront, settings):
+    settings.VIPRESELLER_API_ID = ""  # the provider that checks Mobile Legends is not set up
+
     assert "data-account-check-button" not in client.get("/brands/mobile-legends/").content.decode()
 
 

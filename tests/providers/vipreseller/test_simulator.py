@@ -87,9 +87,9 @@ def test_catalog_sync_against_the_simulator(adapter, db):
     ml = products.get(provider_sku=ML86)
     assert ml.cost == Decimal("19943")
     assert ml.brand.name == "Mobile Legends"
-    assert ml.brand.input_schema == InputSchema.GAME_WITH_ZONE
+    assert ml.brand.input_schema == InputSchema.MOBILE_LEGENDS
     assert products.filter(brand=ml.brand).count() == 4  # Mobile Legends A and B: one brand
-    assert Brand.objects.get(slug="free-fire").input_schema == InputSchema.GAME
+    assert Brand.objects.get(slug="free-fire").input_schema == InputSchema.FREE_FIRE
     assert not products.get(provider_sku=CODM420).provider_active
     again = catalog_sync(provider=provider)
     assert again.status == SyncRun.Status.SUCCESS
