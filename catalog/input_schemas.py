@@ -4,7 +4,6 @@
 cleans what was typed and builds the provider-formatted account number (`customer_no`).
 """
 
-import re
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from django.core.validators import EmailValidator
 from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
 from catalog.models import InputSchema
+from shop.phones import InvalidPhone, indonesian_mobile
 
 REQUIRED = gettext_noop("This field is required.")
 
@@ -59,23 +59,12 @@ def _digits(label: str, min_length: int, max_length: int) -> Callable[[str], str
     return clean
 
 
-_PHONE_SEPARATORS = re.compile(r"[\s.\-]")
-
-
 def _clean_phone(value: str) -> str:
-    """Indonesian mobile number as "08…": +628…/628… are rewritten, separators dropped."""
-    number = _PHONE_SEPARATORS.sub("", value)
-    for international_prefix in ("+62", "62"):
-        if number.startswith(international_prefix):
-            number = "0" + number.removeprefix(international_prefix)
-            break
-    if not number.isascii() or not number.isdigit():
-        raise _Invalid(gettext("Phone number must contain digits only."))
-    if not number.startswith("08"):
-        raise _Invalid(gettext("Enter an Indonesian mobile number starting with 08, +628 or 628."))
-    if not 10 <= len(number) <= 13:
-        raise _Invalid(gettext("Phone number must be 10 to 13 digits long, starting with 08."))
-    return number
+    """Indonesian mobile number as "08…" (shop.phones, the rule WhatsApp numbers share)."""
+    try:
+        return indonesian_mobile(value)
+    except InvalidPhone as exc:
+        raise _Invalid(exc.message) from None
 
 
 _email_validator = EmailValidator()

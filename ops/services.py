@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
-from ops.models import VoucherReveal, WebhookBodyReveal
+from ops.models import MessageResend, VoucherReveal, WebhookBodyReveal
 from ops.tasks import catalog_sync_provider
 from orders.models import Order, OrderEvent, OrderStatus, Voucher
 from orders.pipeline import order_poll_soon
@@ -27,7 +27,8 @@ from providers.base import FailureKind, ProviderError
 from providers.registry import UnknownProvider, get_adapter
 from providers.services import provider_record_balance
 from shop.errors import ApplicationError
-from shop.models import NotificationLevel
+from shop.messaging.outbox import message_resend
+from shop.models import NotificationLevel, OutboundMessage
 from shop.money import format_money
 from wallets.models import Transfer, TransferReason
 from wallets.selectors import order_money
@@ -291,6 +292,19 @@ def ops_provider_check_balance(*, code: str):
 def ops_provider_sync_catalog(*, provider_id: int) -> None:
     """Queue a catalog sync of one provider (after commit); its SyncRun shows when done."""
     transaction.on_commit(lambda: catalog_sync_provider.delay(provider_id), robust=True)
+
+
+# --- Messages ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def ops_message_resend(*, message: OutboundMessage, actor) -> OutboundMessage:
+    """Send a failed message again (back to queued, sent after commit) and record who did it
+    (MessageResend). A message that is not failed is refused: it is sent, or being sent."""
+    error_before = message.last_error
+    message = message_resend(message=message)
+    MessageResend.objects.create(message=message, staff=actor, error_before=error_before)
+    return message
 
 
 # --- Webhooks --------------------------------------------------------------------------------
