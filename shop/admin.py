@@ -69,6 +69,7 @@ class SimulatedMessageAdmin(ReadOnlyAdmin):
     list_display = ("received_at", "channel", "recipient", "text")
     list_filter = ("channel",)
     search_fields = ("recipient", "external_id")
+    date_hierarchy = "received_at"
 
 
 @admin.register(Heartbeat)
