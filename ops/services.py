@@ -7,6 +7,7 @@ everyone, superusers included.
 """
 
 import logging
+import uuid
 
 from django.db import transaction
 from django.utils import timezone
@@ -232,7 +233,10 @@ def ops_order_resend_email(*, order: Order, actor) -> Order:
     if order.status not in (OrderStatus.SUCCESS, OrderStatus.FAILED, OrderStatus.REFUNDED):
         raise _refused("Only a finished order's e-mail can be resent.")
     title, level = _RESEND_TITLES[order.status]
-    order_notify_buyer(order, title, level)  # translated into the buyer's language there
+    # translated into the buyer's language there; a key of its own: a resend is a new message
+    order_notify_buyer(
+        order, title, level, event_key=f"order:{order.code}:resend:{uuid.uuid4().hex}"
+    )
     _record_staff_action(order, f"Buyer e-mail resent by {actor}", actor=actor)
     return order
 

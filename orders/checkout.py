@@ -19,6 +19,7 @@ from orders.models import Order, OrderStatus, PaymentMethod
 from orders.purchase import Purchase
 from orders.selectors import order_return_url
 from orders.services.creation import CheckoutTokenTaken, order_create, order_create_paid_from_wallet
+from orders.services.notifications import order_notify_needs_payment
 from orders.services.transitions import order_lock, order_transition
 from providers.base import (
     GatewayAdapter,
@@ -163,9 +164,11 @@ def checkout_create(*, purchase: Purchase) -> Order:
             ),
             code="gateway_unavailable",
         ) from None
-    return order_attach_payment(
+    order = order_attach_payment(
         order=order, instructions=instructions, channel=method, gateway=gateway.code
     )
+    order_notify_needs_payment(order)
+    return order
 
 
 def _first_order(*, purchase: Purchase) -> Order:
