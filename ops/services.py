@@ -305,9 +305,8 @@ def ops_provider_sync_catalog(*, provider_id: int) -> None:
 def ops_message_resend(*, message: OutboundMessage, actor) -> OutboundMessage:
     """Send a failed message again (back to queued, sent after commit) and record who did it
     (MessageResend). A message that is not failed is refused: it is sent, or being sent."""
-    error_before = message.last_error
-    message = message_resend(message=message)
-    MessageResend.objects.create(message=message, staff=actor, error_before=error_before)
+    message = message_resend(message=message)  # locked and read fresh: its error stays
+    MessageResend.objects.create(message=message, staff=actor, error_before=message.last_error)
     return message
 
 
