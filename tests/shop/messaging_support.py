@@ -12,6 +12,9 @@ def simulators(live_server, settings):
     settings.WHATSAPP_BASE_URL = f"{live_server.url}/sim/whatsapp"
     settings.TELEGRAM_BASE_URL = f"{live_server.url}/sim/telegram"
     settings.SIMULATOR_CALLBACK_BASE_URL = live_server.url
+    # A read timeout means "outcome unknown" (failed, never resent): on a loaded test
+    # machine the live server's first replies can take longer than the suite's 1.5 s.
+    settings.PROVIDER_READ_TIMEOUT = 15
     return live_server
 
 
