@@ -11,8 +11,9 @@ from django.db import connection
 
 BASE_DIR = Path(settings.BASE_DIR)
 
-# Shared fixtures: a priced product, buyers, and orders (tests/orders/fixtures.py).
-pytest_plugins = ["tests.orders.fixtures"]
+# Shared fixtures: a priced product, buyers, and orders (tests/orders/fixtures.py); the
+# messaging simulators on the live server (tests/shop/messaging_support.py).
+pytest_plugins = ["tests.orders.fixtures", "tests.shop.messaging_support"]
 
 
 def wait_until(

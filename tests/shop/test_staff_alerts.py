@@ -18,7 +18,7 @@ from providers.defaults import provider_ensure
 from providers.services import provider_mark_out_of_balance, provider_record_balance
 from shop.models import MessageChannel, MessageState, StaffAlertKind, StaffAlertRoute
 from tests.orders.fixtures import make_user
-from tests.shop.messaging_support import inbox, outbox, simulators  # noqa: F401
+from tests.shop.messaging_support import inbox, outbox
 from wallets.services import wallet_adjust, wallet_for_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -33,7 +33,7 @@ CHATS = {
 
 
 @pytest.fixture(autouse=True)
-def routes(simulators):  # noqa: F811
+def routes(simulators):
     for kind, chat in CHATS.items():
         StaffAlertRoute.objects.create(kind=kind, chat_id=chat, label=kind)
 

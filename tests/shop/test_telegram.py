@@ -17,7 +17,7 @@ from shop.models import (
     StaffAlertRoute,
 )
 from shop.notifications import notify
-from tests.shop.messaging_support import inbox, outbox, simulators  # noqa: F401
+from tests.shop.messaging_support import inbox, outbox
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -30,7 +30,7 @@ def alert(chat: str = CHAT, **kwargs) -> OutboundMessage:
     return OutboundMessage.objects.get(channel=MessageChannel.TELEGRAM, recipient=chat)
 
 
-def test_a_staff_notice_reaches_the_chat(simulators):  # noqa: F811
+def test_a_staff_notice_reaches_the_chat(simulators):
     message = alert()
 
     assert message.state == MessageState.SENT
@@ -43,7 +43,7 @@ def test_a_staff_notice_reaches_the_chat(simulators):  # noqa: F811
     assert message.external_id == str(received.pk)
 
 
-def test_the_simulator_wants_the_bots_token(simulators, settings):  # noqa: F811
+def test_the_simulator_wants_the_bots_token(simulators, settings):
     reply = requests.post(
         f"{simulators.url}/sim/telegram/bot123:not-the-bot/sendMessage",
         json={"chat_id": CHAT, "text": "x"},
@@ -69,7 +69,7 @@ def test_the_simulator_wants_the_bots_token(simulators, settings):  # noqa: F811
         ("-1001234595", "HTTP 500: 500 Internal Server Error", 0),
     ],
 )
-def test_rate_limits_and_server_errors_back_off(simulators, chat, error, wait):  # noqa: F811
+def test_rate_limits_and_server_errors_back_off(simulators, chat, error, wait):
     before = timezone.now()
 
     message = alert(chat)
@@ -81,14 +81,14 @@ def test_rate_limits_and_server_errors_back_off(simulators, chat, error, wait): 
     assert inbox(MessageChannel.TELEGRAM) == []
 
 
-def test_a_blocked_bot_fails_for_good(simulators):  # noqa: F811
+def test_a_blocked_bot_fails_for_good(simulators):
     message = alert("-1001234504")
 
     assert message.state == MessageState.FAILED
     assert message.last_error == "HTTP 403: 403 Forbidden: bot was blocked by the user"
 
 
-def test_only_the_routed_kinds_reach_a_chat(simulators):  # noqa: F811
+def test_only_the_routed_kinds_reach_a_chat(simulators):
     StaffAlertRoute.objects.create(kind=StaffAlertKind.LOW_BALANCE, chat_id="-100111")
     StaffAlertRoute.objects.create(kind=StaffAlertKind.ORDER_REVIEW, chat_id="-100222")
     StaffAlertRoute.objects.create(
@@ -100,7 +100,7 @@ def test_only_the_routed_kinds_reach_a_chat(simulators):  # noqa: F811
     assert [m.recipient for m in outbox(channel=MessageChannel.TELEGRAM)] == ["-100111"]
 
 
-def test_codes_never_go_to_a_staff_chat(simulators):  # noqa: F811
+def test_codes_never_go_to_a_staff_chat(simulators):
     StaffAlertRoute.objects.create(kind=StaffAlertKind.OTHER, chat_id=CHAT)
 
     notify(title="Codes", message="Code 1234", confidential=True)

@@ -15,7 +15,7 @@ from shop.messaging.whatsapp_simulator import whatsapp_simulator_send_statuses
 from shop.messaging.whatsapp_webhook import whatsapp_signature
 from shop.models import MessageChannel, MessageState, OutboundMessage
 from shop.notifications import notify
-from tests.shop.messaging_support import outbox, simulators, whatsapp_inbox  # noqa: F401
+from tests.shop.messaging_support import outbox, whatsapp_inbox
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -33,7 +33,7 @@ def send_paid(number: str = NUMBER, language: str = "id") -> OutboundMessage:
     return OutboundMessage.objects.get(channel=MessageChannel.WHATSAPP, recipient=number)
 
 
-def test_a_template_message_reaches_the_simulator(simulators):  # noqa: F811
+def test_a_template_message_reaches_the_simulator(simulators):
     message = send_paid()
 
     assert message.state == MessageState.SENT
@@ -57,7 +57,7 @@ def test_a_template_message_reaches_the_simulator(simulators):  # noqa: F811
     assert "TRX-1" in received.text
 
 
-def test_the_simulator_wants_the_bearer_token(simulators, settings):  # noqa: F811
+def test_the_simulator_wants_the_bearer_token(simulators, settings):
     settings.WHATSAPP_ACCESS_TOKEN = "wrong"  # the shop sends this one; the simulator knows it
     url = f"{simulators.url}/sim/whatsapp/v21.0/{settings.WHATSAPP_PHONE_NUMBER_ID}/messages"
     message = OutboundMessage(
@@ -76,7 +76,7 @@ def test_the_simulator_wants_the_bearer_token(simulators, settings):  # noqa: F8
     assert reply.json()["error"]["code"] == 190
 
 
-def test_a_wrong_template_is_refused_for_good(simulators):  # noqa: F811
+def test_a_wrong_template_is_refused_for_good(simulators):
     notify(
         phone=NUMBER,
         title="Paid",
@@ -94,7 +94,7 @@ def test_a_wrong_template_is_refused_for_good(simulators):  # noqa: F811
     ("number", "error"),
     [("+6281234567896", "HTTP 429: 130429 Rate limit hit"), ("+6281234567895", "HTTP 500: 1")],
 )
-def test_rate_limits_and_server_errors_back_off(simulators, number, error):  # noqa: F811
+def test_rate_limits_and_server_errors_back_off(simulators, number, error):
     before = timezone.now()
 
     message = send_paid(number)
@@ -108,7 +108,7 @@ def test_rate_limits_and_server_errors_back_off(simulators, number, error):  # n
     assert whatsapp_inbox(number) == []
 
 
-def test_delivery_statuses_come_back_signed_and_move_the_message(simulators):  # noqa: F811
+def test_delivery_statuses_come_back_signed_and_move_the_message(simulators):
     message = send_paid()
 
     assert whatsapp_simulator_send_statuses() == 3
@@ -119,7 +119,7 @@ def test_delivery_statuses_come_back_signed_and_move_the_message(simulators):  #
     assert whatsapp_simulator_send_statuses() == 0  # posted once
 
 
-def test_a_failed_delivery_shows_in_the_outbox(simulators):  # noqa: F811
+def test_a_failed_delivery_shows_in_the_outbox(simulators):
     message = send_paid("+6281234567893")
 
     whatsapp_simulator_send_statuses()
