@@ -9,6 +9,7 @@ secret, to the shop's webhook (`whatsapp_simulator_send_statuses`, from the simu
 tick). Scenarios by the recipient number's last two digits:
 
     93  accepted, then a `failed` status (131026: the number is not on WhatsApp)
+    94  slow: accepted at once, the reply comes after SIMULATOR_SLOW_SECONDS
     95  HTTP 500 (nothing accepted)
     96  HTTP 429 with Retry-After (130429: rate limit hit; nothing accepted)
 """
@@ -17,6 +18,7 @@ import json
 import logging
 import re
 import secrets
+import time
 
 import requests
 from django.conf import settings
@@ -98,6 +100,8 @@ def messages(request: HttpRequest, version: str, phone_number_id: str) -> JsonRe
         text=template_render(name, language, parameters),
         statuses_due=["sent", "failed"] if scenario == "93" else ["sent", "delivered", "read"],
     )
+    if scenario == "94":  # taken, as a real API would have, before the reply is late
+        time.sleep(settings.SIMULATOR_SLOW_SECONDS)
     return JsonResponse(
         {
             "messaging_product": "whatsapp",
