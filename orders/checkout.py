@@ -95,7 +95,19 @@ def _instructions_json(instructions: PaymentInstructions) -> dict:
 def _buyer_name(order: Order) -> str:
     if order.user_id:
         return order.user.get_full_name() or order.user.get_username()
-    return order.guest_email.split("@", 1)[0]
+    return order.guest_email.split("@", 1)[0] or "Guest"
+
+
+def _buyer_email(order: Order) -> str:
+    """The gateway requires an e-mail (Tripay's `customer_email`): a guest who gave only a
+    WhatsApp number is sent as the shop's own sender address, so the gateway's receipt
+    reaches the shop rather than nobody."""
+    return order.buyer_email or settings.DEFAULT_FROM_EMAIL
+
+
+def _buyer_phone(order: Order) -> str:
+    """A guest's WhatsApp number as Tripay's `customer_phone` (local "08…"), else ""."""
+    return "0" + order.guest_phone.removeprefix("+62") if order.guest_phone else ""
 
 
 def checkout_create(*, purchase: Purchase) -> Order:
@@ -143,7 +155,8 @@ def checkout_create(*, purchase: Purchase) -> Order:
         amount=order.price,
         method=method,
         customer_name=_buyer_name(order),
-        customer_email=order.buyer_email,
+        customer_email=_buyer_email(order),
+        customer_phone=_buyer_phone(order),
         items=[PaymentItem(sku=order.provider_sku, name=order.product_name, price=order.price)],
         return_url=order_return_url(order),
         callback_url=checkout_callback_url(),
