@@ -3,7 +3,7 @@
 - `message_record` writes the row in the caller's transaction (an event rolled back leaves
   no message) and enqueues its send after commit. The unique (event key, channel,
   recipient) makes a repeated event find the row it made, not a second one.
-- `message_send` claims the row (queued → sending, under its row lock, only when due), then
+- `message_send` claims the row (queued → sending, one conditional UPDATE, only when due), then
   calls the channel. A second task for the same row, a task run again after a worker died,
   or the beat's re-enqueue finds it claimed or sent and does nothing. 429/5xx/no connection
   put it back in `queued` with a back-off (the channel's Retry-After when it gives one).
@@ -17,6 +17,7 @@ import random
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from shop.errors import ApplicationError
@@ -86,21 +87,13 @@ def message_enqueue(message: OutboundMessage, *, countdown: float = 0) -> None:
 
 
 def _claim(message_id: int) -> OutboundMessage | None:
-    """queued and due → sending, under the row lock; None when another worker has it, it
-    is sent, failed, or not due yet."""
-    with transaction.atomic():
-        message = (
-            OutboundMessage.objects.select_for_update(skip_locked=True)
-            .filter(pk=message_id, state=MessageState.QUEUED, next_attempt_at__lte=timezone.now())
-            .first()
-        )
-        if message is None:
-            return None
-        message.state = MessageState.SENDING
-        message.attempts += 1
-        message.claimed_at = timezone.now()
-        message.save(update_fields=["state", "attempts", "claimed_at", "updated_at"])
-    return message
+    """queued and due → sending, in one conditional UPDATE (atomic on PostgreSQL and
+    SQLite alike); None when another worker has it, or it is sent, failed or not due."""
+    now = timezone.now()
+    claimed = OutboundMessage.objects.filter(
+        pk=message_id, state=MessageState.QUEUED, next_attempt_at__lte=now
+    ).update(state=MessageState.SENDING, attempts=F("attempts") + 1, claimed_at=now, updated_at=now)
+    return OutboundMessage.objects.get(pk=message_id) if claimed else None
 
 
 def backoff_seconds(attempts: int, asked: float | None) -> float:

@@ -4,7 +4,8 @@
   WHATSAPP_VERIFY_TOKEN → 200 with `hub.challenge` as the body; anything else → 403.
 - POST: `X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the raw body, key = the app
   secret>`, checked before the body is parsed; a missing or wrong signature → 403 and
-  nothing changes. Each `entry[].changes[].value.statuses[]` moves the message with that
+  nothing changes (429 past WEBHOOK_UNVERIFIED_PER_MINUTE from one address). Each
+  `entry[].changes[].value.statuses[]` moves the message with that
   `wamid` forward (sent → delivered → read; failed with its error); an unknown id or a
   status that would move it back changes nothing. Always 200 once verified, so Meta does
   not retry what the shop already took.
@@ -21,7 +22,9 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from shop.client_address import client_address
 from shop.models import MessageChannel, MessageState, OutboundMessage
+from shop.ratelimit import rate_limit_hit
 
 logger = logging.getLogger(__name__)
 
@@ -61,13 +64,22 @@ def whatsapp_webhook(request: HttpRequest) -> HttpResponse:
     if len(body) > settings.WEBHOOK_MAX_BODY_BYTES:
         return HttpResponse("Body too large.", status=413, content_type="text/plain")
     if not whatsapp_signature_valid(body, request.headers.get("X-Hub-Signature-256", "")):
-        return HttpResponse("Invalid signature.", status=403, content_type="text/plain")
+        return _refuse_unsigned(request)
     try:
         payload = json.loads(body)
     except ValueError:
         return HttpResponse("Body is not JSON.", status=400, content_type="text/plain")
     applied = whatsapp_apply_statuses(payload)
     return HttpResponse(f"{applied} status(es) applied.", content_type="text/plain")
+
+
+def _refuse_unsigned(request: HttpRequest) -> HttpResponse:
+    """403; past WEBHOOK_UNVERIFIED_PER_MINUTE from one address, 429 (as other callbacks)."""
+    limit = settings.WEBHOOK_UNVERIFIED_PER_MINUTE
+    address = client_address(request.META)
+    if limit and not rate_limit_hit(key=f"whatsapp-unverified:{address}", limit=limit).allowed:
+        return HttpResponse("Too many requests.", status=429, content_type="text/plain")
+    return HttpResponse("Invalid signature.", status=403, content_type="text/plain")
 
 
 def _verify_subscription(request: HttpRequest) -> HttpResponse:
