@@ -8,6 +8,7 @@ urlpatterns = [
     path("account/orders/", views.order_history, name="orders"),
     path("account/notifications/", views.notifications, name="notifications"),
     path("account/notifications/read/", views.notifications_read, name="notifications-read"),
+    path("account/messages/", views.message_channel, name="message-channel"),
     path("account/wallet/", views.wallet_page, name="wallet"),
     path("account/wallet/deposit/", views.deposit, name="deposit"),
     path(

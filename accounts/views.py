@@ -11,6 +11,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.forms import OrderFilterForm, SignupForm
+from accounts.message_channel import (
+    message_channel_set,
+    whatsapp_verification_confirm,
+    whatsapp_verification_pending,
+    whatsapp_verification_start,
+)
 from accounts.selectors import orders_of, orders_with_revoked_codes
 from accounts.services import notifications_mark_read
 from orders.checkout import deposit_checkout_create
@@ -190,3 +196,33 @@ def _play_shan(request):
         )
         return redirect("accounts:wallet")
     return redirect(url)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def message_channel(request):
+    """Where order messages go: e-mail, or a verified WhatsApp number (a code sent there
+    and typed back here)."""
+    user = request.user
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        try:
+            if action == "send_code":
+                number = whatsapp_verification_start(
+                    user=user, number=request.POST.get("whatsapp_number", "")
+                )
+                messages.success(request, _("We sent a code to %(number)s.") % {"number": number})
+            elif action == "confirm":
+                whatsapp_verification_confirm(user=user, code=request.POST.get("code", ""))
+                messages.success(request, _("Your WhatsApp number is verified."))
+            else:
+                message_channel_set(user=user, channel=request.POST.get("channel", ""))
+                messages.success(request, _("Saved."))
+        except ApplicationError as exc:
+            messages.error(request, _(exc.message))
+        return redirect("accounts:message-channel")
+    return render(
+        request,
+        "account/message_channel.html",
+        {"pending_number": whatsapp_verification_pending(user=user)},
+    )

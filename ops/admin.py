@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from ops import admin_orders  # noqa: F401  (registers the order admin)
+from ops import admin_messages, admin_orders  # noqa: F401  (registers their admins)
 from ops.models import ReconciliationRun, VoucherReveal, WebhookBodyReveal
 from shop.admin_mixins import ReadOnlyAdmin
 

@@ -24,6 +24,7 @@ class OpsPermission(models.Model):
             ("reapply_webhook", "Can re-apply a webhook delivery that failed on our side"),
             ("export_data", "Can export orders and ledger rows as CSV"),
             ("run_reconciliation", "Can run the reconciliation"),
+            ("resend_message", "Can resend a failed message to a buyer or a staff chat"),
         ]
 
     def __str__(self) -> str:
@@ -61,6 +62,22 @@ class WebhookBodyReveal(StaffReveal):
 
     def __str__(self) -> str:
         return f"{self.staff} revealed webhook delivery #{self.delivery_id}"
+
+
+class MessageResend(models.Model):
+    """An append-only audit trail of failed messages staff sent again: who, when, and the
+    error the message had then."""
+
+    message = models.ForeignKey("shop.OutboundMessage", on_delete=models.PROTECT, related_name="+")
+    staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    error_before = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.staff} resent message #{self.message_id}"
 
 
 class ReconciliationKind(models.TextChoices):

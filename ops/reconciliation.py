@@ -48,7 +48,7 @@ from orders.models import Order, OrderEvent, OrderStatus, PaymentMethod
 from orders.pipeline import order_request_for
 from providers.base import ProviderError, ProviderStatus
 from providers.registry import UPSTREAM_ADAPTERS, UnknownProvider, get_adapter
-from shop.models import NotificationLevel
+from shop.models import NotificationLevel, StaffAlertKind
 from shop.notifications import notify
 from webhooks.models import DeliveryOutcome, WebhookDelivery, WebhookSource
 
@@ -446,7 +446,16 @@ def notify_finance(runs: list[ReconciliationRun]) -> None:
     message = "\n".join(lines)
     users = get_user_model().objects.filter(groups__name=FINANCE_GROUP, is_active=True)
     data = {"reconciliation_runs": [run.pk for run in runs]}
+    # One event for every person told: each staff chat gets it once, whoever else is told.
+    told = {
+        "title": title,
+        "message": message,
+        "level": NotificationLevel.WARNING,
+        "data": data,
+        "alert": StaffAlertKind.RECONCILIATION,
+        "event_key": "reconciliation:" + ",".join(str(run.pk) for run in runs),
+    }
     if not users:
-        notify(title=title, message=message, level=NotificationLevel.WARNING, data=data)
+        notify(**told)
     for user in users:
-        notify(user=user, title=title, message=message, level=NotificationLevel.WARNING, data=data)
+        notify(user=user, **told)

@@ -7,12 +7,13 @@ everyone, superusers included.
 """
 
 import logging
+import uuid
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
-from ops.models import VoucherReveal, WebhookBodyReveal
+from ops.models import MessageResend, VoucherReveal, WebhookBodyReveal
 from ops.tasks import catalog_sync_provider
 from orders.models import Order, OrderEvent, OrderStatus, Voucher
 from orders.pipeline import order_poll_soon
@@ -27,7 +28,8 @@ from providers.base import FailureKind, ProviderError
 from providers.registry import UnknownProvider, get_adapter
 from providers.services import provider_record_balance
 from shop.errors import ApplicationError
-from shop.models import NotificationLevel
+from shop.messaging.outbox import message_resend
+from shop.models import NotificationLevel, OutboundMessage
 from shop.money import format_money
 from wallets.models import Transfer, TransferReason
 from wallets.selectors import order_money
@@ -231,7 +233,10 @@ def ops_order_resend_email(*, order: Order, actor) -> Order:
     if order.status not in (OrderStatus.SUCCESS, OrderStatus.FAILED, OrderStatus.REFUNDED):
         raise _refused("Only a finished order's e-mail can be resent.")
     title, level = _RESEND_TITLES[order.status]
-    order_notify_buyer(order, title, level)  # translated into the buyer's language there
+    # translated into the buyer's language there; a key of its own: a resend is a new message
+    order_notify_buyer(
+        order, title, level, event_key=f"order:{order.code}:resend:{uuid.uuid4().hex}"
+    )
     _record_staff_action(order, f"Buyer e-mail resent by {actor}", actor=actor)
     return order
 
@@ -291,6 +296,18 @@ def ops_provider_check_balance(*, code: str):
 def ops_provider_sync_catalog(*, provider_id: int) -> None:
     """Queue a catalog sync of one provider (after commit); its SyncRun shows when done."""
     transaction.on_commit(lambda: catalog_sync_provider.delay(provider_id), robust=True)
+
+
+# --- Messages ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def ops_message_resend(*, message: OutboundMessage, actor) -> OutboundMessage:
+    """Send a failed message again (back to queued, sent after commit) and record who did it
+    (MessageResend). A message that is not failed is refused: it is sent, or being sent."""
+    message = message_resend(message=message)  # locked and read fresh: its error stays
+    MessageResend.objects.create(message=message, staff=actor, error_before=message.last_error)
+    return message
 
 
 # --- Webhooks --------------------------------------------------------------------------------

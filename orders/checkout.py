@@ -19,6 +19,7 @@ from orders.models import Order, OrderStatus, PaymentMethod
 from orders.purchase import Purchase
 from orders.selectors import order_return_url
 from orders.services.creation import CheckoutTokenTaken, order_create, order_create_paid_from_wallet
+from orders.services.notifications import order_notify_needs_payment
 from orders.services.transitions import order_lock, order_transition
 from providers.base import (
     GatewayAdapter,
@@ -94,7 +95,19 @@ def _instructions_json(instructions: PaymentInstructions) -> dict:
 def _buyer_name(order: Order) -> str:
     if order.user_id:
         return order.user.get_full_name() or order.user.get_username()
-    return order.guest_email.split("@", 1)[0]
+    return order.guest_email.split("@", 1)[0] or "Guest"
+
+
+def _buyer_email(order: Order) -> str:
+    """The gateway requires an e-mail (Tripay's `customer_email`): a guest who gave only a
+    WhatsApp number is sent as the shop's own sender address, so the gateway's receipt
+    reaches the shop rather than nobody."""
+    return order.buyer_email or settings.DEFAULT_FROM_EMAIL
+
+
+def _buyer_phone(order: Order) -> str:
+    """A guest's WhatsApp number as Tripay's `customer_phone` (local "08…"), else ""."""
+    return "0" + order.guest_phone.removeprefix("+62") if order.guest_phone else ""
 
 
 def checkout_create(*, purchase: Purchase) -> Order:
@@ -153,7 +166,8 @@ def order_start_gateway_payment(
         amount=order.price,
         method=method,
         customer_name=_buyer_name(order),
-        customer_email=order.buyer_email,
+        customer_email=_buyer_email(order),
+        customer_phone=_buyer_phone(order),
         items=[PaymentItem(sku=order.provider_sku, name=order.product_name, price=order.price)],
         return_url=order_return_url(order),
         callback_url=checkout_callback_url(),
@@ -174,9 +188,11 @@ def order_start_gateway_payment(
             ),
             code="gateway_unavailable",
         ) from None
-    return order_attach_payment(
+    order = order_attach_payment(
         order=order, instructions=instructions, channel=method, gateway=gateway.code
     )
+    order_notify_needs_payment(order)
+    return order
 
 
 def _first_order(*, purchase: Purchase) -> Order:

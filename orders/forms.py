@@ -18,6 +18,7 @@ from orders.checkout_token import checkout_token_read
 from orders.models import PaymentMethod
 from orders.purchase import Purchase
 from providers.account_check import AccountCheck, account_check
+from shop.phones import InvalidPhone, indonesian_mobile_e164
 
 
 class CheckoutForm(forms.Form):
@@ -74,9 +75,18 @@ class CheckoutForm(forms.Form):
             self.fields[spec.name] = field
             self.account_fields.append(spec.name)
         if not user.is_authenticated:
+            # A guest gives a WhatsApp number or an e-mail address (either is enough).
+            self.fields["buyer_whatsapp"] = forms.CharField(
+                label=_("Your WhatsApp number"),
+                required=False,
+                max_length=20,
+                help_text=_("We send the order link and your codes to this WhatsApp number."),
+                widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
+            )
             # not "email": a gift card's recipient field already has that name
             self.fields["buyer_email"] = forms.EmailField(
                 label=_("Your e-mail"),
+                required=False,
                 help_text=(
                     _("We send your receipt, the order link and a copy of the code here.")
                     if gift_card
@@ -102,9 +112,19 @@ class CheckoutForm(forms.Form):
             initial=channels[0].code if channels else None,
         )
 
+    def clean_buyer_whatsapp(self) -> str:
+        number = self.cleaned_data.get("buyer_whatsapp", "").strip()
+        if not number:
+            return ""
+        try:
+            return indonesian_mobile_e164(number)
+        except InvalidPhone as exc:
+            raise ValidationError(exc.message) from None
+
     def clean(self):
         cleaned = super().clean()
         self._check_account_fields(cleaned)
+        self._check_guest_contact(cleaned)
         token = checkout_token_read(request=self.request, token=self.data.get("checkout_token", ""))
         if token is None:
             self.add_error(None, _("This page has expired. Please reload it and try again."))
@@ -126,6 +146,18 @@ class CheckoutForm(forms.Form):
         except forms.ValidationError as exc:
             self.add_error("amount", exc)
         return cleaned
+
+    def _check_guest_contact(self, cleaned: dict) -> None:
+        """A guest must leave a way to reach them: a WhatsApp number or an e-mail address."""
+        if self.user.is_authenticated or "buyer_whatsapp" in self.errors:
+            return
+        if "buyer_email" in self.errors:
+            return
+        if not cleaned.get("buyer_whatsapp") and not cleaned.get("buyer_email"):
+            self.add_error(
+                "buyer_whatsapp",
+                _("Enter a WhatsApp number or an e-mail address (either is enough)."),
+            )
 
     def _check_account_fields(self, cleaned: dict) -> None:
         """The brand's schema checks, now, beside any other field's error: a buyer sees
@@ -169,6 +201,7 @@ class CheckoutForm(forms.Form):
             payment_method=data["payment_method"],
             user=user,
             guest_email=data.get("buyer_email", ""),
+            guest_phone=data.get("buyer_whatsapp", ""),
             channel=data.get("channel", ""),
             amount=data["amount"],
             checkout_token=data["checkout_token"],

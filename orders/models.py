@@ -110,6 +110,8 @@ class Order(models.Model):
         related_name="orders",
     )
     guest_email = models.EmailField(blank=True)
+    # A guest's WhatsApp number (E.164, +62…): order messages and codes go there.
+    guest_phone = models.CharField(max_length=16, blank=True)
     # Lets a guest open the order page from the link in the e-mail.
     access_token = models.CharField(max_length=64, unique=True)
     # The storefront form's one-time token: the same form sent again finds this order
@@ -204,7 +206,7 @@ class Order(models.Model):
         ordering = ["-created_at", "-pk"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(user__isnull=False) | ~Q(guest_email=""),
+                condition=Q(user__isnull=False) | ~Q(guest_email="") | ~Q(guest_phone=""),
                 name="order_has_buyer",
             ),
             models.CheckConstraint(

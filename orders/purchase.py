@@ -11,7 +11,8 @@ from catalog.models import Product
 class Purchase:
     """One buyer's choice, not checked yet (`orders.services.creation` checks it).
 
-    The buyer is `user` (signed in) or, for a guest, `guest_email`. `channel` is the
+    The buyer is `user` (signed in) or, for a guest, `guest_email` and/or `guest_phone`
+    (a WhatsApp number, E.164). `channel` is the
     gateway's payment channel ("" = its first active one). `checkout_token` is the
     storefront form's one-time token; `shown_price` the price the buyer's page showed
     (None: not checked against one)."""
@@ -21,6 +22,7 @@ class Purchase:
     payment_method: str
     user: object | None = None  # the signed-in buyer (settings.AUTH_USER_MODEL)
     guest_email: str = ""
+    guest_phone: str = ""
     amount: Decimal | None = None
     channel: str = ""
     checkout_token: str | None = None

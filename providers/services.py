@@ -10,7 +10,7 @@ from catalog.models import Provider, ProviderKind
 from catalog.services import catalog_reprice_all
 from providers.base import Balance, NotConfigured, ProviderError
 from providers.registry import UPSTREAM_ADAPTERS, get_adapter
-from shop.models import NotificationLevel
+from shop.models import NotificationLevel, StaffAlertKind
 from shop.money import format_money
 from shop.notifications import notify
 
@@ -36,6 +36,8 @@ def provider_mark_out_of_balance(*, code: str, message: str = "") -> None:
         message=message or "Top up the provider balance; sales resume after a balance check.",
         level=NotificationLevel.ERROR,
         data={"provider": code},
+        alert=StaffAlertKind.PROVIDER_PAUSED,
+        event_key=f"provider:{code}:paused:{provider.out_of_balance_since.isoformat()}",
     )
 
 
@@ -83,6 +85,8 @@ def provider_record_balance(
             message=f"The threshold is {format_money(threshold, balance.currency)}.",
             level=NotificationLevel.WARNING,
             data={"provider": code},
+            alert=StaffAlertKind.LOW_BALANCE,
+            event_key=f"provider:{code}:low-balance:{provider.last_balance_at.isoformat()}",
         )
     elif not low:
         provider.low_balance_notified = False

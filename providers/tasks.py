@@ -9,6 +9,7 @@ from providers.bill_catalog import bill_demo_fees, bill_products_sync
 from providers.services import providers_check_balances as check_balances
 from providers.simulators import simulators_resolve_due
 from providers.sync import catalog_sync_all as sync_all
+from shop.messaging.whatsapp_simulator import whatsapp_simulator_send_statuses
 
 
 @shared_task(name="providers.tasks.simulators_tick")
@@ -16,6 +17,7 @@ def simulators_tick() -> None:
     """Resolve due simulated pending orders and send their callbacks (simulators only)."""
     if settings.SIMULATORS_ENABLED:
         simulators_resolve_due()
+        whatsapp_simulator_send_statuses()
 
 
 @shared_task(name="providers.tasks.providers_check_balances")

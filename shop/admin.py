@@ -5,7 +5,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied
 
 from shop.admin_mixins import ReadOnlyAdmin
-from shop.models import Heartbeat, User
+from shop.models import Heartbeat, SimulatedMessage, StaffAlertRoute, User
 
 # What only superusers and the admin group change: a staff account's rights, what a buyer
 # pays (role and price tier: reseller pricing is a money action), and what signs in or
@@ -50,6 +50,26 @@ class UserAdmin(DjangoUserAdmin):
 
 
 # Notification's admin is in ops/admin_orders.py: it masks the order's voucher codes in a message.
+
+
+@admin.register(StaffAlertRoute)
+class StaffAlertRouteAdmin(admin.ModelAdmin):
+    """Which staff alerts go to which Telegram chat (docs/notifications.md lists the kinds)."""
+
+    list_display = ("kind", "chat_id", "label", "active")
+    list_filter = ("kind", "active")
+    list_editable = ("active",)
+    search_fields = ("chat_id", "label")
+
+
+@admin.register(SimulatedMessage)
+class SimulatedMessageAdmin(ReadOnlyAdmin):
+    """What the WhatsApp and Telegram simulators received (demo and tests only)."""
+
+    list_display = ("received_at", "channel", "recipient", "text")
+    list_filter = ("channel",)
+    search_fields = ("recipient", "external_id")
+    date_hierarchy = "received_at"
 
 
 @admin.register(Heartbeat)

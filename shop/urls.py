@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from catalog import views as catalog_views
 from shop import views
+from shop.messaging.whatsapp_webhook import whatsapp_webhook
 
 urlpatterns = [
     path("", catalog_views.home, name="home"),
@@ -13,6 +14,7 @@ urlpatterns = [
     path("favicon.ico", views.favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("", include("webhooks.urls")),
+    path("api/webhooks/whatsapp", whatsapp_webhook, name="webhook-whatsapp"),
     path("", include("orders.urls")),
     path("", include("resellers.urls")),
     path("", include("ops.urls")),
@@ -34,7 +36,10 @@ urlpatterns = [
 ]
 
 if settings.SIMULATORS_ENABLED:
-    urlpatterns += [path("sim/", include("providers.simulator_urls"))]
+    urlpatterns += [
+        path("sim/", include("providers.simulator_urls")),
+        path("sim/", include("shop.messaging.simulator_urls")),
+    ]
 
 # Under /api/ Django's own refusals answer in the API's JSON shape (shop/api_errors.py).
 handler400 = "shop.api_errors.bad_request"

@@ -15,7 +15,12 @@ from shop.local_cache import local_caches_clear
 BASE_DIR = Path(settings.BASE_DIR)
 
 # Shared fixtures: a priced product, buyers, and orders (tests/orders/fixtures.py).
-pytest_plugins = ["tests.orders.fixtures", "tests.orders.bill_fixtures"]
+# The messaging simulators on the live server: tests/shop/messaging_support.py.
+pytest_plugins = [
+    "tests.orders.fixtures",
+    "tests.orders.bill_fixtures",
+    "tests.shop.messaging_support",
+]
 
 
 @pytest.fixture(autouse=True)
@@ -65,33 +70,27 @@ def stop_process(process: subprocess.Popen, *, timeout: float = 60) -> None:
 
 
 @pytest.fixture
-def celery_worker_process(transactional_db, tmp_path) -> Iterator[subprocess.Popen]:
+def celery_worker_env() -> dict[str, str]:
+    """Extra environment for `celery_worker_process` (a test module overrides it, e.g. to
+    point a channel at a simulator on its live server)."""
+    return {}
+
+
+@pytest.fixture
+def celery_worker_process(
+    transactional_db, tmp_path, celery_worker_env
+) -> Iterator[subprocess.Popen]:
     """A real Celery worker in its own process, on Redis, using this test's database.
 
     Tasks sent with `send_task` (which ignores eager mode) run in it; the test sees their
-    effects through the committed database, hence `transactional_db`.
+    effects through the committed database, hence `transactional_db`. A test may kill it
+    and start another with `start_celery_worker` (the fixture reaps the one it started).
     """
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "shop.settings.test",
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        "DATABASE_URL": _database_url_of_this_test(),
-    }
     from shop.celery import app
 
     app.control.purge()  # messages left by an earlier run must not reach this test's worker
     log_path = tmp_path / "worker.log"
-    worker_command = [
-        *(sys.executable, "-m", "celery", "-A", "shop", "worker", "--pool", "solo"),
-        *("--loglevel", "INFO", "--without-gossip", "--without-mingle"),
-        *("--hostname", f"test-{os.getpid()}@%h"),
-    ]
-    with log_path.open("w") as log:
-        worker = subprocess.Popen(
-            worker_command, cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT
-        )
-    ready = wait_until(lambda: bool(app.control.ping(timeout=0.5)), timeout=60)
-    assert ready, "the Celery worker did not start:\n" + log_path.read_text()
+    worker = start_celery_worker(log_path, celery_worker_env)
     yield worker
     stop_process(worker, timeout=20)
     print(log_path.read_text())  # shown by pytest when the test failed
@@ -128,6 +127,34 @@ def rows_committed():
         connection.local_caches_changed = set()
 
     return settle
+
+
+def start_celery_worker(log_path: Path, extra_env: dict[str, str] | None = None):
+    """Start a solo-pool worker on this test's database (its output appended to
+    `log_path`) and wait until it answers a ping."""
+    from shop.celery import app
+
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "shop.settings.test",
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "DATABASE_URL": _database_url_of_this_test(),
+        **(extra_env or {}),
+    }
+    worker_command = [
+        *(sys.executable, "-m", "celery", "-A", "shop", "worker", "--pool", "solo"),
+        *("--loglevel", "INFO", "--without-gossip", "--without-mingle"),
+        *("--hostname", f"test-{os.getpid()}-{time.monotonic_ns()}@%h"),
+    ]
+    with log_path.open("a") as log:
+        worker = subprocess.Popen(
+            worker_command, cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+    ready = wait_until(lambda: bool(app.control.ping(timeout=0.5)), timeout=60)
+    if not ready:
+        stop_process(worker, timeout=5)
+    assert ready, "the Celery worker did not start:\n" + log_path.read_text()
+    return worker
 
 
 def _database_url_of_this_test() -> str:

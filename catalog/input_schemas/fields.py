@@ -1,7 +1,6 @@
 """The pieces input schemas are made of: field descriptions, the cleaners, and the fields
 every kind of account shares (game id, zone, phone, meter, e-mail, free text)."""
 
-import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -9,6 +8,8 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 from django.utils.translation import gettext, gettext_noop
+
+from shop.phones import InvalidPhone, indonesian_mobile
 
 REQUIRED = gettext_noop("This field is required.")
 
@@ -64,23 +65,12 @@ def digits(label: str, min_length: int, max_length: int) -> Callable[[str], str]
     return clean
 
 
-_PHONE_SEPARATORS = re.compile(r"[\s.\-]")
-
-
 def _clean_phone(value: str) -> str:
-    """Indonesian mobile number as "08…": +628…/628… are rewritten, separators dropped."""
-    number = _PHONE_SEPARATORS.sub("", value)
-    for international_prefix in ("+62", "62"):
-        if number.startswith(international_prefix):
-            number = "0" + number.removeprefix(international_prefix)
-            break
-    if not number.isascii() or not number.isdigit():
-        raise Invalid(gettext("Phone number must contain digits only."))
-    if not number.startswith("08"):
-        raise Invalid(gettext("Enter an Indonesian mobile number starting with 08, +628 or 628."))
-    if not 10 <= len(number) <= 13:
-        raise Invalid(gettext("Phone number must be 10 to 13 digits long, starting with 08."))
-    return number
+    """Indonesian mobile number as "08…" (shop.phones, the rule WhatsApp numbers share)."""
+    try:
+        return indonesian_mobile(value)
+    except InvalidPhone as exc:
+        raise Invalid(exc.message) from None
 
 
 _email_validator = EmailValidator()

@@ -27,6 +27,7 @@ from orders.purchase import Purchase
 from orders.services.transitions import order_enqueue_placement
 from shop.errors import ApplicationError
 from shop.models import PriceTier
+from shop.phones import InvalidPhone, indonesian_mobile_e164
 from shop.precompiled import PrecompiledInsert
 from wallets.services import (
     wallet_debit_for_order,
@@ -114,6 +115,21 @@ def order_amount_checked(*, product: Product, amount: Decimal | None) -> Decimal
         ) from None
 
 
+def _guest_phone_checked(phone: str) -> str:
+    """A guest's WhatsApp number in E.164 (+62…), "" for none; `invalid_input` naming the
+    `buyer_whatsapp` field when it is not an Indonesian mobile number."""
+    if not phone:
+        return ""
+    try:
+        return indonesian_mobile_e164(phone)
+    except InvalidPhone as exc:
+        raise ApplicationError(
+            gettext_noop("Please correct your WhatsApp number."),
+            code="invalid_input",
+            extra={"fields": {"buyer_whatsapp": [exc.message]}},
+        ) from None
+
+
 def _order_draft(*, purchase: Purchase, payment_method: str) -> Order:
     """The new order, checked and priced, not saved yet (see `order_create`). With
     `purchase.shown_price` (what the buyer's page showed), any other price is refused
@@ -123,10 +139,12 @@ def _order_draft(*, purchase: Purchase, payment_method: str) -> Order:
         raise ApplicationError(
             gettext_noop("Log in to pay from your wallet."), code="login_required"
         )
-    if user is None and not purchase.guest_email:
+    if user is None and not (purchase.guest_email or purchase.guest_phone):
         raise ApplicationError(
-            gettext_noop("Guests must give an e-mail address."), code="email_required"
+            gettext_noop("Guests must give a WhatsApp number or an e-mail address."),
+            code="contact_required",
         )
+    guest_phone = _guest_phone_checked(purchase.guest_phone) if user is None else ""
     amount = order_amount_checked(product=product, amount=purchase.amount)
     tier = user.price_tier if user is not None else PriceTier.RETAIL
     quote = catalog_price_for(product=product, tier=tier, amount=amount)
@@ -158,6 +176,7 @@ def _order_draft(*, purchase: Purchase, payment_method: str) -> Order:
     return Order(
         user=user,
         guest_email=purchase.guest_email,
+        guest_phone=guest_phone,
         access_token=secrets.token_urlsafe(32),
         checkout_token=purchase.checkout_token,
         product=product,

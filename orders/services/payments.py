@@ -10,6 +10,7 @@ from orders.models import (
     OrderStatus,
     PaymentMethod,
 )
+from orders.services.notifications import order_notify_paid
 from orders.services.transitions import (
     order_flag_review,
     order_lock,
@@ -74,13 +75,15 @@ def order_mark_paid(
     wallet_record_gateway_payment(order=order, amount=amount)
     fields = {"amount_received": amount, "gateway_reference": gateway_reference}
     if order.status == OrderStatus.PENDING_PAYMENT and amount == order.price:
-        return order_transition(
+        order = order_transition(
             order=order,
             to=OrderStatus.PAID,
             message="Paid through the gateway",
             data=data,
             **fields,
         )
+        order_notify_paid(order)
+        return order
     problem = (
         f"received {format_money(amount, order.currency)} for a price of "
         f"{format_money(order.price, order.currency)}"

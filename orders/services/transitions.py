@@ -19,7 +19,7 @@ from orders.models import (
 )
 from orders.signals import order_transitioned
 from shop.errors import ApplicationError
-from shop.models import NotificationLevel
+from shop.models import NotificationLevel, StaffAlertKind
 from shop.notifications import notify
 
 ACTIVE_STATUSES = (OrderStatus.PAID, OrderStatus.PROCESSING)
@@ -134,6 +134,10 @@ def order_flag_review(
         message=message,
         level=NotificationLevel.WARNING,
         data={"order": order.code},
+        alert=StaffAlertKind.ORDER_REVIEW,
+        event_key=f"order:{order.code}:review:{order.review_at.isoformat()}"
+        if order.review_at
+        else "",
     )
     return order
 

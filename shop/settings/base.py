@@ -7,6 +7,7 @@ kombu's filesystem broker under `var/`, so `make run` needs no server.
 """
 
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -265,6 +266,23 @@ if PAYMENT_GATEWAY not in ("", "sandbox", "tripay") or (
         f"PAYMENT_GATEWAY={PAYMENT_GATEWAY!r}: use tripay, or sandbox with SIMULATORS_ENABLED on."
     )
 
+# --- Messages to buyers and staff (docs/notifications.md) ------------------------------------
+# WhatsApp Business Cloud API: template messages to buyers who gave a WhatsApp number.
+# Without a base URL: the simulator (/sim/whatsapp/) with simulators on, else Meta's Graph API.
+WHATSAPP_BASE_URL = env.str("WHATSAPP_BASE_URL", default="")
+WHATSAPP_API_VERSION = env.str("WHATSAPP_API_VERSION", default="v21.0")
+WHATSAPP_PHONE_NUMBER_ID = _credential("WHATSAPP_PHONE_NUMBER_ID", "100000000000001")
+WHATSAPP_ACCESS_TOKEN = _credential("WHATSAPP_ACCESS_TOKEN", "sim-whatsapp-token")
+# Delivery-status webhooks: the app secret signs them (X-Hub-Signature-256); the verify
+# token answers Meta's subscription check (GET with hub.verify_token).
+WHATSAPP_APP_SECRET = _credential("WHATSAPP_APP_SECRET", "sim-whatsapp-app-secret")
+WHATSAPP_VERIFY_TOKEN = _credential("WHATSAPP_VERIFY_TOKEN", "sim-whatsapp-verify-token")
+# Telegram Bot API: staff alerts, to the chats chosen in the admin (Staff alert routes).
+TELEGRAM_BASE_URL = env.str("TELEGRAM_BASE_URL", default="")
+TELEGRAM_BOT_TOKEN = _credential("TELEGRAM_BOT_TOKEN", "123456:sim-telegram-token")
+# A wallet adjustment at or above this amount (either sign) alerts staff.
+LARGE_ADJUSTMENT_ALERT = Decimal(env.str("LARGE_ADJUSTMENT_ALERT", default="1000000"))
+
 # --- Inbound callbacks ---------------------------------------------------------------------
 SHAN_SECRET_KEY = _credential("SHAN_SECRET_KEY", "sim-shan-secret")
 SHAN_TRANSACTION_KEY = env.str("SHAN_TRANSACTION_KEY", default="")
@@ -410,6 +428,11 @@ CATALOG_SYNC_AT = tuple(
 )
 CELERY_BEAT_SCHEDULE = {
     "beat-heartbeat": {"task": "shop.tasks.beat_heartbeat", "schedule": 30.0},
+    # Outbox messages whose send task was lost, and sends a dead worker left unfinished.
+    "outbound-messages-requeue": {
+        "task": "shop.tasks.outbound_messages_requeue",
+        "schedule": 60.0,
+    },
     "simulators-tick": {"task": "providers.tasks.simulators_tick", "schedule": 5.0},
     "orders-poll-due": {"task": "orders.tasks.orders_poll_due", "schedule": 15.0},
     "orders-reconcile": {"task": "orders.tasks.orders_reconcile", "schedule": 60.0},

@@ -27,7 +27,7 @@ SHOP_APPS = {
 }
 # Models without a table or without anything a filter or a date hierarchy would help with.
 NO_FILTER = {"shop.Heartbeat", "catalog.Category", "resellers.ResellerSettings"}
-NO_DATES = {"catalog.Category", "catalog.Brand", "shop.Heartbeat"}
+NO_DATES = {"catalog.Category", "catalog.Brand", "shop.Heartbeat", "shop.StaffAlertRoute"}
 NEVER_DELETED = [
     Order,
     OrderEvent,

@@ -76,11 +76,17 @@ def guest_order(product):
 
 
 @pytest.fixture
-def placement_deferred():
+def placement_deferred(monkeypatch):
     """Paid orders are sent to the real broker instead of being placed in this process:
-    for tests of payment and refunds that must not reach a provider."""
+    for tests of payment and refunds that must not reach a provider. Outbox messages are
+    still sent here, at once: the tests read them (mail.outbox, the simulators)."""
     from shop.celery import app
+    from shop.tasks import outbound_message_send
 
+    def send_here(args=None, kwargs=None, **options):
+        return outbound_message_send.apply(args, kwargs)
+
+    monkeypatch.setattr(outbound_message_send, "apply_async", send_here)
     app.conf.task_always_eager = False
     yield
     app.conf.task_always_eager = True

@@ -110,7 +110,7 @@ def test_guests_need_an_email_and_cannot_pay_from_a_wallet(product):
             )
         )
 
-    assert no_email.value.code == "email_required"
+    assert no_email.value.code == "contact_required"
     assert no_login.value.code == "login_required"
 
 

@@ -52,12 +52,36 @@ def test_a_guest_checkout_creates_the_order_and_its_sandbox_payment(client, stor
     assert back["Location"] == response["Location"]
 
 
+def test_a_guest_may_give_only_a_whatsapp_number(client, storefront, settings):
+    _, ml5, _ = storefront
+
+    response = buy(client, guest_form(ml5, buyer_email="", buyer_whatsapp="+62 812-3456-7844"))
+
+    order = Order.objects.get()
+    assert response.status_code == 302
+    assert (order.guest_phone, order.guest_email) == ("+6281234567844", "")
+    payment = SimulatedOrder.objects.get(provider="sandbox", reference=order.code)
+    # the gateway wants an e-mail and a name: the shop's own address, never a made-up one
+    assert payment.request["customer_email"] == settings.DEFAULT_FROM_EMAIL
+    assert payment.request["customer_phone"] == "081234567844"
+    assert payment.request["customer_name"] == "Guest"
+
+
 @pytest.mark.parametrize(
     ("overrides", "field", "message"),
     [
         ({"user_id": "12ab"}, "user_id", "User ID must contain digits only."),
         ({"zone_id": ""}, "zone_id", "This field is required."),
-        ({"buyer_email": ""}, "buyer_email", "This field is required."),
+        (
+            {"buyer_email": ""},
+            "buyer_whatsapp",
+            "Enter a WhatsApp number or an e-mail address (either is enough).",
+        ),
+        (
+            {"buyer_email": "", "buyer_whatsapp": "0212345678"},
+            "buyer_whatsapp",
+            "Enter an Indonesian mobile number starting with 08, +628 or 628.",
+        ),
         ({"buyer_email": "not-an-email"}, "buyer_email", "Enter a valid email address."),
         ({"payment_method": "balance"}, "payment_method", "Select a valid choice."),
         ({"product": "999999"}, "product", "Select a valid choice."),

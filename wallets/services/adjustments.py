@@ -7,8 +7,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
 
+from django.conf import settings
+from django.db import transaction
+
 from shop.errors import ApplicationError
-from shop.money import is_money, quantize
+from shop.models import NotificationLevel, StaffAlertKind
+from shop.money import format_money, is_money, quantize
+from shop.notifications import notify
 from wallets.models import SystemAccount, Transfer, TransferReason, Wallet
 from wallets.services.ledger import (
     Leg,
@@ -46,13 +51,30 @@ def wallet_adjust(
         raise ApplicationError("The amount must be non-zero, in cents.", code="bad_amount")
     amount = Decimal(amount)
     adjustments = system_wallet(SystemAccount.ADJUSTMENTS, currency=wallet.currency)
-    return wallet_transfer(
-        legs=[Leg(adjustments, -amount), Leg(wallet, amount)],
-        reason=TransferReason.ADJUSTMENT,
-        reference=f"wallet:{wallet.pk}",
-        idempotency_key=idempotency_key or f"adjust:{uuid.uuid4()}",
-        actor=actor,
-        memo=reason.strip(),
+    with transaction.atomic():
+        transfer = wallet_transfer(
+            legs=[Leg(adjustments, -amount), Leg(wallet, amount)],
+            reason=TransferReason.ADJUSTMENT,
+            reference=f"wallet:{wallet.pk}",
+            idempotency_key=idempotency_key or f"adjust:{uuid.uuid4()}",
+            actor=actor,
+            memo=reason.strip(),
+        )
+        if abs(amount) >= settings.LARGE_ADJUSTMENT_ALERT:
+            _tell_staff_of_large_adjustment(transfer, wallet=wallet, amount=amount, actor=actor)
+    return transfer
+
+
+def _tell_staff_of_large_adjustment(transfer: Transfer, *, wallet: Wallet, amount, actor) -> None:
+    """Staff hear of every adjustment at or above LARGE_ADJUSTMENT_ALERT, once per transfer."""
+    who = actor.get_username() if actor is not None else "a command"
+    notify(
+        title=f"Large wallet adjustment: {format_money(amount, wallet.currency)} on {wallet}",
+        message=f"By {who}: {transfer.memo}",
+        level=NotificationLevel.WARNING,
+        data={"wallet": wallet.pk, "transfer": transfer.pk},
+        alert=StaffAlertKind.LARGE_ADJUSTMENT,
+        event_key=f"transfer:{transfer.pk}:large-adjustment",
     )
 
 
