@@ -188,7 +188,15 @@ class Order(models.Model):
             ),
             models.CheckConstraint(condition=Q(price__gt=0), name="order_price_positive"),
         ]
-        indexes = [models.Index(fields=["status", "created_at"], name="order_status_created")]
+        indexes = [
+            models.Index(fields=["status", "created_at"], name="order_status_created"),
+            # The poller's claim (orders_claim_due): due orders of one provider, oldest first.
+            models.Index(
+                fields=["provider_code", "next_poll_at"],
+                condition=WAITS_ON_PROVIDER,
+                name="order_poll_due",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.code

@@ -215,6 +215,15 @@ SIMULATOR_SLOW_SECONDS = env.float("SIMULATOR_SLOW_SECONDS", default=25)
 SIMULATOR_CALLBACK_BASE_URL = env.str("SIMULATOR_CALLBACK_BASE_URL", default=SITE_URL)
 PROVIDER_CONNECT_TIMEOUT = env.float("PROVIDER_CONNECT_TIMEOUT", default=3.05)
 PROVIDER_READ_TIMEOUT = env.float("PROVIDER_READ_TIMEOUT", default=20)
+# How hard the poller may ask each provider (providers/call_limits.py, docs/pipeline.md):
+# status calls per second and in flight, shared by every worker; "code=rate:concurrency,..."
+# overrides them per provider.
+PROVIDER_STATUS_RATE = env.float("PROVIDER_STATUS_RATE", default=1000)
+PROVIDER_STATUS_CONCURRENCY = env.int("PROVIDER_STATUS_CONCURRENCY", default=200)
+PROVIDER_STATUS_LIMITS = env.dict("PROVIDER_STATUS_LIMITS", default={})
+# Due orders per poll task, and the threads each such task asks with.
+POLL_CHUNK_SIZE = env.int("POLL_CHUNK_SIZE", default=50)
+POLL_THREADS = env.int("POLL_THREADS", default=8)
 
 
 def _credential(name: str, simulator_default: str) -> str:
