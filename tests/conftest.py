@@ -11,8 +11,9 @@ from django.db import connection
 
 BASE_DIR = Path(settings.BASE_DIR)
 
-# Shared fixtures: a priced product, buyers, and orders (tests/orders/fixtures.py).
-pytest_plugins = ["tests.orders.fixtures"]
+# Shared fixtures: a priced product, buyers, and orders (tests/orders/fixtures.py); and
+# `--pgbouncer`, the session through PgBouncer (tests/pgbouncer.py).
+pytest_plugins = ["tests.orders.fixtures", "tests.pgbouncer"]
 
 
 def wait_until(

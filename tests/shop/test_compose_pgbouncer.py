@@ -1,0 +1,32 @@
+"""docker-compose.yml puts web, worker and beat behind PgBouncer in transaction pooling mode,
+with the settings that needs (docs/deployment.md#pgbouncer). The PgBouncer itself is tested
+for real by `pytest --pgbouncer` (tests/pgbouncer.py)."""
+
+import configparser
+from pathlib import Path
+
+import yaml
+from django.conf import settings
+
+BASE_DIR = Path(settings.BASE_DIR)
+
+
+def test_the_app_services_connect_through_pgbouncer_with_its_settings():
+    compose = yaml.safe_load((BASE_DIR / "docker-compose.yml").read_text())
+    services = compose["services"]
+    for name in ("web", "worker", "beat"):
+        environment = services[name]["environment"]
+        assert "@pgbouncer:6432/" in environment["DATABASE_URL"]
+        assert environment["DATABASE_PGBOUNCER"] == "true"
+        assert int(environment["DATABASE_CONN_MAX_AGE"]) > 0
+        assert services[name]["depends_on"]["pgbouncer"] == {"condition": "service_healthy"}
+    assert services["pgbouncer"]["build"] == "deploy/pgbouncer"
+    assert services["pgbouncer"]["depends_on"]["db"] == {"condition": "service_healthy"}
+
+
+def test_pgbouncer_pools_transactions_in_front_of_the_db_service():
+    config = configparser.ConfigParser(inline_comment_prefixes=(";",))
+    config.read(BASE_DIR / "deploy/pgbouncer/pgbouncer.ini")
+    assert config["pgbouncer"]["pool_mode"] == "transaction"
+    assert config["pgbouncer"]["listen_port"] == "6432"
+    assert config["databases"]["shop"] == "host=db port=5432 dbname=shop"
