@@ -58,11 +58,12 @@ def stored(provider) -> tuple[list, list]:
             "unavailable_reason",
         )
     )  # fmt: skip
+    rows = PriceChange.objects.filter(product__provider=provider).values_list(
+        "product__provider_sku", "tier", "old_price", "new_price", "cost", "reason"
+    )
     history = sorted(
-        PriceChange.objects.filter(product__provider=provider).values_list(
-            "product__provider_sku", "tier", "old_price", "new_price", "cost", "reason"
-        ),
-        key=repr,
+        ((*row, reason.replace(f"sync of {provider.code}", "sync")) for *row, reason in rows),
+        key=repr,  # prices may be None
     )
     return products, history
 
