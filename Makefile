@@ -38,7 +38,8 @@ apt_ensure = command -v $(1) >/dev/null || DEBIAN_FRONTEND=noninteractive apt-ge
 
 # The ledger and pipeline tests that run a second time through PgBouncer in transaction
 # pooling mode (tests/pgbouncer.py), as docker-compose.yml deploys the shop.
-PGBOUNCER_SUBSET := tests/wallets/test_services.py tests/pipeline/test_money_at_the_clock.py \
+PGBOUNCER_SUBSET := tests/shop/test_compose_pgbouncer.py tests/wallets/test_services.py \
+	tests/pipeline/test_money_at_the_clock.py \
 	tests/pipeline/test_idempotency.py tests/pipeline/test_poll_at_volume.py \
 	tests/catalog/test_sync.py::test_two_concurrent_syncs_leave_a_consistent_catalog
 

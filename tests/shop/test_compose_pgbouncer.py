@@ -3,10 +3,13 @@ with the settings that needs (docs/deployment.md#pgbouncer). The PgBouncer itsel
 for real by `pytest --pgbouncer` (tests/pgbouncer.py)."""
 
 import configparser
+import os
 from pathlib import Path
 
+import pytest
 import yaml
 from django.conf import settings
+from django.db import connection
 
 BASE_DIR = Path(settings.BASE_DIR)
 
@@ -30,3 +33,17 @@ def test_pgbouncer_pools_transactions_in_front_of_the_db_service():
     assert config["pgbouncer"]["pool_mode"] == "transaction"
     assert config["pgbouncer"]["listen_port"] == "6432"
     assert config["databases"]["shop"] == "host=db port=5432 dbname=shop"
+
+
+@pytest.mark.django_db
+def test_with_the_pgbouncer_option_the_session_connects_through_it(request):
+    if not request.config.getoption("--pgbouncer"):
+        pytest.skip("runs with --pgbouncer (make test's PgBouncer subset)")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT inet_server_port()")
+        (server_port,) = cursor.fetchone()
+    through = int(connection.settings_dict["PORT"])
+    assert connection.connection.info.port == through  # we talk to PgBouncer...
+    assert server_port != through  # ...and PostgreSQL listens elsewhere
+    assert connection.settings_dict["DISABLE_SERVER_SIDE_CURSORS"] is True
+    assert os.environ["DATABASE_PGBOUNCER"] == "true"  # for worker processes
