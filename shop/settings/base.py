@@ -229,8 +229,9 @@ PROVIDER_READ_TIMEOUT = env.float("PROVIDER_READ_TIMEOUT", default=20)
 PROVIDER_STATUS_RATE = env.float("PROVIDER_STATUS_RATE", default=1000)
 PROVIDER_STATUS_CONCURRENCY = env.int("PROVIDER_STATUS_CONCURRENCY", default=200)
 PROVIDER_STATUS_LIMITS = env.dict("PROVIDER_STATUS_LIMITS", default={})
-# Due orders per poll task, and the threads each such task asks with.
-POLL_CHUNK_SIZE = env.int("POLL_CHUNK_SIZE", default=50)
+# Due orders per poll task, and the threads each such task asks with: two rounds of status
+# calls that all time out (2 x 23 s) stay within the tasks' soft time limit (90 s).
+POLL_CHUNK_SIZE = env.int("POLL_CHUNK_SIZE", default=16)
 POLL_THREADS = env.int("POLL_THREADS", default=8)
 
 
