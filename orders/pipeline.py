@@ -363,19 +363,22 @@ def orders_claim_due(
     with transaction.atomic():
         if connection.vendor != "postgresql":
             return _claim_one_by_one(due, limit=limit, now=now)
-        select_sql, params = due.values("pk")[:limit].query.get_compiler(using=due.db).as_sql()
+        select_sql, params = (
+            due.values("pk", "next_poll_at")[:limit].query.get_compiler(using=due.db).as_sql()
+        )
         table = connection.ops.quote_name(Order._meta.db_table)
         with connection.cursor() as cursor:
             cursor.execute(  # identifiers from the model's metadata, values as parameters
                 f"UPDATE {table} AS claimed "  # noqa: S608
                 "SET poll_claim = replace(gen_random_uuid()::text, '-', ''), next_poll_at = %s "
-                f"FROM ({select_sql}) AS due(id) WHERE claimed.id = due.id "
-                "RETURNING claimed.id, claimed.poll_claim, claimed.provider_code",
+                f"FROM ({select_sql}) AS due(id, due_at) WHERE claimed.id = due.id "
+                "RETURNING claimed.id, claimed.poll_claim, claimed.provider_code, due.due_at",
                 [now + POLL_LEASE, *params],
             )
             rows = cursor.fetchall()
     # RETURNING keeps no order: the oldest due first, as claimed.
-    return [PollClaim(*row) for row in rows]
+    rows.sort(key=lambda row: (row[3], row[0]))
+    return [PollClaim(*row[:3]) for row in rows]
 
 
 def _claim_one_by_one(due, *, limit: int, now: datetime) -> list[PollClaim]:
