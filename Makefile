@@ -36,11 +36,21 @@ run: install
 apt_ensure = command -v $(1) >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2) \
 	|| (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2))
 
-# The browser tests drive Debian's Chromium (Playwright cannot download browsers here).
+# The ledger and pipeline tests that run a second time through PgBouncer in transaction
+# pooling mode (tests/pgbouncer.py), as docker-compose.yml deploys the shop.
+PGBOUNCER_SUBSET := tests/shop/test_compose_pgbouncer.py tests/wallets/test_services.py \
+	tests/pipeline/test_money_at_the_clock.py \
+	tests/pipeline/test_idempotency.py tests/pipeline/test_poll_at_volume.py \
+	tests/catalog/test_sync.py::test_two_concurrent_syncs_leave_a_consistent_catalog
+
+# The browser tests drive Debian's Chromium (Playwright cannot download browsers here);
+# the PgBouncer run uses Debian's pgbouncer.
 test: install
 	@$(call apt_ensure,chromium,chromium)
+	@$(call apt_ensure,/usr/sbin/pgbouncer,pgbouncer)
 	$(RUN) python scripts/check_services.py
 	$(RUN) pytest
+	$(RUN) pytest --pgbouncer $(PGBOUNCER_SUBSET)
 
 # lint-imports checks the apps' layers (pyproject.toml [tool.importlinter], docs/architecture.md).
 lint: install

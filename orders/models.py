@@ -231,7 +231,15 @@ class Order(models.Model):
                 name="order_one_open_bill",
             ),
         ]
-        indexes = [models.Index(fields=["status", "created_at"], name="order_status_created")]
+        indexes = [
+            models.Index(fields=["status", "created_at"], name="order_status_created"),
+            # The poller's claim (orders_claim_due): due orders of one provider, oldest first.
+            models.Index(
+                fields=["provider_code", "next_poll_at"],
+                condition=WAITS_ON_PROVIDER,
+                name="order_poll_due",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.code

@@ -17,12 +17,18 @@ Rules kept here:
 """
 
 import logging
+import math
+import threading
 import uuid
+from collections import deque
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import ROUND_CEILING, Decimal
+from typing import NamedTuple
 
-from django.db import transaction
+from django.conf import settings
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -44,7 +50,8 @@ from providers.base import (
     ProviderStatus,
     UpstreamAdapter,
 )
-from providers.registry import UnknownProvider, get_adapter
+from providers.call_limits import ProviderBusy, provider_call_limits, provider_call_permit
+from providers.registry import UPSTREAM_ADAPTERS, UnknownProvider, get_adapter
 from providers.services import provider_mark_out_of_balance
 
 logger = logging.getLogger(__name__)
@@ -55,6 +62,7 @@ POLL_LEASE = timedelta(minutes=2)
 PLACEMENT_GRACE = timedelta(minutes=2)
 # How often the beat runs orders_poll_due; sooner polls are enqueued with a countdown.
 POLL_BEAT = timedelta(seconds=15)
+# Orders of a code without an adapter claimed per beat (each provider's own: `poll_budget`).
 POLL_BATCH_SIZE = 500
 
 
@@ -323,27 +331,142 @@ def _place_again(order: Order, adapter: UpstreamAdapter) -> Order:
     return _place_and_apply(order, adapter)
 
 
+class PollClaim(NamedTuple):
+    order_id: int
+    claim: str
+    provider_code: str
+
+
 def orders_poll_due(*, batch_size: int = POLL_BATCH_SIZE) -> list[tuple[int, str]]:
-    """Claim orders waiting on their provider whose poll time has come (SKIP LOCKED, so
-    pollers and callbacks never wait on each other) and return (order id, claim) pairs to
-    enqueue. Each claimed order's next poll moves a lease ahead, so it is not claimed
-    twice. Orders in review for any other reason are never polled."""
+    """Claim up to `batch_size` orders due a poll, whatever their provider (the oldest due
+    first), and return (order id, claim) pairs to enqueue (see `orders_claim_due`)."""
+    return [(claimed.order_id, claimed.claim) for claimed in orders_claim_due(limit=batch_size)]
+
+
+def orders_claim_due(
+    *, limit: int, provider_code: str | None = None, other_than: Sequence[str] = ()
+) -> list[PollClaim]:
+    """Claim up to `limit` orders waiting on their provider whose poll time has come, the
+    oldest due first: of `provider_code` only when given, of none of `other_than`.
+
+    On PostgreSQL one statement: `UPDATE ... RETURNING` over a `SELECT ... FOR UPDATE SKIP
+    LOCKED` subquery, so concurrent claimers (and callbacks holding an order) never wait on
+    each other and never get the same order. Each claimed order gets a fresh claim (what its
+    `order_poll` message must carry; a duplicate finds it gone) and its next poll a lease
+    ahead, so it is not claimed again while its message waits. Orders in review for any
+    other reason are never polled."""
     now = timezone.now()
-    claims = []
+    due = Order.objects.filter(WAITS_ON_PROVIDER, next_poll_at__lte=now)
+    if provider_code is not None:
+        due = due.filter(provider_code=provider_code)
+    if other_than:
+        due = due.exclude(provider_code__in=other_than)
+    due = due.order_by("next_poll_at").select_for_update(skip_locked=True)
     with transaction.atomic():
-        due = (
-            Order.objects.filter(WAITS_ON_PROVIDER, next_poll_at__lte=now)
-            .order_by("next_poll_at")
-            .select_for_update(skip_locked=True)
-            .values_list("pk", flat=True)[:batch_size]
+        if connection.vendor != "postgresql":
+            return _claim_one_by_one(due, limit=limit, now=now)
+        select_sql, params = (
+            due.values("pk", "next_poll_at")[:limit].query.get_compiler(using=due.db).as_sql()
         )
-        for order_id in due:
-            claims.append((order_id, uuid.uuid4().hex))
-        for order_id, claim in claims:
-            Order.objects.filter(pk=order_id).update(
-                poll_claim=claim, next_poll_at=now + POLL_LEASE
+        table = connection.ops.quote_name(Order._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(  # identifiers from the model's metadata, values as parameters
+                f"UPDATE {table} AS claimed "  # noqa: S608
+                "SET poll_claim = replace(gen_random_uuid()::text, '-', ''), next_poll_at = %s "
+                f"FROM ({select_sql}) AS due(id, due_at) WHERE claimed.id = due.id "
+                "RETURNING claimed.id, claimed.poll_claim, claimed.provider_code, due.due_at",
+                [now + POLL_LEASE, *params],
             )
+            rows = cursor.fetchall()
+    # RETURNING keeps no order: the oldest due first, as claimed.
+    rows.sort(key=lambda row: (row[3], row[0]))
+    return [PollClaim(*row[:3]) for row in rows]
+
+
+def _claim_one_by_one(due, *, limit: int, now: datetime) -> list[PollClaim]:
+    """`orders_claim_due` where UPDATE ... RETURNING over a locking subquery is not to be
+    had (SQLite, whose writers take the whole database anyway)."""
+    claims = [
+        PollClaim(order_id, uuid.uuid4().hex, provider_code)
+        for order_id, provider_code in due.values_list("pk", "provider_code")[:limit]
+    ]
+    for claimed in claims:
+        Order.objects.filter(pk=claimed.order_id).update(
+            poll_claim=claimed.claim, next_poll_at=now + POLL_LEASE
+        )
     return claims
+
+
+def poll_budget(provider_code: str) -> int:
+    """How many of `provider_code`'s due orders one beat claims: what its status-call rate
+    allows until the next beat, so claimed orders are asked well within their lease."""
+    per_second = provider_call_limits(provider_code).per_second
+    return max(1, math.ceil(per_second * POLL_BEAT.total_seconds()))
+
+
+def orders_claim_due_by_provider() -> dict[str, list[PollClaim]]:
+    """One beat's claims, by provider: each upstream provider's due orders up to its
+    `poll_budget` (one claim statement each), and up to POLL_BATCH_SIZE orders of any other
+    code (an unknown provider: their poll hands them to a person)."""
+    claims: dict[str, list[PollClaim]] = {}
+    for code in UPSTREAM_ADAPTERS:
+        claimed = orders_claim_due(limit=poll_budget(code), provider_code=code)
+        if claimed:
+            claims[code] = claimed
+    for claimed in orders_claim_due(limit=POLL_BATCH_SIZE, other_than=list(UPSTREAM_ADAPTERS)):
+        claims.setdefault(claimed.provider_code, []).append(claimed)
+    return claims
+
+
+def orders_poll_claimed(*, provider_code: str, claims: Sequence[tuple[int, str]]) -> int:
+    """Poll claimed orders of one provider (`order_poll` each), with at most POLL_THREADS
+    at once in this process and the provider's rate and concurrency (`provider_call_permit`,
+    shared by every worker) respected. An order that gets no permit in time is handed
+    back, due now, to the next beat. Returns how many were polled.
+
+    Each thread uses its own database connection, closed when it ends. An eager Celery
+    (tests) polls in the caller's thread."""
+    from orders.tasks import order_poll_claimed  # the tasks module imports this one
+
+    threads = min(settings.POLL_THREADS, provider_call_limits(provider_code).concurrency)
+    if order_poll_claimed.app.conf.task_always_eager:
+        threads = 1
+    pending = deque(claims)
+    polled = []
+
+    def poll_next() -> None:
+        while True:
+            try:
+                order_id, claim = pending.popleft()
+            except IndexError:
+                return
+            try:
+                with provider_call_permit(provider_code):
+                    order_poll(order_id=order_id, claim=claim)
+                polled.append(order_id)
+            except ProviderBusy:
+                # Untouched by this message: due again now, for the next beat to claim.
+                Order.objects.filter(pk=order_id, poll_claim=claim).update(
+                    poll_claim="", next_poll_at=timezone.now()
+                )
+            except Exception:  # the lease ends and the next beat claims the order again
+                logger.exception("polling order %s raised", order_id)
+
+    def in_own_connection() -> None:
+        try:
+            poll_next()
+        finally:
+            connection.close()
+
+    if threads <= 1:
+        poll_next()
+        return len(polled)
+    workers = [threading.Thread(target=in_own_connection) for _ in range(min(threads, len(claims)))]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return len(polled)
 
 
 def orders_reconcile() -> dict[str, list[int]]:

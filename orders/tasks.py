@@ -3,6 +3,7 @@
 from contextlib import suppress
 
 from celery import shared_task
+from django.conf import settings
 
 from orders import payment_checks, pipeline
 
@@ -24,8 +25,20 @@ def order_recheck(order_id: int) -> None:
 
 @shared_task(name="orders.tasks.orders_poll_due")
 def orders_poll_due() -> None:
-    for order_id, claim in pipeline.orders_poll_due():
-        order_poll.delay(order_id, claim)
+    """The beat: claim what each provider may be asked until the next beat, and fan it out
+    in chunks (docs/pipeline.md#polling-at-volume)."""
+    chunk = settings.POLL_CHUNK_SIZE
+    for provider_code, claims in pipeline.orders_claim_due_by_provider().items():
+        pairs = [(claimed.order_id, claimed.claim) for claimed in claims]
+        for start in range(0, len(pairs), chunk):
+            order_poll_claimed.delay(provider_code, pairs[start : start + chunk])
+
+
+@shared_task(name="orders.tasks.order_poll_claimed")
+def order_poll_claimed(provider_code: str, claims: list[list]) -> None:
+    pipeline.orders_poll_claimed(
+        provider_code=provider_code, claims=[(order_id, claim) for order_id, claim in claims]
+    )
 
 
 @shared_task(name="orders.tasks.orders_reconcile")

@@ -58,11 +58,12 @@ def _redis_script(url: str):
     first call, so one round trip)."""
     script = _scripts.get(url)
     if script is None:
-        script = _scripts[url] = _redis_client(url).register_script(_GCRA)
+        script = _scripts[url] = redis_client(url).register_script(_GCRA)
     return script
 
 
-def _redis_client(url: str) -> redis.Redis:
+def redis_client(url: str) -> redis.Redis:
+    """One client per Redis URL per process, with short timeouts (a limit never hangs)."""
     client = _clients.get(url)
     if client is None:
         client = _clients[url] = redis.Redis.from_url(
@@ -98,7 +99,7 @@ def rate_limit_peek(*, key: str, limit: int, period: int = 60) -> RateDecision:
     now, _interval, tolerance = _bucket(limit, period)
     if settings.REDIS_URL:
         try:
-            stored = _redis_client(settings.REDIS_URL).get(KEY_PREFIX + key)
+            stored = redis_client(settings.REDIS_URL).get(KEY_PREFIX + key)
         except redis.RedisError as exc:
             logger.warning("rate limit %s not checked, Redis failed: %s", key, exc)
             return RateDecision(allowed=True, retry_after=0)

@@ -20,6 +20,7 @@ pytest_plugins = [
     "tests.orders.fixtures",
     "tests.orders.bill_fixtures",
     "tests.shop.messaging_support",
+    "tests.pgbouncer",  # `--pgbouncer`: the session through PgBouncer
 ]
 
 

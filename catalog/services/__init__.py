@@ -5,7 +5,7 @@ the same) and `sql` (the bulk SQL helpers).
 The public names are importable from here, where the callers use them.
 """
 
-from catalog.services.bulk import NewProduct, catalog_insert_products
+from catalog.services.bulk import NewProduct, NewProductStage, catalog_insert_products
 from catalog.services.pricing import PriceQuote, catalog_price_for, product_unavailable_reason
 from catalog.services.repricing import (
     BULK_UPDATE_BATCH,
@@ -14,11 +14,12 @@ from catalog.services.repricing import (
     catalog_reprice_product,
     catalog_reprice_products,
 )
-from catalog.services.sql import update_rows_by_pk
+from catalog.services.sql import update_rows_by_pk, update_rows_from_stage
 
 __all__ = [
     "BULK_UPDATE_BATCH",
     "NewProduct",
+    "NewProductStage",
     "PriceQuote",
     "catalog_create_products",
     "catalog_insert_products",
@@ -28,4 +29,5 @@ __all__ = [
     "catalog_reprice_products",
     "product_unavailable_reason",
     "update_rows_by_pk",
+    "update_rows_from_stage",
 ]

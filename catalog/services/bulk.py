@@ -12,12 +12,13 @@ from django.utils import timezone
 from catalog.models import DenominationType, PriceChange, PricingRule, Product, Provider
 from catalog.selectors import active_pricing_rules
 from catalog.services.pricing import (
+    _TIERS,
     REPRICED_FIELDS,
     ProductPricer,
     provider_unavailable_reason,
     unavailable_reason_from_parts,
 )
-from catalog.services.sql import copy_rows, update_rows_by_pk
+from catalog.services.sql import Stage, column_types, copy_rows, update_rows_by_pk
 
 
 class NewProduct(NamedTuple):
@@ -39,14 +40,15 @@ class NewProduct(NamedTuple):
     last_synced_at: datetime | None
 
 
-_NEW_PRODUCT_COLUMNS = (
-    "provider_id", "provider_sku", "brand_id", "category_id", "name", "description", "cost",
-    "cost_currency", "denomination_type", "min_amount", "max_amount", "provider_active",
-    "admin_active", "price_retail", "price_reseller", "unavailable_reason", "last_synced_at",
-    "created_at", "updated_at",
-)  # fmt: skip
 _PRICE_CHANGE_COLUMNS = (
     "product_id", "tier", "old_price", "new_price", "cost", "reason", "changed_at",
+)  # fmt: skip
+# A new product as staged: its Product columns (the rest are the same for every row), and
+# its price history's cost and reason (one row per tier with a price).
+_STAGED_PRODUCT_FIELDS = (
+    "provider_sku", "brand_id", "category_id", "name", "description", "cost", "cost_currency",
+    "denomination_type", "min_amount", "max_amount", "provider_active", "price_retail",
+    "price_reseller", "unavailable_reason", "last_synced_at",
 )  # fmt: skip
 
 
@@ -59,66 +61,134 @@ def catalog_insert_products(
 ) -> int:
     """PostgreSQL only: create `provider`'s new `products` already priced, as
     `catalog_create_products` does (same prices, `unavailable_reason` and PriceChange rows),
-    without model instances: one COPY of the products, one query reading their ids back by
-    SKU, one COPY of their PriceChange rows. Return how many got a stored price."""
-    if not products:
-        return 0
-    if rules is None:
-        rules = active_pricing_rules()
-    pricer = ProductPricer(rules=rules, reason=reason)
-    provider_reason = provider_unavailable_reason(
-        enabled=provider.enabled,
-        code=provider.code,
-        out_of_balance_since=provider.out_of_balance_since,
-    )
-    rate = provider.exchange_rate
-    now = timezone.now()
-    priced = 0
-    rows = []
-    changes_by_sku = []
-    for product in products:
-        retail, reseller, unavailable_reason, changes = pricer.price(
-            unavailable=unavailable_reason_from_parts(
-                provider_reason, product.provider_active, True
-            ),
-            pk=None,
-            brand_id=product.brand_id,
-            category_id=product.category_id or product.brand_category_id,
-            flexible=product.denomination_type != DenominationType.FIXED,  # bills too: no price
-            cost=product.cost,
-            rate=rate,
-            old_retail=None,
-            old_reseller=None,
-        )
-        if retail is not None or reseller is not None:
-            priced += 1
-        rows.append(
-            (
-                provider.pk, product.provider_sku, product.brand_id, product.category_id,
-                product.name, product.description, product.cost, product.cost_currency,
-                product.denomination_type, product.min_amount, product.max_amount,
-                product.provider_active, True, retail, reseller, unavailable_reason,
-                product.last_synced_at, now, now,
-            )
-        )  # fmt: skip
-        if changes:
-            changes_by_sku.append((product.provider_sku, changes))
-    with transaction.atomic(), connection.cursor() as cursor:
-        copy_rows(cursor, Product, _NEW_PRODUCT_COLUMNS, rows)
-        del rows
-        cursor.execute(  # identifiers from the model's metadata, values as parameters
-            f"SELECT provider_sku, id FROM {connection.ops.quote_name(Product._meta.db_table)} "  # noqa: S608
-            "WHERE provider_id = %s AND provider_sku = ANY(%s)",
-            [provider.pk, [product.provider_sku for product in products]],
-        )
-        ids = dict(cursor.fetchall())
-        copy_rows(
-            cursor,
-            PriceChange,
-            _PRICE_CHANGE_COLUMNS,
-            ((ids[sku], *change, now) for sku, changes in changes_by_sku for change in changes),
-        )
+    without model instances (`NewProductStage`). Return how many got a stored price."""
+    with transaction.atomic():
+        stage = NewProductStage(provider=provider, reason=reason, rules=rules)
+        priced = stage.add(products)
+        stage.merge()
     return priced
+
+
+class NewProductStage:
+    """PostgreSQL only, inside a transaction: new products priced in Python and staged by
+    COPY into a temporary table (`add`, as many batches as needed), then written by one
+    INSERT per table (`merge`): the products, then their PriceChange rows, derived in the
+    database from the staged prices with the cost and reason the pricer gave them."""
+
+    def __init__(
+        self,
+        *,
+        provider: Provider,
+        reason: str = "",
+        rules: Sequence[PricingRule] | None = None,
+    ):
+        self.provider = provider
+        self.pricer = ProductPricer(
+            rules=active_pricing_rules() if rules is None else rules, reason=reason
+        )
+        self.provider_reason = provider_unavailable_reason(
+            enabled=provider.enabled,
+            code=provider.code,
+            out_of_balance_since=provider.out_of_balance_since,
+        )
+        self._cursor = None
+        self._stage: Stage | None = None
+        self._staged = 0
+
+    def add(self, products: Sequence[NewProduct]) -> int:
+        """Price `products` and stage them; return how many got a stored price."""
+        if not products:
+            return 0
+        if self._stage is None:
+            self._cursor = connection.cursor()
+            self._stage = Stage(
+                self._cursor,
+                prefix="stage_new_products",
+                columns={
+                    "position": "bigint",
+                    **column_types(Product, _STAGED_PRODUCT_FIELDS),
+                    "history_cost": column_types(PriceChange, ["cost"])["cost"],
+                    "history_reason": column_types(PriceChange, ["reason"])["reason"],
+                },
+            )
+        rows = []
+        priced = 0
+        for position, product in enumerate(products, start=self._staged):
+            retail, reseller, unavailable_reason, changes = self.pricer.price(
+                unavailable=unavailable_reason_from_parts(
+                    self.provider_reason, product.provider_active, True
+                ),
+                pk=None,
+                brand_id=product.brand_id,
+                category_id=product.category_id or product.brand_category_id,
+                flexible=product.denomination_type != DenominationType.FIXED,  # bills too: no price
+                cost=product.cost,
+                rate=self.provider.exchange_rate,
+                old_retail=None,
+                old_reseller=None,
+            )
+            if retail is not None or reseller is not None:
+                priced += 1
+            history_cost, history_reason = _history_of_new_product(retail, reseller, changes)
+            rows.append(
+                (
+                    position, product.provider_sku, product.brand_id, product.category_id,
+                    product.name, product.description, product.cost, product.cost_currency,
+                    product.denomination_type, product.min_amount, product.max_amount,
+                    product.provider_active, retail, reseller, unavailable_reason,
+                    product.last_synced_at, history_cost, history_reason,
+                )
+            )  # fmt: skip
+        self._stage.write(rows)
+        self._staged += len(products)
+        return priced
+
+    def merge(self) -> int:
+        """Write the staged products and their history; return how many were created."""
+        if self._stage is None:
+            return 0
+        quote = connection.ops.quote_name
+        now = timezone.now()
+        staged = [quote(column) for column in _STAGED_PRODUCT_FIELDS]
+        products = quote(Product._meta.db_table)
+        cursor, stage = self._cursor, self._stage.table
+        cursor.execute(  # identifiers from the models' metadata, values as parameters
+            f"INSERT INTO {products} (provider_id, admin_active, created_at, updated_at, "  # noqa: S608
+            f"{', '.join(staged)}) SELECT %s, TRUE, %s, %s, {', '.join(staged)} "
+            f"FROM {stage} ORDER BY position",
+            [self.provider.pk, now, now],
+        )
+        created = cursor.rowcount
+        retail, reseller = (tier.value for tier in _TIERS)
+        cursor.execute(  # one row per tier with a price, in the order the pricer gives them
+            f"INSERT INTO {quote(PriceChange._meta.db_table)} "  # noqa: S608
+            f"({', '.join(quote(c) for c in _PRICE_CHANGE_COLUMNS)}) "
+            "SELECT p.id, t.tier, NULL, t.price, s.history_cost, s.history_reason, %s "
+            f"FROM {stage} AS s JOIN {products} AS p "
+            "ON p.provider_id = %s AND p.provider_sku = s.provider_sku "
+            "CROSS JOIN LATERAL (VALUES (1, %s, s.price_retail), (2, %s, s.price_reseller)) "
+            "AS t(n, tier, price) WHERE t.price IS NOT NULL ORDER BY s.position, t.n",
+            [now, self.provider.pk, retail, reseller],
+        )
+        self._stage.drop()
+        self._cursor.close()
+        self._stage = self._cursor = None
+        self._staged = 0
+        return created
+
+
+def _history_of_new_product(retail, reseller, changes) -> tuple[Decimal | None, str]:
+    """The cost and reason of a new product's PriceChange rows, which the merge writes for
+    each tier with a price (the pricer's rows for a product without old prices)."""
+    prices = zip(_TIERS, (retail, reseller), strict=True)
+    priced_tiers = [tier.value for tier, price in prices if price is not None]
+    if [change.tier for change in changes] != priced_tiers or len(
+        {(change.cost, change.reason) for change in changes}
+    ) > 1:
+        raise AssertionError(f"unexpected price history of a new product: {changes}")
+    if not changes:
+        return None, ""
+    return changes[0].cost, changes[0].reason
 
 
 class StoredPricing(NamedTuple):

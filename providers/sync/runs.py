@@ -37,7 +37,7 @@ def catalog_sync(
 
     Guarantees:
     - One sync per provider at a time: ApplicationError(code="sync_running") otherwise
-      (PostgreSQL: a session advisory lock on a connection of its own, held throughout;
+      (PostgreSQL: an advisory lock in a transaction of its own, held throughout;
       SQLite: a RUNNING SyncRun younger than 30 minutes refuses).
     - Any exception from the adapter (building it included, e.g. NotConfigured) records a
       FAILED run with the error and changes nothing else; it is not raised.
@@ -134,26 +134,27 @@ def sync_lock_key(code: str) -> int:
 
 @contextmanager
 def _advisory_lock(code: str) -> Iterator[None]:
-    """Hold `pg_try_advisory_lock` on a connection of its own, so neither the sync's
-    transactions nor a reconnect of the main connection can drop it; released in finally
-    (and by PostgreSQL itself if the process dies)."""
+    """Hold `pg_try_advisory_xact_lock` in a transaction kept open on a connection of its
+    own, so neither the sync's transactions nor a reconnect of the main connection can drop
+    it. Transaction-scoped, not a session lock: behind PgBouncer in transaction pooling a
+    session lock would stay on whichever server connection took it; a transaction keeps its
+    server connection until it ends. Released by the rollback in finally (and by PostgreSQL
+    itself if the process dies)."""
     key = sync_lock_key(code)
     lock_connection = connections.create_connection(DEFAULT_DB_ALIAS)
     try:
+        lock_connection.set_autocommit(False)
         with lock_connection.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+            cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [key])
             (acquired,) = cursor.fetchone()
         if not acquired:
             raise _already_running(code)
-        try:
-            yield
-        finally:
-            try:
-                with lock_connection.cursor() as cursor:
-                    cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
-            except DatabaseError:  # the session is gone, and the lock with it
-                logger.warning("could not unlock the catalog sync of %s", code, exc_info=True)
+        yield
     finally:
+        try:
+            lock_connection.rollback()
+        except DatabaseError:  # the session is gone, and the lock with it
+            logger.warning("could not unlock the catalog sync of %s", code, exc_info=True)
         lock_connection.close()
 
 

@@ -2,9 +2,10 @@
 products, `bulk_create` of the new ones (priced before they are written), `bulk_update` of
 only the changed fields of the changed ones, one UPDATE for the vanished ones, then a bulk
 reprice of the changed and vanished ones. A re-sync of an unchanged list writes no product
-row. On PostgreSQL the new products and their price history are written by COPY and the
-changed rows by UPDATE ... FROM (VALUES ...), without model instances; other backends use
-the ORM's bulk writes.
+row. On PostgreSQL, without model instances: the new products are priced and staged by COPY
+into a temporary table, then written by one INSERT for the products and one for their
+price history (`NewProductStage`); the changed rows are staged by COPY and written by one
+UPDATE (`update_rows_from_stage`). Other backends use the ORM's bulk writes.
 """
 
 from collections.abc import Callable
@@ -22,16 +23,16 @@ from catalog.selectors import active_pricing_rules
 from catalog.services import (
     BULK_UPDATE_BATCH,
     NewProduct,
+    NewProductStage,
     catalog_create_products,
-    catalog_insert_products,
     catalog_reprice_products,
-    update_rows_by_pk,
+    update_rows_from_stage,
 )
 from providers.sync.fetch import BrandSeed, PriceList
 
 SyncProgress = Callable[[int, int], None]  # (items done, items in the price list)
 BATCH_SIZE = 1000  # rows per bulk write, and most items between progress reports
-COPY_BATCH_SIZE = 5000  # PostgreSQL: rows per COPY of new products / UPDATE of changed ones
+COPY_BATCH_SIZE = 5000  # PostgreSQL: new products priced and staged per COPY
 
 
 class _Fields(NamedTuple):
@@ -138,12 +139,13 @@ class _ProductWriter:
     """Buffers the products to create and update, and writes them in bulk, BATCH_SIZE rows
     at a time: new products are created already priced (`catalog_create_products`); an
     update writes only the fields that changed (rows are grouped by that set of fields).
-    On PostgreSQL, COPY_BATCH_SIZE rows at a time, without model instances: new products by
-    COPY (`catalog_insert_products`), updates by UPDATE ... FROM (VALUES ...)."""
+    On PostgreSQL, without model instances: new products priced and staged COPY_BATCH_SIZE
+    at a time, all written at `flush` by one INSERT per table (`NewProductStage`); changed
+    rows staged and written at `flush` by one UPDATE (`update_rows_from_stage`)."""
 
     def __init__(self, *, provider: Provider):
         self.provider = provider
-        self.fast = connection.vendor == "postgresql"
+        self.fast = _stages_by_copy()
         self.batch_size = COPY_BATCH_SIZE if self.fast else BATCH_SIZE
         self.now = timezone.now()
         self.reason = f"sync of {provider.code}"
@@ -153,6 +155,12 @@ class _ProductWriter:
         self.updated_ids: list[int] = []  # to reprice once their new fields are written
         self._to_create: list[Product | NewProduct] = []
         self._to_update: dict[tuple[str, ...], list[Product | tuple]] = {}
+        self._changed_rows: list[tuple] = []  # PostgreSQL: (pk, *every synced field, now, now)
+        self._new_products = (
+            NewProductStage(provider=provider, reason=self.reason, rules=self.rules)
+            if self.fast
+            else None
+        )
 
     def create(self, *, sku: str, fields: _Fields, brand: Brand) -> None:
         if self.fast:
@@ -171,36 +179,39 @@ class _ProductWriter:
             self._flush_creates()
 
     def update(self, *, pk: int, old: _Fields, new: _Fields) -> None:
+        self.updated_ids.append(pk)
+        if self.fast:
+            # Staged whole (rewriting an equal column costs nothing more: the row is rewritten).
+            self._changed_rows.append((pk, *new, self.now, self.now))
+            return
         changed = {
             name: value
             for name, value, was in zip(new._fields, new, old, strict=True)
             if value != was
         }
         group = self._to_update.setdefault(tuple(changed), [])
-        if self.fast:
-            group.append((pk, *changed.values(), self.now, self.now))
-        else:
-            # bulk_update does not run auto_now, hence updated_at here
-            group.append(Product(pk=pk, last_synced_at=self.now, updated_at=self.now, **changed))
-        self.updated_ids.append(pk)
+        # bulk_update does not run auto_now, hence updated_at here
+        group.append(Product(pk=pk, last_synced_at=self.now, updated_at=self.now, **changed))
         if len(group) >= self.batch_size:
             self._flush_updates(tuple(changed))
 
     def flush(self) -> None:
         self._flush_creates()
+        if self._new_products is not None:
+            self._new_products.merge()
         for changed in list(self._to_update):
             self._flush_updates(changed)
+        if self._changed_rows:
+            update_rows_from_stage(
+                Product, [*_Fields._fields, "last_synced_at", "updated_at"], self._changed_rows
+            )
+            self._changed_rows = []
 
     def _flush_creates(self) -> None:
         if not self._to_create:
             return
-        if self.fast:
-            self.priced += catalog_insert_products(
-                provider=self.provider,
-                products=self._to_create,
-                reason=self.reason,
-                rules=self.rules,
-            )
+        if self._new_products is not None:
+            self.priced += self._new_products.add(self._to_create)
             self.created += len(self._to_create)
             self._to_create = []
             return
@@ -214,16 +225,16 @@ class _ProductWriter:
         self._to_create = []
 
     def _flush_updates(self, changed: tuple[str, ...]) -> None:
-        if self.fast:
-            update_rows_by_pk(
-                Product, [*changed, "last_synced_at", "updated_at"], self._to_update.pop(changed)
-            )
-            return
         Product.objects.bulk_update(
             self._to_update.pop(changed),
             [*changed, "last_synced_at", "updated_at"],
             batch_size=BULK_UPDATE_BATCH,
         )
+
+
+def _stages_by_copy() -> bool:
+    """Whether new and changed products go through COPY stages (PostgreSQL)."""
+    return connection.vendor == "postgresql"
 
 
 def _stored_products(provider: Provider) -> dict[str, tuple[int, _Fields]]:

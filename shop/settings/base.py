@@ -111,7 +111,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["OPTIONS"] = {**SQLITE_OPTIONS, **DATABASES["default"].get("OPTIONS", {})}
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    if env.bool("DATABASE_POOL", default=True):
+    # Behind PgBouncer in transaction pooling (docs/deployment.md#pgbouncer) a session lasts
+    # one transaction: no server-side cursors (Django's are WITH HOLD, kept by the session),
+    # no client pool in front of PgBouncer's, connections kept open to it instead.
+    DATABASE_PGBOUNCER = env.bool("DATABASE_PGBOUNCER", default=False)
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = DATABASE_PGBOUNCER
+    if env.bool("DATABASE_POOL", default=not DATABASE_PGBOUNCER):
         # Django's own psycopg 3 pool; CONN_MAX_AGE must stay 0 with it.
         DATABASES["default"]["CONN_MAX_AGE"] = 0
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
@@ -119,6 +124,9 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
             "max_size": env.int("DATABASE_POOL_MAX_SIZE", default=10),
             "timeout": env.int("DATABASE_POOL_TIMEOUT", default=10),
         }
+    else:
+        DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = DATABASES["default"]["CONN_MAX_AGE"] != 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (shared by every process: web, worker, beat) -------------------------------------
@@ -226,6 +234,16 @@ ACCOUNT_CHECK_CACHE_SECONDS = env.int("ACCOUNT_CHECK_CACHE_SECONDS", default=600
 # Checks that reach a provider per minute: from one address (storefront), per API key.
 ACCOUNT_CHECKS_PER_ADDRESS_PER_MINUTE = env.int("ACCOUNT_CHECKS_PER_ADDRESS_PER_MINUTE", default=10)
 ACCOUNT_CHECKS_PER_KEY_PER_MINUTE = env.int("ACCOUNT_CHECKS_PER_KEY_PER_MINUTE", default=60)
+# How hard the poller may ask each provider (providers/call_limits.py, docs/pipeline.md):
+# status calls per second and in flight, shared by every worker; "code=rate:concurrency,..."
+# overrides them per provider.
+PROVIDER_STATUS_RATE = env.float("PROVIDER_STATUS_RATE", default=1000)
+PROVIDER_STATUS_CONCURRENCY = env.int("PROVIDER_STATUS_CONCURRENCY", default=200)
+PROVIDER_STATUS_LIMITS = env.dict("PROVIDER_STATUS_LIMITS", default={})
+# Due orders per poll task, and the threads each such task asks with: two rounds of status
+# calls that all time out (2 x 23 s) stay within the tasks' soft time limit (90 s).
+POLL_CHUNK_SIZE = env.int("POLL_CHUNK_SIZE", default=16)
+POLL_THREADS = env.int("POLL_THREADS", default=8)
 
 
 def _credential(name: str, simulator_default: str) -> str:
