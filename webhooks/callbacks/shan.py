@@ -11,7 +11,11 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from providers.shan import signature as shan_signature
-from shan.settlement import shan_apply_balance_update, shan_fingerprint
+from shan.settlement import (
+    shan_apply_balance_update,
+    shan_fingerprint,
+    shan_settled_fingerprint,
+)
 from shop.errors import ApplicationError
 from webhooks.models import DeliveryOutcome, WebhookSource
 from webhooks.protocol import CallbackProtocol, Handled, WebhookRejected, validated
@@ -25,6 +29,13 @@ class ShanRound:
 
     data: dict
     fingerprint: str
+
+
+ALREADY = {
+    "status": "success",
+    "code": "ALREADY_PROCESSED",
+    "message": "This wager was already processed.",
+}
 
 
 class ShanBalanceUpdate(CallbackProtocol):
@@ -58,15 +69,24 @@ class ShanBalanceUpdate(CallbackProtocol):
             raise WebhookRejected(status, code, exc.message) from None
         if settled:
             return Handled(wager_code=wager_code)
-        return Handled(
-            outcome=DeliveryOutcome.DUPLICATE,
-            wager_code=wager_code,
-            body={
-                "status": "success",
-                "code": "ALREADY_PROCESSED",
-                "message": "This wager was already processed.",
-            },
-        )
+        return Handled(outcome=DeliveryOutcome.DUPLICATE, wager_code=wager_code, body=ALREADY)
+
+    def repeat_reply(self, raw: bytes) -> dict | None:
+        """A round settled before with this very content (the fingerprint of what was
+        signed): ALREADY_PROCESSED from one lookup by the wager code's unique index, with no
+        delivery stored. The same wager code with other content goes on, to be refused as a
+        conflict (stored, staff told)."""
+        try:
+            body = _parse_shan(raw)
+        except WebhookRejected:
+            return None
+        wager_code = body.get("wager_code")
+        if not isinstance(wager_code, str) or not wager_code:
+            return None
+        settled = shan_settled_fingerprint(wager_code)
+        if settled is None or settled != shan_fingerprint(shan_signature.signed_string(body)):
+            return None
+        return ALREADY
 
     def success_body(self, handled: Handled) -> dict:
         return {"status": "success", "code": "SUCCESS", "message": "Balances updated successfully."}
