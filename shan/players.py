@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 
 from shan.models import ShanPlayerBalance
 from wallets.models import SystemAccount, Wallet
@@ -61,18 +61,21 @@ def shan_round_wallets(
     *, names: Iterable[str], system_codes: Iterable[str]
 ) -> tuple[dict[str, Wallet], dict[str, Wallet]]:
     """({player name: shop-currency wallet} of the names that are players, as
-    `shan_players`; {system code: wallet} of `system_codes`), in one query (with their
-    users). A player or system account without a wallet yet is absent (the caller creates
-    it). Two maps: a user may be named like a system code."""
-    wallets: QuerySet[Wallet] = Wallet.objects.filter(
-        _launched_players(names, via="user__")
-        | Q(system_code__in=[SystemAccount(code) for code in system_codes]),
-        currency=settings.SHOP_CURRENCY,
-    ).select_related("user")
+    `shan_players`; {system code: wallet} of `system_codes`), in one query. The wallets
+    carry their ids, owner and system code only: the ledger locks and reads them itself. A
+    player or system account without a wallet yet is absent (the caller creates it). Two
+    maps: a user may be named like a system code."""
+    systems = Q(system_code__in=[SystemAccount(code) for code in system_codes])
+    rows = Wallet.objects.filter(
+        _launched_players(names, via="user__") | systems, currency=settings.SHOP_CURRENCY
+    ).values_list("pk", "user_id", "system_code", "user__username")
     players, system = {}, {}
-    for wallet in wallets:
-        if wallet.user_id is None:
-            system[wallet.system_code] = wallet
-        elif not shan_is_house_bank_code(wallet.user.get_username()):
-            players[wallet.user.get_username()] = wallet
+    for pk, user_id, system_code, username in rows:
+        wallet = Wallet(
+            pk=pk, user_id=user_id, system_code=system_code, currency=settings.SHOP_CURRENCY
+        )
+        if user_id is None:
+            system[system_code] = wallet
+        elif not shan_is_house_bank_code(username):
+            players[username] = wallet
     return players, system
