@@ -74,7 +74,7 @@ class BrandPageParts:
     instructions: str
     has_offers: bool
     checkout_fields: str  # the form's inside, after its tokens (HTML)
-    unavailable: list
+    unavailable_list: str  # what is not for sale and why (HTML)
     prices: dict[int, Decimal]  # what the checkout token carries: {product id: price shown}
 
 
@@ -97,7 +97,9 @@ def _brand_page_parts(*, brand, for_sale, unavailable, form, wallet, tier) -> Br
         instructions=brand_instructions(brand),
         has_offers=bool(for_sale),
         checkout_fields=mark_safe(fields),  # noqa: S308 (rendered by the template engine)
-        unavailable=unavailable,
+        unavailable_list=mark_safe(  # noqa: S308 (rendered by the template engine)
+            render_to_string("catalog/_unavailable.html", {"unavailable": unavailable})
+        ),
         prices={product.pk: price for product, price in for_sale if price is not None},
     )
 
