@@ -6,10 +6,13 @@ routing or middleware on either side):
 - "new wager": N rounds with fresh wager codes (each settles: 11 wallets locked, one
   transfer with up to 11 legs, a ShanSettlement, a WebhookDelivery);
 - "duplicate": the same N bodies again (each answered ALREADY_PROCESSED, nothing moves);
-- "no-op": a DRF APIView defined here that only answers 200, fed the same bodies.
-Runs alternate (no-op, new, no-op, duplicate) three times; medians are printed as
+- "no-op": a DRF APIView defined here that only answers 200, fed the same bodies;
+- "one ledger transfer": `wallet_move` of 1.00 from a funded user wallet to the game
+  clearing account (two legs), called directly: the cost of the ledger's simplest move.
+Runs alternate (no-op, new, no-op, duplicate, transfer) three times; medians are printed as
 deliveries per second and as the ratio to the no-op, after every reply and the ledger are
-proven.
+proven, then the goals: a new round at most GOAL_ROUND_OVER_TRANSFER times one ledger
+transfer's time, a duplicate at least GOAL_DUPLICATE_OF_NOOP of the no-op's rate.
 """
 
 import statistics
@@ -26,6 +29,8 @@ WARM_UP = 20
 PLAYERS = 9  # plus SKP0101: 10 players per round
 SECRET = "bench-shan-secret"
 URL = "/api/shan/client/balance-update"
+GOAL_ROUND_OVER_TRANSFER = 1.5
+GOAL_DUPLICATE_OF_NOOP = 0.2
 
 
 def main() -> None:
@@ -44,7 +49,9 @@ def main() -> None:
     from shan.known_balances import shan_player_balances_told
     from shan.models import ShanSettlement
     from shop.models import User
+    from wallets.models import SystemAccount, TransferReason
     from wallets.selectors import ledger_check
+    from wallets.services import system_wallet, wallet_adjust, wallet_for_user, wallet_move
     from webhooks.views import ShanBalanceUpdateView
 
     class NoOpView(APIView):
@@ -102,17 +109,38 @@ def main() -> None:
             raise RuntimeError(f"expected only {expected_code}, got {sorted(set(codes))}")
         return len(bodies) / seconds
 
+    ledger_source = wallet_for_user(user=User.objects.create_user(username="ledger-bench"))
+    wallet_adjust(wallet=ledger_source, amount=Decimal("1000000"), reason="benchmark funding")
+    clearing = system_wallet(SystemAccount.GAME_CLEARING)
+    transfers_made = [0]
+
+    def transfer_rate(count: int) -> float:
+        started = time.perf_counter()
+        for _ in range(count):
+            transfers_made[0] += 1
+            wallet_move(
+                source=ledger_source,
+                target=clearing,
+                amount=Decimal("1.00"),
+                reason=TransferReason.ADJUSTMENT,
+                reference="bench",
+                idempotency_key=f"bench-transfer:{transfers_made[0]}",
+            )
+        return count / (time.perf_counter() - started)
+
     warm_up = [round_body(-n - 1) for n in range(WARM_UP)]
+    transfer_rate(WARM_UP)
     rate(shan_view, warm_up, "SUCCESS")
     rate(noop_view, warm_up * NOOP_PASSES, "SUCCESS")
 
-    new_rates, duplicate_rates, noop_rates = [], [], []
+    new_rates, duplicate_rates, noop_rates, transfer_rates = [], [], [], []
     for repeat in range(REPEATS):  # alternated, so drift hits both sides alike
         bodies = [round_body(repeat * N + n) for n in range(N)]
         noop_rates.append(rate(noop_view, bodies * NOOP_PASSES, "SUCCESS"))
         new_rates.append(rate(shan_view, bodies, "SUCCESS"))
         noop_rates.append(rate(noop_view, bodies * NOOP_PASSES, "SUCCESS"))
         duplicate_rates.append(rate(shan_view, bodies, "ALREADY_PROCESSED"))
+        transfer_rates.append(transfer_rate(N))
     noop = statistics.median(noop_rates)
     results = [
         ("new wager", statistics.median(new_rates)),
@@ -131,6 +159,26 @@ def main() -> None:
     print(f"{'case':<12} {'deliveries/s':>13} {'no-op DRF/s':>12} {'ratio':>7} {'ms each':>8}")
     for name, ours in results:
         print(f"{name:<12} {ours:>13.0f} {noop:>12.0f} {ours / noop:>7.3f} {1000 / ours:>8.2f}")
+    transfer = statistics.median(transfer_rates)
+    print(
+        f"one ledger transfer (wallet_move, 2 legs, median of {REPEATS} runs of {N}): "
+        f"{transfer:.0f}/s, {1000 / transfer:.2f} ms each"
+    )
+    round_over_transfer = transfer / results[0][1]
+    duplicate_of_noop = results[1][1] / noop
+    print(
+        f"goal: a new round <= {GOAL_ROUND_OVER_TRANSFER}x one ledger transfer: "
+        f"{round_over_transfer:.2f}x "
+        f"{_verdict(round_over_transfer <= GOAL_ROUND_OVER_TRANSFER)}"
+    )
+    print(
+        f"goal: a duplicate >= {GOAL_DUPLICATE_OF_NOOP} of the no-op: {duplicate_of_noop:.3f} "
+        f"{_verdict(duplicate_of_noop >= GOAL_DUPLICATE_OF_NOOP)}"
+    )
+
+
+def _verdict(met: bool) -> str:
+    return "(met)" if met else "(missed)"
 
 
 def _as_sent(value, raw_number):

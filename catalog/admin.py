@@ -11,6 +11,7 @@ from django.urls import path, reverse
 
 from catalog.models import (
     Brand,
+    CatalogVersion,
     Category,
     PriceChange,
     PricingRule,
@@ -222,6 +223,14 @@ class PriceChangeAdmin(ReadOnlyAdmin):
     list_select_related = ("product__provider",)
     search_fields = ("product__name", "product__provider_sku", "reason")
     date_hierarchy = "changed_at"
+
+
+@admin.register(CatalogVersion)
+class CatalogVersionAdmin(ReadOnlyAdmin):
+    """The version guest pages are cached under (docs/storefront.md); only triggers write it."""
+
+    list_display = ("id", "version")
+    search_fields = ("version",)
 
 
 @admin.register(SyncRun)

@@ -306,3 +306,24 @@ class SyncRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider.code} sync {self.started_at:%Y-%m-%d %H:%M} {self.status}"
+
+
+class CatalogVersion(models.Model):
+    """The one row whose `version` changes with every committed change of what the
+    storefront shows (products, brands, categories, providers, pricing rules): guest pages
+    are cached under it (`catalog.page_cache`). Written only by database triggers
+    (migration `0005_catalog_version`), at the commit of the change, in its transaction.
+
+    `version` is a fresh random number, not a counter: a test's rollback or a restored
+    backup can never bring back a value a process still has pages cached under.
+
+    Beside it, the table `catalog_catalogchange` (no model: only the triggers write it)
+    holds one row per transaction that changed the catalog and has not committed yet,
+    deleted at its commit; other transactions never see one, and a transaction that sees
+    its own uses no cached page (its pages show what it wrote)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    version = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"catalog version {self.version}"

@@ -3,10 +3,13 @@ viewer's price (what is unavailable and why); the brand page with its checkout f
 
 from django.db.models import Prefetch, Q
 from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from catalog.models import Brand, Category, Product
+from catalog.page_cache import page_fragment
 from catalog.selectors import products_for_sale
 from catalog.services import product_unavailable_reason
 from shop.models import PriceTier
@@ -51,7 +54,13 @@ SEARCH_LIMIT = 30
 
 @require_GET
 def home(request):
-    """Categories with their brands, popular brands, and the search box."""
+    """Categories with their brands, popular brands, and the search box. The same for every
+    visitor: its content is rendered once per catalog version and language."""
+    content = page_fragment(request, ("home",), _home_content)
+    return render(request, "home.html", {"content": content})
+
+
+def _home_content() -> str:
     brands = Brand.objects.order_by("name")
     categories = [
         category
@@ -62,22 +71,30 @@ def home(request):
         "categories": categories,
         "popular": Brand.objects.filter(is_popular=True).order_by("name")[:12],
     }
-    return render(request, "home.html", context)
+    return mark_safe(render_to_string("catalog/_home_content.html", context))  # noqa: S308
 
 
 @require_GET
 def search(request):
-    """Brands and products for sale whose names contain the query (case-insensitive)."""
+    """Brands and products for sale whose names contain the query (case-insensitive); the
+    results are rendered once per catalog version, language, price tier and query."""
     query = request.GET.get("q", "").strip()[:100]
-    brands, products = [], []
+    tier = viewer_tier(request.user)
+    results = ""
     if query:
-        brands = list(Brand.objects.filter(name__icontains=query).order_by("name")[:SEARCH_LIMIT])
-        tier = viewer_tier(request.user)
-        products = [
-            (product, product.stored_price(tier))
-            for product in products_for_sale(tier=tier)
-            .filter(Q(name__icontains=query) | Q(brand__name__icontains=query))
-            .order_by("brand__name", "name")[:SEARCH_LIMIT]
-        ]
+        results = page_fragment(
+            request, ("search", tier, query), lambda: _search_results(query=query, tier=tier)
+        )
+    return render(request, "catalog/search.html", {"query": query, "results": results})
+
+
+def _search_results(*, query: str, tier: str) -> str:
+    brands = list(Brand.objects.filter(name__icontains=query).order_by("name")[:SEARCH_LIMIT])
+    products = [
+        (product, product.stored_price(tier))
+        for product in products_for_sale(tier=tier)
+        .filter(Q(name__icontains=query) | Q(brand__name__icontains=query))
+        .order_by("brand__name", "name")[:SEARCH_LIMIT]
+    ]
     context = {"query": query, "brands": brands, "products": products}
-    return render(request, "catalog/search.html", context)
+    return mark_safe(render_to_string("catalog/_search_results.html", context))  # noqa: S308

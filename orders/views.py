@@ -2,16 +2,24 @@
 instructions) with the checkout form, the checkout (its POST), and the order page with its
 live status part."""
 
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from catalog.amounts import AMOUNT_STEP
 from catalog.input_schemas import schema_fields, validate_customer_input
 from catalog.models import Brand
+from catalog.page_cache import page_fragment
 from catalog.selectors import brand_instructions
 from catalog.views import brand_offers, viewer_tier
 from orders.account_checks import storefront_rate_limits
@@ -24,6 +32,7 @@ from orders.selectors import order_visible_to
 from providers.account_check import AccountCheck, account_check, account_check_supported
 from providers.simulator_hints import simulator_hint
 from shop.errors import ApplicationError
+from shop.models import PriceTier
 from shop.money import format_money
 from wallets.services import wallet_for_user
 
@@ -68,13 +77,39 @@ def brand_page(
     if checked is None and form.is_bound and form.account_check is not None:
         checked = {"check": form.account_check, "check_errors": []}
     wallet = wallet_for_user(user=request.user) if request.user.is_authenticated else None
+    page = _brand_page_parts(
+        brand=brand,
+        for_sale=for_sale,
+        unavailable=unavailable,
+        form=form,
+        wallet=wallet,
+        tier=tier,
+        checked=checked,
+    )
+    return _render_brand_page(request, page, status=status)
+
+
+@dataclass(frozen=True)
+class BrandPageParts:
+    """What a brand page shows of the catalog, without anything of one visitor (no CSRF or
+    checkout token): for a guest's GET, the same for every guest of one language (cached)."""
+
+    brand: Brand
+    instructions: str
+    has_offers: bool
+    checkout_fields: str  # the form's inside, after its tokens (HTML)
+    unavailable_list: str  # what is not for sale and why (HTML)
+    prices: dict[int, Decimal]  # what the checkout token carries: {product id: price shown}
+
+
+def _brand_page_parts(
+    *, brand, for_sale, unavailable, form, wallet, tier, checked: dict | None = None
+) -> BrandPageParts:
     checks_accounts = account_check_supported(brand)
     chosen = form.products.get(_int_or_none(form["product"].value()))
     context = {
         "brand": brand,
-        "instructions": brand_instructions(brand),
         "offers": for_sale,
-        "unavailable": unavailable,
         "form": form,
         "wallet": wallet,
         "tier": tier,
@@ -86,13 +121,44 @@ def brand_page(
         ),
         "account_check_supported": checks_accounts,
         **(checked or {}),
-        # fresh on every view, also after errors: a refused attempt may have used the last
-        "checkout_token": checkout_token_issue(
-            request=request,
-            prices={product.pk: price for product, price in for_sale if price is not None},
+    }
+    fields = render_to_string("catalog/_checkout_fields.html", context) if for_sale else ""
+    return BrandPageParts(
+        brand=brand,
+        instructions=brand_instructions(brand),
+        has_offers=bool(for_sale),
+        checkout_fields=mark_safe(fields),  # noqa: S308 (rendered by the template engine)
+        unavailable_list=mark_safe(  # noqa: S308 (rendered by the template engine)
+            render_to_string("catalog/_unavailable.html", {"unavailable": unavailable})
         ),
+        prices={product.pk: price for product, price in for_sale if price is not None},
+    )
+
+
+def _render_brand_page(request, page: BrandPageParts, *, status: int = 200):
+    context = {
+        "page": page,
+        "brand": page.brand,
+        # fresh on every view, also after errors: a refused attempt may have used the last
+        "checkout_token": checkout_token_issue(request=request, prices=page.prices),
     }
     return render(request, "catalog/brand.html", context, status=status)
+
+
+def _guest_brand_page_parts(slug: str, channels: list) -> BrandPageParts | None:
+    brand = Brand.objects.select_related("category").filter(slug=slug).first()
+    if brand is None:
+        return None
+    for_sale, unavailable = brand_offers(brand, PriceTier.RETAIL)
+    form = CheckoutForm(brand=brand, products=for_sale, user=AnonymousUser(), channels=channels)
+    return _brand_page_parts(
+        brand=brand,
+        for_sale=for_sale,
+        unavailable=unavailable,
+        form=form,
+        wallet=None,
+        tier=PriceTier.RETAIL,
+    )
 
 
 def _int_or_none(value) -> int | None:
@@ -104,8 +170,23 @@ def _int_or_none(value) -> int | None:
 
 @require_GET
 def brand_detail(request, slug: str):
-    brand = get_object_or_404(Brand.objects.select_related("category"), slug=slug)
-    return brand_page(request, brand)
+    """The brand page. A guest's is built once per catalog version, language and payment
+    channels (`catalog.page_cache`); the tokens are the guest's own, rendered around it."""
+    if request.user.is_authenticated:
+        brand = get_object_or_404(Brand.objects.select_related("category"), slug=slug)
+        return brand_page(request, brand)
+    channels = checkout_payment_channels()
+    key = (
+        "brand",
+        slug,
+        tuple(channels),
+        settings.SIMULATORS_ENABLED,
+        settings.ACCOUNT_CHECKS_ENABLED,
+    )
+    page = page_fragment(request, key, lambda: _guest_brand_page_parts(slug, channels))
+    if page is None:
+        raise Http404("No such brand.")
+    return _render_brand_page(request, page)
 
 
 @require_POST

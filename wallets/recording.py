@@ -8,6 +8,8 @@ one statement stamps all with one moment); the tests run the ledger both ways on
 PostgreSQL.
 """
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import IntegrityError, connection
@@ -38,25 +40,48 @@ WITH transfer AS (
     SELECT transfer.id, leg.wallet_id, leg.amount, leg.balance_before, leg.balance_after, %s
       FROM transfer, leg
      ORDER BY leg.position
-)
+){also}
 SELECT id FROM transfer
 """
 
 
+@dataclass(frozen=True)
+class WrittenWithTransfer:
+    """A write that belongs to a transfer and happens only when the transfer is written
+    (its key was free): on PostgreSQL a data-modifying CTE of the transfer's own statement
+    (`sql`, with `params`; it reads the new transfer's id from `transfer(id)` and must
+    write nothing when `transfer` is empty, e.g. by joining it); elsewhere `orm(transfer)`
+    makes the same write after the transfer's rows. E.g. a Shan round's known balances and
+    its settlement row (shan.settlement)."""
+
+    sql: str
+    params: Sequence
+    orm: Callable[["Transfer"], None]
+
+
 def record_transfer(
-    transfer: Transfer, wallets: dict[int, Wallet], legs: list[tuple[int, Decimal]]
+    transfer: Transfer,
+    wallets: dict[int, Wallet],
+    legs: list[tuple[int, Decimal]],
+    written_with: Sequence[WrittenWithTransfer] = (),
 ) -> Transfer | None:
     """Save the new `transfer` with `legs` (wallet id, amount) applied to the locked
-    `wallets`, whose balances are updated in place too. None, with nothing written, when
-    the transfer's idempotency key is taken (PostgreSQL waits for a concurrent holder)."""
+    `wallets`, whose balances are updated in place too, and the writes `written_with` it.
+    None, with nothing written, when the transfer's idempotency key is taken (PostgreSQL
+    waits for a concurrent holder)."""
     now = timezone.now()
     if not writes_in_one_statement():
-        return _record_with_the_orm(transfer, wallets, legs, now)
+        recorded = _record_with_the_orm(transfer, wallets, legs, now)
+        if recorded is not None:
+            for write in written_with:
+                write.orm(recorded)
+        return recorded
     before = [wallets[wallet_id].balance for wallet_id, _ in legs]
     after = [balance + amount for balance, (_, amount) in zip(before, legs, strict=True)]
+    also = "".join(f", also_{n} AS (\n{write.sql}\n)" for n, write in enumerate(written_with))
     with connection.cursor() as cursor:
         cursor.execute(
-            _ONE_STATEMENT,
+            _ONE_STATEMENT.format(also=also),
             [
                 *(transfer.idempotency_key, transfer.fingerprint, transfer.reason),
                 *(transfer.reference, transfer.actor_id, transfer.memo, now),
@@ -66,6 +91,7 @@ def record_transfer(
                 after,
                 now,
                 now,
+                *(param for write in written_with for param in write.params),
             ],
         )
         row = cursor.fetchone()

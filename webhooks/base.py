@@ -3,12 +3,14 @@
 1. cap the body (413 before any parsing or HMAC; a chunked body read within the cap, or 411)
    and keep the raw bytes;
 2. an address past its bucket of unverified deliveries gets 429 and nothing is stored,
-   unless this delivery's signature verifies;
-3. store a WebhookDelivery, which survives every outcome: until the signature verifies it
-   keeps the body's size, SHA-256 and first KiB, and headers within a bound;
-4. check the source IP where an allow-list is configured;
-5. verify the signature on the raw bytes, once (a missing secret refuses every call); a
-   verified delivery is then stored whole;
+   unless this delivery's signature verifies (the signature is checked once, on the raw
+   bytes; a missing secret refuses every call);
+3. a verified delivery from an allowed address that repeats one applied in full (a Shan
+   round settled with this very content: `CallbackProtocol.repeat_reply`) is answered
+   from one indexed lookup, and nothing is stored or changed;
+4. store a WebhookDelivery, which survives every outcome: a verified one whole, any other
+   with the body's size, SHA-256 and first KiB, and headers within a bound;
+5. check the source IP where an allow-list is configured, and refuse what did not verify;
 6. hand the stored delivery to `webhooks.processing.delivery_process`, which parses it once
    into the provider's dataclass (validated by a DRF serializer) and applies it through the
    services;
@@ -132,13 +134,20 @@ class WebhookView(APIView):
         refused = self._over_unverified_limit(address, signature)
         if refused is not None:
             return refused
+        verified = signature.valid and self._source_allowed(address)
+        if verified:
+            repeat = self.protocol.repeat_reply(body.raw)
+            if repeat is not None:
+                return Response(repeat, status=200)
+        # A verified delivery is stored whole at once; any other keeps a bounded part.
         delivery = WebhookDelivery.objects.create(
             source=self.protocol.source,
             remote_addr=address or None,
-            headers=bounded_headers(masked_headers(meta)),
-            raw_body=body.raw[:UNVERIFIED_BODY_KEPT],
+            headers=masked_headers(meta) if verified else bounded_headers(masked_headers(meta)),
+            raw_body=body.raw if verified else body.raw[:UNVERIFIED_BODY_KEPT],
             body_size=body.size,
             body_sha256=body.sha256,
+            signature_valid=True if verified else None,
         )
         try:
             if body.refusal is not None:
@@ -188,7 +197,7 @@ class WebhookView(APIView):
         this one does not verify either; None to go on. A delivery that verifies always goes
         on: only what fails the signature counts (`_finish`)."""
         limit = settings.WEBHOOK_UNVERIFIED_PER_MINUTE
-        if not limit:
+        if not limit or signature.valid:
             return None
         bucket = rate_limit_peek(key=unverified_limit_key(address), limit=limit)
         if bucket.allowed or signature.valid:
@@ -207,10 +216,13 @@ class WebhookView(APIView):
         response["Retry-After"] = str(bucket.retry_after)
         return response
 
-    def _check_source(self, delivery: WebhookDelivery) -> None:
+    def _source_allowed(self, address: str) -> bool:
         setting = self.protocol.allowed_ips_setting
         allowed = getattr(settings, setting, []) if setting else []
-        if allowed and not in_networks(delivery.remote_addr or "", allowed):
+        return not allowed or in_networks(address or "", allowed)
+
+    def _check_source(self, delivery: WebhookDelivery) -> None:
+        if not self._source_allowed(delivery.remote_addr or ""):
             raise WebhookRejected(403, "IP_NOT_ALLOWED", "This address may not call this URL.")
 
     def _record_signature(
@@ -223,6 +235,8 @@ class WebhookView(APIView):
             )
         if signature.rejected is not None:
             raise signature.rejected
+        if delivery.signature_valid:  # verified: stored whole already
+            return
         delivery.signature_valid = signature.valid
         if not signature.valid:
             WebhookDelivery.objects.filter(pk=delivery.pk).update(signature_valid=False)

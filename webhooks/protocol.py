@@ -63,6 +63,12 @@ class CallbackProtocol:
         """Apply what `parse` returned through the services."""
         raise NotImplementedError
 
+    def repeat_reply(self, raw: bytes) -> dict | None:
+        """The reply to a verified delivery that repeats one already applied in full, found
+        with one indexed lookup, so the view answers it before storing anything; None (the
+        default) to store and process it as any delivery."""
+        return None
+
     def success_body(self, handled: Handled) -> dict:
         return {"success": True}
 

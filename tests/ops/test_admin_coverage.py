@@ -26,8 +26,19 @@ SHOP_APPS = {
     "shan",
 }
 # Models without a table or without anything a filter or a date hierarchy would help with.
-NO_FILTER = {"shop.Heartbeat", "catalog.Category", "resellers.ResellerSettings"}
-NO_DATES = {"catalog.Category", "catalog.Brand", "shop.Heartbeat", "shop.StaffAlertRoute"}
+NO_FILTER = {
+    "shop.Heartbeat",
+    "catalog.Category",
+    "catalog.CatalogVersion",
+    "resellers.ResellerSettings",
+}
+NO_DATES = {
+    "catalog.Category",
+    "catalog.Brand",
+    "catalog.CatalogVersion",
+    "shop.Heartbeat",
+    "shop.StaffAlertRoute",
+}
 NEVER_DELETED = [
     Order,
     OrderEvent,

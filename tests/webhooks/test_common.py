@@ -384,7 +384,9 @@ UNMATCHED = {
     "tripay": lambda: tripay_payment("TRX-20260101-NOPE00", Decimal("10500")),
     "hubble-order-status": lambda: {"id": "hbl_nobody_knows", "status": "SUCCESS"},
 }
-DUPLICATES = ["shan", "digiflazz", "tripay"]
+# A repeated Shan round (same wager code, same signed content) is answered before anything
+# is stored (tests/webhooks/test_shan.py): its first delivery's row stands for it.
+DUPLICATES = ["digiflazz", "tripay"]
 
 
 def snapshot() -> dict:

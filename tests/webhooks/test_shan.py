@@ -9,7 +9,7 @@ from django.db import connection
 from django.test import Client
 
 from providers.shan import signature
-from shan.models import ShanSettlement
+from shan.models import ShanPlayerBalance, ShanSettlement
 from shop.models import Notification, User
 from tests.shan.support import mark_launched
 from wallets.models import SystemAccount, Transfer
@@ -137,6 +137,34 @@ def test_an_identical_delivery_is_already_processed_and_changes_nothing(client, 
     assert response.json()["code"] == "ALREADY_PROCESSED"
     assert balances() == (Decimal("1150.50"), Decimal("9849.50"), Decimal("-11000.00"))
     assert Transfer.objects.filter(reason="game_settlement").count() == 1
+
+
+def test_an_identical_delivery_is_answered_from_one_lookup_and_stores_nothing(
+    client, shan, django_assert_num_queries
+):
+    body = encoded(round_payload())
+    post(client, body)
+    known = dict(ShanPlayerBalance.objects.values_list("user_id", "balance"))
+
+    with django_assert_num_queries(1):  # the settlement, by its wager code's unique index
+        response = post(client, body)
+
+    assert response.json()["code"] == "ALREADY_PROCESSED"
+    assert WebhookDelivery.objects.count() == 1  # the first delivery's row only
+    assert dict(ShanPlayerBalance.objects.values_list("user_id", "balance")) == known
+    assert ledger_check().ok
+
+
+def test_the_same_wager_with_other_content_is_stored_and_refused(client, shan):
+    post(client, encoded(round_payload()))
+
+    response = post(client, encoded({**round_payload(), "timestamp": "2025-01-15T10:31:00+0000"}))
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "WAGER_CONFLICT"
+    refused = WebhookDelivery.objects.latest("pk")
+    assert (refused.outcome, refused.signature_valid) == ("rejected", True)
+    assert balances() == (Decimal("1150.50"), Decimal("9849.50"), Decimal("-11000.00"))
 
 
 def test_the_same_wager_with_other_content_is_a_conflict(client, shan):

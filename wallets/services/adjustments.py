@@ -2,7 +2,7 @@
 app's round settlement builds on `balances_move` too)."""
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
@@ -15,6 +15,7 @@ from shop.models import NotificationLevel, StaffAlertKind
 from shop.money import format_money, is_money, quantize
 from shop.notifications import notify
 from wallets.models import SystemAccount, Transfer, TransferReason, Wallet
+from wallets.recording import WrittenWithTransfer
 from wallets.services.ledger import (
     Leg,
     system_wallet,
@@ -31,6 +32,8 @@ class BalancesMoved:
     transfer: Transfer
     # wallet id -> how much a loss exceeded what the wallet still held (for staff)
     shortfalls: dict[int, Decimal]
+    # whether this call wrote the transfer (False: its key had one already, returned)
+    written: bool = True
 
 
 def wallet_adjust(
@@ -117,12 +120,14 @@ def balances_move(
     actor=None,
     known_balances: Callable[[], dict[int, Decimal]] | None = None,
     on_recorded: Callable[[Transfer, dict[int, Decimal]], None] | None = None,
+    written_with: Sequence[WrittenWithTransfer] = (),
 ) -> BalancesMoved:
     """Move each target wallet by its target balance minus where it is taken to start: its
     owner's entry in `known_balances()` ({user id: balance}, read under the locks), else the
     wallet's own balance (so it ends at the target). A wallet that may not go below zero
     stops at zero and the rest is a shortfall. `on_recorded(transfer, {wallet id: target})`
-    runs only when this call wrote the transfer; shortfalls are returned only then."""
+    runs, and `written_with` is written (in the transfer's statement on PostgreSQL), only
+    when this call wrote the transfer; shortfalls are returned only then."""
     if not all(is_money(balance) for balance in targets.values()):
         raise ApplicationError("A balance must be an amount in cents.", code="bad_amount")
     new_balances = {wallet.pk: quantize(Decimal(balance)) for wallet, balance in targets.items()}
@@ -163,8 +168,9 @@ def balances_move(
         idempotency_key=idempotency_key,
         actor=actor,
         on_recorded=recorded,
+        written_with=written_with,
     )
-    return BalancesMoved(transfer, dict(shortfalls) if written_now else {})
+    return BalancesMoved(transfer, dict(shortfalls) if written_now else {}, bool(written_now))
 
 
 def wallet_set_balance(

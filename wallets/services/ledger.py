@@ -21,7 +21,7 @@ from django.db import transaction
 from shop.errors import ApplicationError
 from shop.money import is_money, quantize
 from wallets.models import SystemAccount, Transfer, Wallet
-from wallets.recording import record_transfer
+from wallets.recording import WrittenWithTransfer, record_transfer
 from wallets.stripes import stripe_for
 
 
@@ -91,9 +91,11 @@ def transfer_apply(
     memo: str = "",
     on_recorded: Callable[[Transfer], None] | None = None,
     savepoint: bool = True,
+    written_with: Sequence[WrittenWithTransfer] = (),
 ) -> Transfer:
     """Lock the wallets (`lock_wallets`), then write the transfer with the legs `plan_legs`
-    computes from the locked balances (`record_transfer`: one statement on PostgreSQL). The
+    computes from the locked balances, and the writes `written_with` it, only if it is
+    written (`record_transfer`: one statement on PostgreSQL). The
     key's fingerprint is that of `request`, or with None that of the planned legs (as
     `wallet_transfer` records them).
 
@@ -132,6 +134,7 @@ def transfer_apply(
                 ),
                 wallets,
                 legs,
+                written_with,
             )
             if transfer is None:
                 raise _KeyUsed

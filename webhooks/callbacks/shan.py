@@ -7,11 +7,16 @@ SHAN_TRANSACTION_KEY set, `X-Transaction-Key` must match it too.
 
 import hmac
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.conf import settings
 
 from providers.shan import signature as shan_signature
-from shan.settlement import shan_apply_balance_update, shan_fingerprint
+from shan.settlement import (
+    shan_apply_balance_update,
+    shan_fingerprint,
+    shan_settled_fingerprint,
+)
 from shop.errors import ApplicationError
 from webhooks.models import DeliveryOutcome, WebhookSource
 from webhooks.protocol import CallbackProtocol, Handled, WebhookRejected, validated
@@ -27,6 +32,13 @@ class ShanRound:
     fingerprint: str
 
 
+ALREADY = {
+    "status": "success",
+    "code": "ALREADY_PROCESSED",
+    "message": "This wager was already processed.",
+}
+
+
 class ShanBalanceUpdate(CallbackProtocol):
     source = WebhookSource.SHAN
 
@@ -37,13 +49,14 @@ class ShanBalanceUpdate(CallbackProtocol):
         expected_key = settings.SHAN_TRANSACTION_KEY
         if expected_key and not _same(headers.get("X-Transaction-Key", ""), expected_key):
             return False
-        return shan_signature.verify(secret, _parse_shan(raw))
+        body, signed = _read_shan(raw)
+        return shan_signature.verify(secret, body, signed)
 
     def parse(self, raw, headers) -> ShanRound:
-        body = _parse_shan(raw)
+        body, signed = _read_shan(raw)
         return ShanRound(
             data=validated(ShanBalanceUpdateSerializer, body),
-            fingerprint=shan_fingerprint(shan_signature.signed_string(body)),
+            fingerprint=shan_fingerprint(signed),
         )
 
     def apply(self, parsed: ShanRound, delivery) -> Handled:
@@ -58,21 +71,38 @@ class ShanBalanceUpdate(CallbackProtocol):
             raise WebhookRejected(status, code, exc.message) from None
         if settled:
             return Handled(wager_code=wager_code)
-        return Handled(
-            outcome=DeliveryOutcome.DUPLICATE,
-            wager_code=wager_code,
-            body={
-                "status": "success",
-                "code": "ALREADY_PROCESSED",
-                "message": "This wager was already processed.",
-            },
-        )
+        return Handled(outcome=DeliveryOutcome.DUPLICATE, wager_code=wager_code, body=ALREADY)
+
+    def repeat_reply(self, raw: bytes) -> dict | None:
+        """A round settled before with this very content (the fingerprint of what was
+        signed): ALREADY_PROCESSED from one lookup by the wager code's unique index, with no
+        delivery stored. The same wager code with other content goes on, to be refused as a
+        conflict (stored, staff told)."""
+        try:
+            body, signed = _read_shan(raw)
+        except (WebhookRejected, shan_signature.ShanBodyError):
+            return None
+        wager_code = body.get("wager_code")
+        if not isinstance(wager_code, str) or not wager_code:
+            return None
+        settled = shan_settled_fingerprint(wager_code)
+        if settled is None or settled != shan_fingerprint(signed):
+            return None
+        return ALREADY
 
     def success_body(self, handled: Handled) -> dict:
         return {"status": "success", "code": "SUCCESS", "message": "Balances updated successfully."}
 
     def error_body(self, code: str, message: str) -> dict:
         return {"status": "error", "code": code, "message": message}
+
+
+@lru_cache(maxsize=64)
+def _read_shan(raw: bytes) -> tuple[dict, str]:
+    """The body and the string it signs, built once per body: a delivery's signature check,
+    repeat lookup and parse share them (read only: nothing changes the body)."""
+    body = _parse_shan(raw)
+    return body, shan_signature.signed_string(body)
 
 
 def _parse_shan(raw: bytes) -> dict:
