@@ -167,10 +167,10 @@ def _database_url_of_this_test() -> str:
 def account_checks(settings) -> Iterator[None]:
     """Account checks on (the test settings turn them off), with no answer cached and no
     account-check rate-limit bucket left by an earlier test or run."""
-    from shop.ratelimit import _redis_client
+    from shop.ratelimit import redis_client
 
     settings.ACCOUNT_CHECKS_ENABLED = True
-    client = _redis_client(settings.REDIS_URL)  # the cache's Redis too (CACHES)
+    client = redis_client(settings.REDIS_URL)  # the cache's Redis too (CACHES)
 
     def forget() -> None:
         for pattern in ("*account-check:v1:*", "ratelimit:account-check:*"):

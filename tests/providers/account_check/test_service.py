@@ -17,7 +17,7 @@ from providers.defaults import provider_ensure
 from providers.digiflazz.adapter import DigiflazzAdapter
 from providers.digiflazz.client import DigiflazzClient
 from providers.registry import UPSTREAM_ADAPTERS
-from shop.ratelimit import _redis_client
+from shop.ratelimit import redis_client
 from tests.catalog.factories import BrandFactory, ProductFactory, ProviderFactory
 
 pytestmark = pytest.mark.django_db
@@ -86,7 +86,7 @@ def test_answers_are_kept_for_the_configured_time(pln, settings):
 
     check(pln)
 
-    client = _redis_client(settings.REDIS_URL)
+    client = redis_client(settings.REDIS_URL)
     (key,) = list(client.scan_iter("*account-check:v1:*"))
     assert 100 <= client.ttl(key) <= 120
 
