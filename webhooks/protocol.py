@@ -94,7 +94,27 @@ def parse_json_object(raw: bytes) -> dict:
         raise WebhookRejected(400, "INVALID_REQUEST_DATA", "The body is not valid JSON.") from None
     if not isinstance(body, dict):
         raise WebhookRejected(400, "INVALID_REQUEST_DATA", "The body must be a JSON object.")
+    if _holds_nul(body):  # PostgreSQL stores no NUL in text or jsonb: refused before anything
+        raise WebhookRejected(
+            400, "INVALID_REQUEST_DATA", "A NUL character is not allowed in the body."
+        )
     return body
+
+
+def _holds_nul(value) -> bool:
+    """Whether a NUL stands in any key or string of the parsed JSON `value`."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
 
 
 def validated(serializer_class: type[serializers.Serializer], data: dict) -> dict:

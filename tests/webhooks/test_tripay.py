@@ -159,3 +159,22 @@ def test_customer_balances_are_untouched_by_a_guest_payment(client, guest_order,
     deliver(client, payment_body(guest_order.code))
 
     assert balance_of(customer) == Decimal("0")
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [{"no\u0000te": "x"}, {"note": "a\u0000b"}, {"extra": {"k\u0000": ["\u0000"]}}],
+    ids=["nul-in-a-key", "nul-in-a-value", "nul-nested"],
+)
+def test_a_signed_callback_with_a_nul_is_refused_and_changes_nothing(client, guest_order, extra):
+    payload = {**json.loads(payment_body(guest_order.code)), **extra}
+    body = json.dumps(payload).encode()
+
+    response = deliver(client, body)
+
+    assert response.status_code in (400, 422), response.content
+    assert response.json()["success"] is False
+    guest_order.refresh_from_db()
+    assert guest_order.status == OrderStatus.PENDING_PAYMENT
+    assert WebhookDelivery.objects.count() == 1
+    assert ledger_check().ok
