@@ -121,27 +121,40 @@ def choice(label: str, choices: tuple[Choice, ...]) -> Callable[[str], str]:
     return clean
 
 
+def digits_field(name: str, label: str, help_text: str, min_length: int, max_length: int) -> Field:
+    """A field of `min_length` to `max_length` digits (a player id, a zone, a meter)."""
+    return Field(
+        FieldSpec(
+            name=name,
+            label=label,
+            help_text=help_text,
+            input_mode="numeric",
+            pattern=f"[0-9]{{{min_length},{max_length}}}",
+        ),
+        digits(label, min_length, max_length),
+    )
+
+
+def numeric_id(label: str, help_text: str, min_length: int, max_length: int) -> Field:
+    """A game's numeric player id, always sent as `user_id`."""
+    return digits_field("user_id", label, help_text, min_length, max_length)
+
+
 # --- generic fields --------------------------------------------------------------------------
 
-USER_ID = Field(
-    FieldSpec(
-        name="user_id",
-        label=gettext_noop("User ID"),
-        help_text=gettext_noop("The numeric ID shown in your game profile."),
-        input_mode="numeric",
-        pattern="[0-9]{4,20}",
-    ),
-    digits("User ID", 4, 20),
+USER_ID = digits_field(
+    "user_id",
+    gettext_noop("User ID"),
+    gettext_noop("The numeric ID shown in your game profile."),
+    4,
+    20,
 )
-ZONE_ID = Field(
-    FieldSpec(
-        name="zone_id",
-        label=gettext_noop("Zone ID"),
-        help_text=gettext_noop("The number in brackets after your user ID."),
-        input_mode="numeric",
-        pattern="[0-9]{1,8}",
-    ),
-    digits("Zone ID", 1, 8),
+ZONE_ID = digits_field(
+    "zone_id",
+    gettext_noop("Zone ID"),
+    gettext_noop("The number in brackets after your user ID."),
+    1,
+    8,
 )
 PHONE = Field(
     FieldSpec(
@@ -153,15 +166,12 @@ PHONE = Field(
     ),
     _clean_phone,
 )
-METER_NUMBER = Field(
-    FieldSpec(
-        name="meter_number",
-        label=gettext_noop("Meter number"),
-        help_text=gettext_noop("The 11 or 12 digit number on your PLN meter or token receipt."),
-        input_mode="numeric",
-        pattern="[0-9]{11,12}",
-    ),
-    digits("Meter number", 11, 12),
+METER_NUMBER = digits_field(
+    "meter_number",
+    gettext_noop("Meter number"),
+    gettext_noop("The 11 or 12 digit number on your PLN meter or token receipt."),
+    11,
+    12,
 )
 EMAIL = Field(
     FieldSpec(
@@ -181,17 +191,3 @@ ACCOUNT = Field(
     ),
     _clean_account,
 )
-
-
-def numeric_id(label: str, help_text: str, min_length: int, max_length: int) -> Field:
-    """A game's numeric player id, always sent as `user_id`."""
-    return Field(
-        FieldSpec(
-            name="user_id",
-            label=label,
-            help_text=help_text,
-            input_mode="numeric",
-            pattern=f"[0-9]{{{min_length},{max_length}}}",
-        ),
-        digits(label, min_length, max_length),
-    )

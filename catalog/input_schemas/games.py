@@ -10,6 +10,7 @@ from catalog.input_schemas.fields import (
     Invalid,
     choice,
     digits,
+    digits_field,
     numeric_id,
 )
 
@@ -22,15 +23,12 @@ ML_USER_ID = numeric_id(
     5,
     12,
 )
-ML_ZONE_ID = Field(
-    FieldSpec(
-        name="zone_id",
-        label=gettext_noop("Zone ID"),
-        help_text=gettext_noop("The number in brackets after your user ID, e.g. 1234."),
-        input_mode="numeric",
-        pattern="[0-9]{1,6}",
-    ),
-    digits("Zone ID", 1, 6),
+ML_ZONE_ID = digits_field(
+    "zone_id",
+    gettext_noop("Zone ID"),
+    gettext_noop("The number in brackets after your user ID, e.g. 1234."),
+    1,
+    6,
 )
 
 # --- Genshin Impact and Honkai: Star Rail -------------------------------------------------
