@@ -8,7 +8,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from catalog.models import Brand, Category, Product
+from catalog.models import Brand, Category, DenominationType, Product
 from catalog.page_cache import page_fragment
 from catalog.selectors import products_for_sale
 from catalog.services import product_unavailable_reason
@@ -60,8 +60,13 @@ def home(request):
     return render(request, "home.html", {"content": content})
 
 
+def _shop_brands():
+    """Brands bought on a brand page: postpaid bills have their own page (/bills/)."""
+    return Brand.objects.exclude(products__denomination_type=DenominationType.BILL)
+
+
 def _home_content() -> str:
-    brands = Brand.objects.order_by("name")
+    brands = _shop_brands().order_by("name")
     categories = [
         category
         for category in Category.objects.prefetch_related(Prefetch("brands", queryset=brands))
@@ -69,7 +74,7 @@ def _home_content() -> str:
     ]
     context = {
         "categories": categories,
-        "popular": Brand.objects.filter(is_popular=True).order_by("name")[:12],
+        "popular": _shop_brands().filter(is_popular=True).order_by("name")[:12],
     }
     return mark_safe(render_to_string("catalog/_home_content.html", context))  # noqa: S308
 
@@ -89,7 +94,7 @@ def search(request):
 
 
 def _search_results(*, query: str, tier: str) -> str:
-    brands = list(Brand.objects.filter(name__icontains=query).order_by("name")[:SEARCH_LIMIT])
+    brands = list(_shop_brands().filter(name__icontains=query).order_by("name")[:SEARCH_LIMIT])
     products = [
         (product, product.stored_price(tier))
         for product in products_for_sale(tier=tier)

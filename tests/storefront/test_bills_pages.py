@@ -112,3 +112,17 @@ def test_someone_else_cannot_pay_or_see_a_bill(client, simulator, bill_products)
     assert client.get(reverse("orders:detail", args=[order.code])).status_code == 404
     client.post(reverse("orders:bill-pay", args=[order.code]), {"payment_method": "gateway"})
     assert Order.objects.get().status == OrderStatus.INQUIRED
+
+
+def test_bill_types_are_sold_on_the_bills_page_not_as_brands_on_home_or_search(
+    client, bill_products
+):
+    bill_brands = {product.brand.slug for product in bill_products.values()}
+
+    home = client.get(reverse("home")).content.decode()
+    found = client.get(reverse("search"), {"q": "PLN"}).content.decode()
+
+    assert bill_brands
+    for slug in bill_brands:
+        assert f"/brands/{slug}/" not in home
+        assert f"/brands/{slug}/" not in found
