@@ -55,6 +55,9 @@ class Scheduler(PersistentScheduler):
             super().close()
         finally:
             if self.run_id:
+                # The signal that stops beat may have cut a query short (an eager task, the
+                # heartbeat): the stop is written on a fresh connection, never that one.
+                connections.close_all()
                 _write("the stop of this beat run", beat_run_stopped, run_id=self.run_id)
 
     @property
