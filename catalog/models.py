@@ -131,6 +131,79 @@ class DenominationType(models.TextChoices):
     BILL = "bill", "Postpaid bill"
 
 
+class ShopItem(models.Model):
+    """What the shop sells, in its own words: one item (a denomination, or an amount range)
+    of one of its brands, bought from whichever provider product linked to it (a route,
+    `Product.shop_item`) is enabled, healthy, in stock and cheapest (orders.routing).
+
+    `face_value` is what the buyer gets in the item's unit (86 diamonds, 10,000 rupiah of
+    credit): provider products of one brand with the same face value are the same item
+    (the admin's mapping suggestions). Prices are the shop item's own, per tier, stored
+    like a product's; `allow_below_cost` lets a failover use a route dearer than the price.
+    """
+
+    brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="items")
+    category = models.ForeignKey(
+        Category, null=True, blank=True, on_delete=models.SET_NULL, related_name="items"
+    )
+    name = models.CharField("name (English)", max_length=200)
+    name_id = models.CharField(
+        "name (Bahasa Indonesia)", max_length=200, blank=True, help_text="Empty: the English name."
+    )
+    denomination_type = models.CharField(
+        max_length=16,
+        choices=[
+            (DenominationType.FIXED.value, DenominationType.FIXED.label),
+            (DenominationType.FLEXIBLE.value, DenominationType.FLEXIBLE.label),
+        ],
+        default=DenominationType.FIXED,
+    )
+    face_value = models.DecimalField(
+        max_digits=18,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="What the buyer gets, in the item's unit (86 diamonds, 10,000 of credit).",
+    )
+    min_amount = money_field(null=True, blank=True)
+    max_amount = money_field(null=True, blank=True)
+    image_url = models.URLField(blank=True)
+    sort_order = models.PositiveIntegerField(default=0)
+    active = models.BooleanField(default=True, help_text="Off: not sold, whatever its routes.")
+    allow_below_cost = models.BooleanField(
+        default=False,
+        help_text=(
+            "Let an order fail over to a route that costs more than the price the buyer paid. "
+            "Off: such routes are skipped and the order is refunded instead."
+        ),
+    )
+    price_retail = money_field(null=True, blank=True)
+    price_reseller = money_field(null=True, blank=True)
+    unavailable_reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["brand__name", "sort_order", "face_value", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(denomination_type="fixed")
+                | (Q(min_amount__isnull=False) & Q(max_amount__isnull=False)),
+                name="shopitem_flexible_has_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_flexible(self) -> bool:
+        return self.denomination_type == DenominationType.FLEXIBLE
+
+    def stored_price(self, tier: str) -> Decimal | None:
+        return self.price_reseller if tier == PriceTier.RESELLER else self.price_retail
+
+
 class Product(models.Model):
     """One item of one provider (its SKU), sold under a brand.
 
@@ -162,6 +235,23 @@ class Product(models.Model):
     price_reseller = money_field(null=True, blank=True)
     unavailable_reason = models.CharField(max_length=200, blank=True)
     last_synced_at = models.DateTimeField(null=True, blank=True)
+    # Routing (orders.routing): the shop item this product is one route of (null: not
+    # mapped yet, so not sold), a staff pin (lower first; null: by cost), the provider's
+    # stock (null: unlimited) and its daily cut-off (no orders from start to end, in the
+    # shop's time zone; a window may run past midnight).
+    shop_item = models.ForeignKey(
+        ShopItem, null=True, blank=True, on_delete=models.SET_NULL, related_name="routes"
+    )
+    route_priority = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Pinned order among the item's routes: 1 first. Empty: cheapest first.",
+    )
+    stock = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The provider's stock; empty: unlimited."
+    )
+    cutoff_start = models.TimeField(null=True, blank=True)
+    cutoff_end = models.TimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

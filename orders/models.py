@@ -124,6 +124,12 @@ class Order(models.Model):
     )
 
     # What was bought, as it was when the order was made.
+    # The shop item bought (null for bills and orders made before routing), and the route
+    # it is being bought through now: `product`, `provider_code`, `provider_sku` and `cost`
+    # are the current attempt's (OrderAttempt keeps every attempt).
+    shop_item = models.ForeignKey(
+        "catalog.ShopItem", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     product = models.ForeignKey("catalog.Product", on_delete=models.PROTECT, related_name="+")
     product_name = models.CharField(max_length=200)
     provider_code = models.CharField(max_length=32)
@@ -273,6 +279,51 @@ class Order(models.Model):
     def refunds_to_wallet(self) -> bool:
         """Signed-in buyers get their money back in their wallet at once; guests through staff."""
         return self.user_id is not None
+
+
+class AttemptOutcome(models.TextChoices):
+    PLACING = "placing", "Placing"
+    PENDING = "pending", "Pending at the provider"
+    DELIVERED = "delivered", "Delivered"
+    FAILED = "failed", "Failed (final)"
+
+
+class OrderAttempt(models.Model):
+    """One placement of an order at one route (provider product). The first attempt's
+    reference is the order's code; a failover's next attempt gets a new one
+    (`<code>-<number>`), so no provider ever sees one reference for two attempts. The
+    buyer only ever sees the order's code."""
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="route_attempts")
+    number = models.PositiveSmallIntegerField()
+    product = models.ForeignKey("catalog.Product", on_delete=models.PROTECT, related_name="+")
+    provider_code = models.CharField(max_length=32)
+    provider_sku = models.CharField(max_length=100)
+    reference = models.CharField(max_length=48, unique=True)
+    cost = money_field()
+    outcome = models.CharField(
+        max_length=16, choices=AttemptOutcome.choices, default=AttemptOutcome.PLACING
+    )
+    provider_order_id = models.CharField(max_length=100, blank=True)
+    provider_rc = models.CharField(max_length=16, blank=True)
+    message = models.TextField(blank=True)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["order", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "number"], name="orderattempt_number_unique"),
+            # At most one attempt per order delivers.
+            models.UniqueConstraint(
+                fields=["order"],
+                condition=Q(outcome="delivered"),
+                name="orderattempt_one_delivered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} ({self.provider_code})"
 
 
 class OrderEventKind(models.TextChoices):

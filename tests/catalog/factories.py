@@ -17,6 +17,7 @@ from catalog.models import (
     Product,
     Provider,
     ProviderKind,
+    ShopItem,
 )
 from shop.models import PriceTier
 
@@ -51,8 +52,21 @@ class BrandFactory(factory.django.DjangoModelFactory):
     input_schema = InputSchema.GAME
 
 
+class ShopItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ShopItem
+
+    brand = factory.SubFactory(BrandFactory)
+    category = factory.SelfAttribute("brand.category")
+    name = factory.Sequence(lambda n: f"Item {n}")
+    denomination_type = DenominationType.FIXED
+
+
 class ProductFactory(factory.django.DjangoModelFactory):
-    """`ProductFactory(flexible=True)`: any amount 10,000 to 1,000,000 at 0.95 per unit."""
+    """`ProductFactory(flexible=True)`: any amount 10,000 to 1,000,000 at 0.95 per unit.
+
+    Each product is the one route of its own new shop item (same brand, category, name and
+    range) unless given `shop_item` (another item's route) or `shop_item=None` (unmapped)."""
 
     class Meta:
         model = Product
@@ -73,6 +87,21 @@ class ProductFactory(factory.django.DjangoModelFactory):
     cost = Decimal("10000")
     cost_currency = factory.SelfAttribute("provider.currency")
     denomination_type = DenominationType.FIXED
+    min_amount = None
+    max_amount = None
+    shop_item = factory.Maybe(
+        factory.LazyAttribute(lambda o: o.denomination_type != DenominationType.BILL),
+        yes_declaration=factory.SubFactory(
+            ShopItemFactory,
+            brand=factory.SelfAttribute("..brand"),
+            category=factory.SelfAttribute("..category"),
+            name=factory.SelfAttribute("..name"),
+            denomination_type=factory.SelfAttribute("..denomination_type"),
+            min_amount=factory.SelfAttribute("..min_amount"),
+            max_amount=factory.SelfAttribute("..max_amount"),
+        ),
+        no_declaration=None,
+    )
 
 
 def _scope_of(rule) -> str:
