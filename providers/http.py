@@ -17,6 +17,7 @@ import requests
 from django.conf import settings
 
 from providers.base import TransientProviderError
+from providers.health import call_is_provider_fault, provider_circuit_record_call
 from providers.models import CallOutcome, ProviderCall
 
 logger = logging.getLogger(__name__)
@@ -128,6 +129,7 @@ class ProviderHttp:
         max_attempts: int = 3,
         backoff_seconds: float = 0.5,
         sleep: Callable[[float], None] = time.sleep,
+        fault_reply: Callable[[int, bytes], bool] | None = None,
     ):
         self.provider = provider
         self.redact_keys = ALWAYS_REDACTED | {key.lower() for key in redact_keys}
@@ -138,6 +140,9 @@ class ProviderHttp:
         self.max_attempts = max_attempts
         self.backoff_seconds = backoff_seconds
         self.sleep = sleep
+        # Whether a reply (status, body) says the provider itself is broken although HTTP
+        # does not (Digiflazz's "seller disrupted" in a 200): counted by its circuit.
+        self.fault_reply = fault_reply
 
     def request(
         self,
@@ -214,6 +219,9 @@ class ProviderHttp:
         call.http_status = response.status_code
         call.response_body = _body_for_log(response.content, self.redact_keys)
         outcome = CallOutcome.OK if response.ok else CallOutcome.HTTP_ERROR
+        call.provider_fault = bool(
+            call_is_provider_fault(outcome=outcome, http_status=response.status_code)
+        ) or self._fault_in_reply(response.status_code, response.content)
         self._log(call, started, outcome)
         return HttpReply(
             status=response.status_code,
@@ -222,11 +230,25 @@ class ProviderHttp:
             request_id=request_id,
         )
 
+    def _fault_in_reply(self, status: int, content: bytes) -> bool:
+        if self.fault_reply is None:
+            return False
+        try:
+            return bool(self.fault_reply(status, content))
+        except Exception:  # a body the reader cannot judge is no verdict
+            logger.exception("could not judge a reply of %s", self.provider)
+            return False
+
     def _log(self, call: ProviderCall, started: float, outcome: str, error: str = "") -> None:
+        """Store the call, and count it on the provider's circuit (providers/health.py)."""
         call.latency_ms = int((time.monotonic() - started) * 1000)
         call.outcome = outcome
         call.error = error[:2000]
+        if outcome in (CallOutcome.TIMEOUT, CallOutcome.CONNECTION_ERROR):
+            call.provider_fault = True
         try:
             call.save()
         except Exception:  # the log must never turn a provider reply into an error
             logger.exception("could not store the ProviderCall for %s", call.url)
+            return
+        provider_circuit_record_call(call)

@@ -1,6 +1,9 @@
-"""Provider call log, and the state the simulators keep (their own tables, not the shop's)."""
+"""Provider call log, each provider's circuit breaker, and the state the simulators keep
+(their own tables, not the shop's)."""
 
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class CallOutcome(models.TextChoices):
@@ -22,6 +25,9 @@ class ProviderCall(models.Model):
     http_status = models.PositiveSmallIntegerField(null=True, blank=True)
     latency_ms = models.PositiveIntegerField(default=0)
     outcome = models.CharField(max_length=20, choices=CallOutcome.choices)
+    # The call says the provider is broken (timeout, no connection, 5xx, or an answer its
+    # adapter reads as a provider fault): what the circuit breaker and error rate count.
+    provider_fault = models.BooleanField(default=False)
     error = models.TextField(blank=True)
     request_body = models.TextField(blank=True)
     response_body = models.TextField(blank=True)
@@ -32,6 +38,60 @@ class ProviderCall(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider} {self.method} {self.endpoint} → {self.http_status or self.outcome}"
+
+
+class CircuitState(models.TextChoices):
+    CLOSED = "closed", "Closed (orders go through)"
+    HALF_OPEN = "half_open", "Half-open (one probe order)"
+    OPEN = "open", "Open (no new orders)"
+
+
+class ProviderCircuit(models.Model):
+    """One provider's circuit breaker (providers/health.py), shared by every process: no row
+    means closed with no failure counted."""
+
+    provider = models.CharField(max_length=32, unique=True)
+    state = models.CharField(
+        max_length=16, choices=CircuitState.choices, default=CircuitState.CLOSED
+    )
+    state_since = models.DateTimeField(default=timezone.now)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    # Half-open: the one probe order let through is out until then (then another may go).
+    probe_until = models.DateTimeField(null=True, blank=True)
+    # Staff forced it open: it stays open (no probe) until staff close it.
+    forced_open = models.BooleanField(default=False)
+    # Staff were told the error rate crossed the threshold; reset once it is back under.
+    error_rate_alerted = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["provider"]
+
+    def __str__(self) -> str:
+        return f"{self.provider}: {self.state}"
+
+
+class CircuitChange(models.Model):
+    """An append-only trail of circuit transitions: automatic ones (no actor) and staff's."""
+
+    provider = models.CharField(max_length=32, db_index=True)
+    from_state = models.CharField(max_length=16, choices=CircuitState.choices)
+    to_state = models.CharField(max_length=16, choices=CircuitState.choices)
+    reason = models.TextField(blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.provider}: {self.from_state} → {self.to_state}"
 
 
 class SimulatedOrder(models.Model):

@@ -6,6 +6,7 @@ from django.conf import settings
 from catalog.models import SyncRun
 from providers.base import ProviderError
 from providers.bill_catalog import bill_demo_fees, bill_products_sync
+from providers.health import providers_error_rate_check
 from providers.services import providers_check_balances as check_balances
 from providers.simulators import simulators_resolve_due
 from providers.sync import catalog_sync_all as sync_all
@@ -23,6 +24,12 @@ def simulators_tick() -> None:
 @shared_task(name="providers.tasks.providers_check_balances")
 def providers_check_balances() -> None:
     check_balances()
+
+
+@shared_task(name="providers.tasks.providers_health_check")
+def providers_health_check() -> None:
+    """Staff told, once per crossing, of a provider whose error rate is over the threshold."""
+    providers_error_rate_check()
 
 
 # The catalog sync's tasks keep their names from when they were catalog's: the beat schedule

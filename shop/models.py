@@ -116,6 +116,9 @@ class StaffAlertKind(models.TextChoices):
     ORDER_REVIEW = "order_review", "Order needs review"
     RECONCILIATION = "reconciliation", "Reconciliation differences"
     LARGE_ADJUSTMENT = "large_adjustment", "Large wallet adjustment"
+    CIRCUIT_OPEN = "circuit_open", "Provider circuit opened (no new orders)"
+    CIRCUIT_CLOSED = "circuit_closed", "Provider circuit closed (orders again)"
+    ERROR_RATE = "error_rate", "Provider error rate above the threshold"
     OTHER = "other", "Other staff notices"
 
 

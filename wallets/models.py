@@ -139,6 +139,8 @@ class Transfer(AppendOnlyModel):
 
     class Meta:
         ordering = ["-pk"]
+        # /metrics counts the transfers of the last hour by reason (ops/metrics.py).
+        indexes = [models.Index(fields=["created_at"], name="transfer_created")]
 
     def __str__(self) -> str:
         return self.idempotency_key

@@ -11,6 +11,7 @@ import hashlib
 
 from django.conf import settings
 
+from providers.digiflazz.rc import reply_is_provider_fault
 from providers.http import HttpReply, ProviderHttp
 
 CODE = "digiflazz"
@@ -43,13 +44,16 @@ class DigiflazzClient:
         self.username = username
         self.api_key = api_key
         self.base_url = base_url.rstrip("/")
-        self.http = http or ProviderHttp(provider=CODE, redact_keys=REDACTED_KEYS)
+        self.http = http or ProviderHttp(
+            provider=CODE, redact_keys=REDACTED_KEYS, fault_reply=reply_is_provider_fault
+        )
         # A buyer waits on an account check: it gets the short ACCOUNT_CHECK_READ_TIMEOUT.
         self.lookup_http = lookup_http or ProviderHttp(
             provider=CODE,
             redact_keys=REDACTED_KEYS,
             timeout=(settings.PROVIDER_CONNECT_TIMEOUT, settings.ACCOUNT_CHECK_READ_TIMEOUT),
             max_attempts=1,
+            fault_reply=reply_is_provider_fault,
         )
 
     def sign(self, suffix: str) -> str:

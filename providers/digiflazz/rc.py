@@ -25,6 +25,7 @@ is safe (no goods, refund). 44 also marks the provider's own balance as exhauste
 /price-list; the adapter treats it as a transient error there, never on an order.
 """
 
+import json
 from dataclasses import dataclass
 
 from providers.base import FailureKind, ProviderStatus
@@ -138,3 +139,20 @@ def failure_kind(rc: str, status: ProviderStatus) -> str:
     if rc in _UNAVAILABLE_RCS:
         return FailureKind.UNAVAILABLE
     return FailureKind.SUPPLIER
+
+
+# Answers that say Digiflazz (or the seller behind it) is down, not that one order or one
+# buyer's number was refused: counted by the provider's circuit breaker (providers/health.py).
+# 62 seller disrupted, 66 seller maintenance, 70 biller timeout.
+PROVIDER_FAULT_RCS = frozenset({"62", "66", "70"})
+
+
+def reply_is_provider_fault(status: int, content: bytes) -> bool:
+    """Whether a Digiflazz reply's rc (`{"data": {"rc": …}}`) is one of PROVIDER_FAULT_RCS."""
+    if not content or b'"rc"' not in content:
+        return False
+    try:
+        data = json.loads(content).get("data")
+    except (ValueError, AttributeError):
+        return False
+    return isinstance(data, dict) and str(data.get("rc", "")) in PROVIDER_FAULT_RCS

@@ -240,6 +240,27 @@ ACCOUNT_CHECKS_PER_KEY_PER_MINUTE = env.int("ACCOUNT_CHECKS_PER_KEY_PER_MINUTE",
 PROVIDER_STATUS_RATE = env.float("PROVIDER_STATUS_RATE", default=1000)
 PROVIDER_STATUS_CONCURRENCY = env.int("PROVIDER_STATUS_CONCURRENCY", default=200)
 PROVIDER_STATUS_LIMITS = env.dict("PROVIDER_STATUS_LIMITS", default={})
+
+# Provider health (providers/health.py, docs/operations.md#provider-health): a provider's
+# circuit opens after this many failed calls in a row (timeouts, no connection, 5xx, answers
+# that say the provider is broken), lets one probe order through after the cool-down, and
+# gives that probe this long before another may go.
+PROVIDER_CIRCUIT_FAILURES = env.int("PROVIDER_CIRCUIT_FAILURES", default=5)
+PROVIDER_CIRCUIT_COOLDOWN_SECONDS = env.int("PROVIDER_CIRCUIT_COOLDOWN_SECONDS", default=60)
+PROVIDER_CIRCUIT_PROBE_SECONDS = env.int("PROVIDER_CIRCUIT_PROBE_SECONDS", default=120)
+# The sliding window of the error rate and latency, and the error rate (percent, over at
+# least PROVIDER_ERROR_RATE_MIN_CALLS calls) that alerts staff once per crossing.
+PROVIDER_HEALTH_WINDOW_SECONDS = env.int("PROVIDER_HEALTH_WINDOW_SECONDS", default=300)
+PROVIDER_ERROR_RATE_ALERT = env.float("PROVIDER_ERROR_RATE_ALERT", default=50.0)
+PROVIDER_ERROR_RATE_MIN_CALLS = env.int("PROVIDER_ERROR_RATE_MIN_CALLS", default=10)
+
+# Prometheus metrics at /metrics (ops/metrics.py): staff, these client addresses (behind
+# TRUSTED_PROXIES), or `Authorization: Bearer <METRICS_TOKEN>`. Counts cover the last
+# METRICS_WINDOW_SECONDS; queue depth reads these Celery queues in the broker's Redis.
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_WINDOW_SECONDS = env.int("METRICS_WINDOW_SECONDS", default=3600)
+METRICS_CELERY_QUEUES = env.list("METRICS_CELERY_QUEUES", default=["celery"])
 # Due orders per poll task, and the threads each such task asks with: two rounds of status
 # calls that all time out (2 x 23 s) stay within the tasks' soft time limit (90 s).
 POLL_CHUNK_SIZE = env.int("POLL_CHUNK_SIZE", default=16)
@@ -458,6 +479,8 @@ CELERY_BEAT_SCHEDULE = {
     # Gateway payments without a callback after a few minutes: ask the gateway.
     "gateway-payments-sweep": {"task": "orders.tasks.gateway_payments_sweep", "schedule": 300.0},
     "resellers-callbacks-due": {"task": "resellers.tasks.callbacks_due", "schedule": 15.0},
+    # Provider error rates over the health window: staff told once per crossing.
+    "providers-health-check": {"task": "providers.tasks.providers_health_check", "schedule": 60.0},
     "providers-check-balances": {
         "task": "providers.tasks.providers_check_balances",
         "schedule": 15 * 60.0,
