@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import Avg, Count, Max, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -13,6 +14,7 @@ from django.utils.safestring import SafeString
 from catalog.models import Provider, ProviderKind
 from ops.models import ReconciliationRun
 from orders.models import Order, OrderStatus
+from providers.health import provider_health_all
 from providers.models import CallOutcome, ProviderCall
 from webhooks.models import DeliveryOutcome, WebhookDelivery
 
@@ -150,6 +152,8 @@ def dashboard_context(now: datetime | None = None) -> dict:
         ).count(),
         "balances": provider_balances(),
         "health": provider_health(now),
+        "provider_health": provider_health_all(now=now),
+        "health_window_minutes": settings.PROVIDER_HEALTH_WINDOW_SECONDS // 60,
         "webhook_problems": webhook_problems(now),
         "reconciliation": ReconciliationRun.objects.filter(
             ok=False, created_at__gte=now - timedelta(days=7)

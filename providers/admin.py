@@ -5,7 +5,7 @@ from django.utils.html import format_html
 from catalog.admin import reprice_after_commit
 from catalog.models import Provider, ProviderKind, SyncRun
 from ops.services import ops_provider_check_balance, ops_provider_sync_catalog
-from providers.models import ProviderCall, SimulatedOrder
+from providers.models import CircuitChange, ProviderCall, ProviderCircuit, SimulatedOrder
 from providers.services import provider_resume_selling
 from shop.admin_mixins import ReadOnlyAdmin, ops_allowed
 from shop.errors import ApplicationError
@@ -106,11 +106,37 @@ class ProviderCallAdmin(ReadOnlyAdmin):
         "endpoint",
         "http_status",
         "outcome",
+        "provider_fault",
         "latency_ms",
         "reference",
     )
-    list_filter = ("provider", "outcome", "endpoint")
+    list_filter = ("provider", "outcome", "provider_fault", "endpoint")
     search_fields = ("request_id", "reference", "url", "error")
+    date_hierarchy = "created_at"
+
+
+@admin.register(ProviderCircuit)
+class ProviderCircuitAdmin(ReadOnlyAdmin):
+    """Circuit states (providers/health.py); staff force them from the ops dashboard."""
+
+    list_display = (
+        "provider",
+        "state",
+        "state_since",
+        "consecutive_failures",
+        "forced_open",
+        "error_rate_alerted",
+    )
+    list_filter = ("state", "forced_open", "error_rate_alerted")
+    search_fields = ("provider",)
+    date_hierarchy = "state_since"
+
+
+@admin.register(CircuitChange)
+class CircuitChangeAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "provider", "from_state", "to_state", "actor", "reason")
+    list_filter = ("provider", "to_state")
+    search_fields = ("provider", "reason")
     date_hierarchy = "created_at"
 
 

@@ -34,7 +34,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Aggregate, Count, FloatField, Q
 from django.utils import timezone
 
 from catalog.models import Provider, ProviderKind
@@ -238,6 +238,17 @@ class CallWindow:
         return (Decimal(self.failures) * 100 / self.calls).quantize(Decimal("0.1"))
 
 
+class _Percentile(Aggregate):
+    """PostgreSQL's continuous percentile of an expression (`fraction` a float literal)."""
+
+    function = "percentile_cont"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+    def __init__(self, expression, *, fraction: float):
+        super().__init__(expression, fraction=float(fraction))
+
+
 def _window_start(now: datetime | None) -> datetime:
     now = now or timezone.now()
     return now - timedelta(seconds=settings.PROVIDER_HEALTH_WINDOW_SECONDS)
@@ -247,29 +258,25 @@ def provider_call_windows(*, now: datetime | None = None) -> dict[str, CallWindo
     """Calls, failures and latency percentiles (p50, p95, ms) per provider over the last
     `PROVIDER_HEALTH_WINDOW_SECONDS` (a range scan of the `created_at` index)."""
     start, end = _window_start(now), now or timezone.now()
+    calls = ProviderCall.objects.filter(created_at__gte=start, created_at__lte=end)
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"""
-                SELECT provider, count(*), count(*) FILTER (WHERE provider_fault),
-                    percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms),
-                    percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms)
-                FROM {ProviderCall._meta.db_table}
-                WHERE created_at >= %s AND created_at <= %s
-                GROUP BY provider
-                """,
-                [start, end],
+        rows = (
+            calls.order_by()
+            .values_list("provider")
+            .annotate(
+                n=Count("pk"),
+                failed=Count("pk", filter=Q(provider_fault=True)),
+                p50=_Percentile("latency_ms", fraction=0.5),
+                p95=_Percentile("latency_ms", fraction=0.95),
             )
-            return {
-                code: CallWindow(calls, failures, round(p50), round(p95))
-                for code, calls, failures, p50, p95 in cursor.fetchall()
-            }
+        )
+        return {
+            code: CallWindow(n, failed, round(p50), round(p95))
+            for code, n, failed, p50, p95 in rows
+        }
     # SQLite (`make run`): the window's latencies read into Python.
     windows: dict[str, list] = {}
-    rows = ProviderCall.objects.filter(created_at__gte=start, created_at__lte=end).values_list(
-        "provider", "latency_ms", "provider_fault"
-    )
-    for code, latency, fault in rows:
+    for code, latency, fault in calls.values_list("provider", "latency_ms", "provider_fault"):
         windows.setdefault(code, []).append((latency, fault))
     return {code: _window_of(items) for code, items in windows.items()}
 
