@@ -75,7 +75,7 @@ def _move(circuit: ProviderCircuit, to: str, *, reason: str, now: datetime, acto
     circuit.state = to
     circuit.state_since = now
     circuit.probe_until = None
-    if to != CircuitState.OPEN:
+    if to == CircuitState.CLOSED:
         circuit.consecutive_failures = 0
     circuit.save()
     CircuitChange.objects.create(
@@ -131,6 +131,13 @@ def provider_circuit_allows(code: str) -> bool:
     return True
 
 
+def provider_circuit_state(code: str) -> str:
+    """`code`'s circuit state, read only (no probe taken): for pages and listings that show
+    whether a route is usable; an order asks `provider_circuit_allows`."""
+    state = ProviderCircuit.objects.filter(provider=code).values_list("state", flat=True).first()
+    return state or CircuitState.CLOSED
+
+
 def _may_probe(circuit: ProviderCircuit, now: datetime) -> bool:
     if circuit.forced_open:
         return False
@@ -162,6 +169,7 @@ def provider_circuit_record(*, code: str, fault: bool | None, detail: str = "") 
             return
         if circuit.state == CircuitState.HALF_OPEN:
             if fault:
+                circuit.consecutive_failures += 1
                 _move(circuit, CircuitState.OPEN, reason=f"probe failed: {detail}", now=now)
             else:
                 _move(circuit, CircuitState.CLOSED, reason="probe answered", now=now)

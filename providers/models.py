@@ -35,6 +35,14 @@ class ProviderCall(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        indexes = [
+            # A provider's last failed calls (the dashboard's health panel): a small index.
+            models.Index(
+                fields=["provider", "-created_at"],
+                condition=models.Q(provider_fault=True),
+                name="providercall_recent_faults",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.provider} {self.method} {self.endpoint} → {self.http_status or self.outcome}"

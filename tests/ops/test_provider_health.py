@@ -85,7 +85,7 @@ def data(frozen):
     )
     well = ProviderFactory(code="wellprov", name="Well", last_balance=Decimal("2500000"))
     ProviderFactory(code="quietprov", name="Quiet")
-    # Sick: 5 calls in the window, 3 failed; p50 300 ms, p95 = 1000 + 0.8 × (1000) = 1800.
+    # Sick: 5 calls in the window, 3 failed; p50 300 ms, p95 = 1000 + 0.8 * 1000 = 1800.
     seed_call("sickprov", 100)
     seed_call("sickprov", 200)
     first_failure = seed_call("sickprov", 300, fault=True, ago=timedelta(minutes=3))
@@ -175,7 +175,7 @@ def test_the_dashboard_shows_each_providers_health(admin_group_client, data):
         "balance": "Rp 2,500,000",
     }
     assert row_cells(html, "quietprov")["calls"] == "0"
-    assert row_cells(html, "quietprov")["p95"] == "–"
+    assert row_cells(html, "quietprov")["p95"] == "\N{EN DASH}"
     sick_row = re.search(r'<tr id="health-sickprov">(.*?)</tr>', html, re.S).group(1)
     links = re.findall(r'href="/admin/providers/providercall/(\d+)/change/"', sick_row)
     # The four failed calls, newest first (the one before the window too: recent failures).

@@ -5,6 +5,7 @@ cool-down, exactly one half-open probe (also with two callers at once, in two da
 sessions), probe success closes and probe failure reopens; staff told once per transition
 and once per error-rate crossing."""
 
+import contextlib
 import threading
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -18,9 +19,11 @@ from django.db import connection, transaction
 from providers.base import TransientProviderError
 from providers.digiflazz.rc import reply_is_provider_fault
 from providers.health import (
+    _window_of,
     provider_call_windows,
     provider_circuit_allows,
     provider_circuit_force,
+    provider_circuit_state,
     providers_error_rate_check,
 )
 from providers.http import ProviderHttp
@@ -73,10 +76,8 @@ def call(status: int = 200, body: dict | None = None, *, error: Exception | None
             mock.add(responses.POST, URL, body=error)
         else:
             mock.add(responses.POST, URL, json=body or {"ok": True}, status=status)
-        try:
+        with contextlib.suppress(TransientProviderError):
             http.request("POST", URL, endpoint="order", json_body={"ref": "x"})
-        except TransientProviderError:
-            pass
 
 
 def fail(times: int = 1) -> None:
@@ -189,8 +190,9 @@ def test_open_refuses_until_the_cool_down_then_lets_exactly_one_probe_through(ac
     open_circuit(clock)
     clock.shift(timedelta(seconds=59))
     assert provider_circuit_allows(CODE) is False
-
     clock.shift(timedelta(seconds=1))
+    assert provider_circuit_state(CODE) == CircuitState.OPEN  # reading takes no probe
+
     assert provider_circuit_allows(CODE) is True  # the probe
     assert state() == CircuitState.HALF_OPEN
     assert [provider_circuit_allows(CODE) for _ in range(3)] == [False, False, False]
@@ -221,6 +223,7 @@ def test_the_probe_failing_reopens_it_for_another_cool_down(acme, clock):
     fail()
 
     assert state() == CircuitState.OPEN
+    assert ProviderCircuit.objects.get(provider=CODE).consecutive_failures == 4
     assert provider_circuit_allows(CODE) is False
     clock.shift(timedelta(seconds=59))
     assert provider_circuit_allows(CODE) is False
@@ -300,8 +303,14 @@ def test_the_window_counts_calls_failures_and_latency_percentiles(acme, clock):
     acme_window = windows[CODE]
     assert (acme_window.calls, acme_window.failures) == (5, 2)
     assert str(acme_window.error_rate) == "40.0"
-    assert (acme_window.p50_ms, acme_window.p95_ms) == (300, 880)  # 400 + 0.8 × 600
+    assert (acme_window.p50_ms, acme_window.p95_ms) == (300, 880)  # 400 + 0.8 * 600
     assert (windows["other"].calls, windows["other"].p95_ms) == (1, 50)
+
+
+def test_the_percentiles_without_postgresql_match_percentile_cont():
+    window = _window_of([(1000, True), (100, False), (300, True), (200, False), (400, False)])
+
+    assert (window.calls, window.failures, window.p50_ms, window.p95_ms) == (5, 2, 300, 880)
 
 
 def test_the_error_rate_alert_is_sent_once_per_crossing(acme, clock):
