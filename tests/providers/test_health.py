@@ -416,3 +416,18 @@ def test_many_concurrent_callers_in_half_open_get_one_probe(circuit_settings):
         thread.join(30)
 
     assert sorted(answers) == [False] * 5 + [True]
+
+
+def test_the_beat_runs_the_error_rate_check(acme, clock, settings):
+    from providers.tasks import providers_health_check
+
+    assert settings.CELERY_BEAT_SCHEDULE["providers-health-check"] == {
+        "task": "providers.tasks.providers_health_check",
+        "schedule": 60.0,
+    }
+    seed_calls([(100, True)] * 4)
+
+    providers_health_check.delay()
+
+    assert alerts(StaffAlertKind.ERROR_RATE) == ["Acme: 100.0% of calls failed"]
+    assert ProviderCircuit.objects.get(provider=CODE).error_rate_alerted is True
