@@ -318,3 +318,12 @@ def test_a_circuit_half_open_reads_1(data):
     ProviderCircuit.objects.filter(provider="sickprov").update(state=CircuitState.HALF_OPEN)
 
     assert scrape()["shop_provider_circuit_state"][labels(provider="sickprov")] == 1
+
+
+def test_without_a_redis_broker_the_queue_depth_is_left_out(data, settings):
+    settings.CELERY_BROKER_URL = "filesystem://"
+
+    metrics = scrape()
+
+    assert "shop_celery_queue_length" not in metrics
+    assert metrics["shop_provider_circuit_state"][labels(provider="sickprov")] == 2
