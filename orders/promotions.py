@@ -58,9 +58,12 @@ def _buyer_key(purchase: Purchase) -> str:
     )
 
 
-def _buyer_has_orders(purchase: Purchase) -> bool:
-    """Has this buyer an order that was paid (a first-order-only code is refused then)?"""
+def _buyer_has_orders(purchase: Purchase, *, besides: Order | None = None) -> bool:
+    """Has this buyer an order that was paid, other than `besides` (a first-order-only
+    code is refused then)?"""
     paid = Order.objects.filter(paid_at__isnull=False)
+    if besides is not None:
+        paid = paid.exclude(pk=besides.pk)
     if purchase.user is not None:
         return paid.filter(user=purchase.user).exists()
     contacts = [c for c in (purchase.guest_email, purchase.guest_phone) if c]
@@ -98,7 +101,8 @@ def order_promotion_claim(
         quote=promotion,
         priced=order_priced_item(product=order.product, tier=tier, quote=quote),
         buyer_key=_buyer_key(purchase),
-        buyer_has_orders=promotion.promo_code is not None and _buyer_has_orders(purchase),
+        buyer_has_orders=promotion.promo_code is not None
+        and _buyer_has_orders(purchase, besides=order),
     )
 
 
