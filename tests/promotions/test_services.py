@@ -14,7 +14,7 @@ from orders.services.creation import order_create, order_create_paid_from_wallet
 from orders.services.payments import order_apply_gateway_payment, order_mark_paid
 from orders.services.refunds import order_fail_and_refund
 from orders.services.transitions import order_transition
-from promotions.models import DiscountKind, PromoCode, PromoScope, PromoTiers, PromotionUse
+from promotions.models import DiscountKind, PromoScope, PromoTiers, PromotionUse
 from promotions.selectors import flash_sales_active, promotion_report
 from promotions.services import promotion_pause, promotion_release
 from providers.base import PaymentCallback, PaymentStatus
@@ -331,9 +331,11 @@ def test_a_refund_gives_the_use_back_once_and_reverses_the_discount(product, cus
     promo.refresh_from_db()
     assert promo.used == 0
     use = PromotionUse.objects.get(order_id=order.pk)
-    assert use.released_at is not None and use.release_reason == "refunded"
+    assert use.released_at is not None
+    assert use.release_reason == "refunded"
     assert balance_of(customer_funded) == Decimal("100000")
-    assert promotions_balance() == 0 and sales_balance() == 0
+    assert promotions_balance() == 0
+    assert sales_balance() == 0
     assert order_money(order=order) == (PRICE - 300, PRICE - 300)
     assert promotion_release(order_id=order.pk, reason="again") is False
     promo.refresh_from_db()
