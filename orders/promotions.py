@@ -14,11 +14,14 @@ gateway payment or later wallet debit.
 
 from decimal import Decimal
 
-from catalog.models import Product
-from catalog.services import PriceQuote
+from catalog.models import Brand, Product
+from catalog.services import PriceQuote, catalog_price_for
 from orders.models import Order, OrderStatus
 from orders.purchase import Purchase
-from promotions.selectors import promotion_use_for_order
+from shop.errors import ApplicationError
+from shop.models import PriceTier
+from promotions.models import FlashSale
+from promotions.selectors import flash_sales_active, promotion_use_for_order
 from promotions.services import (
     PricedItem,
     PromotionQuote,
@@ -117,3 +120,38 @@ def order_promotion_released(*, order: Order, from_status: str, **signal_kwargs)
     promotion use back (at most once: `promotion_release`)."""
     if order.status in RELEASING_STATUSES:
         promotion_release(order_id=order.pk, reason=str(order.status))
+
+
+def order_promotion_preview(
+    *,
+    product: Product,
+    user,
+    code: str,
+    amount: Decimal | None = None,
+    guest_email: str = "",
+    guest_phone: str = "",
+) -> PromotionQuote:
+    """What the checkout's "Apply" shows before paying: `product`'s price for this buyer
+    with `code` (the same quote the order will take). Refuses like the order would:
+    `not_for_sale`, `promo_code_refused`."""
+    tier = user.price_tier if user is not None else PriceTier.RETAIL
+    quote = catalog_price_for(product=product, tier=tier, amount=amount)
+    if not quote.for_sale:
+        raise ApplicationError("This item is not for sale right now.", code="not_for_sale")
+    purchase = Purchase(
+        product=product,
+        customer_data={},
+        payment_method="",
+        user=user,
+        guest_email=guest_email,
+        guest_phone=guest_phone,
+        amount=amount,
+        promo_code=code,
+    )
+    return order_promotion_quote(purchase=purchase, product=product, tier=tier, quote=quote)
+
+
+def brand_flash_sales(brand: Brand) -> list[FlashSale]:
+    """The flash sales running now on the items of `brand`, with stock left (the brand
+    page's panel: fresh on every view, beside the cached page)."""
+    return list(flash_sales_active().filter(item__brand=brand))
