@@ -18,8 +18,6 @@ from catalog.models import Brand, Product
 from catalog.services import PriceQuote, catalog_price_for
 from orders.models import Order, OrderStatus
 from orders.purchase import Purchase
-from shop.errors import ApplicationError
-from shop.models import PriceTier
 from promotions.models import FlashSale
 from promotions.selectors import flash_sales_active, promotion_use_for_order
 from promotions.services import (
@@ -31,6 +29,8 @@ from promotions.services import (
     promotion_refused,
     promotion_release,
 )
+from shop.errors import ApplicationError
+from shop.models import PriceTier
 
 # An order that ends in one of these gives its promotion back.
 RELEASING_STATUSES = frozenset({OrderStatus.REFUNDED, OrderStatus.EXPIRED, OrderStatus.CANCELLED})

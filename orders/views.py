@@ -153,9 +153,7 @@ def _render_brand_page(request, page: BrandPageParts, *, status: int = 200):
         "page": page,
         "brand": page.brand,
         # fresh on every view (the page itself may be cached): price, stock, end
-        "flash_sales": [
-            (sale, sale.price_for(tier)) for sale in brand_flash_sales(page.brand)
-        ],
+        "flash_sales": [(sale, sale.price_for(tier)) for sale in brand_flash_sales(page.brand)],
         # fresh on every view, also after errors: a refused attempt may have used the last
         "checkout_token": checkout_token_issue(request=request, prices=page.prices),
     }
