@@ -36,14 +36,21 @@ from shop.models import PriceTier
 RELEASING_STATUSES = frozenset({OrderStatus.REFUNDED, OrderStatus.EXPIRED, OrderStatus.CANCELLED})
 
 
-def order_priced_item(*, product: Product, tier: str, quote: PriceQuote) -> PricedItem:
-    """The plain values a promotion prices: the product's shop item, brand, category, the
-    tier, the list price, the cost and the pricing rule's minimum margin (the floor)."""
-    item = product.shop_item
+def order_priced_item(
+    *, product: Product, tier: str, quote: PriceQuote, with_category: bool = True
+) -> PricedItem:
+    """The plain values a promotion prices: the product's shop item, brand, category (the
+    item's, else the product's; only `with_category`: a code's scope needs it, a flash sale
+    does not, and reading it may load the item), the tier, the list price, the cost and the
+    pricing rule's minimum margin (the floor)."""
+    category_id = None
+    if with_category:
+        item = product.shop_item
+        category_id = (item.category_id if item is not None else None) or product.category_id
     return PricedItem(
         item_id=product.shop_item_id,
         brand_id=product.brand_id,
-        category_id=(item.category_id if item is not None else None) or product.category_id,
+        category_id=category_id,
         tier=tier,
         list_price=quote.price,
         cost=quote.cost,
@@ -80,9 +87,9 @@ def order_promotion_quote(
 ) -> PromotionQuote:
     """The buyer's price for a priced item (see the module); refuses a code that does not
     apply (ApplicationError `promo_code_refused`)."""
-    code = getattr(purchase, "promo_code", "")
+    code = purchase.promo_code
     promo = promotion_quote(
-        priced=order_priced_item(product=product, tier=tier, quote=quote),
+        priced=order_priced_item(product=product, tier=tier, quote=quote, with_category=bool(code)),
         code=code,
         buyer_key=_buyer_key(purchase),
         buyer_has_orders=bool(code) and _buyer_has_orders(purchase),
@@ -102,7 +109,12 @@ def order_promotion_claim(
     promotion_claim(
         order_id=order.pk,
         quote=promotion,
-        priced=order_priced_item(product=order.product, tier=tier, quote=quote),
+        priced=order_priced_item(
+            product=order.product,
+            tier=tier,
+            quote=quote,
+            with_category=promotion.promo_code is not None,
+        ),
         buyer_key=_buyer_key(purchase),
         buyer_has_orders=promotion.promo_code is not None
         and _buyer_has_orders(purchase, besides=order),
