@@ -10,6 +10,7 @@ of its creation: its use is held while it awaits payment)."""
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -168,6 +169,16 @@ class FlashSale(Promotion):
                 condition=Q(ends_at__gt=F("starts_at")), name="flashsale_window_not_empty"
             ),
         ]
+
+    def clean(self) -> None:
+        super().clean()
+        if self.item_id is not None and self.item.denomination_type != "fixed":
+            raise ValidationError(
+                {
+                    "item": "A flash sale prices a fixed item (a flexible one's price follows "
+                    "the amount)."
+                }
+            )
 
     def price_for(self, tier: str) -> Decimal:
         if tier == "reseller" and self.price_reseller is not None:

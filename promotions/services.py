@@ -291,15 +291,23 @@ def promotion_claim(
         PromoCode.objects.filter(pk=promo.pk).update(used=F("used") + 1)
     else:
         sale = quote.flash_sale
+        # Its prices as quoted: a sale staff repriced since is not taken at the old price.
+        prices = {"price": sale.price}
+        if sale.price_reseller is None:
+            prices["price_reseller__isnull"] = True
+        else:
+            prices["price_reseller"] = sale.price_reseller
         taken = FlashSale.objects.filter(
             pk=sale.pk,
             paused=False,
             starts_at__lte=now,
             ends_at__gt=now,
             sold__lt=F("stock"),
+            **prices,
         ).update(sold=F("sold") + 1)
         if not taken:
-            raise promotion_refused(Refusal.SOLD_OUT)
+            still_on = FlashSale.objects.filter(pk=sale.pk, sold__lt=F("stock")).exists()
+            raise promotion_refused(Refusal.CHANGED if still_on else Refusal.SOLD_OUT)
     return PromotionUse.objects.create(
         order_id=order_id,
         promo_code=quote.promo_code,

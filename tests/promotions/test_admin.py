@@ -144,3 +144,28 @@ def test_a_flash_sale_is_created_by_marketing(product):
 
     assert response.status_code == 302, response.content.decode()[:2000]
     assert FlashSale.objects.get().stock == 50
+
+
+def test_a_flash_sale_of_a_flexible_item_is_a_form_error(db):
+    from tests.catalog.factories import ProductFactory
+
+    flexible = ProductFactory(flexible=True)
+    client = staff_client("mia-marketing", "marketing")
+
+    response = client.post(
+        "/admin/promotions/flashsale/add/",
+        {
+            "name": "Any amount",
+            "item": flexible.shop_item.pk,
+            "price": "10100",
+            "stock": "5",
+            "starts_at_0": "2026-01-01",
+            "starts_at_1": "00:00:00",
+            "ends_at_0": "2030-01-01",
+            "ends_at_1": "00:00:00",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "A flash sale prices a fixed item" in response.content.decode()
+    assert not FlashSale.objects.exists()

@@ -19,6 +19,7 @@ from tests.orders.test_concurrency import run_at_once
 from tests.promotions.factories import FlashSaleFactory, PromoCodeFactory
 from wallets.models import SystemAccount
 from wallets.selectors import ledger_check, system_account_balance
+from wallets.services import system_wallet
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -29,8 +30,12 @@ BUYERS = 200
 
 
 @pytest.fixture
-def buyers(product):
-    """Ten shoppers (storefront) and ten resellers (API), each funded for 20 orders."""
+def buyers(product, sales_stripes):
+    """Ten shoppers (storefront) and ten resellers (API), each funded for 20 orders; the
+    system accounts exist, as in a shop that has taken orders (a transactional test's flush
+    removed them; the first order on a missing `sales` stripe creates it while it holds the
+    buyer's wallet, out of key order: wallets.services.order_money)."""
+    system_wallet(SystemAccount.PROMOTIONS)
     customers = [make_user(f"shopper{n}") for n in range(10)]
     resellers = [make_user(f"api{n}", reseller=True) for n in range(10)]
     for user in (*customers, *resellers):

@@ -417,3 +417,24 @@ def test_the_report_counts_uses_discount_revenue_and_margin(product, customer_fu
     assert report.revenue == kept.price
     assert report.list_revenue == PRICE
     assert report.margin == kept.price - COST
+
+
+def test_a_flash_sale_repriced_between_quote_and_claim_is_not_taken_at_the_old_price(
+    product, customer_funded, monkeypatch
+):
+    from orders import promotions as glue
+    from promotions.models import FlashSale
+
+    sale = FlashSaleFactory(item=product.shop_item)
+    quote_then_reprice = glue.promotion_quote
+
+    def quote(**kwargs):
+        result = quote_then_reprice(**kwargs)
+        FlashSale.objects.filter(pk=sale.pk).update(price=Decimal("10400"))  # staff, meanwhile
+        return result
+
+    monkeypatch.setattr(glue, "promotion_quote", quote)
+
+    assert refused(lambda: buy(product, customer_funded)) == "changed"
+    sale.refresh_from_db()
+    assert sale.sold == 0
