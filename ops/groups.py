@@ -4,6 +4,7 @@ step after every migrate (new permissions reach the admin group)."""
 SUPPORT = "support"
 FINANCE = "finance"
 ADMIN = "admin"
+MARKETING = "marketing"
 
 _VIEW = "view"
 # support: orders and customers, no money actions.
@@ -45,9 +46,29 @@ FINANCE_PERMISSIONS = [
     ("ops", "run_reconciliation"),
 ]
 
+# marketing: who may create, change and pause promotions (promo codes, flash sales), and
+# see their reports. Finance sees the reports too.
+PROMOTION_REPORT_PERMISSIONS = [
+    ("promotions", "view_promocode"),
+    ("promotions", "view_flashsale"),
+    ("promotions", "view_promotionuse"),
+    ("promotions", "report_promotions"),
+]
+MARKETING_PERMISSIONS = [
+    *PROMOTION_REPORT_PERMISSIONS,
+    ("promotions", "add_promocode"),
+    ("promotions", "change_promocode"),
+    ("promotions", "add_flashsale"),
+    ("promotions", "change_flashsale"),
+    ("catalog", "view_shopitem"),
+    ("catalog", "view_brand"),
+    ("catalog", "view_category"),
+]
+FINANCE_PERMISSIONS += PROMOTION_REPORT_PERMISSIONS
+
 
 def sync_staff_groups(apps) -> None:
-    """Create the three groups and grant their permissions (idempotent). `admin` gets every
+    """Create the four groups and grant their permissions (idempotent). `admin` gets every
     permission that exists."""
     from django.contrib.auth.management import create_permissions
 
@@ -69,5 +90,6 @@ def sync_staff_groups(apps) -> None:
 
     grant(SUPPORT, SUPPORT_PERMISSIONS)
     grant(FINANCE, FINANCE_PERMISSIONS)
+    grant(MARKETING, MARKETING_PERMISSIONS)
     admin_group, _ = group_model.objects.get_or_create(name=ADMIN)
     admin_group.permissions.add(*permission_model.objects.all())

@@ -105,6 +105,14 @@ class CheckoutForm(forms.Form):
             widget=forms.RadioSelect,
             initial=methods[0][0] if methods else None,
         )
+        self.fields["promo_code"] = forms.CharField(
+            label=_("Promo code"),
+            required=False,
+            max_length=40,
+            widget=forms.TextInput(
+                attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
+            ),
+        )
         self.fields["channel"] = forms.ChoiceField(
             label=_("Payment channel"),
             choices=[(c.code, c.name) for c in channels],
@@ -206,6 +214,7 @@ class CheckoutForm(forms.Form):
             amount=data["amount"],
             checkout_token=data["checkout_token"],
             shown_price=data["shown_price"],
+            promo_code=data.get("promo_code", "").strip(),
         )
 
     def add_service_errors(self, fields: dict) -> None:

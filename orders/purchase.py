@@ -15,7 +15,8 @@ class Purchase:
     (a WhatsApp number, E.164). `channel` is the
     gateway's payment channel ("" = its first active one). `checkout_token` is the
     storefront form's one-time token; `shown_price` the price the buyer's page showed
-    (None: not checked against one)."""
+    (None: not checked against one). `promo_code`: the code the buyer entered ("" none;
+    at most one per order)."""
 
     product: Product
     customer_data: dict
@@ -27,3 +28,4 @@ class Purchase:
     channel: str = ""
     checkout_token: str | None = None
     shown_price: Decimal | None = None
+    promo_code: str = ""

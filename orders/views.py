@@ -28,6 +28,7 @@ from orders.checkout import checkout_create, checkout_payment_channels
 from orders.checkout_token import checkout_token_issue
 from orders.forms import CheckoutForm
 from orders.models import Order, OrderStatus
+from orders.promotions import brand_flash_sales, order_promotion_preview
 from orders.selectors import order_visible_to
 from providers.account_check import AccountCheck, account_check, account_check_supported
 from providers.simulator_hints import simulator_hint
@@ -60,10 +61,11 @@ def brand_page(
     status: int = 200,
     initial: dict | None = None,
     checked: dict | None = None,
+    promo: dict | None = None,
 ):
     """Render the brand page; `form` is a bound CheckoutForm with errors after a POST;
     `initial` the account fields typed and `checked` the account check's context (the
-    "Check" button without JavaScript)."""
+    "Check" button without JavaScript); `promo` the promo code's preview ("Apply")."""
     tier = viewer_tier(request.user)
     for_sale, unavailable = brand_offers(brand, tier)
     if form is None:
@@ -85,6 +87,7 @@ def brand_page(
         wallet=wallet,
         tier=tier,
         checked=checked,
+        promo=promo,
     )
     return _render_brand_page(request, page, status=status)
 
@@ -103,7 +106,15 @@ class BrandPageParts:
 
 
 def _brand_page_parts(
-    *, brand, for_sale, unavailable, form, wallet, tier, checked: dict | None = None
+    *,
+    brand,
+    for_sale,
+    unavailable,
+    form,
+    wallet,
+    tier,
+    checked: dict | None = None,
+    promo: dict | None = None,
 ) -> BrandPageParts:
     checks_accounts = account_check_supported(brand)
     chosen = form.products.get(_int_or_none(form["product"].value()))
@@ -121,6 +132,7 @@ def _brand_page_parts(
         ),
         "account_check_supported": checks_accounts,
         **(checked or {}),
+        "promo": promo,
     }
     fields = render_to_string("catalog/_checkout_fields.html", context) if for_sale else ""
     return BrandPageParts(
@@ -136,9 +148,12 @@ def _brand_page_parts(
 
 
 def _render_brand_page(request, page: BrandPageParts, *, status: int = 200):
+    tier = viewer_tier(request.user)
     context = {
         "page": page,
         "brand": page.brand,
+        # fresh on every view (the page itself may be cached): price, stock, end
+        "flash_sales": [(sale, sale.price_for(tier)) for sale in brand_flash_sales(page.brand)],
         # fresh on every view, also after errors: a refused attempt may have used the last
         "checkout_token": checkout_token_issue(request=request, prices=page.prices),
     }
@@ -195,6 +210,8 @@ def checkout(request, slug: str):
     change nothing. Success goes to the order page (guests: with their token), and so does
     the same form sent again (its checkout token): nothing more is created or charged."""
     brand = get_object_or_404(Brand, slug=slug)
+    if request.POST.get("apply_promo"):
+        return _promo_preview(request, brand)
     for_sale, _unavailable = brand_offers(brand, viewer_tier(request.user))
     form = CheckoutForm(
         request.POST,
@@ -217,6 +234,44 @@ def checkout(request, slug: str):
     if order.user_id is None:
         remember_guest_order(session=request.session, order=order)
     return redirect(order_page_path(order))
+
+
+def _promo_preview(request, brand: Brand):
+    """The checkout's "Apply" (promo code): the brand page again with what was typed and
+    the chosen item's price with the code, or why the code does not apply. Nothing is
+    created; the order takes the same quote when it is bought."""
+    user = request.user if request.user.is_authenticated else None
+    for_sale, _unavailable = brand_offers(brand, viewer_tier(request.user))
+    products = {product.pk: product for product, _price in for_sale}
+    product = products.get(_int_or_none(request.POST.get("product")))
+    code = request.POST.get("promo_code", "").strip()[:40]
+    promo: dict = {"code": code}
+    if product is None:
+        promo["error"] = _("Choose an item first, then apply the code.")
+    elif not code:
+        promo["error"] = _("Type a promo code first.")
+    else:
+        try:
+            amount = Decimal(request.POST.get("amount") or "0") or None
+            quote = order_promotion_preview(
+                product=product,
+                user=user,
+                code=code,
+                amount=amount if product.is_flexible else None,
+                guest_email=request.POST.get("buyer_email", "").strip(),
+                guest_phone=request.POST.get("buyer_whatsapp", "").strip(),
+            )
+            promo.update(price=quote.price, list_price=quote.list_price, product=product)
+        except ApplicationError as exc:
+            promo["error"] = _(exc.message)
+        except ArithmeticError:
+            promo["error"] = _("Please correct the amount.")
+    initial = {
+        name: value
+        for name, value in request.POST.items()
+        if name not in ("csrfmiddlewaretoken", "checkout_token", "apply_promo")
+    }
+    return brand_page(request, brand, initial=initial, promo=promo)
 
 
 @require_POST

@@ -24,6 +24,7 @@ from resellers.serializers import (
     BillOutput,
     BillPayInput,
     ErrorOutput,
+    FlashSaleOutput,
     OrderInput,
     OrderOutput,
     ProductOutput,
@@ -45,6 +46,7 @@ STATUS_BY_CODE = {
     "insufficient_balance": status.HTTP_402_PAYMENT_REQUIRED,
     "idempotency_conflict": status.HTTP_409_CONFLICT,
     "not_for_sale": status.HTTP_422_UNPROCESSABLE_ENTITY,
+    "promo_code_refused": status.HTTP_422_UNPROCESSABLE_ENTITY,
     "not_reseller": status.HTTP_403_FORBIDDEN,
     "busy": status.HTTP_503_SERVICE_UNAVAILABLE,
     # bills (docs/bills.md)
@@ -148,6 +150,19 @@ class ProductsApi(ResellerApi):
         return Response(ProductOutput(rows, many=True).data)
 
 
+class FlashSalesApi(ResellerApi):
+    @extend_schema(
+        summary="Flash sales on now",
+        description="The flash sales running now with stock left, the earliest ending "
+        "first, at your tier's sale price. An order of one of `product_ids` gets the sale "
+        "price by itself (no code) while `remaining` > 0.",
+        responses={200: FlashSaleOutput(many=True), **ERRORS},
+    )
+    def get(self, request):
+        rows = selectors.flash_sales_for_api(tier=request.user.price_tier)
+        return Response(FlashSaleOutput(rows, many=True).data)
+
+
 class BalanceApi(ResellerApi):
     @extend_schema(summary="Wallet balance", responses={200: BalanceOutput, **ERRORS})
     def get(self, request):
@@ -160,6 +175,7 @@ def _order_request(data: dict) -> services.ApiOrderRequest:
         product_id=data["product_id"],
         customer_data=data["customer_data"],
         amount=data.get("amount"),
+        promo_code=data.get("promo_code") or "",
     )
 
 
@@ -183,7 +199,11 @@ class OrderValidateApi(ResellerApi):
             200: ValidateOutput,
             400: OpenApiResponse(ErrorOutput, description="Bad fields or unknown product."),
             402: OpenApiResponse(ErrorOutput, description="Balance too low (in `details`)."),
-            422: OpenApiResponse(ErrorOutput, description="Product not for sale."),
+            422: OpenApiResponse(
+                ErrorOutput,
+                description="Product not for sale, or `promo_code_refused` (why in "
+                "`details.reason`).",
+            ),
         },
     )
     def post(self, request):
@@ -195,6 +215,9 @@ class OrderValidateApi(ResellerApi):
                     "valid": True,
                     "product_id": quote.product.pk,
                     "price": quote.price,
+                    "list_price": quote.list_price,
+                    "discount": quote.discount,
+                    "promotion": quote.promotion,
                     "currency": quote.currency,
                     "balance": quote.balance,
                     "customer_no": quote.customer_no,
@@ -265,8 +288,9 @@ class OrdersApi(ResellerApi):
             409: OpenApiResponse(ErrorOutput, description="ref_id used with another body."),
             422: OpenApiResponse(
                 ErrorOutput,
-                description="Product not for sale, or `account_not_found` (the account "
-                "check found no such account).",
+                description="Product not for sale, `promo_code_refused` (why in "
+                "`details.reason`), or `account_not_found` (the account check found no such "
+                "account).",
             ),
             429: OpenApiResponse(
                 ErrorOutput,

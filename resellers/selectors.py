@@ -9,7 +9,36 @@ from django.db.models import Q, QuerySet
 from catalog.input_schemas import schema_fields
 from catalog.models import Product
 from catalog.services import product_unavailable_reason
+from promotions.selectors import flash_sales_active
 from resellers.models import ApiKey, ApiOrder, CallbackDelivery
+
+
+def flash_sales_for_api(*, tier: str) -> list[dict]:
+    """The flash sales on now (`promotions.selectors.flash_sales_active`) at `tier`'s sale
+    price, each with the products an admin has not switched off that sell its item."""
+    sales = list(flash_sales_active())
+    products: dict[int, list[int]] = {}
+    for product_id, item_id in (
+        Product.objects.filter(admin_active=True, shop_item_id__in={s.item_id for s in sales})
+        .order_by("pk")
+        .values_list("pk", "shop_item_id")
+    ):
+        products.setdefault(item_id, []).append(product_id)
+    return [
+        {
+            "id": sale.pk,
+            "name": sale.name,
+            "item_id": sale.item_id,
+            "item": sale.item,
+            "product_ids": products.get(sale.item_id, []),
+            "price": sale.price_for(tier),
+            "starts_at": sale.starts_at,
+            "ends_at": sale.ends_at,
+            "stock": sale.stock,
+            "remaining": sale.remaining,
+        }
+        for sale in sales
+    ]
 
 
 def price_list(*, tier: str, category: str = "", brand: str = "") -> list[dict]:

@@ -79,6 +79,16 @@ class OrderInput(serializers.Serializer):
         allow_null=True,
         help_text="Face amount, for flexible products only.",
     )
+    promo_code = serializers.CharField(
+        max_length=40,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="A promo code (at most one per order). A code that does not apply is "
+        "refused with `promo_code_refused` and the reason in `details.reason`: unknown, "
+        "paused, not_started, expired, used_up, buyer_limit, not_for_item, not_for_tier, "
+        "minimum_not_met, first_order_only, below_margin, flash_sale, sold_out, changed.",
+    )
 
     def validate_ref_id(self, value):
         # Every ref_id must be readable at /api/v1/orders/{ref_id}; HTTP clients turn the
@@ -101,7 +111,18 @@ class ValidateInput(OrderInput):
 class ValidateOutput(serializers.Serializer):
     valid = serializers.BooleanField()
     product_id = serializers.IntegerField()
-    price = serializers.DecimalField(max_digits=18, decimal_places=2)
+    price = serializers.DecimalField(
+        max_digits=18, decimal_places=2, help_text="What you pay, after any promotion."
+    )
+    list_price = serializers.DecimalField(
+        max_digits=18, decimal_places=2, help_text="Your tier's price before any promotion."
+    )
+    discount = serializers.DecimalField(max_digits=18, decimal_places=2)
+    promotion = serializers.ChoiceField(
+        choices=["", "code", "flash_sale"],
+        help_text='"code" (your promo code applies), "flash_sale" (the item\'s flash sale '
+        'applies by itself) or "" (none).',
+    )
     currency = serializers.CharField()
     balance = serializers.DecimalField(max_digits=18, decimal_places=2)
     customer_no = serializers.CharField()
@@ -282,3 +303,23 @@ def order_reply(api_order: ApiOrder) -> dict:
             None if order.completed_at is None else _MOMENT.to_representation(order.completed_at)
         ),
     }
+
+
+class FlashSaleOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    item_id = serializers.IntegerField()
+    item_name = serializers.CharField(source="item.name")
+    brand = serializers.CharField(source="item.brand.slug")
+    product_ids = serializers.ListField(
+        child=serializers.IntegerField(),
+        help_text="The products (`product_id`) that sell this item: an order of any of "
+        "them gets the sale price while stock lasts.",
+    )
+    price = serializers.DecimalField(
+        max_digits=18, decimal_places=2, help_text="The sale price at your tier."
+    )
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+    stock = serializers.IntegerField()
+    remaining = serializers.IntegerField()

@@ -19,6 +19,7 @@ from catalog.selectors import product_for_order
 from catalog.services import catalog_price_for
 from orders.account_checks import ACCOUNT_NOT_FOUND, CHECKS_RATE_LIMITED
 from orders.models import Order, PaymentMethod, Voucher
+from orders.promotions import order_promotion_quote
 from orders.purchase import Purchase
 from orders.services.creation import order_amount_checked, order_create_paid_from_wallet
 from providers.account_check import (
@@ -158,13 +159,18 @@ class ApiOrderRequest:
     product_id: int
     customer_data: dict
     amount: Decimal | None = None
+    promo_code: str = ""
 
     def fingerprint(self) -> str:
+        # A promo code is part of the request only when given: the fingerprints of
+        # requests without one stay what they were.
+        code = {"promo_code": self.promo_code.strip().upper()} if self.promo_code else {}
         canonical = json.dumps(
             {
                 "product_id": self.product_id,
                 "customer_data": self.customer_data,
                 "amount": None if self.amount is None else str(self.amount.normalize()),
+                **code,
             },
             sort_keys=True,
             separators=(",", ":"),
@@ -180,6 +186,7 @@ class ApiOrderRequest:
             payment_method=PaymentMethod.BALANCE,
             user=user,
             amount=self.amount,
+            promo_code=self.promo_code,
         )
 
 
@@ -190,12 +197,16 @@ class OrderQuote:
     currency: str
     balance: Decimal
     customer_no: str
+    list_price: Decimal | None = None  # before the promotion (the price when none)
+    discount: Decimal = Decimal("0")
+    promotion: str = ""  # "code" or "flash_sale" ("" none)
 
 
 def api_order_validate(*, user, request: ApiOrderRequest) -> OrderQuote:
     """Check an order as `api_order_create` would, without charging or writing anything:
     the product is for sale at the reseller's tier, the fields pass the brand's schema, and
-    the wallet holds the price. Refusals: `unknown_product`, `not_for_sale`,
+    the wallet holds the price (after the promo code or the item's flash sale). Refusals:
+    `unknown_product`, `not_for_sale`, `promo_code_refused` (`extra["reason"]`),
     `invalid_input` (fields in `extra`), `insufficient_balance` (balance in `extra`)."""
     _require_reseller(user)
     product = _product(request.product_id)
@@ -203,6 +214,12 @@ def api_order_validate(*, user, request: ApiOrderRequest) -> OrderQuote:
     quote = catalog_price_for(product=product, tier=user.price_tier, amount=amount)
     if not quote.for_sale:
         raise ApplicationError(f"{product.name} is not for sale right now.", code="not_for_sale")
+    promotion = order_promotion_quote(
+        purchase=request.purchase(user=user, product=product),
+        product=product,
+        tier=user.price_tier,
+        quote=quote,
+    )
     try:
         customer = validate_customer_input(
             schema=product.brand.input_schema, data=request.customer_data
@@ -214,14 +231,25 @@ def api_order_validate(*, user, request: ApiOrderRequest) -> OrderQuote:
             extra={"fields": exc.message_dict},
         ) from None
     wallet = wallet_for_user(user=user)
-    if wallet.balance < quote.price:
+    price = promotion.price
+    if wallet.balance < price:
         raise ApplicationError(
             f"Insufficient balance: {wallet.balance} {wallet.currency} available, "
-            f"{quote.price} {wallet.currency} needed.",
+            f"{price} {wallet.currency} needed.",
             code="insufficient_balance",
-            extra={"balance": str(wallet.balance), "needed": str(quote.price)},
+            extra={"balance": str(wallet.balance), "needed": str(price)},
         )
-    return OrderQuote(product, quote.price, wallet.currency, wallet.balance, customer.customer_no)
+    kind = "code" if promotion.promo_code else "flash_sale" if promotion.flash_sale else ""
+    return OrderQuote(
+        product,
+        price,
+        wallet.currency,
+        wallet.balance,
+        customer.customer_no,
+        list_price=quote.price,
+        discount=promotion.discount,
+        promotion=kind,
+    )
 
 
 def _product(product_id: int) -> Product:

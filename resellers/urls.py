@@ -6,6 +6,7 @@ app_name = "resellers"
 urlpatterns = [
     path("api/v1/products", apis.ProductsApi.as_view(), name="api-products"),
     path("api/v1/balance", apis.BalanceApi.as_view(), name="api-balance"),
+    path("api/v1/flash-sales", apis.FlashSalesApi.as_view(), name="api-flash-sales"),
     path("api/v1/accounts/check", apis.AccountCheckApi.as_view(), name="api-account-check"),
     path("api/v1/bills/inquiry", apis.BillInquiryApi.as_view(), name="api-bill-inquiry"),
     path("api/v1/bills/pay", apis.BillPayApi.as_view(), name="api-bill-pay"),

@@ -24,6 +24,9 @@ class SystemAccount(models.TextChoices):
     GAME_CLEARING = "game_clearing", "Game clearing"
     SHAN_HOUSE_BANK = "shan_house_bank", "Shan house bank (SKP0101)"
     ADJUSTMENTS = "adjustments", "Manual adjustments"
+    # What promotions cost: an order's discount is paid from here, so sales books the
+    # list price (docs/promotions.md).
+    PROMOTIONS = "promotions", "Promotions"
 
 
 class Wallet(models.Model):

@@ -8,7 +8,7 @@ from django.db import connection
 from django.db.models import Count, DecimalField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
-from wallets.models import BalanceMutation, Deposit, Transfer, Wallet
+from wallets.models import BalanceMutation, Deposit, SystemAccount, Transfer, Wallet
 from wallets.transfer_keys import OrderTransferKind, order_transfer_key
 
 
@@ -37,23 +37,33 @@ def deposits_recent(*, user, limit: int = 5) -> list[Deposit]:
 
 def order_money(*, order) -> tuple[Decimal, Decimal | None]:
     """What the ledger says reached the shop for `order` (its wallet debit and its gateway
-    payment, as credited to sales), and what was refunded to the buyer's wallet (None when
-    no refund was made)."""
+    payment, as the buyer or the gateway paid it: a promotion's leg is not counted), and
+    what was refunded to the buyer's wallet (None when no refund was made)."""
     code = order.code
-    paid = BalanceMutation.objects.filter(
-        transfer__idempotency_key__in=(
-            order_transfer_key(order_code=code, kind=OrderTransferKind.DEBIT),
-            order_transfer_key(order_code=code, kind=OrderTransferKind.PAYMENT),
-        ),
-        amount__gt=0,
-    ).aggregate(total=Sum("amount"))["total"]
-    refunded = BalanceMutation.objects.filter(
-        transfer__idempotency_key=order_transfer_key(
-            order_code=code, kind=OrderTransferKind.REFUND
-        ),
-        amount__gt=0,
-    ).aggregate(total=Sum("amount"))["total"]
-    return paid or Decimal("0"), refunded
+    # A promotion's leg (the `promotions` account paying a discount, or taking it back)
+    # is not the buyer's money: left out both ways.
+    paid = (
+        BalanceMutation.objects.filter(
+            transfer__idempotency_key__in=(
+                order_transfer_key(order_code=code, kind=OrderTransferKind.DEBIT),
+                order_transfer_key(order_code=code, kind=OrderTransferKind.PAYMENT),
+            ),
+            amount__lt=0,
+        )
+        .exclude(wallet__system_code=SystemAccount.PROMOTIONS)
+        .aggregate(total=Sum("amount"))["total"]
+    )
+    refunded = (
+        BalanceMutation.objects.filter(
+            transfer__idempotency_key=order_transfer_key(
+                order_code=code, kind=OrderTransferKind.REFUND
+            ),
+            amount__gt=0,
+        )
+        .exclude(wallet__system_code=SystemAccount.PROMOTIONS)
+        .aggregate(total=Sum("amount"))["total"]
+    )
+    return -paid if paid else Decimal("0"), refunded
 
 
 def ledger_check() -> LedgerReport:

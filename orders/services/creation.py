@@ -23,6 +23,7 @@ from orders.models import (
     OrderStatus,
     PaymentMethod,
 )
+from orders.promotions import order_promotion_claim, order_promotion_quote
 from orders.purchase import Purchase
 from orders.services.transitions import order_enqueue_placement
 from shop.errors import ApplicationError
@@ -56,14 +57,17 @@ def order_create(*, purchase: Purchase) -> Order:
     signed-in buyer, and a guest without an e-mail. A `purchase.checkout_token` another order holds
     raises CheckoutTokenTaken (a concurrent holder is waited for on the unique index).
     """
-    order = _order_draft(purchase=purchase, payment_method=purchase.payment_method)
+    order, priced = _order_draft(purchase=purchase, payment_method=purchase.payment_method)
     created = OrderEvent(
         kind=OrderEventKind.CREATED,
         to_status=order.status,
         message="Order created",
         actor=purchase.user,
     )
-    return _order_insert(order, events=[created])
+    with transaction.atomic():  # its promotion is held while it awaits payment
+        order = _order_insert(order, events=[created])
+        order_promotion_claim(order=order, purchase=purchase, **priced)
+    return order
 
 
 @transaction.atomic(savepoint=False)
@@ -77,7 +81,7 @@ def order_create_paid_from_wallet(
     rolls the caller's whole transaction back. The order is paid from the wallet whatever
     `purchase.payment_method` says."""
     user = purchase.user
-    order = _order_draft(purchase=purchase, payment_method=PaymentMethod.BALANCE)
+    order, priced = _order_draft(purchase=purchase, payment_method=PaymentMethod.BALANCE)
     order.status = OrderStatus.PAID
     order.created_at = order.paid_at = timezone.now()
     events = [
@@ -97,7 +101,10 @@ def order_create_paid_from_wallet(
     order_enqueue_placement(order)
     if before_debit is not None:
         before_debit(order)
-    wallet_debit_for_order(order=order, actor=user, new_order=True)
+    discount = priced["promotion"].discount
+    wallet_debit_for_order(order=order, actor=user, new_order=True, discount=discount)
+    # After the debit: wallets are locked before a promotion's row on every path.
+    order_promotion_claim(order=order, purchase=purchase, **priced)
     return order
 
 
@@ -130,10 +137,13 @@ def _guest_phone_checked(phone: str) -> str:
         ) from None
 
 
-def _order_draft(*, purchase: Purchase, payment_method: str) -> Order:
-    """The new order, checked and priced, not saved yet (see `order_create`). With
-    `purchase.shown_price` (what the buyer's page showed), any other price is refused
-    (`price_changed`): nobody is charged a price they did not see."""
+def _order_draft(*, purchase: Purchase, payment_method: str) -> tuple[Order, dict]:
+    """The new order, checked and priced, not saved yet (see `order_create`), and what its
+    promotion claim needs (`order_promotion_claim`'s arguments but the order). With
+    `purchase.shown_price` (what the buyer's page showed as the list price), any other
+    list price is refused (`price_changed`): nobody is charged a price they did not see.
+    A promotion (`purchase.promo_code`, or the item's flash sale) only lowers it; a code
+    that does not apply is refused (`promo_code_refused`)."""
     product, user, shown_price = purchase.product, purchase.user, purchase.shown_price
     if payment_method == PaymentMethod.BALANCE and user is None:
         raise ApplicationError(
@@ -162,6 +172,7 @@ def _order_draft(*, purchase: Purchase, payment_method: str) -> Order:
             code="price_changed",
             extra={"shown": str(shown_price), "price": str(quote.price)},
         )
+    promotion = order_promotion_quote(purchase=purchase, product=product, tier=tier, quote=quote)
     try:
         customer = validate_customer_input(
             schema=product.brand.input_schema, data=purchase.customer_data
@@ -173,6 +184,7 @@ def _order_draft(*, purchase: Purchase, payment_method: str) -> Order:
             extra={"fields": exc.message_dict},
         ) from None
     account_name = order_account_name(brand=product.brand, fields=customer.fields)
+    priced = {"promotion": promotion, "tier": tier, "quote": quote}
     return Order(
         user=user,
         guest_email=purchase.guest_email,
@@ -188,13 +200,13 @@ def _order_draft(*, purchase: Purchase, payment_method: str) -> Order:
         customer_no=customer.customer_no,
         account_name=account_name,
         amount=amount,
-        price=quote.price,
+        price=promotion.price,
         cost=quote.cost,
         currency=settings.SHOP_CURRENCY,
         payment_method=payment_method,
         payment_expires_at=timezone.now() + timedelta(minutes=settings.ORDER_PAYMENT_MINUTES),
         language=translation.get_language() or "",
-    )
+    ), priced
 
 
 # Written once (shop.precompiled): no INSERT is compiled per order. Nothing listens to

@@ -10,6 +10,7 @@ from orders.models import (
     OrderStatus,
     PaymentMethod,
 )
+from orders.promotions import order_promotion_discount
 from orders.services.notifications import order_notify_paid
 from orders.services.transitions import (
     order_flag_review,
@@ -49,7 +50,7 @@ def order_pay_with_balance(*, order: Order, actor=None) -> Order:
     order = order_transition_locked(
         order, to=OrderStatus.PAID, message="Paid from wallet", data=None, actor=None
     )
-    wallet_debit_for_order(order=order, actor=actor)
+    wallet_debit_for_order(order=order, actor=actor, discount=order_promotion_discount(order))
     return order
 
 
@@ -72,7 +73,9 @@ def order_mark_paid(
             message=f"The gateway reported a payment of {format_money(amount, order.currency)}.",
             data=data,
         )
-    wallet_record_gateway_payment(order=order, amount=amount)
+    wallet_record_gateway_payment(
+        order=order, amount=amount, discount=order_promotion_discount(order)
+    )
     fields = {"amount_received": amount, "gateway_reference": gateway_reference}
     if order.status == OrderStatus.PENDING_PAYMENT and amount == order.price:
         order = order_transition(

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "orders",
     "wallets",
     "providers",
+    "promotions",
     "shan",
     "webhooks",
     "resellers",

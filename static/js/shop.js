@@ -51,6 +51,28 @@
     if (event.target.matches("form.checkout input[name=product]")) syncAmount(event.target.form);
   });
   document.querySelectorAll("form.checkout").forEach(syncAmount);
+  // Flash sales: <time datetime="…" data-countdown> counts down to its end each second
+  // (the server's "3 hours, 5 minutes" stays without JavaScript); `data-ended` at zero.
+  var countdowns = document.querySelectorAll("time[data-countdown]");
+  var pad = function (n) { return (n < 10 ? "0" : "") + n; };
+  var tick = function () {
+    countdowns.forEach(function (element) {
+      var left = Math.floor((Date.parse(element.getAttribute("datetime")) - Date.now()) / 1000);
+      if (isNaN(left)) return;
+      if (left <= 0) {
+        element.textContent = element.getAttribute("data-ended") || "0:00:00";
+        return;
+      }
+      var days = Math.floor(left / 86400);
+      var clock = Math.floor((left % 86400) / 3600) + ":" + pad(Math.floor((left % 3600) / 60)) +
+        ":" + pad(left % 60);
+      element.textContent = (days ? days + "d " : "") + clock;
+    });
+  };
+  if (countdowns.length) {
+    tick();
+    setInterval(tick, 1000);
+  }
   // A form marked data-submit-once is sent once: a "Buy" clicked again while the first
   // request is on its way would otherwise make a second order. The browser's own field
   // checks run before "submit", so a form they stop can still be corrected and sent.

@@ -35,7 +35,7 @@ def in_language(page, base_url: str, language: str) -> None:
 
 def submit_without_browser_checks(page) -> None:
     page.locator("form.checkout").evaluate("form => { form.noValidate = true; }")
-    page.locator("form.checkout button[type=submit]").click()
+    page.locator("form.checkout button.primary[type=submit]").click()  # "Buy now", not "Apply"
     page.wait_for_load_state()
 
 

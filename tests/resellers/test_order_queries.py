@@ -16,8 +16,9 @@ ORDERS = "/api/v1/orders"
 # product (with provider and brand, one query); the order, already paid, and its two
 # events (in a savepoint, for a code collision: 2 more); the ApiOrder; both wallets locked
 # by one query; the ledger transfer in one statement (no savepoint: the order is new); and
-# here the test's own savepoint around the request (2). Was 14 at most before the caches.
-QUERIES_PER_ORDER = 10
+# here the test's own savepoint around the request (2); the item's running flash sale
+# (promotions, one query). Was 14 at most before the caches.
+QUERIES_PER_ORDER = 11
 # The ledger transfer only: wallets locked, the one statement that writes the transfer, its
 # legs and both balances, and the end of the transaction.
 MAX_UNDER_WALLET_LOCK = 3

@@ -83,6 +83,9 @@ def test_validate_checks_without_charging(api, priced_product, funded_reseller):
         "valid": True,
         "product_id": priced_product.pk,
         "price": "10200.00",
+        "list_price": "10200.00",  # no promotion: the same
+        "discount": "0.00",
+        "promotion": "",
         "currency": "IDR",
         "balance": "50000.00",
         "customer_no": "12345678",
