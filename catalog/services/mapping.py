@@ -36,9 +36,14 @@ def mapping_suggestions(*, product: Product, limit: int = SUGGESTIONS) -> list[S
     (only those, when it has one and any match), then by name. Empty for a bill."""
     if product.is_bill:
         return []
+    same_provider = Product.objects.filter(
+        shop_item=OuterRef("pk"), provider_id=product.provider_id
+    )
     items = (
-        ShopItem.objects.filter(brand_id=product.brand_id, denomination_type=product.denomination_type)
-        .exclude(Exists(Product.objects.filter(shop_item=OuterRef("pk"), provider_id=product.provider_id)))
+        ShopItem.objects.filter(
+            brand_id=product.brand_id, denomination_type=product.denomination_type
+        )
+        .exclude(Exists(same_provider))
         .exclude(pk=product.shop_item_id or 0)
         .select_related("brand")
     )
@@ -67,9 +72,7 @@ def product_map_to_item(*, products: Iterable[Product], item: ShopItem) -> int:
         for product in products:
             _check_mappable(product, item)
             if product.provider_id in providers:
-                raise _refused(
-                    product, f"{item} already has a route from {product.provider.name}"
-                )
+                raise _refused(product, f"{item} already has a route from {product.provider.name}")
             providers.add(product.provider_id)
         return (
             Product.objects.filter(pk__in=[p.pk for p in products])
@@ -171,9 +174,7 @@ FROM (
 WHERE p.id = c.product_id
 """  # noqa: S608 - constants only; values are parameters
 # Create: the new products no item could be theirs.
-_WITHOUT_CANDIDATE = (
-    f"{_NEW.format(p='n')} AND NOT EXISTS ({_CANDIDATES.format(i='ci', p='n')})"
-)
+_WITHOUT_CANDIDATE = f"{_NEW.format(p='n')} AND NOT EXISTS ({_CANDIDATES.format(i='ci', p='n')})"
 # PostgreSQL: one statement makes an item per product (ids drawn from the item sequence)
 # and links each product to its item.
 _CREATE_SQL_POSTGRESQL = f"""
