@@ -250,7 +250,8 @@ def test_the_shop_item_page_shows_routes_prices_and_why_not_for_sale(admin_clien
     content = page.content.decode()
     assert page.status_code == 200
     assert "routes (provider products this item is bought from)" in content.lower()
-    assert "prova" in content.lower() and "provb" in content.lower()
+    assert "prova" in content.lower()
+    assert "provb" in content.lower()
     assert "no stored price at any tier yet" in content  # the factory's item has no price
     listing = admin_client.get(reverse("admin:catalog_shopitem_changelist")).content.decode()
     assert "2 of 2" in listing

@@ -154,10 +154,10 @@ def test_brand_names_match_whatever_their_case_and_punctuation(simulators, setti
 
     assert set(
         Product.objects.filter(provider_sku__startswith="ML").values_list("brand", flat=True)
-    ) == {ml.pk}  # noqa: E501
+    ) == {ml.pk}
     assert set(
         Product.objects.filter(provider_sku__startswith="FF").values_list("brand", flat=True)
-    ) == {ff.pk}  # noqa: E501
+    ) == {ff.pk}
     assert not Brand.objects.filter(slug__in=["mobile-legends", "free-fire"]).exists()
     ml.refresh_from_db()
     assert ml.name == "Mobile Legends"  # the shop's name is kept
@@ -173,7 +173,7 @@ def test_a_brand_alias_files_a_providers_other_name_under_the_shops_brand(simula
 
     assert set(
         Product.objects.filter(provider_sku__startswith="GOPAY").values_list("brand", flat=True)
-    ) == {wallet.pk}  # noqa: E501
+    ) == {wallet.pk}
 
 
 def test_stock_and_cut_off_come_from_the_digiflazz_price_list(simulators, settings, monkeypatch):
