@@ -131,7 +131,7 @@ def test_a_flexible_item_is_found_without_a_price(client, shop):
 @pytest.mark.django_db(transaction=True)
 def test_a_shop_item_change_bumps_the_guest_page_cache_at_its_commit():
     fragments.clear()
-    brand, ml5, _ = make_storefront()
+    _, ml5, _ = make_storefront()
     client = Client()
     before = catalog_version()
     assert "5 Diamonds" not in page(client, "/search/", q="legends")
