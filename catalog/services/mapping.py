@@ -213,13 +213,18 @@ def shop_items_auto_map(*, provider: Provider, since: datetime) -> AutoMapCounts
     with connection.cursor() as cursor:
         cursor.execute(_LINK_SQL, params)
         linked = cursor.rowcount
-        if connection.vendor == "postgresql":
+        if _creates_in_one_statement():
             cursor.execute(_CREATE_SQL_POSTGRESQL, params)
             created = cursor.rowcount
         else:
             created = _create_items_orm(params)
     unmapped = unmapped_products().filter(provider=provider, created_at__gte=since).count()
     return AutoMapCounts(linked=linked, created=created, unmapped=unmapped)
+
+
+def _creates_in_one_statement() -> bool:
+    """Whether the new items are made by `_CREATE_SQL_POSTGRESQL` (PostgreSQL)."""
+    return connection.vendor == "postgresql"
 
 
 def _create_items_orm(params: dict) -> int:

@@ -232,3 +232,51 @@ def test_a_resync_keeps_every_mapping_and_makes_no_item(simulators, settings):
 
     assert dict(Product.objects.values_list("pk", "shop_item_id")) == mapping
     assert ShopItem.objects.count() == items
+
+
+def mapping_snapshot() -> list[tuple]:
+    """Every product's SKU with what auto-map gave it (item name, face value, category,
+    prices and the item's other routes), comparable between two runs."""
+    rows = []
+    for product in Product.objects.select_related("shop_item__category").order_by("provider_sku"):
+        item = product.shop_item
+        rows.append(
+            (
+                product.provider_sku,
+                None
+                if item is None
+                else (
+                    item.name,
+                    item.face_value,
+                    item.category.slug if item.category else None,
+                    item.price_retail,
+                    item.image_url,
+                    tuple(sorted(item.routes.values_list("provider_sku", flat=True))),
+                ),
+            )
+        )
+    return rows
+
+
+def test_the_orm_path_of_auto_map_maps_as_the_postgresql_statement_does(
+    simulators, settings, monkeypatch
+):
+    """Other databases (SQLite, `make run`) make the new items through the ORM: same
+    items, same links."""
+    from catalog.services import mapping
+
+    settings.CATALOG_AUTO_MAP = True
+    digiflazz, vip = simulators
+    sync(digiflazz)
+    sync(vip)
+    in_sql = mapping_snapshot()
+    Product.objects.all().delete()
+    ShopItem.objects.all().delete()
+    Brand.objects.all().delete()
+    monkeypatch.setattr(mapping, "_creates_in_one_statement", lambda: False)
+
+    sync(digiflazz)
+    sync(vip)
+
+    assert mapping_snapshot() == in_sql
+    assert any(len(row[1][-1]) == 2 for row in in_sql if row[1])
