@@ -73,14 +73,6 @@ class CategoryAdmin(RepricedOnDelete, admin.ModelAdmin):
     prepopulated_fields = {"slug": ("name",)}
 
 
-class BrandAliasInline(admin.TabularInline):
-    """Other names providers give the brand: a sync files their products under it."""
-
-    model = BrandAlias
-    extra = 0
-    fields = ("name",)
-
-
 @admin.register(Brand)
 class BrandAdmin(admin.ModelAdmin):
     """A brand's category picks the category rule of its products that have none of their
@@ -99,7 +91,6 @@ class BrandAdmin(admin.ModelAdmin):
     search_fields = ("name", "name_id", "slug", "aliases__name")
     prepopulated_fields = {"slug": ("name",)}
     autocomplete_fields = ("category",)
-    inlines = [BrandAliasInline]
     # An image address typed without a scheme is https (Django 6's default, said now).
     formfield_overrides = HTTPS_URL_FIELDS
 

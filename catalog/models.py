@@ -221,6 +221,8 @@ class ShopItem(models.Model):
 
     class Meta:
         ordering = ["brand__name", "sort_order", "face_value", "name"]
+        # the mapping suggestions and the sync's auto-map look items up by these
+        indexes = [models.Index(fields=["brand", "face_value"], name="shopitem_brand_face_value")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(denomination_type="fixed")

@@ -108,6 +108,10 @@ class Migration(migrations.Migration):
                 'ordering': ['name'],
             },
         ),
+        migrations.AddIndex(
+            model_name='shopitem',
+            index=models.Index(fields=['brand', 'face_value'], name='shopitem_brand_face_value'),
+        ),
         migrations.RunPython(shop_item_triggers, drop_shop_item_triggers),
         migrations.RunPython(face_values_from_names, migrations.RunPython.noop),
     ]

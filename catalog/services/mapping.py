@@ -148,37 +148,47 @@ _NEW = (
     "{p}.provider_id = %(provider)s AND {p}.shop_item_id IS NULL "
     "AND {p}.denomination_type <> 'bill' AND {p}.created_at >= %(since)s"
 )
+# The items with a route from the provider already (never a second one), read once per
+# statement: a hashed set, whatever the planner thinks of rows the sync has just written.
+_TAKEN = (
+    "taken AS MATERIALIZED (SELECT shop_item_id AS item_id FROM catalog_product "
+    "WHERE provider_id = %(provider)s AND shop_item_id IS NOT NULL)"
+)
 # The items a new product `{p}` may be a route of: its brand, face value and type (fixed),
 # and no route from its provider yet.
 _CANDIDATES = (
     "SELECT {i}.id FROM catalog_shopitem {i} WHERE {i}.brand_id = {p}.brand_id "
     "AND {i}.face_value = {p}.face_value AND {i}.denomination_type = 'fixed' "
-    "AND {p}.denomination_type = 'fixed' AND NOT EXISTS (SELECT 1 FROM catalog_product r "
-    "WHERE r.shop_item_id = {i}.id AND r.provider_id = {p}.provider_id)"
+    "AND {p}.denomination_type = 'fixed' AND {i}.id NOT IN (SELECT item_id FROM taken)"
 )
 # Link: one candidate, and no other new product of the provider with that brand and face
-# value (two of one provider are two things: staff pick which is the item's).
+# value (two of one provider are two things: staff pick which is the item's). Set-based:
+# the new products with their twins counted (a window), then their candidates (an index
+# lookup each, against the hashed `taken`), then one UPDATE.
 _LINK_SQL = f"""
-UPDATE catalog_product AS p SET shop_item_id = c.item_id, updated_at = %(now)s
-FROM (
-    SELECT n.id AS product_id, min(i.id) AS item_id
+WITH {_TAKEN}, new AS (
+    SELECT n.id, n.brand_id, n.face_value,
+           count(*) OVER (PARTITION BY n.brand_id, n.face_value) AS twins
       FROM catalog_product n
-      JOIN catalog_shopitem i ON i.id IN ({_CANDIDATES.format(i="ci", p="n")})
-     WHERE {_NEW.format(p="n")}
-       AND NOT EXISTS (
-           SELECT 1 FROM catalog_product t
-            WHERE {_NEW.format(p="t")} AND t.id <> n.id AND t.brand_id = n.brand_id
-              AND t.face_value = n.face_value AND t.denomination_type = 'fixed')
+     WHERE {_NEW.format(p="n")} AND n.denomination_type = 'fixed'
+       AND n.face_value IS NOT NULL
+), one_candidate AS (
+    SELECT n.id AS product_id, min(i.id) AS item_id
+      FROM new n
+      JOIN catalog_shopitem i ON i.brand_id = n.brand_id AND i.face_value = n.face_value
+       AND i.denomination_type = 'fixed'
+     WHERE n.twins = 1 AND i.id NOT IN (SELECT item_id FROM taken)
      GROUP BY n.id HAVING count(*) = 1
-) AS c
-WHERE p.id = c.product_id
+)
+UPDATE catalog_product AS p SET shop_item_id = c.item_id, updated_at = %(now)s
+  FROM one_candidate AS c WHERE p.id = c.product_id
 """  # noqa: S608 - constants only; values are parameters
 # Create: the new products no item could be theirs.
 _WITHOUT_CANDIDATE = f"{_NEW.format(p='n')} AND NOT EXISTS ({_CANDIDATES.format(i='ci', p='n')})"
 # PostgreSQL: one statement makes an item per product (ids drawn from the item sequence)
 # and links each product to its item.
 _CREATE_SQL_POSTGRESQL = f"""
-WITH src AS (
+WITH {_TAKEN}, src AS (
     SELECT n.id AS product_id,
            nextval(pg_get_serial_sequence('catalog_shopitem', 'id')) AS item_id,
            n.brand_id, coalesce(b.category_id, n.category_id) AS category_id, n.name,
@@ -232,7 +242,8 @@ def _create_items_orm(params: dict) -> int:
     in one query, their items made by one bulk insert, the links by one bulk update."""
     products = list(
         Product.objects.raw(
-            f"SELECT n.* FROM catalog_product n WHERE {_WITHOUT_CANDIDATE} ORDER BY n.id",  # noqa: S608
+            f"WITH {_TAKEN} SELECT n.* FROM catalog_product n "  # noqa: S608
+            f"WHERE {_WITHOUT_CANDIDATE} ORDER BY n.id",
             params,
         )
     )

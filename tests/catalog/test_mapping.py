@@ -23,6 +23,7 @@ from tests.catalog.factories import (
     ProviderFactory,
     ShopItemFactory,
 )
+from tests.ops.conftest import ensure_staff_groups
 
 pytestmark = pytest.mark.django_db
 
@@ -288,6 +289,7 @@ def test_a_routes_pin_is_edited_inline(admin_client, ml):
 
 
 def test_support_may_view_shop_items_and_the_to_map_page_but_not_map(ml):
+    ensure_staff_groups()  # as the migrations made them (a transactional test may have run)
     support = Group.objects.get(name="support")
     assert support.permissions.filter(codename="view_shopitem").exists()
     assert not support.permissions.filter(codename="change_product").exists()
