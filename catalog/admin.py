@@ -209,6 +209,7 @@ class ShopItemAdmin(admin.ModelAdmin):
         "why_not_for_sale",
     )
     list_filter = ("active", "denomination_type", "brand__category", "routes__provider")
+    date_hierarchy = "created_at"
     list_select_related = ("brand", "category")
     search_fields = ("name", "name_id", "brand__name", "brand__name_id", "routes__provider_sku")
     autocomplete_fields = ("brand", "category")
@@ -278,6 +279,7 @@ class ShopItemAdmin(admin.ModelAdmin):
 @admin.register(BrandAlias)
 class BrandAliasAdmin(admin.ModelAdmin):
     list_display = ("name", "key", "brand")
+    list_filter = ("brand__category",)
     search_fields = ("name", "key", "brand__name")
     autocomplete_fields = ("brand",)
 

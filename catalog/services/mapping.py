@@ -220,16 +220,19 @@ def shop_items_auto_map(*, provider: Provider, since: datetime) -> AutoMapCounts
     with another new product of `provider` while an item exists, stays unmapped for staff.
     Run inside the sync's transaction; return the counts."""
     params = {"provider": provider.pk, "since": since, "now": timezone.now()}
+    new = unmapped_products().filter(provider=provider, created_at__gte=since)
+    to_map = new.count()
+    if not to_map:
+        return AutoMapCounts(linked=0, created=0, unmapped=0)
     with connection.cursor() as cursor:
-        cursor.execute(_LINK_SQL, params)
-        linked = cursor.rowcount
+        cursor.execute(_LINK_SQL, params)  # (SQLite gives no row count for WITH ... UPDATE)
         if _creates_in_one_statement():
             cursor.execute(_CREATE_SQL_POSTGRESQL, params)
             created = cursor.rowcount
         else:
             created = _create_items_orm(params)
-    unmapped = unmapped_products().filter(provider=provider, created_at__gte=since).count()
-    return AutoMapCounts(linked=linked, created=created, unmapped=unmapped)
+    unmapped = new.count()
+    return AutoMapCounts(linked=to_map - created - unmapped, created=created, unmapped=unmapped)
 
 
 def _creates_in_one_statement() -> bool:
