@@ -12,7 +12,10 @@ take minutes) and compared per item:
 The goal (>= 20x) is judged against "same work". Also prints the memory the sync takes, the
 number of product rows the unchanged re-sync writes (goal 0), and the first sync against a
 plain COPY of the rows it wrote (its products and their price history, in one committed
-transaction; goal <= 2x).
+transaction; goal <= 2x). Last, CATALOG_AUTO_MAP's cost: a first sync that maps every new
+product (one provider's list: an item each; a second provider's same list: each linked to
+the first's item of its brand and face value), set-based in SQL, next to the first sync
+without it (goal <= 2x).
 """
 
 import random
@@ -28,6 +31,7 @@ NAIVE_ITEMS = 2_000
 CHANGED_SHARE = 10  # percent of the prices changed in the third step
 GOAL_RATIO = 20
 GOAL_COPY_RATIO = 2
+GOAL_AUTO_MAP_RATIO = 2
 MEMORY_LIMIT_MB = 300
 
 _CATEGORIES = ["Games", "Pulsa", "Data", "E-Money", "PLN", "Voucher", "Streaming", "Masa Aktif"]
@@ -99,6 +103,7 @@ def main() -> None:
         f"({first_sync_seconds / copy_products:.1f}x the products alone); goal <= "
         f"{GOAL_COPY_RATIO}x: {_verdict(first_sync_seconds / copy_all <= GOAL_COPY_RATIO)}"
     )
+    auto_map_ratio = auto_map_steps(first_rate)
     same_result = same_prices_and_history(ours, same_work, items[:NAIVE_ITEMS])
     print(f"catalog_sync and 'same work' stored the same prices and history: {same_result}")
     peak_mb = traced_peak_mb(items, changed)
@@ -112,8 +117,33 @@ def main() -> None:
         f"{_verdict(min(ratios) >= GOAL_RATIO)} (lowest {min(ratios):.1f}x); "
         f"product rows written by the unchanged re-sync: {written[1]} "
         f"({_verdict(written[1] == 0)}); memory under {MEMORY_LIMIT_MB} MB: "
-        f"{_verdict(peak_mb < MEMORY_LIMIT_MB and rss_after < MEMORY_LIMIT_MB)}"
+        f"{_verdict(peak_mb < MEMORY_LIMIT_MB and rss_after < MEMORY_LIMIT_MB)}; first sync "
+        f"with auto-map <= {GOAL_AUTO_MAP_RATIO}x without: "
+        f"{_verdict(auto_map_ratio <= GOAL_AUTO_MAP_RATIO)} ({auto_map_ratio:.2f}x)"
     )
+
+
+def auto_map_steps(first_rate: float) -> float:
+    """Time two first syncs with auto-map on a list whose names carry a face value (the
+    first creates an item per product, the second links each); print them, check every
+    product got mapped, and return the slower one's time over a first sync's without."""
+    from dataclasses import replace
+
+    from catalog.models import Product, Provider
+
+    items = [replace(item, name=f"{item.name} Diamonds") for item in price_list(ITEMS)]
+    ratios = []
+    for code, what in (("automap-a", "an item each"), ("automap-b", "each linked")):
+        provider = Provider.objects.create(code=code, name=code, kind="upstream")
+        seconds = timed(lambda p=provider: sync_bulk(p, items, auto_map=True))
+        mapped = Product.objects.filter(provider=provider, shop_item__isnull=False).count()
+        assert mapped == ITEMS, f"{code}: {mapped} of {ITEMS} mapped"
+        ratios.append(seconds * first_rate / ITEMS)
+        print(
+            f"first sync with auto-map ({what}): {ITEMS / seconds:,.0f} items/s, "
+            f"{ratios[-1]:.2f}x the first sync's time without"
+        )
+    return max(ratios)
 
 
 def price_list(count: int) -> list:
@@ -182,11 +212,11 @@ class _ListAdapter:
         return self.items
 
 
-def sync_bulk(provider, items: list) -> None:
+def sync_bulk(provider, items: list, *, auto_map: bool = False) -> None:
     from catalog.models import SyncRun
     from providers.sync import catalog_sync
 
-    run = catalog_sync(provider=provider, adapter=_ListAdapter(items))
+    run = catalog_sync(provider=provider, adapter=_ListAdapter(items), auto_map=auto_map)
     assert run.status == SyncRun.Status.SUCCESS, run.message
 
 

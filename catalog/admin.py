@@ -5,12 +5,15 @@ from decimal import Decimal
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Count
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
+from catalog.admin_mapping import MappingFilter, ProductMappingAdmin
 from catalog.models import (
     Brand,
+    BrandAlias,
     CatalogVersion,
     Category,
     PriceChange,
@@ -18,9 +21,15 @@ from catalog.models import (
     PricingScope,
     Product,
     Provider,
+    ShopItem,
     SyncRun,
 )
-from catalog.selectors import active_pricing_rules, stored_price_field
+from catalog.selectors import (
+    active_pricing_rules,
+    route_for_sale_filter,
+    shop_item_unavailable_reason,
+    stored_price_field,
+)
 from catalog.services import catalog_price_for, catalog_reprice_all, catalog_reprice_product
 from shop.admin_mixins import HTTPS_URL_FIELDS, ReadOnlyAdmin
 
@@ -58,9 +67,9 @@ class CategoryAdmin(RepricedOnDelete, admin.ModelAdmin):
     """Deleting a category deletes its pricing rules and leaves its products and brands
     without one: the stored prices follow at once."""
 
-    list_display = ("name", "slug", "sort_order")
+    list_display = ("name", "name_id", "slug", "sort_order")
     list_editable = ("sort_order",)
-    search_fields = ("name", "slug")
+    search_fields = ("name", "name_id", "slug")
     prepopulated_fields = {"slug": ("name",)}
 
 
@@ -71,6 +80,7 @@ class BrandAdmin(admin.ModelAdmin):
 
     list_display = (
         "name",
+        "name_id",
         "slug",
         "category",
         "input_schema",
@@ -78,7 +88,7 @@ class BrandAdmin(admin.ModelAdmin):
         "requires_confirmed_account",
     )
     list_filter = ("category", "input_schema", "is_popular", "requires_confirmed_account")
-    search_fields = ("name", "slug")
+    search_fields = ("name", "name_id", "slug", "aliases__name")
     prepopulated_fields = {"slug": ("name",)}
     autocomplete_fields = ("category",)
     # An image address typed without a scheme is https (Django 6's default, said now).
@@ -91,12 +101,14 @@ class BrandAdmin(admin.ModelAdmin):
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(ProductMappingAdmin, admin.ModelAdmin):
     list_display = (
         "name",
         "brand",
         "provider",
         "provider_sku",
+        "shop_item",
+        "face_value",
         "denomination_type",
         "cost",
         "cost_currency",
@@ -107,16 +119,17 @@ class ProductAdmin(admin.ModelAdmin):
         "unavailable_reason",
     )
     list_filter = (
+        MappingFilter,
         "provider",
         "denomination_type",
         "provider_active",
         "admin_active",
         "brand__category",
     )
-    list_select_related = ("brand", "provider")
+    list_select_related = ("brand", "provider", "shop_item")
     search_fields = ("name", "provider_sku", "brand__name")
     date_hierarchy = "created_at"
-    autocomplete_fields = ("provider", "brand", "category")
+    autocomplete_fields = ("provider", "brand", "category", "shop_item")
     readonly_fields = (
         "price_retail",
         "price_reseller",
@@ -125,7 +138,7 @@ class ProductAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
     )
-    actions = ("reprice_selected",)
+    actions = ("reprice_selected", "map_to_item", "create_shop_items")
 
     @admin.action(description="Reprice selected products")
     def reprice_selected(self, request, queryset) -> None:
@@ -140,6 +153,135 @@ class ProductAdmin(admin.ModelAdmin):
         transaction.on_commit(
             lambda: catalog_reprice_product(product=obj, reason="edited in the admin")
         )
+
+
+class RouteInline(admin.TabularInline):
+    """An item's routes: the provider products it is bought from. Staff pin the order
+    (`route_priority`, 1 first) and switch a route off; the rest is the provider's."""
+
+    model = Product
+    fk_name = "shop_item"
+    verbose_name = "route"
+    verbose_name_plural = "routes (provider products this item is bought from)"
+    extra = 0
+    max_num = 0  # routes are mapped from the product list or the "to map" page
+    can_delete = False  # a route leaves its item from the product's page (its shop item)
+    show_change_link = True
+    fields = (
+        "provider",
+        "provider_sku",
+        "name",
+        "cost",
+        "cost_currency",
+        "provider_active",
+        "admin_active",
+        "stock",
+        "cutoff_start",
+        "cutoff_end",
+        "route_priority",
+        "price_retail",
+        "price_reseller",
+    )
+    readonly_fields = tuple(
+        field for field in fields if field not in ("admin_active", "route_priority")
+    )
+    ordering = ("route_priority", "cost", "pk")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("provider")
+
+
+@admin.register(ShopItem)
+class ShopItemAdmin(admin.ModelAdmin):
+    """The shop's items: names in both languages, face value or amount range, and their
+    routes (provider products) inline. The stored prices are the item's pricing's."""
+
+    list_display = (
+        "name",
+        "brand",
+        "category",
+        "denomination_type",
+        "face_value",
+        "route_count",
+        "price_retail",
+        "price_reseller",
+        "active",
+        "why_not_for_sale",
+    )
+    list_filter = ("active", "denomination_type", "brand__category", "routes__provider")
+    date_hierarchy = "created_at"
+    list_select_related = ("brand", "category")
+    search_fields = ("name", "name_id", "brand__name", "brand__name_id", "routes__provider_sku")
+    autocomplete_fields = ("brand", "category")
+    formfield_overrides = HTTPS_URL_FIELDS
+    readonly_fields = (
+        "price_retail",
+        "price_reseller",
+        "unavailable_reason",
+        "why_not_for_sale",
+        "created_at",
+        "updated_at",
+    )
+    fieldsets = (
+        (None, {"fields": ("brand", "category", "name", "name_id", "image_url", "sort_order")}),
+        (
+            "What the buyer gets",
+            {"fields": ("denomination_type", "face_value", "min_amount", "max_amount")},
+        ),
+        (
+            "Sale",
+            {
+                "fields": (
+                    "active",
+                    "allow_below_cost",
+                    "price_retail",
+                    "price_reseller",
+                    "unavailable_reason",
+                    "why_not_for_sale",
+                )
+            },
+        ),
+        ("History", {"fields": ("created_at", "updated_at")}),
+    )
+    inlines = [RouteInline]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                _routes=Count("routes", distinct=True),
+                _routes_for_sale=Count(
+                    "routes", filter=route_for_sale_filter("routes__"), distinct=True
+                ),
+            )
+        )
+
+    @admin.display(description="routes", ordering="_routes")
+    def route_count(self, obj) -> str:
+        return f"{obj._routes_for_sale} of {obj._routes}" if obj._routes else "none"
+
+    @admin.display(description="why not for sale")
+    def why_not_for_sale(self, obj) -> str:
+        return shop_item_unavailable_reason(obj) or "-"
+
+    def save_formset(self, request, form, formset, change) -> None:
+        """A route switched off or on is repriced, as from its own page."""
+        super().save_formset(request, form, formset, change)
+        for product, _changed in formset.changed_objects:
+            transaction.on_commit(
+                lambda product=product: catalog_reprice_product(
+                    product=product, reason="edited in the admin"
+                )
+            )
+
+
+@admin.register(BrandAlias)
+class BrandAliasAdmin(admin.ModelAdmin):
+    list_display = ("name", "key", "brand")
+    list_filter = ("brand__category",)
+    search_fields = ("name", "key", "brand__name")
+    autocomplete_fields = ("brand",)
 
 
 @admin.register(PricingRule)

@@ -44,7 +44,13 @@ class Provider(models.Model):
 
 
 class Category(models.Model):
-    name = models.CharField(max_length=100)
+    """The shop's category, named in the shop's words in both languages (a sync creates one
+    per provider category it meets; staff rename or merge them)."""
+
+    name = models.CharField("name (English)", max_length=100)
+    name_id = models.CharField(
+        "name (Bahasa Indonesia)", max_length=100, blank=True, help_text="Empty: the English name."
+    )
     slug = models.SlugField(max_length=100, unique=True)
     sort_order = models.PositiveIntegerField(default=0)
 
@@ -77,7 +83,14 @@ class InputSchema(models.TextChoices):
 
 
 class Brand(models.Model):
-    name = models.CharField(max_length=100)
+    """The shop's brand. A sync matches a provider's brand name to it case- and
+    punctuation-insensitively ("MOBILE LEGENDS" is "Mobile Legends"), or through a
+    `BrandAlias`; the names shown are the shop's, in both languages."""
+
+    name = models.CharField("name (English)", max_length=100)
+    name_id = models.CharField(
+        "name (Bahasa Indonesia)", max_length=100, blank=True, help_text="Empty: the English name."
+    )
     slug = models.SlugField(max_length=100, unique=True)
     category = models.ForeignKey(
         Category, null=True, blank=True, on_delete=models.SET_NULL, related_name="brands"
@@ -121,6 +134,29 @@ class Brand(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class BrandAlias(models.Model):
+    """Another name a provider gives one of the shop's brands ("MLBB" for Mobile Legends):
+    the sync files that provider's products under the brand. Compared like brand names,
+    ignoring case, spaces and punctuation (`catalog.names.name_key`)."""
+
+    name = models.CharField(max_length=100, help_text="The provider's brand name.")
+    key = models.CharField(max_length=100, unique=True, editable=False)
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="aliases")
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "brand aliases"
+
+    def __str__(self) -> str:
+        return f"{self.name} → {self.brand}"
+
+    def save(self, *args, **kwargs) -> None:
+        from catalog.names import name_key
+
+        self.key = name_key(self.name)
+        super().save(*args, **kwargs)
 
 
 class DenominationType(models.TextChoices):
@@ -185,6 +221,8 @@ class ShopItem(models.Model):
 
     class Meta:
         ordering = ["brand__name", "sort_order", "face_value", "name"]
+        # the mapping suggestions and the sync's auto-map look items up by these
+        indexes = [models.Index(fields=["brand", "face_value"], name="shopitem_brand_face_value")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(denomination_type="fixed")
@@ -229,6 +267,16 @@ class Product(models.Model):
     max_amount = money_field(null=True, blank=True)
     provider_active = models.BooleanField(default=True)
     admin_active = models.BooleanField(default=True)
+    # What the buyer gets (86 diamonds, 10,000 of credit), parsed from the name when the
+    # sync creates the product (`catalog.face_values`); staff may correct it. The mapping
+    # suggestions and the sync's auto-map match it with a shop item's.
+    face_value = models.DecimalField(
+        max_digits=18,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="What the buyer gets, parsed from the name (86 diamonds, 10,000 of credit).",
+    )
     # Stored selling prices per tier (shop currency), refreshed by catalog_reprice_product;
     # null means not for sale at that tier, and `unavailable_reason` says why.
     price_retail = money_field(null=True, blank=True)

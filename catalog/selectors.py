@@ -3,11 +3,19 @@
 from collections.abc import Iterable
 from functools import partial
 
-from django.db.models import QuerySet
+from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import translation
 
 from catalog.input_schemas import schema_instructions
-from catalog.models import Brand, PricingRule, PricingScope, Product
+from catalog.models import (
+    Brand,
+    DenominationType,
+    PricingRule,
+    PricingScope,
+    Product,
+    ShopItem,
+)
 from shop.local_cache import VersionedLocalCache
 from shop.models import PriceTier
 from shop.precompiled import PrecompiledSelect
@@ -143,3 +151,66 @@ def products_for_sale(*, tier: str) -> QuerySet[Product]:
         provider_active=True,
         admin_active=True,
     ).select_related("provider", "brand__category", "category")
+
+
+def route_for_sale_filter(prefix: str = "") -> Q:
+    """The products (`prefix`: the lookup path to them, e.g. "routes__") that may deliver
+    now: provider enabled and not out of balance, active at the provider and in the admin.
+    Price, stock, cut-off and health are the router's (orders.routing)."""
+    return Q(
+        **{
+            f"{prefix}provider__enabled": True,
+            f"{prefix}provider__out_of_balance_since__isnull": True,
+            f"{prefix}provider_active": True,
+            f"{prefix}admin_active": True,
+        }
+    )
+
+
+def sellable_shop_items() -> QuerySet[ShopItem]:
+    """Shop items a buyer may be offered: active, with at least one route that may deliver
+    (`route_for_sale_filter`)."""
+    routes = Product.objects.filter(route_for_sale_filter(), shop_item=OuterRef("pk"))
+    return ShopItem.objects.filter(Exists(routes), active=True)
+
+
+def brands_with_sellable_items() -> QuerySet[Brand]:
+    """Brands with at least one sellable shop item (the home page's and the search's)."""
+    return Brand.objects.filter(Exists(sellable_shop_items().filter(brand=OuterRef("pk"))))
+
+
+def shop_items_with_price(items: QuerySet[ShopItem], *, tier: str) -> QuerySet[ShopItem]:
+    """`items` annotated with `shown_price`, the price a buyer at `tier` sees: the item's own
+    stored price; while it has none (shop item pricing not run yet), the lowest stored price
+    of its routes that may deliver. None for a flexible item (priced per amount)."""
+    field = stored_price_field(tier)
+    cheapest_route = (
+        Product.objects.filter(
+            route_for_sale_filter(), shop_item=OuterRef("pk"), **{f"{field}__isnull": False}
+        )
+        .order_by(field)
+        .values(field)[:1]
+    )
+    return items.annotate(
+        shown_price=Case(
+            When(denomination_type=DenominationType.FLEXIBLE, then=Value(None)),
+            default=Coalesce(F(field), Subquery(cheapest_route)),
+            output_field=ShopItem._meta.get_field(field),
+        )
+    )
+
+
+def shop_item_unavailable_reason(item: ShopItem) -> str:
+    """Why staff see `item` not for sale (empty when nothing stops it here): switched off,
+    no route mapped, no route that may deliver, or no price at any tier. Staff's words;
+    the router's own checks (health, stock, cut-off, balance) come on top."""
+    if not item.active:
+        return "switched off (active is unticked)"
+    routes = item.routes.all()
+    if not routes.exists():
+        return "no route: map provider products to it"
+    if not routes.filter(route_for_sale_filter()).exists():
+        return "no route can deliver: providers disabled or out of balance, products inactive"
+    if not item.is_flexible and item.price_retail is None and item.price_reseller is None:
+        return item.unavailable_reason or "no stored price at any tier yet"
+    return ""

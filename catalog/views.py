@@ -1,5 +1,6 @@
 """catalog: the home page (categories and brands), the search, and what a brand offers at the
-viewer's price (what is unavailable and why); the brand page with its checkout form is orders'."""
+viewer's price (what is unavailable and why); the brand page with its checkout form is orders'.
+The home page and the search sell the shop's items under the shop's names (docs/catalog.md)."""
 
 from django.db.models import Prefetch, Q
 from django.shortcuts import render
@@ -8,9 +9,13 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from catalog.models import Brand, Category, DenominationType, Product
+from catalog.models import Brand, Category, Product
 from catalog.page_cache import page_fragment
-from catalog.selectors import products_for_sale
+from catalog.selectors import (
+    brands_with_sellable_items,
+    sellable_shop_items,
+    shop_items_with_price,
+)
 from catalog.services import product_unavailable_reason
 from shop.models import PriceTier
 
@@ -61,8 +66,9 @@ def home(request):
 
 
 def _shop_brands():
-    """Brands bought on a brand page: postpaid bills have their own page (/bills/)."""
-    return Brand.objects.exclude(products__denomination_type=DenominationType.BILL)
+    """Brands the shop sells: those with at least one sellable shop item (postpaid bills,
+    which have their own page /bills/, have none)."""
+    return brands_with_sellable_items().select_related("category")
 
 
 def _home_content() -> str:
@@ -81,8 +87,9 @@ def _home_content() -> str:
 
 @require_GET
 def search(request):
-    """Brands and products for sale whose names contain the query (case-insensitive); the
-    results are rendered once per catalog version, language, price tier and query."""
+    """The shop's brands and sellable items whose names (English or Indonesian, the item's
+    or its brand's) contain the query, case-insensitively; never a provider's product name.
+    The results are rendered once per catalog version, language, price tier and query."""
     query = request.GET.get("q", "").strip()[:100]
     tier = viewer_tier(request.user)
     results = ""
@@ -94,12 +101,21 @@ def search(request):
 
 
 def _search_results(*, query: str, tier: str) -> str:
-    brands = list(_shop_brands().filter(name__icontains=query).order_by("name")[:SEARCH_LIMIT])
-    products = [
-        (product, product.stored_price(tier))
-        for product in products_for_sale(tier=tier)
-        .filter(Q(name__icontains=query) | Q(brand__name__icontains=query))
-        .order_by("brand__name", "name")[:SEARCH_LIMIT]
-    ]
-    context = {"query": query, "brands": brands, "products": products}
+    brands = list(
+        _shop_brands()
+        .filter(Q(name__icontains=query) | Q(name_id__icontains=query))
+        .order_by("name")[:SEARCH_LIMIT]
+    )
+    items = shop_items_with_price(
+        sellable_shop_items()
+        .filter(
+            Q(name__icontains=query)
+            | Q(name_id__icontains=query)
+            | Q(brand__name__icontains=query)
+            | Q(brand__name_id__icontains=query)
+        )
+        .select_related("brand"),
+        tier=tier,
+    ).order_by("brand__name", "sort_order", "face_value", "name", "pk")[:SEARCH_LIMIT]
+    context = {"query": query, "brands": brands, "items": list(items)}
     return mark_safe(render_to_string("catalog/_search_results.html", context))  # noqa: S308

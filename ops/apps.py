@@ -3,12 +3,16 @@ from django.db.models.signals import post_migrate
 
 
 def _admin_group_gets_new_permissions(sender, **kwargs) -> None:
-    """The `admin` staff group holds every permission, also those added after it was made."""
+    """The `admin` staff group holds every permission, also those added after it was made;
+    support and finance get theirs as their models appear (ops.groups)."""
     from django.contrib.auth.models import Group, Permission
+
+    from ops.groups import staff_groups_grant_listed_permissions
 
     group = Group.objects.filter(name="admin").first()
     if group is not None:
         group.permissions.add(*Permission.objects.all())
+    staff_groups_grant_listed_permissions()
 
 
 class OpsConfig(AppConfig):

@@ -17,6 +17,9 @@ SUPPORT_PERMISSIONS = [
     ("shop", "view_notification"),
     ("catalog", "view_product"),
     ("catalog", "view_provider"),
+    # the shop's items and their routes: what a buyer asked for, and why it did not sell
+    ("catalog", "view_shopitem"),
+    ("catalog", "view_brandalias"),
     ("providers", "view_providercall"),
     ("webhooks", "view_webhookdelivery"),
     ("wallets", "view_wallet"),
@@ -36,6 +39,7 @@ FINANCE_PERMISSIONS = [
     ("wallets", "view_deposit"),
     ("wallets", "change_deposit"),
     ("catalog", "view_provider"),
+    ("catalog", "view_shopitem"),  # item prices and the routes' costs (margins)
     ("webhooks", "view_webhookdelivery"),
     ("ops", "view_reconciliationrun"),
     ("ops", "view_dashboard"),
@@ -93,3 +97,20 @@ def sync_staff_groups(apps) -> None:
     grant(MARKETING, MARKETING_PERMISSIONS)
     admin_group, _ = group_model.objects.get_or_create(name=ADMIN)
     admin_group.permissions.add(*permission_model.objects.all())
+
+
+def staff_groups_grant_listed_permissions() -> None:
+    """After a migrate: the support and finance groups (where they exist) get every
+    permission listed for them that exists now, so a model added later (the shop items)
+    reaches them as its migration runs; nothing is taken away (staff may have added more)."""
+    from django.contrib.auth.models import Group, Permission
+    from django.db.models import Q
+
+    for name, pairs in ((SUPPORT, SUPPORT_PERMISSIONS), (FINANCE, FINANCE_PERMISSIONS)):
+        group = Group.objects.filter(name=name).first()
+        if group is None:
+            continue
+        wanted = Q(pk__in=[])
+        for app_label, codename in pairs:
+            wanted |= Q(content_type__app_label=app_label, codename=codename)
+        group.permissions.add(*Permission.objects.filter(wanted))

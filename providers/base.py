@@ -7,7 +7,7 @@ Callbacks and polls hand a `ProviderResult` to `orders.services.order_apply_prov
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
@@ -84,6 +84,11 @@ class CatalogItem:
     description: str = ""
     brand_image_url: str = ""
     input_schema: str = ""  # catalog.models.InputSchema value, "" when the provider can't say
+    stock: int | None = None  # the provider's stock; None: unlimited or not said
+    # The provider's daily cut-off (no orders from start to end, shop time; may run past
+    # midnight); None when it has none.
+    cutoff_start: time | None = None
+    cutoff_end: time | None = None
     raw: dict = field(default_factory=dict)
 
 

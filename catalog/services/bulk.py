@@ -2,7 +2,7 @@
 changed ones, each priced by `ProductPricer` from plain values (no model instances)."""
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, time
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -38,6 +38,10 @@ class NewProduct(NamedTuple):
     max_amount: Decimal | None
     provider_active: bool
     last_synced_at: datetime | None
+    stock: int | None = None
+    cutoff_start: time | None = None
+    cutoff_end: time | None = None
+    face_value: Decimal | None = None
 
 
 _PRICE_CHANGE_COLUMNS = (
@@ -48,7 +52,8 @@ _PRICE_CHANGE_COLUMNS = (
 _STAGED_PRODUCT_FIELDS = (
     "provider_sku", "brand_id", "category_id", "name", "description", "cost", "cost_currency",
     "denomination_type", "min_amount", "max_amount", "provider_active", "price_retail",
-    "price_reseller", "unavailable_reason", "last_synced_at",
+    "price_reseller", "unavailable_reason", "last_synced_at", "stock", "cutoff_start",
+    "cutoff_end", "face_value",
 )  # fmt: skip
 
 
@@ -136,7 +141,8 @@ class NewProductStage:
                     product.name, product.description, product.cost, product.cost_currency,
                     product.denomination_type, product.min_amount, product.max_amount,
                     product.provider_active, retail, reseller, unavailable_reason,
-                    product.last_synced_at, history_cost, history_reason,
+                    product.last_synced_at, product.stock, product.cutoff_start,
+                    product.cutoff_end, product.face_value, history_cost, history_reason,
                 )
             )  # fmt: skip
         self._stage.write(rows)

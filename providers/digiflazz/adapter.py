@@ -8,7 +8,7 @@ not Digiflazz JSON is UNKNOWN (orders) or TransientProviderError (reads).
 import dataclasses
 import re
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import time, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
@@ -196,6 +196,9 @@ class DigiflazzAdapter(UpstreamAdapter):
             denomination_type=DenominationType.FIXED,
             description=str(item.get("desc") or ""),
             input_schema=guess_input_schema(category=category, brand=brand),
+            stock=price_list_stock(item),
+            cutoff_start=(cutoff := price_list_cutoff(item))[0],
+            cutoff_end=cutoff[1],
             raw=item,
         )
 
@@ -317,3 +320,34 @@ class DigiflazzAdapter(UpstreamAdapter):
                 raw=body if isinstance(body, dict) else {},
             )
         return result_from_transaction(data)
+
+
+_MAX_STOCK = 2_147_483_647  # Product.stock (a PostgreSQL integer)
+_CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)(?::[0-5]\d)?$")
+
+
+def price_list_stock(item: Mapping) -> int | None:
+    """A price-list product's stock: None when `unlimited_stock` is true or the stock is
+    missing or unreadable (the sync then does not count it), else the count (at least 0)."""
+    if item.get("unlimited_stock") is True:
+        return None
+    try:
+        stock = int(item.get("stock"))
+    except (TypeError, ValueError):
+        return None
+    return min(max(stock, 0), _MAX_STOCK)
+
+
+def price_list_cutoff(item: Mapping) -> tuple[time | None, time | None]:
+    """A price-list product's daily cut-off (`start_cut_off`, `end_cut_off`, "HH:MM" in
+    WIB, the shop's time): (None, None) when either is missing or unreadable or both are
+    the same time ("00:00" to "00:00": no cut-off)."""
+    start, end = _clock(item.get("start_cut_off")), _clock(item.get("end_cut_off"))
+    if start is None or end is None or start == end:
+        return None, None
+    return start, end
+
+
+def _clock(value) -> time | None:
+    match = _CLOCK.match(str(value or "").strip())
+    return time(int(match.group(1)), int(match.group(2))) if match else None

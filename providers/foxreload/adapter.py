@@ -386,6 +386,7 @@ def catalog_item(product: dict, category: dict, categories: dict[str, dict]) -> 
         description=str(product.get("description") or ""),
         # "some game id": the sync gives known games their own schema by brand name
         input_schema=InputSchema.GAME,
+        stock=quantity if type(quantity) is int and quantity >= 0 else None,  # not a bool
         raw=product,
     )
 

@@ -4,13 +4,16 @@ the invalid ones as counted errors."""
 import functools
 import hashlib
 from dataclasses import dataclass, field
+from datetime import time
 from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
 
 from django.utils.text import slugify
 
 from catalog.brand_schemas import GENERIC_SCHEMAS, input_schema_for_brand
+from catalog.face_values import face_value_parse
 from catalog.models import DenominationType, InputSchema, Product, Provider
+from catalog.names import name_key
 from providers.base import CatalogItem, UpstreamAdapter
 
 MAX_ERROR_LINES = 20  # item errors quoted in SyncRun.message (all are counted)
@@ -18,6 +21,7 @@ MAX_ERROR_LINES = 20  # item errors quoted in SyncRun.message (all are counted)
 _COST_PLACES = Decimal("0.0001")  # Product.cost
 _AMOUNT_PLACES = Decimal("0.01")  # Product.min_amount / max_amount
 _COST_LIMIT = Decimal(10) ** 14  # 18 digits, 4 after the point
+_STOCK_LIMIT = 2_147_483_647  # Product.stock
 _AMOUNT_LIMIT = Decimal(10) ** 16  # 18 digits, 2 after the point
 _SKU_LENGTH = Product._meta.get_field("provider_sku").max_length
 _NAME_LENGTH = Product._meta.get_field("name").max_length
@@ -29,7 +33,7 @@ class PriceListItem(NamedTuple):
     """One validated price-list item, without its raw reply (memory stays bounded)."""
 
     sku: str
-    brand_slug: str
+    brand_key: str  # what the brand is matched by (`brand_key`)
     category_slug: str  # "" when the provider gives none
     name: str
     description: str
@@ -39,6 +43,10 @@ class PriceListItem(NamedTuple):
     min_amount: Decimal | None
     max_amount: Decimal | None
     active: bool
+    stock: int | None = None
+    cutoff_start: time | None = None
+    cutoff_end: time | None = None
+    face_value: Decimal | None = None  # parsed from the name (FIXED items only)
 
 
 @dataclass
@@ -47,6 +55,7 @@ class BrandSeed:
     per field, the first non-empty value among the brand's items."""
 
     name: str
+    slug: str = ""  # a new brand's slug
     category_slug: str = ""
     image_url: str = ""
     description: str = ""
@@ -60,7 +69,7 @@ class PriceList:
 
     items: list[PriceListItem] = field(default_factory=list)
     categories: dict[str, str] = field(default_factory=dict)  # slug → name
-    brands: dict[str, BrandSeed] = field(default_factory=dict)  # slug → seed
+    brands: dict[str, BrandSeed] = field(default_factory=dict)  # brand key → seed
     errors: list[str] = field(default_factory=list)  # the first MAX_ERROR_LINES
     error_count: int = 0
 
@@ -96,8 +105,8 @@ def _validated(item: CatalogItem, provider: Provider) -> PriceListItem:
     sku = str(item.sku or "").strip()
     if not sku or len(sku) > _SKU_LENGTH:
         raise ValueError(f"the SKU is empty or longer than {_SKU_LENGTH} characters")
-    brand_slug = _slug(item.brand)
-    if not brand_slug:
+    brand = brand_key(item.brand)
+    if not brand:
         raise ValueError("no brand")
     currency = str(item.currency or "").upper()
     if currency != provider.currency:
@@ -111,11 +120,13 @@ def _validated(item: CatalogItem, provider: Provider) -> PriceListItem:
         min_amount is None or max_amount is None or min_amount > max_amount
     ):
         raise ValueError("a flexible item needs min_amount <= max_amount")
+    fixed = item.denomination_type == DenominationType.FIXED
+    name = (str(item.name or "").strip() or sku)[:_NAME_LENGTH]
     return PriceListItem(
         sku=sku,
-        brand_slug=brand_slug,
+        brand_key=brand,
         category_slug=_slug(item.category),
-        name=(str(item.name or "").strip() or sku)[:_NAME_LENGTH],
+        name=name,
         description=str(item.description or ""),
         cost=cost,
         currency=currency,
@@ -123,7 +134,26 @@ def _validated(item: CatalogItem, provider: Provider) -> PriceListItem:
         min_amount=min_amount,
         max_amount=max_amount,
         active=bool(item.active),
+        stock=_stock(item.stock),
+        cutoff_start=item.cutoff_start if isinstance(item.cutoff_start, time) else None,
+        cutoff_end=item.cutoff_end if isinstance(item.cutoff_end, time) else None,
+        face_value=face_value_parse(name) if fixed else None,
     )
+
+
+def brand_key(name: str) -> str:
+    """What a provider's brand name is matched to the shop's brands by: letters and digits
+    only, lower case (`catalog.names.name_key`); a name without any gets the hash slug."""
+    return name_key(name) or _slug(name)
+
+
+def _stock(value) -> int | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return min(max(int(value), 0), _STOCK_LIMIT)
+    except (TypeError, ValueError):
+        return None
 
 
 def _decimal(value, places: Decimal, limit: Decimal, name: str) -> Decimal | None:
@@ -153,9 +183,11 @@ def _slug(name: str) -> str:
 
 
 def _add_brand_seed(seeds: dict[str, BrandSeed], item: PriceListItem, raw: CatalogItem) -> None:
-    seed = seeds.get(item.brand_slug)
+    seed = seeds.get(item.brand_key)
     if seed is None:
-        seed = seeds[item.brand_slug] = BrandSeed(name=str(raw.brand).strip()[:100])
+        seed = seeds[item.brand_key] = BrandSeed(
+            name=str(raw.brand).strip()[:100], slug=_slug(raw.brand)
+        )
     image_url = str(raw.brand_image_url or "")
     input_schema = _brand_input_schema(raw)
     candidates = {

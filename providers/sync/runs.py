@@ -32,6 +32,7 @@ def catalog_sync(
     provider: Provider,
     adapter: UpstreamAdapter | None = None,
     progress: SyncProgress | None = None,
+    auto_map: bool | None = None,
 ) -> SyncRun:
     """Bring `provider`'s products in line with its price list; return the finished SyncRun.
 
@@ -50,6 +51,9 @@ def catalog_sync(
       (`catalog_reprice_products`); unchanged ones are not written at all. Created and
       updated rows get `last_synced_at`. Products missing from the list become
       provider-inactive. An invalid item is counted as an error and treated as missing.
+    - New products are not mapped to a shop item (the admin lists them "to map") unless
+      `auto_map` (default: settings.CATALOG_AUTO_MAP) maps them in the same transaction
+      (`catalog.services.mapping.shop_items_auto_map`).
     - `progress(done, total)` is called with done=0 once the list is fetched, then at
       least every 5% of the items (every BATCH_SIZE items on long lists) and at the end.
     """
@@ -64,7 +68,7 @@ def catalog_sync(
             progress(0, len(price_list.items))
         try:
             with transaction.atomic():
-                counts = price_list_write(provider, price_list, progress)
+                counts = price_list_write(provider, price_list, progress, auto_map=auto_map)
         except Exception as exc:
             _finish(
                 run,
@@ -81,14 +85,14 @@ def catalog_sync(
         )
 
 
-def catalog_sync_all() -> list[SyncRun]:
+def catalog_sync_all(*, auto_map: bool | None = None) -> list[SyncRun]:
     """Sync every enabled upstream provider in turn (the scheduled job); return the runs.
     A failed sync is a FAILED run and a sync already running is skipped: neither stops the
-    others."""
+    others. `auto_map`: see `catalog_sync`."""
     runs = []
     for provider in upstream_providers():
         try:
-            runs.append(catalog_sync(provider=provider))
+            runs.append(catalog_sync(provider=provider, auto_map=auto_map))
         except ApplicationError as exc:
             logger.info("catalog sync of %s skipped: %s", provider.code, exc.message)
         except Exception:  # recorded as a FAILED run already; the next provider still syncs
@@ -206,6 +210,12 @@ def _summary(counts: SyncCounts, price_list: PriceList) -> str:
         f"unchanged {counts.unchanged}, errors {price_list.error_count}, "
         f"prices changed {counts.repriced}"
     ]
+    if counts.auto_map is not None:
+        mapped = counts.auto_map
+        lines.append(
+            f"auto-map: linked {mapped.linked} to existing items, created {mapped.created} "
+            f"items, {mapped.unmapped} left to map"
+        )
     lines.extend(price_list.errors)
     if price_list.error_count > len(price_list.errors):
         lines.append(f"... and {price_list.error_count - len(price_list.errors)} more errors")

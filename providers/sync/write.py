@@ -10,15 +10,24 @@ UPDATE (`update_rows_from_stage`). Other backends use the ORM's bulk writes.
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 from decimal import Decimal
 from typing import NamedTuple
 
+from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
-from catalog.models import Brand, Category, DenominationType, InputSchema, Product, Provider
+from catalog.models import (
+    Brand,
+    Category,
+    DenominationType,
+    InputSchema,
+    Product,
+    Provider,
+)
+from catalog.names import name_key
 from catalog.selectors import active_pricing_rules
 from catalog.services import (
     BULK_UPDATE_BATCH,
@@ -28,6 +37,7 @@ from catalog.services import (
     catalog_reprice_products,
     update_rows_from_stage,
 )
+from catalog.services.mapping import AutoMapCounts, shop_items_auto_map
 from providers.sync.fetch import BrandSeed, PriceList
 
 SyncProgress = Callable[[int, int], None]  # (items done, items in the price list)
@@ -48,6 +58,9 @@ class _Fields(NamedTuple):
     min_amount: Decimal | None
     max_amount: Decimal | None
     provider_active: bool
+    stock: int | None
+    cutoff_start: time | None
+    cutoff_end: time | None
 
 
 @dataclass
@@ -60,13 +73,22 @@ class SyncCounts:
     unchanged: int = 0
     repriced: int = 0
     hidden: int = 0
+    auto_map: AutoMapCounts | None = None  # None: auto-map off (new products are to map)
 
 
 def price_list_write(
-    provider: Provider, price_list: PriceList, progress: SyncProgress | None
+    provider: Provider,
+    price_list: PriceList,
+    progress: SyncProgress | None,
+    *,
+    auto_map: bool | None = None,
 ) -> SyncCounts:
     """Apply `price_list` to `provider`'s products, brands and categories; the caller holds
-    the transaction (see `catalog_sync` for the guarantees)."""
+    the transaction (see `catalog_sync` for the guarantees). New products are unmapped
+    (listed "to map" in the admin) unless `auto_map` (default: `CATALOG_AUTO_MAP`) maps
+    them (`shop_items_auto_map`)."""
+    if auto_map is None:
+        auto_map = settings.CATALOG_AUTO_MAP
     # Products are priced with the provider as locked here: a concurrent change of it (an
     # admin's exchange rate, provider_mark_out_of_balance) waits for this transaction and
     # its own reprice then sees the products written here.
@@ -79,7 +101,7 @@ def price_list_write(
     total = len(price_list.items)
     report_every = max(1, min(BATCH_SIZE, total // 20))
     for done, item in enumerate(price_list.items, start=1):
-        brand = brands[item.brand_slug]
+        brand = brands[item.brand_key]
         fields = _Fields(
             brand_id=brand.pk,
             category_id=categories.get(item.category_slug),
@@ -91,10 +113,13 @@ def price_list_write(
             min_amount=item.min_amount,
             max_amount=item.max_amount,
             provider_active=item.active,
+            stock=item.stock,
+            cutoff_start=item.cutoff_start,
+            cutoff_end=item.cutoff_end,
         )
         current = stored.pop(item.sku, None)  # what is left at the end has vanished
         if current is None:
-            writer.create(sku=item.sku, fields=fields, brand=brand)
+            writer.create(sku=item.sku, fields=fields, brand=brand, face_value=item.face_value)
         elif current[1] != fields:
             writer.update(pk=current[0], old=current[1], new=fields)
         else:
@@ -102,6 +127,7 @@ def price_list_write(
         if progress and (done % report_every == 0 or done == total):
             progress(done, total)
     writer.flush()
+    mapped = shop_items_auto_map(provider=provider, since=writer.now) if auto_map else None
     # Bill types come from another list (the postpaid one, `bill_products_sync`): a price
     # list without them does not end them.
     vanished = [
@@ -132,6 +158,7 @@ def price_list_write(
         unchanged=unchanged,
         repriced=writer.priced + repriced,
         hidden=_hidden_count(provider),
+        auto_map=mapped,
     )
 
 
@@ -162,16 +189,28 @@ class _ProductWriter:
             else None
         )
 
-    def create(self, *, sku: str, fields: _Fields, brand: Brand) -> None:
+    def create(
+        self, *, sku: str, fields: _Fields, brand: Brand, face_value: Decimal | None
+    ) -> None:
         if self.fast:
             self._to_create.append(
-                NewProduct(sku, fields.brand_id, brand.category_id, *fields[1:], self.now)
+                NewProduct(
+                    provider_sku=sku,
+                    brand_category_id=brand.category_id,
+                    last_synced_at=self.now,
+                    face_value=face_value,
+                    **fields._asdict(),
+                )
             )
             if len(self._to_create) >= self.batch_size:
                 self._flush_creates()
             return
         product = Product(
-            provider=self.provider, provider_sku=sku, last_synced_at=self.now, **fields._asdict()
+            provider=self.provider,
+            provider_sku=sku,
+            last_synced_at=self.now,
+            face_value=face_value,
+            **fields._asdict(),
         )
         product.brand = brand  # cached, so pricing reads no brand row
         self._to_create.append(product)
@@ -275,38 +314,68 @@ def _ensure_categories(names: dict[str, str]) -> dict[str, int]:
 def _ensure_brands(
     seeds: dict[str, BrandSeed], category_ids: dict[str, int]
 ) -> tuple[dict[str, Brand], list[int]]:
-    """Slug → brand of every brand in `seeds`, and the ids of existing brands that got a
-    category now: new brands are created from their seed; existing ones only get their
+    """Brand key → brand of every brand in `seeds`, and the ids of existing brands that got
+    a category now. A seed is the shop's brand whose name or slug has its key (case, spaces
+    and punctuation ignored: "MOBILE LEGENDS" is "Mobile Legends") or one of whose aliases
+    (`BrandAlias`) has it; other seeds become new brands. Existing brands only get their
     empty fields filled (category, image, description, and an input schema still at
     "other"), so what an admin set is kept."""
-    existing = {brand.slug: brand for brand in Brand.objects.filter(slug__in=seeds)}
+    existing = _brands_by_key(seeds)
     uncategorised = {brand.pk for brand in existing.values() if brand.category_id is None}
-    filled = [
-        brand
-        for slug, brand in existing.items()
-        if _fill_empty_brand_fields(brand, seeds[slug], category_ids)
+    filled = {
+        brand.pk: brand
+        for key, brand in existing.items()
+        if _fill_empty_brand_fields(brand, seeds[key], category_ids)
+    }
+    recategorised = [
+        pk for pk, b in filled.items() if pk in uncategorised and b.category_id is not None
     ]
-    recategorised = [b.pk for b in filled if b.pk in uncategorised and b.category_id is not None]
     Brand.objects.bulk_update(
-        filled, ["category", "image_url", "description", "input_schema"], batch_size=BATCH_SIZE
+        list(filled.values()),
+        ["category", "image_url", "description", "input_schema"],
+        batch_size=BATCH_SIZE,
     )
     missing = [
         Brand(
             name=seed.name,
-            slug=slug,
+            slug=seed.slug,
             category_id=category_ids.get(seed.category_slug),
             image_url=seed.image_url,
             description=seed.description,
             input_schema=seed.input_schema or InputSchema.OTHER,
         )
-        for slug, seed in seeds.items()
-        if slug not in existing
+        for key, seed in seeds.items()
+        if key not in existing
     ]
     if not missing:
         return existing, recategorised
     # Another provider's sync may create the same brand at the same moment.
     Brand.objects.bulk_create(missing, ignore_conflicts=True)
-    return {brand.slug: brand for brand in Brand.objects.filter(slug__in=seeds)}, recategorised
+    return _brands_by_key(seeds), recategorised
+
+
+def _brands_by_key(seeds: dict[str, BrandSeed]) -> dict[str, Brand]:
+    """Brand key → the shop's brand for the keys of `seeds` that have one: by alias first
+    (staff's word), then by slug (what a sync created), then by name. Brands are few (some
+    hundreds): read whole, with the aliases, in one query."""
+    found: dict[str, Brand] = {}
+    brands: dict[int, Brand] = {}
+    # one row per brand and alias (a brand without one: once, alias_key NULL)
+    for brand in Brand.objects.annotate(alias_key=F("aliases__key")).order_by("pk"):
+        brands.setdefault(brand.pk, brand)
+        if brand.alias_key in seeds:
+            found[brand.alias_key] = brands[brand.pk]
+    brands = list(brands.values())
+    slugs = {seed.slug: key for key, seed in seeds.items()}
+    for brand in brands:
+        key = slugs.get(brand.slug)
+        if key is not None:
+            found.setdefault(key, brand)
+    for brand in brands:  # in pk order: the oldest wins a tie
+        for key in (name_key(brand.slug), name_key(brand.name)):
+            if key in seeds:
+                found.setdefault(key, brand)
+    return found
 
 
 def _fill_empty_brand_fields(brand: Brand, seed: BrandSeed, category_ids: dict[str, int]) -> bool:

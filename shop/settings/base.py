@@ -214,6 +214,10 @@ if env.str("EMAIL_URL", default=""):
 # With them on, a provider with no base URL points at its simulator, and missing
 # credentials get the simulator's demo values.
 SIMULATORS_ENABLED = env.bool("SIMULATORS_ENABLED", default=DEBUG)
+# The catalog sync maps new provider products to shop items by brand and face value (links
+# to the one matching item, else creates one); off, they wait in the admin's "to map" list.
+# On by default only with DEBUG (docs/configuration.md).
+CATALOG_AUTO_MAP = env.bool("CATALOG_AUTO_MAP", default=DEBUG)
 # Seconds a simulated pending order waits before it resolves and calls back.
 SIMULATOR_PENDING_SECONDS = env.int("SIMULATOR_PENDING_SECONDS", default=20)
 # Seconds the "long pending" scenarios (81, 82) wait: past every deadline, inside the

@@ -11,6 +11,7 @@ from catalog.models import (
     PricingRule,
     Product,
     Provider,
+    ShopItem,
     SyncRun,
 )
 from catalog.services import catalog_reprice_product
@@ -19,7 +20,7 @@ from tests.catalog.factories import BrandFactory, PricingRuleFactory, ProductFac
 
 pytestmark = pytest.mark.django_db
 
-MODELS = [Provider, Category, Brand, Product, PricingRule, PriceChange, SyncRun]
+MODELS = [Provider, Category, Brand, Product, ShopItem, PricingRule, PriceChange, SyncRun]
 
 
 def _url(model, view: str, *args) -> str:

@@ -35,6 +35,7 @@ NO_FILTER = {
 NO_DATES = {
     "catalog.Category",
     "catalog.Brand",
+    "catalog.BrandAlias",
     "catalog.CatalogVersion",
     "shop.Heartbeat",
     "shop.StaffAlertRoute",

@@ -66,3 +66,34 @@ def test_load_demo_run_again_changes_nothing_and_prints_no_password(catalog_pres
         assert password not in second
     assert "Demo user 'demo-reseller' already exists" in second
     assert ledger_check().ok
+
+
+def test_load_demo_maps_a_catalog_already_there_into_shop_items(capsys):
+    """The same game from two providers becomes one item with two routes (the demo shows
+    routing); a product without a match gets an item of its own."""
+    from catalog.models import ShopItem
+    from providers.defaults import provider_ensure
+    from tests.catalog.factories import BrandFactory
+
+    brand = BrandFactory(name="Mobile Legends", slug="mobile-legends")
+    digiflazz, vip = provider_ensure("digiflazz"), provider_ensure("vipreseller")
+    for provider, sku in ((digiflazz, "ML86"), (vip, "MLA86-S1")):
+        ProductFactory(
+            provider=provider,
+            provider_sku=sku,
+            brand=brand,
+            face_value=Decimal("86"),
+            shop_item=None,
+        )
+    ProductFactory(provider=vip, brand=brand, face_value=Decimal("1048"), shop_item=None)
+
+    call_command("load_demo")
+
+    out = capsys.readouterr().out
+    assert "Mapped VIP Reseller: linked 1 to existing shop items, created 1" in out
+    (two_routes,) = [item for item in ShopItem.objects.all() if item.routes.count() == 2]
+    assert set(two_routes.routes.values_list("provider__code", flat=True)) == {
+        "digiflazz",
+        "vipreseller",
+    }
+    assert ShopItem.objects.count() == 2

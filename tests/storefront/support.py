@@ -3,7 +3,7 @@
 
 from decimal import Decimal
 
-from catalog.models import Brand, Category, InputSchema, Product
+from catalog.models import Brand, Category, InputSchema, Product, ShopItem
 from catalog.services import catalog_reprice_all
 from providers.defaults import provider_ensure
 from shop.models import PriceTier
@@ -89,9 +89,22 @@ def bulk_catalog(*, products: int, brands: int, into: Brand | None = None) -> li
             for i in range(brands)
         )
     start = Product.objects.count()
+    # each product the one route of its own shop item, as the catalog's migration made them
+    items = ShopItem.objects.bulk_create(
+        (
+            ShopItem(
+                brand=targets[i % len(targets)],
+                category_id=targets[i % len(targets)].category_id,
+                name=f"Bulk item {start + i}",
+            )
+            for i in range(products)
+        ),
+        batch_size=2000,
+    )
     Product.objects.bulk_create(
         (
             Product(
+                shop_item=items[i],
                 provider=digiflazz,
                 provider_sku=f"BULK{start + i}",
                 brand=targets[i % len(targets)],

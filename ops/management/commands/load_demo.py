@@ -3,10 +3,14 @@
 Idempotent: providers and pricing rules are created only when missing; demo users get a
 generated password printed once and their wallet balance through the ledger (keyed, once);
 the catalog is synced from the simulators by the worker (once the web process serves them)
-whenever the catalog is still empty.
+whenever the catalog is still empty, mapped into shop items as it comes (the demo sync
+auto-maps whatever CATALOG_AUTO_MAP says); a catalog already there has its unmapped
+products mapped now, provider by provider, so the same game from two providers is one
+item with two routes (docs/catalog.md).
 """
 
 import secrets
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -15,7 +19,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from catalog.models import PricingRule, PricingScope, Product
-from providers.defaults import PROVIDER_DEFAULTS, provider_ensure
+from catalog.services.mapping import shop_items_auto_map, unmapped_products
+from providers.defaults import PROVIDER_DEFAULTS, provider_ensure, upstream_providers
 from providers.tasks import catalog_sync_demo
 from shop.models import PriceTier, UserRole
 from wallets.services import wallet_adjust, wallet_for_user
@@ -45,6 +50,22 @@ class Command(BaseCommand):
         if not Product.objects.exists():
             catalog_sync_demo.apply_async(countdown=3)
             self.stdout.write("Catalog sync from the simulators queued (the worker runs it).")
+        else:
+            self._map_catalog()
+
+    def _map_catalog(self) -> None:
+        """Every unmapped product linked to its brand's item of the same face value, or
+        given one, a provider at a time (the sync's auto-map over all of them)."""
+        everything = datetime.min.replace(tzinfo=UTC)
+        for provider in upstream_providers():
+            if not unmapped_products().filter(provider=provider).exists():
+                continue
+            with transaction.atomic():
+                counts = shop_items_auto_map(provider=provider, since=everything)
+            self.stdout.write(
+                f"Mapped {provider.name}: linked {counts.linked} to existing shop items, "
+                f"created {counts.created}, {counts.unmapped} left to map in the admin."
+            )
 
     def _pricing_rules(self) -> None:
         for tier, percent, step in DEMO_RULES:
