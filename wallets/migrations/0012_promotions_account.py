@@ -1,6 +1,6 @@
 """The `promotions` system account: what promo codes and flash sales cost (an order's
 discount is paid from it, so `sales` books the list price). Created here like the others
-(0004_system_accounts), with every `sales` stripe."""
+(0004_system_accounts)."""
 
 from django.conf import settings
 from django.db import migrations, models
@@ -14,15 +14,6 @@ def create(apps, schema_editor):
         stripe=0,
         defaults={"allow_negative": True},
     )
-    # Every `sales` stripe made now: a stripe first made by an order would be created while
-    # that order holds its buyer's wallet lock, out of key order, and could deadlock.
-    for stripe in range(max(1, settings.LEDGER_SALES_STRIPES)):
-        Wallet.objects.get_or_create(
-            system_code="sales",
-            currency=settings.SHOP_CURRENCY,
-            stripe=stripe,
-            defaults={"allow_negative": True},
-        )
 
 
 class Migration(migrations.Migration):
