@@ -24,6 +24,8 @@ class SystemAccount(models.TextChoices):
     GAME_CLEARING = "game_clearing", "Game clearing"
     SHAN_HOUSE_BANK = "shan_house_bank", "Shan house bank (SKP0101)"
     ADJUSTMENTS = "adjustments", "Manual adjustments"
+    # What the providers charged for delivered orders: the cost of the route that delivered.
+    PROVIDER_COSTS = "provider_costs", "Provider costs"
 
 
 class Wallet(models.Model):
@@ -91,6 +93,7 @@ class TransferReason(models.TextChoices):
     DEPOSIT = "deposit", _("Deposit")
     ADJUSTMENT = "adjustment", _("Adjustment")
     GAME_SETTLEMENT = "game_settlement", _("Game settlement")
+    PROVIDER_COST = "provider_cost", _("Provider cost")
 
 
 class AppendOnlyQuerySet(models.QuerySet):
