@@ -67,7 +67,10 @@ def _hubble() -> list[AnswerRow]:
     rows = [
         AnswerRow("hubble", "SUCCESS", "delivered", _hubble_order("SUCCESS", vouchers=True)),
         AnswerRow(
-            "hubble", "SUCCESS (no vouchers yet)", "charged, codes to come", _hubble_order("SUCCESS")
+            "hubble",
+            "SUCCESS (no vouchers yet)",
+            "charged, codes to come",
+            _hubble_order("SUCCESS"),
         ),
         AnswerRow("hubble", "PROCESSING", "being processed", _hubble_order("PROCESSING")),
     ]

@@ -130,9 +130,7 @@ def test_every_final_failure_of_every_provider_fails_over(row, pricing, buyer):
     assert (order.provider_order_id, order.provider_rc, order.next_poll_at) == ("", "", None)
     assert not Transfer.objects.filter(idempotency_key=f"order:{order.code}:refund").exists()
     event = order.events.filter(to_status=OrderStatus.PAID).last()
-    assert event.message.startswith(
-        f"Failed over from {row.provider} to {second.provider.code}"
-    )
+    assert event.message.startswith(f"Failed over from {row.provider} to {second.provider.code}")
 
     # the same final failure again (a duplicate callback, a poll's answer) fails over once
     order = order_apply_provider_update(order=order, result=row.result, reference=order.code)
@@ -183,7 +181,7 @@ def test_after_max_attempts_the_order_is_refunded(pricing, buyer, settings):
 
 
 def test_no_failover_to_a_route_dearer_than_the_price_unless_the_item_allows_it(pricing, buyer):
-    first, dear = make_routes("digiflazz", ("vipreseller", Decimal("20000")))
+    first, _dear = make_routes("digiflazz", ("vipreseller", Decimal("20000")))
     order = placed(first, buyer)
     assert order_apply_provider_update(order=order, result=FAILED).status == OrderStatus.REFUNDED
 
@@ -275,7 +273,9 @@ def test_a_callback_for_attempt_2s_reference_settles_the_order(pricing, buyer):
     order = place(order)
     reference = f"{order.code}-2"
 
-    found, attempt_reference = order_for_provider_callback(provider="digiflazz", reference=reference)
+    found, attempt_reference = order_for_provider_callback(
+        provider="digiflazz", reference=reference
+    )
     handled = apply_order_callback(
         found, delivered(), reference, attempt_reference=attempt_reference
     )
@@ -312,7 +312,9 @@ def test_the_ledger_books_the_cost_of_the_route_that_delivered(pricing, buyer):
     order = placed(first, buyer)
     order = order_apply_provider_update(order=order, result=FAILED)
     order = place(order)
-    order = order_apply_provider_update(order=order, result=delivered(), reference=f"{order.code}-2")
+    order = order_apply_provider_update(
+        order=order, result=delivered(), reference=f"{order.code}-2"
+    )
     order_apply_provider_update(order=order, result=delivered(), reference=f"{order.code}-2")
 
     cost = Transfer.objects.get(idempotency_key=f"order:{order.code}:cost")
@@ -387,3 +389,12 @@ def test_any_sequence_of_answers_delivers_at_most_once_and_keeps_the_ledger_clea
         ).count()
         assert failovers == order.route_attempts.count() - 1
     assert ledger_check().ok
+
+
+def test_the_readme_failover_table_is_what_the_status_tables_say():
+    from django.conf import settings as django_settings
+
+    from providers.management.commands.failover_table import readme_with_table
+
+    readme = (django_settings.BASE_DIR / "README.md").read_text()
+    assert readme_with_table(readme) == readme, "run: python manage.py failover_table --write"
