@@ -166,4 +166,4 @@ def order_for_provider_callback(
         return None, ""
     if attempt is not None:
         return attempt.order, attempt.reference
-    return legacy.first(), ""
+    return legacy.filter(route_attempts__isnull=True).first(), ""

@@ -12,7 +12,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from catalog.models import InputSchema
-from orders.models import AttemptOutcome, Order, OrderAttempt, OrderEvent, OrderStatus
+from orders.models import (
+    AttemptOutcome,
+    Order,
+    OrderAttempt,
+    OrderEvent,
+    OrderStatus,
+    PaymentMethod,
+)
 from orders.purchase import Purchase
 from orders.services.attempts import order_attempt_current
 from orders.services.creation import order_create
@@ -87,7 +94,12 @@ def placed(product, buyer) -> Order:
     """A paid order of `product`'s shop item, placed at `product` (its attempt 1 in flight)
     as `order_place` leaves it before the provider's answer."""
     order = order_create(
-        purchase=Purchase(product=product, user=buyer, customer_data={"user_id": "12345678"})
+        purchase=Purchase(
+            product=product,
+            user=buyer,
+            customer_data={"user_id": "12345678"},
+            payment_method=PaymentMethod.BALANCE,
+        )
     )
     order = order_pay_with_balance(order=order)
     return place(order)
