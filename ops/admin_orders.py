@@ -19,7 +19,7 @@ from django.utils.safestring import mark_safe
 
 from ops import services as ops_services
 from orders.masking import masked, masked_order_codes
-from orders.models import Order, OrderEvent, OrderStatus, Voucher
+from orders.models import Order, OrderAttempt, OrderEvent, OrderStatus, Voucher
 from providers.models import ProviderCall
 from shop.admin_mixins import (
     ConfirmForm,
@@ -46,6 +46,28 @@ def revocation(voucher: Voucher) -> str:
 class OrderEventInline(ReadOnlyInline):
     model = OrderEvent
     fields = ("created_at", "from_status", "to_status", "message", "actor")
+    readonly_fields = fields
+    show_change_link = False
+
+
+class OrderAttemptInline(ReadOnlyInline):
+    """Each placement of the order at one route: provider, reference, cost and outcome
+    (a failover adds one; docs/pipeline.md "Attempts and failover")."""
+
+    model = OrderAttempt
+    fields = (
+        "number",
+        "provider_code",
+        "provider_sku",
+        "reference",
+        "cost",
+        "outcome",
+        "provider_order_id",
+        "provider_rc",
+        "message",
+        "started_at",
+        "finished_at",
+    )
     readonly_fields = fields
     show_change_link = False
 
@@ -177,7 +199,7 @@ class OrderAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     exclude = ("access_token",)
     list_select_related = ("user",)
-    inlines = [OrderEventInline, VoucherInline, WebhookDeliveryInline]
+    inlines = [OrderAttemptInline, OrderEventInline, VoucherInline, WebhookDeliveryInline]
     change_form_template = "ops/order_change_form.html"
 
     def get_readonly_fields(self, request, obj=None):
