@@ -78,11 +78,13 @@ def order_apply_provider_update(
     that names no attempt of the order changes nothing.
     """
     order = order_lock(order)
-    attempt = order_attempt_for(order=order, reference=reference)
-    if attempt is None:
-        return order
-    if attempt.pk != order_attempt_current(order=order).pk:
+    current = order_attempt_current(order=order)
+    if reference and reference != current.reference:
+        attempt = order_attempt_for(order=order, reference=reference)
+        if attempt is None or attempt.pk == current.pk:
+            return order  # not an attempt of this order
         return _apply_to_earlier(order, attempt, result)
+    attempt = current
     provider_fields = {
         "provider_order_id": result.provider_order_id or order.provider_order_id,
         "provider_status": result.status.value,
