@@ -6,10 +6,12 @@ Failover (orders.services.attempts) happens only on a FINAL failure: ProviderSta
 that does not revoke a delivery. Everything else (success, pending, unknown, a "never got
 it" lookup, a revocation) never fails over. The rows are built by calling each adapter's
 mapping on each of its table's keys, so this list cannot drift from what the adapters do:
-the README's failover table is generated from it (`manage.py failover_table`) and the
-failover tests are driven by it (tests/pipeline/test_failover.py).
+the failover tables (the full one in docs/pipeline.md, a summary in the README) are
+generated from it (`manage.py failover_table --write`) and the failover tests are driven by
+it (tests/pipeline/test_failover.py).
 """
 
+import re
 from dataclasses import dataclass
 
 from providers.base import ProviderResult, ProviderStatus
@@ -91,8 +93,8 @@ def _hubble() -> list[AnswerRow]:
         rows.append(
             AnswerRow(
                 "hubble",
-                f"{error_id} (placement refused)",
-                meaning,
+                error_id,
+                f"placement refused: {meaning}",
                 ProviderResult(status, message=error.describe(), rc=error_id),
             )
         )
@@ -100,8 +102,8 @@ def _hubble() -> list[AnswerRow]:
     rows.append(
         AnswerRow(
             "hubble",
-            "5xx (placement)",
-            "server error: the order may exist",
+            "HTTP 5xx",
+            "placement: server error, the order may exist",
             ProviderResult(hubble_errors.place_order_status(server_error), rc="503"),
         )
     )
@@ -167,9 +169,58 @@ def provider_answer_rows() -> dict[str, list[AnswerRow]]:
     }
 
 
+_NUMBERED = re.compile(r"^(rc |E)(\d+)(.*)$")
+
+
+def _compact(answers: list[str]) -> str:
+    """Answers joined, runs of consecutive codes written as ranges ("rc 40-45", "E150-E160
+    (placement refused)")."""
+    out: list[str] = []
+    run: list[tuple[str, str, str]] = []
+
+    def flush() -> None:
+        if not run:
+            return
+        prefix, first, rest = run[0]
+        last = run[-1][1]
+        span = first if first == last else f"{first}-{last if prefix == 'rc ' else 'E' + last}"
+        out.append(f"{prefix}{span}{rest}")
+        run.clear()
+
+    for answer in answers:
+        match = _NUMBERED.match(answer)
+        if match is None:
+            flush()
+            out.append(answer)
+            continue
+        prefix, number, rest = match.groups()
+        if (
+            run
+            and (run[-1][0], run[-1][2]) == (prefix, rest)
+            and int(number) == int(run[-1][1]) + 1
+        ):
+            run.append((prefix, number, rest))
+            continue
+        flush()
+        run.append((prefix, number, rest))
+    flush()
+    return ", ".join(out).replace(", rc ", ", ")
+
+
+def failover_summary_markdown() -> str:
+    """The README's summary: per provider, the answers that fail over and those that never
+    do, consecutive codes as ranges (generated: `manage.py failover_table --write`)."""
+    lines = ["| Provider | Fails over | Never fails over |", "|---|---|---|"]
+    for provider, rows in provider_answer_rows().items():
+        final = _compact([row.answer for row in rows if row.fails_over])
+        never = _compact([row.answer for row in rows if not row.fails_over])
+        lines.append(f"| {provider} | {final} | {never} |")
+    return "\n".join(lines) + "\n"
+
+
 def failover_table_markdown() -> str:
-    """The README's failover table: per provider, which answers fail over and which never
-    do (generated: `manage.py failover_table`)."""
+    """The full failover table (docs/pipeline.md): per provider, every answer, what it reads
+    as and whether it fails over (generated: `manage.py failover_table --write`)."""
     lines = []
     for provider, rows in provider_answer_rows().items():
         lines += [

@@ -403,10 +403,10 @@ def test_any_sequence_of_answers_delivers_at_most_once_and_keeps_the_ledger_clea
     assert ledger_check().ok
 
 
-def test_the_readme_failover_table_is_what_the_status_tables_say():
-    from django.conf import settings as django_settings
+def test_the_failover_tables_in_the_docs_are_what_the_status_tables_say():
+    from providers.management.commands.failover_table import START, generated_files, with_table
 
-    from providers.management.commands.failover_table import readme_with_table
-
-    readme = (django_settings.BASE_DIR / "README.md").read_text()
-    assert readme_with_table(readme) == readme, "run: python manage.py failover_table --write"
+    for path, table in generated_files().items():
+        text = path.read_text()
+        assert START in text, path
+        assert with_table(text, table) == text, "run: python manage.py failover_table --write"
