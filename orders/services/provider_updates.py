@@ -194,11 +194,16 @@ def _still_waiting(
             order=order,
             reason=(
                 f"still not settled at {order.provider_code} {_age(order, now)} after the "
-                f"first request. Check it at the provider by reference {order.code} and "
+                f"first request. Check it at the provider by reference {_reference(order)} and "
                 "settle it by hand."
             ),
         )
     return order
+
+
+def _reference(order: Order) -> str:
+    """The provider reference of the order's current attempt (its code for attempt 1)."""
+    return order_attempt_current(order=order).reference
 
 
 def _age(order: Order, now) -> str:
@@ -212,7 +217,7 @@ def _waiting_message(order: Order, result: ProviderResult, rule: PendingRule, no
     return (
         f"{said} at {order.provider_code} after {_age(order, now)}: not refunded. The shop "
         f"keeps asking until {until:%Y-%m-%d %H:%M %Z}; the provider's final answer settles "
-        f"the order (success delivers, a failure refunds). Reference {order.code}."
+        f"the order (success delivers, a failure refunds). Reference {_reference(order)}."
     )
 
 
