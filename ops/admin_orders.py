@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
@@ -19,7 +20,7 @@ from django.utils.safestring import mark_safe
 
 from ops import services as ops_services
 from orders.masking import masked, masked_order_codes
-from orders.models import Order, OrderEvent, OrderStatus, Voucher
+from orders.models import Order, OrderAttempt, OrderEvent, OrderStatus, Voucher
 from providers.models import ProviderCall
 from shop.admin_mixins import (
     ConfirmForm,
@@ -46,6 +47,28 @@ def revocation(voucher: Voucher) -> str:
 class OrderEventInline(ReadOnlyInline):
     model = OrderEvent
     fields = ("created_at", "from_status", "to_status", "message", "actor")
+    readonly_fields = fields
+    show_change_link = False
+
+
+class OrderAttemptInline(ReadOnlyInline):
+    """Each placement of the order at one route: provider, reference, cost and outcome
+    (a failover adds one; docs/pipeline.md "Attempts and failover")."""
+
+    model = OrderAttempt
+    fields = (
+        "number",
+        "provider_code",
+        "provider_sku",
+        "reference",
+        "cost",
+        "outcome",
+        "provider_order_id",
+        "provider_rc",
+        "message",
+        "started_at",
+        "finished_at",
+    )
     readonly_fields = fields
     show_change_link = False
 
@@ -177,7 +200,7 @@ class OrderAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     exclude = ("access_token",)
     list_select_related = ("user",)
-    inlines = [OrderEventInline, VoucherInline, WebhookDeliveryInline]
+    inlines = [OrderAttemptInline, OrderEventInline, VoucherInline, WebhookDeliveryInline]
     change_form_template = "ops/order_change_form.html"
 
     def get_readonly_fields(self, request, obj=None):
@@ -210,7 +233,11 @@ class OrderAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Ledger")
     def ledger(self, order: Order):
-        transfers = Transfer.objects.filter(reference=order.code).order_by("pk")
+        # the order's own transfers, and its keyed ones (the delivering route's cost
+        # names the attempt's reference)
+        transfers = Transfer.objects.filter(
+            Q(reference=order.code) | Q(idempotency_key__startswith=f"order:{order.code}:")
+        ).order_by("pk")
         if not transfers:
             return "-"
         return format_html_join(
@@ -352,6 +379,27 @@ class VoucherAdmin(ReadOnlyAdmin):
 
 # A notification is shop's; its admin lives here because a buyer's message carries the
 # order's voucher codes, which only orders knows how to mask (shop sits below orders).
+@admin.register(OrderAttempt)
+class OrderAttemptAdmin(ReadOnlyAdmin):
+    """Every placement of an order at a route (docs/pipeline.md "Attempts and failover")."""
+
+    list_display = (
+        "reference",
+        "number",
+        "provider_code",
+        "provider_sku",
+        "cost",
+        "outcome",
+        "provider_rc",
+        "started_at",
+        "finished_at",
+    )
+    list_filter = ("outcome", "provider_code")
+    search_fields = ("reference", "order__code", "provider_order_id")
+    date_hierarchy = "started_at"
+    list_select_related = ("order",)
+
+
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
     list_display = ("title", "user", "level", "created_at", "read_at")

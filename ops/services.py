@@ -17,6 +17,7 @@ from ops.models import MessageResend, VoucherReveal, WebhookBodyReveal
 from ops.tasks import catalog_sync_provider
 from orders.models import Order, OrderEvent, OrderStatus, Voucher
 from orders.pipeline import order_poll_soon
+from orders.services.attempts import order_book_delivery
 from orders.services.notifications import (
     buyer_language,
     order_notify_buyer,  # the one buyer e-mail (codes, reason, link); resent as is
@@ -186,6 +187,7 @@ def ops_order_resolve_deliver(*, order: Order, actor, reason: str) -> Order:
         needs_verification=False,
         next_poll_at=None,
     )
+    order_book_delivery(order=order)  # the current attempt delivered: its cost booked once
     order_notify_delivered(order)
     return order
 

@@ -34,7 +34,8 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     S.INQUIRED: frozenset({S.PENDING_PAYMENT, S.PAID, S.EXPIRED, S.CANCELLED}),
     S.PENDING_PAYMENT: frozenset({S.PAID, S.EXPIRED, S.CANCELLED, S.NEEDS_REVIEW}),
     S.PAID: frozenset({S.PROCESSING, S.SUCCESS, S.FAILED, S.NEEDS_REVIEW}),
-    S.PROCESSING: frozenset({S.SUCCESS, S.FAILED, S.NEEDS_REVIEW}),
+    # Back to `paid` only to fail over: its attempt failed (final), the next route places it.
+    S.PROCESSING: frozenset({S.PAID, S.SUCCESS, S.FAILED, S.NEEDS_REVIEW}),
     S.FAILED: frozenset({S.REFUNDED, S.NEEDS_REVIEW}),
     # A payment or a success that arrives after the order ended waits for a person.
     S.REFUNDED: frozenset({S.NEEDS_REVIEW}),

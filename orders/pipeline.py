@@ -35,7 +35,8 @@ from django.utils import timezone
 from catalog.models import Provider
 from orders import payment_checks
 from orders.bills import bills_expire_inquiries
-from orders.models import WAITS_ON_PROVIDER, Order, OrderKind, OrderStatus
+from orders.models import WAITS_ON_PROVIDER, Order, OrderAttempt, OrderKind, OrderStatus
+from orders.services.attempts import order_attempt_current
 from orders.services.provider_updates import (
     order_apply_provider_update,
     order_stop_polling,
@@ -67,15 +68,17 @@ POLL_BATCH_SIZE = 500
 
 
 def order_request_for(order: Order) -> OrderRequest:
-    """What the adapter needs, in the provider's words; `max_price` is the cost we priced
-    with, in the provider's currency, so a seller's price rise fails instead of selling at
-    a loss."""
+    """What the adapter needs, in the provider's words, for the order's current attempt
+    (its reference: the order's code for attempt 1, `<code>-<n>` after a failover);
+    `max_price` is the cost we priced with, in the provider's currency, so a seller's price
+    rise fails instead of selling at a loss."""
+    attempt = order_attempt_current(order=order)
     rate = Provider.objects.values_list("exchange_rate", flat=True).get(code=order.provider_code)
     max_price = (
         (order.cost / rate).quantize(Decimal("0.01"), rounding=ROUND_CEILING) if rate else None
     )
     return OrderRequest(
-        reference=order.code,
+        reference=attempt.reference,
         sku=order.provider_sku,
         customer_no=order.customer_no,
         customer_data=order.customer_data,
@@ -90,12 +93,14 @@ def order_request_for(order: Order) -> OrderRequest:
 
 
 def _reference_too_old(order: Order, adapter: UpstreamAdapter) -> str:
-    """Why this order's reference may not be sent again ("" when it may)."""
+    """Why the current attempt's reference may not be sent again ("" when it may)."""
     rule = adapter.pending_rule
-    if not rule.reference_expired(created_at=order.created_at, now=timezone.now()):
+    attempt = order_attempt_current(order=order)
+    created_at = order.created_at if attempt.number == 1 else attempt.started_at
+    if not rule.reference_expired(created_at=created_at, now=timezone.now()):
         return ""
     return (
-        f"reference {order.code} is older than {rule.reference_max_age.days} days: "
+        f"reference {attempt.reference} is older than {rule.reference_max_age.days} days: "
         f"{order.provider_code} could take it for a new transaction, so it is not sent "
         "again. Check the order in the provider's dashboard and settle it by hand."
     )
@@ -113,6 +118,7 @@ def order_place(*, order_id: int) -> Order | None:
         order = order_lock(Order(pk=order_id))
         if order.status != OrderStatus.PAID:
             return None
+        order_attempt_current(order=order)  # every placement runs under an attempt
         try:
             adapter = get_adapter(order.provider_code)
         except (UnknownProvider, NotConfigured) as exc:
@@ -149,14 +155,19 @@ def order_place(*, order_id: int) -> Order | None:
 
 
 def _place_and_apply(order: Order, adapter: UpstreamAdapter) -> Order:
+    request = order_request_for(order)
+
     def remember(provider_order_id: str) -> None:
         # Committed at once (no transaction here): a crash during the rest of the
         # placement leaves an order that polls can look up by this id.
-        Order.objects.filter(pk=order.pk, status=OrderStatus.PROCESSING).update(
+        OrderAttempt.objects.filter(reference=request.reference).update(
             provider_order_id=provider_order_id
         )
+        Order.objects.filter(
+            pk=order.pk, status=OrderStatus.PROCESSING, provider_code=order.provider_code
+        ).update(provider_order_id=provider_order_id)
 
-    request = replace(order_request_for(order), on_provider_order_id=remember)
+    request = replace(request, on_provider_order_id=remember)
     try:
         result = adapter.place_order(request)
     except Exception as exc:  # anything unexpected may still have placed the order
@@ -164,29 +175,39 @@ def _place_and_apply(order: Order, adapter: UpstreamAdapter) -> Order:
         result = ProviderResult(status=ProviderStatus.UNKNOWN, message=f"placement error: {exc}")
     if result.status == ProviderStatus.NOT_FOUND:
         result = ProviderResult(status=ProviderStatus.UNKNOWN, message=result.message)
-    return _apply(order, adapter, result)
+    return _apply(order, adapter, result, reference=request.reference)
 
 
-def _apply(order: Order, adapter: UpstreamAdapter, result: ProviderResult) -> Order:
-    """Apply a provider's answer with its adapter's pending rule, and enqueue the next
-    poll at once when it is due before the beat would run it."""
+def _apply(
+    order: Order, adapter: UpstreamAdapter, result: ProviderResult, *, reference: str = ""
+) -> Order:
+    """Apply a provider's answer about the attempt `reference` (empty: the current one)
+    with its adapter's pending rule, and enqueue the next poll at once when it is due
+    before the beat would run it."""
     if result.provider_out_of_balance:
-        provider_mark_out_of_balance(code=order.provider_code, message=result.message)
-    order = order_apply_provider_update(order=order, result=result, rule=adapter.pending_rule)
+        provider_mark_out_of_balance(
+            code=getattr(adapter, "code", order.provider_code), message=result.message
+        )
+    order = order_apply_provider_update(
+        order=order, result=result, rule=adapter.pending_rule, reference=reference
+    )
     next_poll_at = order.next_poll_at
     if order.waits_on_provider and next_poll_at and next_poll_at - timezone.now() < POLL_BEAT:
         _claim_and_enqueue_poll(order, at=next_poll_at)  # sooner than the beat would
     return order
 
 
-def order_apply_callback(*, order: Order, result: ProviderResult) -> Order:
-    """A provider's callback about an order: the same path as a poll's answer (schedules
+def order_apply_callback(*, order: Order, result: ProviderResult, reference: str = "") -> Order:
+    """A provider's callback about an order's attempt `reference` (the provider reference
+    it carries; empty: the current attempt): the same path as a poll's answer (schedules
     from the adapter, a provider out of balance noticed)."""
+    attempt = order.route_attempts.filter(reference=reference).first() if reference else None
+    provider_code = attempt.provider_code if attempt is not None else order.provider_code
     try:
-        adapter = get_adapter(order.provider_code)
+        adapter = get_adapter(provider_code)
     except (UnknownProvider, NotConfigured):
-        return order_apply_provider_update(order=order, result=result)
-    return _apply(order, adapter, result)
+        return order_apply_provider_update(order=order, result=result, reference=reference)
+    return _apply(order, adapter, result, reference=reference)
 
 
 def _claim_and_enqueue_poll(order: Order, *, at: datetime) -> bool:
@@ -241,11 +262,14 @@ def order_recheck(*, order_id: int) -> Order | None:
         adapter = get_adapter(order.provider_code)
         if _reference_too_old(order, adapter):
             return order
-        result = adapter.check_order(order_request_for(order))
+        request = order_request_for(order)
+        result = adapter.check_order(request)
     except Exception:
         logger.exception("rechecking %s failed", order.code)
         return order
-    return order_apply_provider_update(order=order, result=result, rule=adapter.pending_rule)
+    return order_apply_provider_update(
+        order=order, result=result, rule=adapter.pending_rule, reference=request.reference
+    )
 
 
 def order_poll(*, order_id: int, claim: str = "") -> Order | None:
@@ -279,21 +303,31 @@ def order_poll(*, order_id: int, claim: str = "") -> Order | None:
         order.poll_count += 1
         order.next_poll_at = now + POLL_LEASE
         order.save(update_fields=["poll_claim", "poll_count", "next_poll_at", "updated_at"])
+        request = order_request_for(order)  # the current attempt's
     try:
-        result = adapter.check_order(order_request_for(order))
+        result = adapter.check_order(request)
     except Exception as exc:
         logger.exception("checking %s raised", order.code)
         result = ProviderResult(status=ProviderStatus.UNKNOWN, message=f"status check error: {exc}")
     Order.objects.filter(pk=order.pk, poll_claim=in_flight).update(poll_claim="")
     order.poll_claim = ""
-    return _settle_poll(order, adapter, result, polled_at=now)
+    return _settle_poll(order, adapter, result, polled_at=now, reference=request.reference)
 
 
 def _settle_poll(
-    order: Order, adapter: UpstreamAdapter, result: ProviderResult, *, polled_at: datetime
+    order: Order,
+    adapter: UpstreamAdapter,
+    result: ProviderResult,
+    *,
+    polled_at: datetime,
+    reference: str,
 ) -> Order:
+    """Apply a poll's answer about the attempt `reference`. A "never got it" answer is
+    acted on only while that attempt is still the current one."""
     if result.status != ProviderStatus.NOT_FOUND:
-        return _apply(order, adapter, result)
+        return _apply(order, adapter, result, reference=reference)
+    if order_attempt_current(order=order).reference != reference:
+        return order  # the order failed over meanwhile: this answer is about the past
     past_deadline = order.deadline_at is not None and polled_at >= order.deadline_at
     if order.needs_verification and past_deadline:
         # The provider's word that it never got the order: nothing can be delivered.
@@ -304,7 +338,7 @@ def _settle_poll(
             kind=FailureKind.TIMEOUT,
         )
     if order.needs_verification:
-        return _place_again(order, adapter)
+        return _place_again(order, adapter, reference=reference)
     return _review_if_still_waiting(
         order, message=f"{order.provider_code} no longer knows this order."
     )
@@ -319,11 +353,14 @@ def _review_if_still_waiting(order: Order, *, message: str) -> Order:
         return order_stop_polling(order=order, reason=message)
 
 
-def _place_again(order: Order, adapter: UpstreamAdapter) -> Order:
-    """The provider confirmed it never received the order: place it with the same reference."""
+def _place_again(order: Order, adapter: UpstreamAdapter, *, reference: str) -> Order:
+    """The provider confirmed it never received the attempt `reference`: place it again
+    with the same reference (unless the order moved on meanwhile)."""
     with transaction.atomic():
         order = order_lock(order)
         if order.status != OrderStatus.PROCESSING or not order.needs_verification:
+            return order
+        if order_attempt_current(order=order).reference != reference:
             return order
         order.attempts += 1
         order.next_poll_at = timezone.now() + adapter.pending_rule.verify_after

@@ -13,7 +13,7 @@ from django.utils.translation import ngettext
 
 from catalog.input_schemas import schema_fields
 from catalog.models import InputSchema
-from providers.digiflazz.simulator import UNKNOWN_METER
+from providers.digiflazz.simulator import SELLER_DOWN_SUFFIX, UNKNOWN_METER
 from providers.simulators import SCENARIO_BY_SUFFIX, Scenario
 from providers.vipreseller.simulator import NOT_FOUND_TARGET
 
@@ -129,6 +129,16 @@ def simulator_hint(*, input_schema: str, checks_accounts: bool = False) -> Simul
                 value=_example(input_schema, suffix_of[scenario]), outcome=_outcome(scenario)
             )
             for scenario in _SHOWN_SCENARIOS
+        ]
+        + [
+            # Digiflazz's simulator alone fails it (a final rc): the failover demo
+            SimulatorExample(
+                value=_example(input_schema, SELLER_DOWN_SUFFIX),
+                outcome=_(
+                    "fails at the first supplier only: placed again at another supplier "
+                    "of the item if it has one, else refunded"
+                ),
+            )
         ],
         account_checks=_account_check_examples(input_schema) if checks_accounts else [],
     )

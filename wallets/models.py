@@ -27,6 +27,8 @@ class SystemAccount(models.TextChoices):
     # What promotions cost: an order's discount is paid from here, so sales books the
     # list price (docs/promotions.md).
     PROMOTIONS = "promotions", "Promotions"
+    # What the providers charged for delivered orders: the cost of the route that delivered.
+    PROVIDER_COSTS = "provider_costs", "Provider costs"
 
 
 class Wallet(models.Model):
@@ -94,6 +96,7 @@ class TransferReason(models.TextChoices):
     DEPOSIT = "deposit", _("Deposit")
     ADJUSTMENT = "adjustment", _("Adjustment")
     GAME_SETTLEMENT = "game_settlement", _("Game settlement")
+    PROVIDER_COST = "provider_cost", _("Provider cost")
 
 
 class AppendOnlyQuerySet(models.QuerySet):

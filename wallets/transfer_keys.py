@@ -8,6 +8,7 @@ class OrderTransferKind(StrEnum):
     PAYMENT = "payment"  # the gateway's payment reaches sales
     REFUND = "refund"  # sales pays the buyer's wallet back
     REDEBIT = "redebit"  # delivered after a refund: the refund taken back
+    COST = "cost"  # delivered: the delivering route's cost, from sales to provider_costs
 
 
 def order_transfer_key(*, order_code: str, kind: OrderTransferKind) -> str:

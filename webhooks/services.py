@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from catalog.models import Product
 from catalog.services import catalog_reprice_product
-from orders.models import Order
+from orders.models import Order, OrderAttempt
 from orders.pipeline import order_poll_soon
 from orders.services.provider_updates import order_apply_provider_update
 from orders.services.transitions import order_lock
@@ -126,18 +126,44 @@ def hubble_record_low_balance(*, low: LowBalance) -> None:
 
 
 @transaction.atomic
-def hubble_apply_order_state(*, order: Order, state: OrderStateChanged) -> bool:
+def hubble_apply_order_state(
+    *, order: Order, state: OrderStateChanged, reference: str = ""
+) -> bool:
     """Hubble says `order` reached a terminal state. The body carries no vouchers, so the
     order is fetched by a worker (`order_poll_soon`), except when Hubble calls off an order
     the shop has delivered (REVERSED, or CANCELLED after SUCCESS): that is applied from the
     signed callback itself (`order_apply_provider_update`: `needs_review`, vouchers revoked,
     nothing refunded), so a reversal never waits on, or is lost with, a status fetch.
+    `reference`: the attempt the callback is about (empty: the current one); a reversal
+    of an earlier attempt revokes nothing of the current one.
     Returns False when it changed nothing (a repeated reversal)."""
     order = order_lock(order)
     if state.status in REVOKING_STATUSES and order.vouchers.exists():
         unrevoked = order.vouchers.filter(revoked_at__isnull=True).exists()
         result = revocation_result(state.status, provider_order_id=state.order_id, raw=state.raw)
-        order_apply_provider_update(order=order, result=result)
+        order_apply_provider_update(order=order, result=result, reference=reference)
         return unrevoked
     order_poll_soon(order=order)
     return True
+
+
+def order_for_provider_callback(
+    *, provider: str, reference: str = "", provider_order_id: str = ""
+) -> tuple[Order | None, str]:
+    """The order a provider's callback speaks of, and the provider reference of the attempt
+    it is about: found by the attempt's reference (`reference`, what we sent) or by the
+    provider's own id, among the attempts placed at `provider`; else (an order in flight
+    since before attempts were kept) the order with that code or id at that provider, whose
+    current attempt it is about (""). (None, "") when no order matches."""
+    attempts = OrderAttempt.objects.filter(provider_code=provider).select_related("order")
+    if reference:
+        attempt = attempts.filter(reference=reference).first()
+        legacy = Order.objects.filter(code=reference, provider_code=provider)
+    elif provider_order_id:
+        attempt = attempts.filter(provider_order_id=provider_order_id).order_by("-pk").first()
+        legacy = Order.objects.filter(provider_order_id=provider_order_id, provider_code=provider)
+    else:
+        return None, ""
+    if attempt is not None:
+        return attempt.order, attempt.reference
+    return legacy.filter(route_attempts__isnull=True).first(), ""

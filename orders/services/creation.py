@@ -191,6 +191,7 @@ def _order_draft(*, purchase: Purchase, payment_method: str) -> tuple[Order, dic
         guest_phone=guest_phone,
         access_token=secrets.token_urlsafe(32),
         checkout_token=purchase.checkout_token,
+        shop_item_id=product.shop_item_id,
         product=product,
         product_name=product.name,
         provider_code=product.provider.code,

@@ -1,15 +1,27 @@
 """A provider's answer about an order (placement reply, poll, callback) applied under the
-money rule: only the provider's final answer settles an order.
+money rule: only the provider's final answer settles an order. Each answer is about one
+attempt (orders.services.attempts): one about an earlier attempt never settles the current
+one, and a final failure of the current one may fail over to the next route.
 """
 
 from django.db import transaction
 from django.utils import timezone
 
 from orders.models import (
+    AttemptOutcome,
     Order,
+    OrderAttempt,
     OrderEventKind,
     OrderStatus,
     Voucher,
+)
+from orders.services.attempts import (
+    attempt_note,
+    attempt_record,
+    order_attempt_current,
+    order_attempt_for,
+    order_book_delivery,
+    order_fail_over,
 )
 from orders.services.notifications import (
     order_notify_delivered,
@@ -35,7 +47,11 @@ from providers.http import ALWAYS_REDACTED, redact
 
 @transaction.atomic
 def order_apply_provider_update(
-    *, order: Order, result: ProviderResult, rule: PendingRule = DEFAULT_PENDING_RULE
+    *,
+    order: Order,
+    result: ProviderResult,
+    rule: PendingRule = DEFAULT_PENDING_RULE,
+    reference: str = "",
 ) -> Order:
     """The single entry for every provider result (placement reply, poll, callback), and
     where the money rule holds: only the provider's final answer settles an order.
@@ -53,8 +69,22 @@ def order_apply_provider_update(
       slow schedule; after the hard stop polling ends and staff are told (once).
     An update for an order that has already moved past it changes nothing. NOT_FOUND is
     not an update (the pipeline decides what to do with it) and changes nothing here.
+
+    Attempts: the answer is about the attempt whose provider reference is `reference`
+    (empty: the current attempt) and is kept on it. A FAILED of the current attempt fails
+    over to the next route where the rule allows (`order_fail_over`) instead of refunding.
+    An answer about an earlier attempt never settles the order (`_apply_to_earlier`): its
+    late success hands the order to a person, anything else changes nothing. A reference
+    that names no attempt of the order changes nothing.
     """
     order = order_lock(order)
+    current = order_attempt_current(order=order)
+    if reference and reference != current.reference:
+        attempt = order_attempt_for(order=order, reference=reference)
+        if attempt is None or attempt.pk == current.pk:
+            return order  # not an attempt of this order
+        return _apply_to_earlier(order, attempt, result)
+    attempt = current
     provider_fields = {
         "provider_order_id": result.provider_order_id or order.provider_order_id,
         "provider_status": result.status.value,
@@ -66,18 +96,62 @@ def order_apply_provider_update(
     if result.status == ProviderStatus.SUCCESS:
         return _apply_success(order, result, provider_fields, data)
     if result.status == ProviderStatus.FAILED and result.revokes_delivery:
+        attempt_record(attempt, result=result)
         return _apply_revocation(order, result, provider_fields, data)
     waiting = order.status == OrderStatus.PAID or order.waits_on_provider
     if not waiting or result.status == ProviderStatus.NOT_FOUND:
         return order  # stale: a late pending/failed/unknown for a finished order
     if result.status == ProviderStatus.FAILED:
         order_save_fields(order, provider_fields)
+        moved = order_fail_over(order=order, attempt=attempt, result=result)
+        if moved is not None:
+            return moved
+        attempt_record(attempt, result=result, outcome=AttemptOutcome.FAILED)
         return order_fail_and_refund(
             order=order,
             reason=result.message or "Failed at provider",
             failure=result,
         )
+    attempt_record(attempt, result=result, outcome=AttemptOutcome.PENDING)
     return _still_waiting(order, result, rule, provider_fields, data)
+
+
+LATE_SUCCESS = "Reported SUCCESS after its final failure"
+_SETTLED = (OrderStatus.SUCCESS, OrderStatus.FAILED, OrderStatus.REFUNDED)
+
+
+def _apply_to_earlier(order: Order, attempt: OrderAttempt, result: ProviderResult) -> Order:
+    """An answer about an attempt the order has moved on from (it failed for good, and the
+    order failed over). Only a success matters: the provider delivered what it had said
+    failed, while a later attempt delivered or is in flight, so the order may be delivered
+    twice. It goes to `needs_review` (staff told; codes kept if the order has none); a
+    repeat, or any other answer, changes nothing."""
+    if result.status != ProviderStatus.SUCCESS or LATE_SUCCESS in attempt.message:
+        return order
+    attempt_note(attempt, message=f"{LATE_SUCCESS} (order {order.status}).")
+    if order.status not in (*ACTIVE_STATUSES, *_SETTLED, OrderStatus.NEEDS_REVIEW):
+        return order  # expired/cancelled orders were never placed
+    if order.status == OrderStatus.NEEDS_REVIEW and not order.waiting_on_provider:
+        return order  # a person has it already; the attempt keeps the news
+    _store_vouchers(order, result)
+    current = order_attempt_current(order=order)
+    message = (
+        f"{attempt.provider_code} reported success for attempt {attempt.number} "
+        f"({attempt.reference}) after it had failed and the order moved on to attempt "
+        f"{current.number} at {current.provider_code} ({current.reference}, "
+        f"{current.outcome}): it may be delivered twice. Check both at the providers."
+    )
+    data = {"late_success": {"attempt": attempt.reference, "current": current.reference}}
+    if order.status == OrderStatus.NEEDS_REVIEW:  # in review, waiting on its provider
+        order_save_fields(order, {"waiting_on_provider": False, "next_poll_at": None})
+        order_note(
+            order=order,
+            message=message,
+            data=data,
+            staff_title=f"Order {order.code}: a failed attempt reported success",
+        )
+        return order
+    return order_flag_review(order=order, message=message, data=data, needs_verification=False)
 
 
 def _still_waiting(
@@ -120,11 +194,16 @@ def _still_waiting(
             order=order,
             reason=(
                 f"still not settled at {order.provider_code} {_age(order, now)} after the "
-                f"first request. Check it at the provider by reference {order.code} and "
+                f"first request. Check it at the provider by reference {_reference(order)} and "
                 "settle it by hand."
             ),
         )
     return order
+
+
+def _reference(order: Order) -> str:
+    """The provider reference of the order's current attempt (its code for attempt 1)."""
+    return order_attempt_current(order=order).reference
 
 
 def _age(order: Order, now) -> str:
@@ -138,7 +217,7 @@ def _waiting_message(order: Order, result: ProviderResult, rule: PendingRule, no
     return (
         f"{said} at {order.provider_code} after {_age(order, now)}: not refunded. The shop "
         f"keeps asking until {until:%Y-%m-%d %H:%M %Z}; the provider's final answer settles "
-        f"the order (success delivers, a failure refunds). Reference {order.code}."
+        f"the order (success delivers, a failure refunds). Reference {_reference(order)}."
     )
 
 
@@ -190,12 +269,17 @@ def _apply_success(order: Order, result: ProviderResult, provider_fields: dict, 
             next_poll_at=None,
             **provider_fields,
         )
+        order_book_delivery(order=order, result=result)
         order_notify_delivered(order)
         return order
     if order.status in (OrderStatus.SUCCESS, OrderStatus.NEEDS_REVIEW):
         return order  # a duplicate success, or one already waiting for a person
     if order.status in (OrderStatus.FAILED, OrderStatus.REFUNDED):
         _store_vouchers(order, result)
+        attempt_note(
+            order_attempt_current(order=order),
+            message=f"Reported SUCCESS after the order was {order.status}.",
+        )
         return order_flag_review(
             order=order,
             message=f"The provider reported success after the order was {order.status}.",

@@ -4,9 +4,11 @@ from django.db import transaction
 from django.utils.translation import gettext, gettext_lazy
 
 from orders.models import (
+    AttemptOutcome,
     Order,
     OrderStatus,
 )
+from orders.services.attempts import attempt_record
 from orders.services.notifications import (
     buyer_language,
     order_notify_buyer,
@@ -21,6 +23,7 @@ from providers.base import (
     FINAL_FAILURES,
     FailureKind,
     ProviderResult,
+    ProviderStatus,
 )
 from shop.errors import ApplicationError
 from shop.models import NotificationLevel
@@ -89,6 +92,10 @@ def order_fail_and_refund(
             next_poll_at=None,
             needs_verification=False,
         )
+        attempt = order.route_attempts.order_by("-number").first()
+        if attempt is not None:  # the attempt in flight ends with the order
+            failed = failure or ProviderResult(status=ProviderStatus.FAILED, message=reason)
+            attempt_record(attempt, result=failed, outcome=AttemptOutcome.FAILED)
     if order.status != OrderStatus.FAILED:
         return order
     if not order.refunds_to_wallet:

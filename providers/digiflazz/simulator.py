@@ -34,6 +34,7 @@ docs/providers/digiflazz.md).
 import hashlib
 import json
 import logging
+import re
 import secrets
 import time
 import uuid
@@ -101,7 +102,12 @@ MESSAGES = {
     "69": "Harga seller lebih besar dari ketentuan harga Buyer",
     "54": "Nomor Tujuan Salah",
     "57": "Jumlah Digit Kurang Atau Lebih",
+    "62": "Seller sedang mengalami gangguan",
 }
+# An account number ending in these two digits fails at this simulator only, at once, with
+# a final rc (62, seller disrupted): the other simulators deliver it (their default), so a
+# shop item with a second route shows a failover (README "Demo").
+SELLER_DOWN_SUFFIX = "83"
 # /inquiry-pln: the meter number the simulator knows no customer for.
 UNKNOWN_METER = "00000000000"
 FAKE_NAMES = (
@@ -271,6 +277,8 @@ def _create(body: dict) -> HttpResponse:
         return _error("69", fields=refusal)
 
     test_number = testing and customer_no in TEST_NUMBERS
+    if not test_number and re.sub(r"\D", "", customer_no)[-2:] == SELLER_DOWN_SUFFIX:
+        return _error("62", fields=refusal)
     scenario = TEST_NUMBERS[customer_no] if test_number else scenario_for(customer_no)
     if scenario == Scenario.SERVER_ERROR:
         return HttpResponse(b"Internal Server Error", status=500, content_type="text/plain")

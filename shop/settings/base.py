@@ -270,6 +270,9 @@ METRICS_CELERY_QUEUES = env.list("METRICS_CELERY_QUEUES", default=["celery"])
 # calls that all time out (2 x 23 s) stay within the tasks' soft time limit (90 s).
 POLL_CHUNK_SIZE = env.int("POLL_CHUNK_SIZE", default=16)
 POLL_THREADS = env.int("POLL_THREADS", default=8)
+# Placements of one order at most (its first route and its failovers, docs/pipeline.md):
+# after this many final failures the order is refunded.
+ROUTING_MAX_ATTEMPTS = env.int("ROUTING_MAX_ATTEMPTS", default=3)
 
 
 def _credential(name: str, simulator_default: str) -> str:

@@ -28,6 +28,8 @@ def test_the_machine_is_what_design_md_draws():
         ("paid", "success"),
         ("paid", "failed"),
         ("paid", "needs_review"),
+        # failover (docs/pipeline.md): the attempt failed for good, the next route places it
+        ("processing", "paid"),
         ("processing", "success"),
         ("processing", "failed"),
         ("processing", "needs_review"),

@@ -84,8 +84,10 @@ def deliver_the_lost_callback(reference: str):
 
 
 def sales_and_clearing() -> tuple[Decimal, Decimal]:
+    """Sales (with the provider costs booked on delivery added back) and gateway clearing."""
     return (
-        system_account_balance(SystemAccount.SALES),
+        system_account_balance(SystemAccount.SALES)
+        + system_account_balance(SystemAccount.PROVIDER_COSTS),
         system_wallet(SystemAccount.GATEWAY_CLEARING).balance,
     )
 

@@ -48,7 +48,7 @@ def all_system_accounts() -> None:
 
 @pytest.fixture
 def ledger() -> dict[str, Wallet]:
-    """Two users funded, a purchase and its refund: 7 wallets (5 system), 4 transfers."""
+    """Two users funded, a purchase and its refund: 8 wallets (6 system), 4 transfers."""
     all_system_accounts()
     alice = fund(UserFactory(username="alice"), "1000")
     bob = fund(UserFactory(username="bob"), "50")

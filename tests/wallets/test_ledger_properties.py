@@ -91,6 +91,7 @@ class LedgerMachine(RuleBasedStateMachine):
         # The model: what each wallet must hold, and each paid order's status.
         self.expected = [D("0")] * RESELLERS
         self.orders: dict[int, str] = {}
+        self.delivered: set[int] = set()  # orders that reached success: their cost is booked
         self.settlements: list[tuple[str, int, Decimal]] = []
         self.keys = itertools.count()
         for who in range(RESELLERS):  # an opening balance, so that buying starts at once
@@ -122,6 +123,8 @@ class LedgerMachine(RuleBasedStateMachine):
         before = self.orders[order.pk]
         order_apply_provider_update(order=order, result=provider_result(status, order))
         after = NEXT_STATUS.get((before, status), before)
+        if after == S.SUCCESS:
+            self.delivered.add(order.pk)
         if after == S.REFUNDED and before != S.REFUNDED:
             self.expected[self.who_bought(order)] += order.price
         self.orders[order.pk] = after
@@ -270,6 +273,9 @@ class LedgerMachine(RuleBasedStateMachine):
             expected_keys = [f"order:{order.code}:debit"]
             if refunded:
                 expected_keys.append(f"order:{order.code}:refund")
+            if order.pk in self.delivered:  # the delivering route's cost, once
+                expected_keys.append(f"order:{order.code}:cost")
+            expected_keys.sort()
             assert keys == expected_keys, (order.status, keys)
             reasons = sorted(
                 Transfer.objects.filter(reference=order.code).values_list("reason", flat=True)

@@ -703,7 +703,9 @@ def test_five_identical_digiflazz_callbacks_deliver_once(settings):
     assert order.status == OrderStatus.SUCCESS
     assert list(order.vouchers.values_list("serial", flat=True)) == ["SN-COMMON-1"]
     assert order.events.filter(to_status=OrderStatus.SUCCESS).count() == 1
-    assert Transfer.objects.count() == transfers
+    # delivered once: the one money movement is the delivering route's cost, booked once
+    assert Transfer.objects.count() == transfers + 1
+    assert Transfer.objects.filter(idempotency_key=f"order:{order.code}:cost").count() == 1
     outcomes = sorted(WebhookDelivery.objects.values_list("outcome", flat=True))
     assert outcomes == [DeliveryOutcome.DUPLICATE] * 4 + [DeliveryOutcome.PROCESSED]
     assert ledger_check().ok

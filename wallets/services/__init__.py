@@ -32,6 +32,7 @@ from wallets.services.ledger import (
     wallet_transfer,
 )
 from wallets.services.order_money import (
+    wallet_book_order_cost,
     wallet_debit_for_order,
     wallet_record_gateway_payment,
     wallet_refund_order,
@@ -50,6 +51,7 @@ __all__ = [
     "sales_wallet_for",
     "system_wallet",
     "wallet_adjust",
+    "wallet_book_order_cost",
     "wallet_debit_for_order",
     "wallet_deposit",
     "wallet_for_user",

@@ -1,5 +1,6 @@
 """An order's money: the buyer's wallet pays, the gateway's payment reaches sales, a refund
-goes back to the buyer. Each once per order, by the key `order:<code>:<kind>`."""
+goes back to the buyer, and a delivered order's cost (the route that delivered it) moves
+from sales to `provider_costs`. Each once per order, by the key `order:<code>:<kind>`."""
 
 from decimal import Decimal
 from functools import partial
@@ -210,3 +211,25 @@ def order_promotion_discount(*, order_code: str) -> Decimal:
         wallet__system_code=SystemAccount.PROMOTIONS,
     ).aggregate(total=Sum("amount"))["total"]
     return -(paid or Decimal("0"))
+def wallet_book_order_cost(
+    *, order, cost: Decimal, reference: str, memo: str = "", actor=None
+) -> Transfer | None:
+    """Book what the route that delivered `order` cost: `cost` moves from the order's
+    `sales` stripe to the `provider_costs` account, once per order (key
+    `order:<code>:cost`; a second call returns the first transfer, whatever route it names).
+    `reference` names the delivering attempt (its provider reference and provider). A zero
+    cost books nothing (None)."""
+    key = order_transfer_key(order_code=order.code, kind=OrderTransferKind.COST)
+    booked = Transfer.objects.filter(idempotency_key=key).first()
+    if booked is not None or cost == 0:
+        return booked
+    return wallet_move(
+        source=sales_wallet_for(order_code=order.code, currency=order.currency),
+        target=system_wallet(SystemAccount.PROVIDER_COSTS, currency=order.currency),
+        amount=cost,
+        reason=TransferReason.PROVIDER_COST,
+        reference=reference,
+        idempotency_key=key,
+        actor=actor,
+        memo=memo,
+    )

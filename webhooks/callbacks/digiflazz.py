@@ -12,6 +12,7 @@ from providers.digiflazz.adapter import result_from_transaction
 from webhooks.models import DeliveryOutcome, WebhookSource
 from webhooks.protocol import CallbackProtocol, Handled, parse_json_object, validated
 from webhooks.serializers import DigiflazzCallbackSerializer
+from webhooks.services import order_for_provider_callback
 
 
 class DigiflazzTransaction(CallbackProtocol):
@@ -38,19 +39,18 @@ class DigiflazzTransaction(CallbackProtocol):
     def apply(self, parsed: digiflazz_webhook.TransactionUpdate | None, delivery) -> Handled:
         if parsed is None:
             return Handled(note="ping")
-        order = order_for_callback(reference=parsed.ref_id, provider="digiflazz")
-        return apply_order_callback(order, parsed.result, parsed.ref_id)
+        order, attempt_reference = order_for_provider_callback(
+            provider="digiflazz", reference=parsed.ref_id
+        )
+        return apply_order_callback(
+            order, parsed.result, parsed.ref_id, attempt_reference=attempt_reference
+        )
 
     def success_body(self, handled: Handled) -> dict:
         return {"status": "ok"}
 
     def error_body(self, code: str, message: str) -> dict:
         return {"status": "error", "code": code, "message": message}
-
-
-def order_for_callback(*, reference: str, provider: str) -> Order | None:
-    """The order a provider's callback speaks of, if it is ours and at that provider."""
-    return Order.objects.filter(code=reference, provider_code=provider).first()
 
 
 def applied_under_lock(order: Order, apply, *, fields: tuple[str, ...]) -> tuple[Order, bool]:
@@ -63,8 +63,11 @@ def applied_under_lock(order: Order, apply, *, fields: tuple[str, ...]) -> tuple
     return order, tuple(getattr(order, name) for name in fields) != before
 
 
-def apply_order_callback(order: Order | None, result, reference: str) -> Handled:
-    """Apply a provider's order update; an unknown order is acknowledged and recorded."""
+def apply_order_callback(
+    order: Order | None, result, reference: str, *, attempt_reference: str = ""
+) -> Handled:
+    """Apply a provider's order update about the attempt `attempt_reference` (empty: the
+    current one); an unknown order is acknowledged and recorded."""
     if order is None:
         return Handled(
             outcome=DeliveryOutcome.UNMATCHED,
@@ -73,7 +76,9 @@ def apply_order_callback(order: Order | None, result, reference: str) -> Handled
         )
     order, changed = applied_under_lock(
         order,
-        lambda locked: order_apply_callback(order=locked, result=result),
+        lambda locked: order_apply_callback(
+            order=locked, result=result, reference=attempt_reference
+        ),
         fields=("status", "provider_status", "updated_at"),
     )
     return Handled(

@@ -4,7 +4,6 @@ raw body)) (providers/hubble/webhook.py); optional source-IP allow-list (HUBBLE_
 
 from django.conf import settings
 
-from orders.models import Order
 from providers.hubble import webhook as hubble_webhook
 from shop.models import NotificationLevel
 from shop.notifications import notify
@@ -25,6 +24,7 @@ from webhooks.services import (
     hubble_apply_brand_update,
     hubble_apply_order_state,
     hubble_record_low_balance,
+    order_for_provider_callback,
 )
 
 
@@ -100,9 +100,9 @@ class HubbleOrderStatus(HubbleCallback):
         return hubble_webhook.order_state_from(data)
 
     def apply(self, parsed: hubble_webhook.OrderStateChanged, delivery) -> Handled:
-        order = Order.objects.filter(
-            provider_code="hubble", provider_order_id=parsed.order_id
-        ).first()
+        order, attempt_reference = order_for_provider_callback(
+            provider="hubble", provider_order_id=parsed.order_id
+        )
         if order is None:
             notify_unmatched(source="Hubble", reference=parsed.order_id, delivery=delivery)
             return Handled(
@@ -110,7 +110,7 @@ class HubbleOrderStatus(HubbleCallback):
                 reference=parsed.order_id,
                 note=f"No order with Hubble id {parsed.order_id}.",
             )
-        changed = hubble_apply_order_state(order=order, state=parsed)
+        changed = hubble_apply_order_state(order=order, state=parsed, reference=attempt_reference)
         return Handled(
             outcome=DeliveryOutcome.PROCESSED if changed else DeliveryOutcome.DUPLICATE,
             order=order,

@@ -9,7 +9,6 @@ only VIP's answer moves it. A forged body can therefore make the shop ask, never
 from django.conf import settings
 from django.db import transaction
 
-from orders.models import Order
 from orders.pipeline import order_poll_soon
 from orders.services.transitions import order_lock
 from providers.vipreseller import webhook as vip_webhook
@@ -17,6 +16,7 @@ from webhooks.callbacks.hubble import notify_unmatched
 from webhooks.models import DeliveryOutcome, WebhookSource
 from webhooks.protocol import CallbackProtocol, Handled, parse_json_object, validated
 from webhooks.serializers import VipResellerCallbackSerializer, VipResellerTransactionSerializer
+from webhooks.services import order_for_provider_callback
 
 
 class VipResellerTransaction(CallbackProtocol):
@@ -44,9 +44,11 @@ class VipResellerTransaction(CallbackProtocol):
         )
 
     def apply(self, parsed: vip_webhook.TransactionPrompt, delivery) -> Handled:
-        order = Order.objects.filter(
-            provider_code="vipreseller", provider_order_id=parsed.trxid
-        ).first()
+        # The poll asks about the order's current attempt; a prompt about an earlier one
+        # (failed for good) finds the order all the same.
+        order, _attempt = order_for_provider_callback(
+            provider="vipreseller", provider_order_id=parsed.trxid
+        )
         if order is None:
             notify_unmatched(source="VIP Reseller", reference=parsed.trxid, delivery=delivery)
             return Handled(
