@@ -211,6 +211,8 @@ def order_promotion_discount(*, order_code: str) -> Decimal:
         wallet__system_code=SystemAccount.PROMOTIONS,
     ).aggregate(total=Sum("amount"))["total"]
     return -(paid or Decimal("0"))
+
+
 def wallet_book_order_cost(
     *, order, cost: Decimal, reference: str, memo: str = "", actor=None
 ) -> Transfer | None:
