@@ -284,6 +284,7 @@ class Product(models.Model):
 
 
 class PricingScope(models.TextChoices):
+    ITEM = "item", "Shop item"
     PRODUCT = "product", "Product"
     BRAND = "brand", "Brand"
     CATEGORY = "category", "Category"
@@ -291,10 +292,15 @@ class PricingScope(models.TextChoices):
 
 
 class PricingRule(models.Model):
-    """Margin for a tier: the most specific active rule (product, brand, category, global) wins."""
+    """Margin for a tier: the most specific active rule (shop item or product, brand,
+    category, global) wins. A shop item is priced by its own rule, else the product rule of
+    the route it is priced from, else its brand's, category's, the global one."""
 
     scope = models.CharField(max_length=16, choices=PricingScope.choices)
     tier = models.CharField(max_length=16, choices=PriceTier.choices)
+    item = models.ForeignKey(
+        ShopItem, null=True, blank=True, on_delete=models.CASCADE, related_name="pricing_rules"
+    )
     product = models.ForeignKey(
         Product, null=True, blank=True, on_delete=models.CASCADE, related_name="pricing_rules"
     )
@@ -316,25 +322,36 @@ class PricingRule(models.Model):
             models.CheckConstraint(
                 condition=(
                     Q(
+                        scope="item",
+                        item__isnull=False,
+                        product__isnull=True,
+                        brand__isnull=True,
+                        category__isnull=True,
+                    )
+                    | Q(
                         scope="product",
+                        item__isnull=True,
                         product__isnull=False,
                         brand__isnull=True,
                         category__isnull=True,
                     )
                     | Q(
                         scope="brand",
+                        item__isnull=True,
                         product__isnull=True,
                         brand__isnull=False,
                         category__isnull=True,
                     )
                     | Q(
                         scope="category",
+                        item__isnull=True,
                         product__isnull=True,
                         brand__isnull=True,
                         category__isnull=False,
                     )
                     | Q(
                         scope="global",
+                        item__isnull=True,
                         product__isnull=True,
                         brand__isnull=True,
                         category__isnull=True,
@@ -349,7 +366,7 @@ class PricingRule(models.Model):
         ]
 
     def __str__(self) -> str:
-        target = self.product or self.brand or self.category or "all products"
+        target = self.item or self.product or self.brand or self.category or "all products"
         return f"{self.get_tier_display()} {self.percent}% + {self.flat_amount} on {target}"
 
 

@@ -13,8 +13,8 @@ from django.utils.translation import gettext_noop
 
 from catalog.amounts import validate_flexible_amount
 from catalog.input_schemas import validate_customer_input
-from catalog.models import Product
-from catalog.services import catalog_price_for
+from catalog.models import Product, ShopItem
+from catalog.services.items import catalog_item_price_for
 from orders.account_checks import order_account_name
 from orders.models import (
     Order,
@@ -24,6 +24,7 @@ from orders.models import (
     PaymentMethod,
 )
 from orders.purchase import Purchase
+from orders.routing import item_with_routes, route_choose
 from orders.services.transitions import order_enqueue_placement
 from shop.errors import ApplicationError
 from shop.models import PriceTier
@@ -101,7 +102,9 @@ def order_create_paid_from_wallet(
     return order
 
 
-def order_amount_checked(*, product: Product, amount: Decimal | None) -> Decimal | None:
+def order_amount_checked(
+    *, product: Product | ShopItem, amount: Decimal | None
+) -> Decimal | None:
     """`catalog.amounts.validate_flexible_amount` as a refusal of the order services: the
     same rule and words for the storefront and the reseller API (`invalid_input`, the
     message under `extra["fields"]["amount"]`)."""
@@ -134,7 +137,7 @@ def _order_draft(*, purchase: Purchase, payment_method: str) -> Order:
     """The new order, checked and priced, not saved yet (see `order_create`). With
     `purchase.shown_price` (what the buyer's page showed), any other price is refused
     (`price_changed`): nobody is charged a price they did not see."""
-    product, user, shown_price = purchase.product, purchase.user, purchase.shown_price
+    item, user, shown_price = purchase.shop_item(), purchase.user, purchase.shown_price
     if payment_method == PaymentMethod.BALANCE and user is None:
         raise ApplicationError(
             gettext_noop("Log in to pay from your wallet."), code="login_required"
@@ -145,11 +148,18 @@ def _order_draft(*, purchase: Purchase, payment_method: str) -> Order:
             code="contact_required",
         )
     guest_phone = _guest_phone_checked(purchase.guest_phone) if user is None else ""
-    amount = order_amount_checked(product=product, amount=purchase.amount)
+    if item is None:  # a provider product no shop item sells (not mapped yet)
+        raise ApplicationError(
+            gettext_noop("This item is not for sale right now."), code="not_for_sale"
+        )
+    item = item_with_routes(item)
+    amount = order_amount_checked(product=item, amount=purchase.amount)
     tier = user.price_tier if user is not None else PriceTier.RETAIL
-    quote = catalog_price_for(product=product, tier=tier, amount=amount)
-    if not quote.for_sale:
-        # Not the reason: it may name our cost and margin.
+    quote = catalog_item_price_for(item=item, tier=tier, amount=amount)
+    # The route: the best one now whose cost the price covers (unless the item allows less).
+    route = route_choose(item, amount=amount, max_cost=quote.price) if quote.for_sale else None
+    if route is None:
+        # Not the reason: it may name our cost, margin or provider.
         raise ApplicationError(
             gettext_noop("This item is not for sale right now."), code="not_for_sale"
         )
@@ -162,9 +172,10 @@ def _order_draft(*, purchase: Purchase, payment_method: str) -> Order:
             code="price_changed",
             extra={"shown": str(shown_price), "price": str(quote.price)},
         )
+    product = route.product
     try:
         customer = validate_customer_input(
-            schema=product.brand.input_schema, data=purchase.customer_data
+            schema=item.brand.input_schema, data=purchase.customer_data
         )
     except ValidationError as exc:
         raise ApplicationError(
@@ -172,15 +183,16 @@ def _order_draft(*, purchase: Purchase, payment_method: str) -> Order:
             code="invalid_input",
             extra={"fields": exc.message_dict},
         ) from None
-    account_name = order_account_name(brand=product.brand, fields=customer.fields)
+    account_name = order_account_name(brand=item.brand, fields=customer.fields)
     return Order(
         user=user,
         guest_email=purchase.guest_email,
         guest_phone=guest_phone,
         access_token=secrets.token_urlsafe(32),
         checkout_token=purchase.checkout_token,
+        shop_item=item,
         product=product,
-        product_name=product.name,
+        product_name=item.name,
         provider_code=product.provider.code,
         provider_sku=product.provider_sku,
         price_tier=tier,
@@ -189,7 +201,7 @@ def _order_draft(*, purchase: Purchase, payment_method: str) -> Order:
         account_name=account_name,
         amount=amount,
         price=quote.price,
-        cost=quote.cost,
+        cost=route.cost,
         currency=settings.SHOP_CURRENCY,
         payment_method=payment_method,
         payment_expires_at=timezone.now() + timedelta(minutes=settings.ORDER_PAYMENT_MINUTES),
