@@ -85,22 +85,27 @@ def route_skip_reason(
     max_cost: Decimal | None,
     allow_below_cost: bool,
 ) -> str:
-    """Why `product` may not take this order now; empty when it may (the module's rules)."""
+    """Why `product` may not take this order now, the circuit aside (asked last, see
+    `_circuit_reason`); empty when nothing else stops it (the module's rules)."""
     reason = route_static_reason(product)
     if reason:
         return reason
     provider = product.provider
-    if not health.provider_circuit_allows(provider.code):
-        return f"provider {provider.code}'s circuit is open"
     if in_cutoff(product.cutoff_start, product.cutoff_end, local_time):
         return f"in its daily cut-off {product.cutoff_start:%H:%M}-{product.cutoff_end:%H:%M}"
-    if provider.last_balance is not None and provider.last_balance < provider_cost(
-        product, amount
-    ):
+    if provider.last_balance is not None and provider.last_balance < provider_cost(product, amount):
         return f"provider {provider.code}'s last balance {provider.last_balance} is below the cost"
     if max_cost is not None and not allow_below_cost and cost > max_cost:
         return f"cost {cost} is above {max_cost}"
     return ""
+
+
+def _circuit_reason(route: Route) -> str:
+    """The health helper's verdict on `route`'s provider. Asked last and only as needed:
+    a half-open circuit lets exactly one caller through (its probe), so asking consumes it."""
+    if health.provider_circuit_allows(route.provider_code):
+        return ""
+    return f"provider {route.provider_code}'s circuit is open"
 
 
 def item_route_products(item: ShopItem) -> list[Product]:
@@ -113,7 +118,8 @@ def item_route_products(item: ShopItem) -> list[Product]:
 
 def item_with_routes(item: ShopItem) -> ShopItem:
     """`item` with its routes and their providers prefetched (one query, once), so pricing
-    (`catalog_item_price_for`) and routing read them without another."""
+    (`catalog_item_price_for`) and routing read them without another. The prefetch stays
+    on the instance: pass a fresh one per order."""
     if "routes" not in getattr(item, "_prefetched_objects_cache", {}):
         prefetch_related_objects(
             [item],
@@ -127,19 +133,15 @@ def _sort_key(route: Route):
     return (priority is None, priority or 0, route.cost, route.product.pk)
 
 
-def item_route_report(
+def _candidates(
     item: ShopItem,
     *,
-    amount: Decimal | None = None,
-    exclude_provider_codes: Iterable[str] = (),
-    max_cost: Decimal | None = None,
-    now: datetime | None = None,
+    amount: Decimal | None,
+    exclude_provider_codes: Iterable[str],
+    max_cost: Decimal | None,
+    now: datetime | None,
 ) -> RouteReport:
-    """Every route of `item` for one order of `amount` (flexible items), at `now` (default:
-    the current time): the usable ones best first (pins, then cheapest, then pk) and the
-    skipped ones with the reason (routes of `exclude_provider_codes` are skipped as
-    "excluded"). `max_cost`: see `route_choose`. Reads the routes in one query; asks the
-    health helper once per route that passed the other static checks."""
+    """Every rule but the circuit applied: candidates best first, and the skipped."""
     excluded = set(exclude_provider_codes)
     local_time = timezone.localtime(now or timezone.now()).time()
     usable, skipped = [], []
@@ -163,6 +165,37 @@ def item_route_report(
     return RouteReport(usable=sorted(usable, key=_sort_key), skipped=skipped)
 
 
+def item_route_report(
+    item: ShopItem,
+    *,
+    amount: Decimal | None = None,
+    exclude_provider_codes: Iterable[str] = (),
+    max_cost: Decimal | None = None,
+    now: datetime | None = None,
+) -> RouteReport:
+    """Every route of `item` for one order of `amount` (flexible items), at `now` (default:
+    the current time): the usable ones best first (pins, then cheapest, then pk) and the
+    skipped ones with the reason (routes of `exclude_provider_codes` are skipped as
+    "excluded"). `max_cost`: see `route_choose`. Reads the routes in one query (none when
+    prefetched); asks the health helper about every route the other rules let through,
+    so it may take a half-open circuit's probe: the order path uses `route_choose`."""
+    report = _candidates(
+        item,
+        amount=amount,
+        exclude_provider_codes=exclude_provider_codes,
+        max_cost=max_cost,
+        now=now,
+    )
+    usable, skipped = [], list(report.skipped)
+    for route in report.usable:
+        reason = _circuit_reason(route)
+        if reason:
+            skipped.append(SkippedRoute(product=route.product, cost=route.cost, reason=reason))
+        else:
+            usable.append(route)
+    return RouteReport(usable=usable, skipped=skipped)
+
+
 def item_routes(
     item: ShopItem,
     *,
@@ -171,7 +204,8 @@ def item_routes(
     max_cost: Decimal | None = None,
 ) -> list[Route]:
     """The routes of `item` that may take an order now, best first: staff pins
-    (`route_priority`, 1 first) before unpinned routes, then the cheapest, then pk."""
+    (`route_priority`, 1 first) before unpinned routes, then the cheapest, then pk.
+    Asks every candidate's circuit (see `item_route_report`)."""
     return item_route_report(
         item, amount=amount, exclude_provider_codes=exclude_provider_codes, max_cost=max_cost
     ).usable
@@ -183,14 +217,21 @@ def route_choose(
     amount: Decimal | None = None,
     exclude_provider_codes: Iterable[str] = (),
     max_cost: Decimal | None = None,
+    now: datetime | None = None,
 ) -> Route | None:
     """The best route of `item` now; None when no route may take an order.
 
     `max_cost` is the price the buyer pays (shop currency): a route costing more is skipped,
     so no order is sold at a loss, unless the item `allow_below_cost` (staff accepted such
     a loss; the failover helper passes the order's price). None: no ceiling.
+    The candidates' circuits are asked best first, only until one allows the order, so a
+    half-open circuit's one probe goes to the order that really uses the route.
     """
-    routes = item_routes(
-        item, amount=amount, exclude_provider_codes=exclude_provider_codes, max_cost=max_cost
-    )
-    return routes[0] if routes else None
+    candidates = _candidates(
+        item,
+        amount=amount,
+        exclude_provider_codes=exclude_provider_codes,
+        max_cost=max_cost,
+        now=now,
+    ).usable
+    return next((route for route in candidates if not _circuit_reason(route)), None)

@@ -101,7 +101,9 @@ def catalog_item_price_for(
         return _refused("deactivated by an admin")
     if item.is_flexible:
         if amount is None:
-            return _refused(f"an amount between {item.min_amount} and {item.max_amount} is required")
+            return _refused(
+                f"an amount between {item.min_amount} and {item.max_amount} is required"
+            )
         if not item.min_amount <= amount <= item.max_amount:
             return _refused(f"amount {amount} is outside {item.min_amount} to {item.max_amount}")
     routes = item_usable_routes(item, amount=amount)

@@ -102,9 +102,7 @@ def order_create_paid_from_wallet(
     return order
 
 
-def order_amount_checked(
-    *, product: Product | ShopItem, amount: Decimal | None
-) -> Decimal | None:
+def order_amount_checked(*, product: Product | ShopItem, amount: Decimal | None) -> Decimal | None:
     """`catalog.amounts.validate_flexible_amount` as a refusal of the order services: the
     same rule and words for the storefront and the reseller API (`invalid_input`, the
     message under `extra["fields"]["amount"]`)."""
