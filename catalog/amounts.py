@@ -16,9 +16,9 @@ AMOUNT_STEP = Decimal("1")
 def validate_flexible_amount(
     *, product: Product | ShopItem, amount: Decimal | None
 ) -> Decimal | None:
-    """The face amount to order `product` (or a shop item) with: None for a fixed product (whatever was
-    sent); for a flexible one `amount` itself, once it is given, within the product's range
-    and a whole number of AMOUNT_STEP. Raises ValidationError with the buyer's message."""
+    """The face amount to order `product` (or a shop item) with: None for a fixed one
+    (whatever was sent); for a flexible one `amount` itself, once it is given, within its
+    range and a whole number of AMOUNT_STEP. Raises ValidationError with the buyer's message."""
     if not product.is_flexible:
         return None
     if amount is None:
