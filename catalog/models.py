@@ -5,6 +5,7 @@ from decimal import Decimal
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import translation
 
 from shop.models import PriceTier
 from shop.money import money_field
@@ -202,6 +203,11 @@ class ShopItem(models.Model):
 
     def stored_price(self, tier: str) -> Decimal | None:
         return self.price_reseller if tier == PriceTier.RESELLER else self.price_retail
+
+    def localized_name(self) -> str:
+        """The name in the active language: `name_id` on Indonesian pages when set."""
+        language = (translation.get_language() or "en").split("-")[0]
+        return self.name_id if language == "id" and self.name_id else self.name
 
 
 class Product(models.Model):

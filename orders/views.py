@@ -69,7 +69,7 @@ def brand_page(
     if form is None:
         form = CheckoutForm(
             brand=brand,
-            products=for_sale,
+            items=for_sale,
             user=request.user,
             channels=checkout_payment_channels(),
             initial=initial,
@@ -99,23 +99,24 @@ class BrandPageParts:
     has_offers: bool
     checkout_fields: str  # the form's inside, after its tokens (HTML)
     unavailable_list: str  # what is not for sale and why (HTML)
-    prices: dict[int, Decimal]  # what the checkout token carries: {product id: price shown}
+    prices: dict[int, Decimal]  # what the checkout token carries: {item id: price shown}
 
 
 def _brand_page_parts(
     *, brand, for_sale, unavailable, form, wallet, tier, checked: dict | None = None
 ) -> BrandPageParts:
     checks_accounts = account_check_supported(brand)
-    chosen = form.products.get(_int_or_none(form["product"].value()))
+    chosen = form.items.get(_int_or_none(form["item"].value()))
     context = {
         "brand": brand,
         "offers": for_sale,
         "form": form,
         "wallet": wallet,
         "tier": tier,
-        "has_flexible": any(product.is_flexible for product, _price in for_sale),
+        "has_flexible": any(item.is_flexible for item, _price in for_sale),
         "flexible_chosen": chosen is not None and chosen.is_flexible,
         "amount_step": AMOUNT_STEP,
+        "shop_currency": settings.SHOP_CURRENCY,
         "simulator_hint": simulator_hint(
             input_schema=brand.input_schema, checks_accounts=checks_accounts
         ),
@@ -131,7 +132,7 @@ def _brand_page_parts(
         unavailable_list=mark_safe(  # noqa: S308 (rendered by the template engine)
             render_to_string("catalog/_unavailable.html", {"unavailable": unavailable})
         ),
-        prices={product.pk: price for product, price in for_sale if price is not None},
+        prices={item.pk: price for item, price in for_sale if price is not None},
     )
 
 
@@ -150,7 +151,7 @@ def _guest_brand_page_parts(slug: str, channels: list) -> BrandPageParts | None:
     if brand is None:
         return None
     for_sale, unavailable = brand_offers(brand, PriceTier.RETAIL)
-    form = CheckoutForm(brand=brand, products=for_sale, user=AnonymousUser(), channels=channels)
+    form = CheckoutForm(brand=brand, items=for_sale, user=AnonymousUser(), channels=channels)
     return _brand_page_parts(
         brand=brand,
         for_sale=for_sale,
@@ -199,7 +200,7 @@ def checkout(request, slug: str):
     form = CheckoutForm(
         request.POST,
         brand=brand,
-        products=for_sale,
+        items=for_sale,
         user=request.user,
         channels=checkout_payment_channels(),
         request=request,

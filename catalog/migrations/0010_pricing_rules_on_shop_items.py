@@ -3,6 +3,43 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
+# A shop item's stored prices and names are on the storefront's pages: a change of one
+# changes the catalog version (the page cache, migration 0008), like a product's.
+# Idempotent: another branch may add the same trigger.
+POSTGRESQL_FORWARD = """
+DROP TRIGGER IF EXISTS catalog_shopitem_changed ON catalog_shopitem;
+CREATE TRIGGER catalog_shopitem_changed AFTER INSERT OR UPDATE OR DELETE ON catalog_shopitem
+    FOR EACH STATEMENT EXECUTE FUNCTION catalog_note_change();
+"""
+POSTGRESQL_BACKWARD = "DROP TRIGGER IF EXISTS catalog_shopitem_changed ON catalog_shopitem;"
+SQLITE_NEW_VERSION = (
+    "UPDATE catalog_catalogversion SET version = abs(random()) % 9007199254740991 + 1 "
+    "WHERE id = 1;"
+)
+
+
+def _triggers_forward(apps, schema_editor):
+    with schema_editor.connection.cursor() as cursor:
+        if schema_editor.connection.vendor == "postgresql":
+            cursor.execute(POSTGRESQL_FORWARD)
+            return
+        for operation in ("INSERT", "UPDATE", "DELETE"):
+            name = f"catalog_shopitem_{operation.lower()}_changes_version"
+            cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
+            cursor.execute(
+                f"CREATE TRIGGER {name} AFTER {operation} ON catalog_shopitem "
+                f"FOR EACH ROW BEGIN {SQLITE_NEW_VERSION} END"
+            )
+
+
+def _triggers_backward(apps, schema_editor):
+    with schema_editor.connection.cursor() as cursor:
+        if schema_editor.connection.vendor == "postgresql":
+            cursor.execute(POSTGRESQL_BACKWARD)
+            return
+        for operation in ("INSERT", "UPDATE", "DELETE"):
+            cursor.execute(f"DROP TRIGGER IF EXISTS catalog_shopitem_{operation.lower()}_changes_version")
+
 
 class Migration(migrations.Migration):
 
@@ -29,4 +66,5 @@ class Migration(migrations.Migration):
             model_name='pricingrule',
             constraint=models.CheckConstraint(condition=models.Q(models.Q(('brand__isnull', True), ('category__isnull', True), ('item__isnull', False), ('product__isnull', True), ('scope', 'item')), models.Q(('brand__isnull', True), ('category__isnull', True), ('item__isnull', True), ('product__isnull', False), ('scope', 'product')), models.Q(('brand__isnull', False), ('category__isnull', True), ('item__isnull', True), ('product__isnull', True), ('scope', 'brand')), models.Q(('brand__isnull', True), ('category__isnull', False), ('item__isnull', True), ('product__isnull', True), ('scope', 'category')), models.Q(('brand__isnull', True), ('category__isnull', True), ('item__isnull', True), ('product__isnull', True), ('scope', 'global')), _connector='OR'), name='pricing_rule_target_matches_scope'),
         ),
+        migrations.RunPython(_triggers_forward, _triggers_backward),
     ]
