@@ -132,7 +132,7 @@ class ResellerApi(APIView):
 
 class ProductsApi(ResellerApi):
     @extend_schema(
-        summary="Price list at your tier",
+        summary="Price list at your tier: the shop's items",
         parameters=[
             OpenApiParameter("category", str, description="Category slug."),
             OpenApiParameter("brand", str, description="Brand slug."),
@@ -157,7 +157,8 @@ class BalanceApi(ResellerApi):
 
 def _order_request(data: dict) -> services.ApiOrderRequest:
     return services.ApiOrderRequest(
-        product_id=data["product_id"],
+        item_id=data.get("item_id"),
+        product_id=data.get("product_id"),
         customer_data=data["customer_data"],
         amount=data.get("amount"),
     )
@@ -181,9 +182,11 @@ class OrderValidateApi(ResellerApi):
         responses={
             **ERRORS,  # first: this call's own 400 below wins
             200: ValidateOutput,
-            400: OpenApiResponse(ErrorOutput, description="Bad fields or unknown product."),
+            400: OpenApiResponse(
+                ErrorOutput, description="Bad fields, or unknown item or product."
+            ),
             402: OpenApiResponse(ErrorOutput, description="Balance too low (in `details`)."),
-            422: OpenApiResponse(ErrorOutput, description="Product not for sale."),
+            422: OpenApiResponse(ErrorOutput, description="Item not for sale."),
         },
     )
     def post(self, request):
@@ -193,7 +196,8 @@ class OrderValidateApi(ResellerApi):
             ValidateOutput(
                 {
                     "valid": True,
-                    "product_id": quote.product.pk,
+                    "item_id": quote.item.pk,
+                    "product_id": data.get("product_id"),
                     "price": quote.price,
                     "currency": quote.currency,
                     "balance": quote.balance,
@@ -260,12 +264,14 @@ class OrdersApi(ResellerApi):
             **ERRORS,  # first: this call's own 400 below wins
             201: OpenApiResponse(OrderOutput, description="Created and paid."),
             200: OpenApiResponse(OrderOutput, description="This ref_id and body exist already."),
-            400: OpenApiResponse(ErrorOutput, description="Bad fields or unknown product."),
+            400: OpenApiResponse(
+                ErrorOutput, description="Bad fields, or unknown item or product."
+            ),
             402: OpenApiResponse(ErrorOutput, description="Balance too low (in `details`)."),
             409: OpenApiResponse(ErrorOutput, description="ref_id used with another body."),
             422: OpenApiResponse(
                 ErrorOutput,
-                description="Product not for sale, or `account_not_found` (the account "
+                description="Item not for sale, or `account_not_found` (the account "
                 "check found no such account).",
             ),
             429: OpenApiResponse(

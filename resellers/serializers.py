@@ -33,7 +33,12 @@ class FieldOutput(serializers.Serializer):
 
 
 class ProductOutput(serializers.Serializer):
-    id = serializers.IntegerField()
+    item_id = serializers.IntegerField(help_text="The shop item: what `item_id` orders.")
+    id = serializers.IntegerField(
+        allow_null=True,
+        help_text="Deprecated: a product id that `product_id` still accepts for this item. "
+        "Order by `item_id`.",
+    )
     name = serializers.CharField()
     brand = serializers.CharField(help_text="Brand slug.")
     brand_name = serializers.CharField()
@@ -66,10 +71,22 @@ class OrderInput(serializers.Serializer):
             "unique per reseller."
         ),
     )
-    product_id = serializers.IntegerField(min_value=1, max_value=2**62)
+    item_id = serializers.IntegerField(
+        min_value=1,
+        max_value=2**62,
+        required=False,
+        help_text="The shop item to buy (`item_id` of the price list).",
+    )
+    product_id = serializers.IntegerField(
+        min_value=1,
+        max_value=2**62,
+        required=False,
+        help_text="Deprecated: the price list's `id`; the shop item it belongs to is bought. "
+        "Give `item_id` instead.",
+    )
     customer_data = serializers.DictField(
         child=serializers.CharField(max_length=200, allow_blank=True, trim_whitespace=False),
-        help_text='The product\'s `fields`, e.g. {"user_id": "12345678"}.',
+        help_text='The item\'s `fields`, e.g. {"user_id": "12345678"}.',
     )
     amount = serializers.DecimalField(
         max_digits=18,
@@ -77,8 +94,13 @@ class OrderInput(serializers.Serializer):
         min_value=0,
         required=False,
         allow_null=True,
-        help_text="Face amount, for flexible products only.",
+        help_text="Face amount, for flexible items only.",
     )
+
+    def validate(self, attrs):
+        if ("item_id" in attrs) == ("product_id" in attrs):
+            raise serializers.ValidationError("Give either `item_id` or `product_id`.")
+        return attrs
 
     def validate_ref_id(self, value):
         # Every ref_id must be readable at /api/v1/orders/{ref_id}; HTTP clients turn the
@@ -100,7 +122,10 @@ class ValidateInput(OrderInput):
 
 class ValidateOutput(serializers.Serializer):
     valid = serializers.BooleanField()
-    product_id = serializers.IntegerField()
+    item_id = serializers.IntegerField()
+    product_id = serializers.IntegerField(
+        allow_null=True, help_text="Deprecated: the `product_id` sent, if one was."
+    )
     price = serializers.DecimalField(max_digits=18, decimal_places=2)
     currency = serializers.CharField()
     balance = serializers.DecimalField(max_digits=18, decimal_places=2)

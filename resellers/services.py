@@ -14,12 +14,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from catalog.input_schemas import validate_customer_input
-from catalog.models import Brand, Product
+from catalog.models import Brand, Product, ShopItem
 from catalog.selectors import product_for_order
-from catalog.services import catalog_price_for
+from catalog.services.items import catalog_item_price_for
 from orders.account_checks import ACCOUNT_NOT_FOUND, CHECKS_RATE_LIMITED
 from orders.models import Order, PaymentMethod, Voucher
 from orders.purchase import Purchase
+from orders.routing import item_with_routes, route_choose
 from orders.services.creation import order_amount_checked, order_create_paid_from_wallet
 from providers.account_check import (
     AccountCheck,
@@ -153,16 +154,23 @@ def signing_secrets(found: ResellerSettings) -> list[str]:
 @dataclass(frozen=True)
 class ApiOrderRequest:
     """What a reseller asks the API to order (the provider-facing one is
-    `providers.base.OrderRequest`)."""
+    `providers.base.OrderRequest`): the shop item `item_id`, or (deprecated) a provider
+    product `product_id`, whose shop item is bought."""
 
-    product_id: int
     customer_data: dict
+    item_id: int | None = None
+    product_id: int | None = None
     amount: Decimal | None = None
 
     def fingerprint(self) -> str:
+        target = (
+            {"item_id": self.item_id}
+            if self.item_id is not None
+            else {"product_id": self.product_id}  # as before items: old replays match
+        )
         canonical = json.dumps(
             {
-                "product_id": self.product_id,
+                **target,
                 "customer_data": self.customer_data,
                 "amount": None if self.amount is None else str(self.amount.normalize()),
             },
@@ -172,10 +180,10 @@ class ApiOrderRequest:
         )
         return hashlib.sha256(canonical.encode()).hexdigest()
 
-    def purchase(self, *, user, product: Product) -> Purchase:
-        """The order service's purchase: `product` (this request's) paid from `user`'s wallet."""
+    def purchase(self, *, user, item: ShopItem) -> Purchase:
+        """The order service's purchase: `item` (this request's) paid from `user`'s wallet."""
         return Purchase(
-            product=product,
+            item=item,
             customer_data=self.customer_data,
             payment_method=PaymentMethod.BALANCE,
             user=user,
@@ -185,7 +193,7 @@ class ApiOrderRequest:
 
 @dataclass(frozen=True)
 class OrderQuote:
-    product: Product
+    item: ShopItem
     price: Decimal
     currency: str
     balance: Decimal
@@ -194,18 +202,20 @@ class OrderQuote:
 
 def api_order_validate(*, user, request: ApiOrderRequest) -> OrderQuote:
     """Check an order as `api_order_create` would, without charging or writing anything:
-    the product is for sale at the reseller's tier, the fields pass the brand's schema, and
-    the wallet holds the price. Refusals: `unknown_product`, `not_for_sale`,
-    `invalid_input` (fields in `extra`), `insufficient_balance` (balance in `extra`)."""
+    the item is for sale at the reseller's tier and a route may take it now, the fields
+    pass the brand's schema, and the wallet holds the price. Refusals: `unknown_item`,
+    `unknown_product`, `not_for_sale`, `invalid_input` (fields in `extra`),
+    `insufficient_balance` (balance in `extra`). Asks routing as an order does
+    (`route_choose`), so a half-open circuit may give its probe to this check."""
     _require_reseller(user)
-    product = _product(request.product_id)
-    amount = order_amount_checked(product=product, amount=request.amount)
-    quote = catalog_price_for(product=product, tier=user.price_tier, amount=amount)
-    if not quote.for_sale:
-        raise ApplicationError(f"{product.name} is not for sale right now.", code="not_for_sale")
+    item = item_with_routes(_item(request))
+    amount = order_amount_checked(product=item, amount=request.amount)
+    quote = catalog_item_price_for(item=item, tier=user.price_tier, amount=amount)
+    if not quote.for_sale or route_choose(item, amount=amount, max_cost=quote.price) is None:
+        raise ApplicationError(f"{item.name} is not for sale right now.", code="not_for_sale")
     try:
         customer = validate_customer_input(
-            schema=product.brand.input_schema, data=request.customer_data
+            schema=item.brand.input_schema, data=request.customer_data
         )
     except ValidationError as exc:
         raise ApplicationError(
@@ -221,7 +231,7 @@ def api_order_validate(*, user, request: ApiOrderRequest) -> OrderQuote:
             code="insufficient_balance",
             extra={"balance": str(wallet.balance), "needed": str(quote.price)},
         )
-    return OrderQuote(product, quote.price, wallet.currency, wallet.balance, customer.customer_no)
+    return OrderQuote(item, quote.price, wallet.currency, wallet.balance, customer.customer_no)
 
 
 def _product(product_id: int) -> Product:
@@ -233,6 +243,29 @@ def _product(product_id: int) -> Product:
             extra={"product_id": product_id},
         )
     return product
+
+
+def _item(request: ApiOrderRequest) -> ShopItem:
+    """The shop item `request` buys: by `item_id`, else the item of its (deprecated)
+    `product_id`; `unknown_item` / `unknown_product`, or `not_for_sale` for a product no
+    item sells."""
+    if request.item_id is None:
+        product = _product(request.product_id)
+        if product.shop_item_id is None:
+            raise ApplicationError(
+                f"{product.name} is not for sale right now.", code="not_for_sale"
+            )
+        request_item_id = product.shop_item_id
+    else:
+        request_item_id = request.item_id
+    item = ShopItem.objects.select_related("brand").filter(pk=request_item_id).first()
+    if item is None:
+        raise ApplicationError(
+            f"There is no item {request_item_id}.",
+            code="unknown_item",
+            extra={"item_id": request_item_id},
+        )
+    return item
 
 
 def _brand_of(*, product_id: int | None, brand_slug: str | None) -> Brand:
@@ -305,7 +338,7 @@ def _account_precheck(*, request: ApiOrderRequest, rate_limits: tuple[RateLimit,
     if not rate_limits:
         return
     try:
-        brand = _product(request.product_id).brand
+        brand = _item(request).brand
         fields = _checked_fields(brand=brand, customer_data=request.customer_data)
     except ApplicationError:
         return
@@ -382,7 +415,7 @@ def _api_order_insert(*, user, ref_id: str, fingerprint: str, request: ApiOrderR
         recorded.append(api_order)
 
     order = order_create_paid_from_wallet(
-        purchase=request.purchase(user=user, product=_product(request.product_id)),
+        purchase=request.purchase(user=user, item=_item(request)),
         before_debit=record_ref_id,
     )
     # The reply is the order as this transaction leaves it: paid, with no vouchers yet
