@@ -305,7 +305,7 @@ class AccountCheckApi(ResellerApi):
         summary="Check whose account it is before ordering",
         description=(
             "Asks a provider's account check (a game nickname, a PLN customer's name and "
-            "tariff) for the brand of `product_id` or `brand`. Free; answers are cached for "
+            "tariff) for the brand of `item_id` or `brand`. Free; answers are cached for "
             "minutes, and checks that reach a provider count against the key's account-check "
             "limit. An order for the same account records the name as `account_name`."
         ),
@@ -335,6 +335,7 @@ class AccountCheckApi(ResellerApi):
         brand, result = services.api_account_check(
             user=request.user,
             customer_data=data["customer_data"],
+            item_id=data.get("item_id"),
             product_id=data.get("product_id"),
             brand_slug=data.get("brand"),
             rate_limits=(rate_limit_for_api_key(request.auth.prefix),),

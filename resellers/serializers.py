@@ -133,14 +133,20 @@ class ValidateOutput(serializers.Serializer):
 
 
 class AccountCheckInput(serializers.Serializer):
+    item_id = serializers.IntegerField(
+        min_value=1,
+        max_value=2**62,
+        required=False,
+        help_text="A shop item of the brand to check (or give `brand`).",
+    )
     product_id = serializers.IntegerField(
         min_value=1,
         max_value=2**62,
         required=False,
-        help_text="A product of the brand to check (or give `brand`).",
+        help_text="Deprecated: the price list's `id` of an item of the brand.",
     )
     brand = serializers.SlugField(
-        max_length=100, required=False, help_text="Brand slug (or give `product_id`)."
+        max_length=100, required=False, help_text="Brand slug (or give `item_id`)."
     )
     customer_data = serializers.DictField(
         child=serializers.CharField(max_length=200, allow_blank=True, trim_whitespace=False),
@@ -153,8 +159,8 @@ class AccountCheckInput(serializers.Serializer):
         return value
 
     def validate(self, attrs):
-        if ("product_id" in attrs) == ("brand" in attrs):
-            raise serializers.ValidationError("Give either `product_id` or `brand`.")
+        if sum(name in attrs for name in ("item_id", "product_id", "brand")) != 1:
+            raise serializers.ValidationError("Give one of `item_id`, `product_id` or `brand`.")
         return attrs
 
 

@@ -268,7 +268,9 @@ def _item(request: ApiOrderRequest) -> ShopItem:
     return item
 
 
-def _brand_of(*, product_id: int | None, brand_slug: str | None) -> Brand:
+def _brand_of(*, product_id: int | None, brand_slug: str | None, item_id: int | None) -> Brand:
+    if item_id is not None:
+        return _item(ApiOrderRequest(customer_data={}, item_id=item_id)).brand
     if product_id is not None:
         return _product(product_id).brand
     brand = Brand.objects.filter(slug=brand_slug or "").first()
@@ -305,14 +307,16 @@ def api_account_check(
     product_id: int | None = None,
     brand_slug: str | None = None,
     rate_limits: tuple[RateLimit, ...] = (),
+    item_id: int | None = None,
 ) -> tuple[Brand, AccountCheck]:
-    """Whose account `customer_data` names, for the brand of `product_id` (or `brand_slug`):
-    the brand and a FOUND check. Every other answer is a refusal: `unknown_product`,
+    """Whose account `customer_data` names, for the brand of `item_id` (or the deprecated
+    `product_id`, or `brand_slug`): the brand and a FOUND check. Every other answer is a
+    refusal: `unknown_item`, `unknown_product`,
     `unknown_brand`, `invalid_input`; `account_not_found`; `account_check_unsupported` (no
     provider checks the brand); `account_check_unavailable` (no provider answered now);
     `account_checks_rate_limited` (the key's account-check limit; `retry_after`)."""
     _require_reseller(user)
-    brand = _brand_of(product_id=product_id, brand_slug=brand_slug)
+    brand = _brand_of(product_id=product_id, brand_slug=brand_slug, item_id=item_id)
     fields = _checked_fields(brand=brand, customer_data=customer_data)
     result = account_check(brand=brand, fields=fields, rate_limits=rate_limits)
     if result.found:
