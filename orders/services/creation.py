@@ -1,4 +1,4 @@
-"""Creating orders: checked, priced at the buyer's tier, stored under a fresh code."""
+"""Creating orders: checked, priced at the buyer's tier, routed, stored under a fresh code."""
 
 import secrets
 from collections.abc import Callable
@@ -50,7 +50,12 @@ def order_create(*, purchase: Purchase) -> Order:
     """Create a `pending_payment` order for `purchase` at the buyer's tier price, fixed
     from now on.
 
-    Refuses (ApplicationError) a product not for sale, input that fails the brand's schema
+    The shop item (`purchase.shop_item()`) is priced (`catalog_item_price_for`) and routed
+    (`orders.routing.route_choose`, at most the price unless the item allows below cost);
+    the order records the item, the route's product, provider, SKU and cost.
+    Refuses (ApplicationError) an item not for sale or with no route that may take it now
+    (`not_for_sale`, which never says why: the reason may name a provider or our cost),
+    input that fails the brand's schema
     (code `invalid_input`, `extra["fields"]` per field), an account the account check
     refuses (`orders.account_checks`: `account_not_found`, `account_unconfirmed`; a found
     account's name is stored as `account_name`), a balance payment without a
