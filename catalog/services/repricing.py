@@ -129,19 +129,17 @@ def catalog_reprice_products(
     product_ids = sorted(
         {product.pk if isinstance(product, Product) else product for product in products}
     )
-    changed = sum(
-        _reprice_batch(
-            product_ids=product_ids[start : start + batch_size], reason=reason, rules=rules
+    changed = 0
+    item_ids: set[int] = set()
+    for start in range(0, len(product_ids), batch_size):
+        batch = product_ids[start : start + batch_size]
+        changed += _reprice_batch(product_ids=batch, reason=reason, rules=rules)
+        item_ids.update(
+            Product.objects.filter(pk__in=batch, shop_item__isnull=False).values_list(
+                "shop_item_id", flat=True
+            )
         )
-        for start in range(0, len(product_ids), batch_size)
-    )
-    if product_ids:
-        item_ids = set(
-            Product.objects.filter(pk__in=product_ids, shop_item__isnull=False)
-            .values_list("shop_item_id", flat=True)
-            .distinct()
-        )
-        catalog_reprice_items(items=item_ids, rules=rules)
+    catalog_reprice_items(items=item_ids, rules=rules)
     return changed
 
 
