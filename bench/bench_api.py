@@ -3,7 +3,8 @@
 Three endpoints in the same run, all behind the same API-key authentication:
 - `POST /bench/noop`: authentication and DRF only (baseline 1);
 - `POST /bench/transfer`: one ledger transfer, 1.00 from the reseller to sales (baseline 2);
-- `POST /api/v1/orders`: a real order, created and paid from the wallet; placement is queued
+- `POST /api/v1/orders`: a real order of a shop item with two routes (`item_id`: routed to
+  the cheaper), created and paid from the wallet; placement is queued
   on the broker (Celery not eager) and not awaited; the broker is purged at the end.
 Each through two layouts: threaded gunicorn (WORKERS x THREADS gthread, the layout before
 issue 25) and the one docker-compose.yml ships for the API: nginx
@@ -77,8 +78,14 @@ def main() -> None:
     from wallets.services import wallet_adjust, wallet_for_user
 
     product = ProductFactory(brand=BrandFactory(input_schema=InputSchema.GAME))
+    # Routing on: the item has a second, cheaper route of another provider; every order
+    # is routed (`item_id`) and goes to it.
+    cheaper = ProductFactory(
+        shop_item=product.shop_item, brand=product.brand, cost=product.cost - Decimal("100")
+    )
     PricingRuleFactory(tier=PriceTier.RESELLER, percent=Decimal("2"))
     catalog_reprice_product(product=product)
+    catalog_reprice_product(product=cheaper)
     reseller = User.objects.create_user(
         username="bench", role=UserRole.RESELLER, price_tier=PriceTier.RESELLER
     )
@@ -98,7 +105,7 @@ def main() -> None:
         "REDIS_URL": settings.REDIS_URL,
         "LOG_LEVEL": "WARNING",
     }
-    wrk_env = {**os.environ, "BENCH_API_KEY": raw_key, "BENCH_PRODUCT_ID": str(product.pk)}
+    wrk_env = {**os.environ, "BENCH_API_KEY": raw_key, "BENCH_ITEM_ID": str(product.shop_item_id)}
     connection.close()  # the bench's own backend stays out of the PostgreSQL CPU
     layouts = [ThreadedGunicorn(base_dir, env)]
     nginx = shutil.which("nginx") or next(
@@ -339,6 +346,10 @@ def _check_one_paid_order_per_request(*, runs: list[dict]) -> None:
     ).count()
     if not answered <= orders <= answered + CLIENTS * len(runs) or debits != orders:
         raise RuntimeError(f"{answered} order replies, {orders} orders, {debits} debits")
+    # routing on: every order went to the item's cheaper route
+    routes = set(ApiOrder.objects.values_list("order__product__cost", flat=True).distinct())
+    if len(routes) != 1:
+        raise RuntimeError(f"orders went to routes of costs {sorted(routes)}, not one")
 
 
 def _wrk(url: str, kind: str, seconds: int, env: dict) -> dict:

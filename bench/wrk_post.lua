@@ -1,6 +1,6 @@
 -- wrk script for bench_api.py: POST with a JSON body, and print the run as one JSON line.
--- `wrk ... -- order <run>` sends a new order (ref_id "<run>-<thread>-<n>", product from
--- BENCH_PRODUCT_ID); anything else sends `{}`. The key comes from BENCH_API_KEY. The line carries the latency histogram
+-- `wrk ... -- order <run>` sends a new order (ref_id "<run>-<thread>-<n>", shop item from
+-- BENCH_ITEM_ID); anything else sends `{}`. The key comes from BENCH_API_KEY. The line carries the latency histogram
 -- (microseconds -> count), so rounds can be merged into exact percentiles.
 local counter = 0
 local threads = {}
@@ -13,7 +13,7 @@ end
 function init(args)
   kind = args[1]
   run = args[2]
-  product_id = os.getenv("BENCH_PRODUCT_ID")
+  item_id = os.getenv("BENCH_ITEM_ID")
   wrk.method = "POST"
   wrk.headers["Content-Type"] = "application/json"
   wrk.headers["Authorization"] = "Bearer " .. os.getenv("BENCH_API_KEY")
@@ -26,8 +26,8 @@ function request()
   end
   counter = counter + 1
   local body = string.format(
-    '{"ref_id":"%s-%d-%d","product_id":%s,"customer_data":{"user_id":"12345678"}}',
-    run, id, counter, product_id)
+    '{"ref_id":"%s-%d-%d","item_id":%s,"customer_data":{"user_id":"12345678"}}',
+    run, id, counter, item_id)
   return wrk.format(nil, nil, nil, body)
 end
 

@@ -298,7 +298,7 @@ class PricingRuleAdmin(RepricedOnDelete, admin.ModelAdmin):
         "updated_at",
     )
     list_filter = ("scope", "tier", "active")
-    search_fields = ("product__name", "brand__name", "category__name")
+    search_fields = ("item__name", "product__name", "brand__name", "category__name")
     date_hierarchy = "updated_at"
     autocomplete_fields = ("product", "brand", "category")
     change_form_template = "ops/pricingrule_change_form.html"
@@ -395,6 +395,8 @@ class SyncRunAdmin(ReadOnlyAdmin):
 
 def _products_in_scope(rule: PricingRule):
     products = Product.objects.select_related("provider", "brand").order_by("pk")
+    if rule.scope == PricingScope.ITEM:  # the item's routes (the item's own price: not shown)
+        return products.filter(shop_item_id=rule.item_id)
     if rule.scope == PricingScope.PRODUCT:
         return products.filter(pk=rule.product_id)
     if rule.scope == PricingScope.BRAND:

@@ -6,17 +6,19 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from catalog.models import Product
+from catalog.models import Product, ShopItem
 from shop.money import format_money
 
 # Flexible products take whole units of their currency.
 AMOUNT_STEP = Decimal("1")
 
 
-def validate_flexible_amount(*, product: Product, amount: Decimal | None) -> Decimal | None:
-    """The face amount to order `product` with: None for a fixed product (whatever was
-    sent); for a flexible one `amount` itself, once it is given, within the product's range
-    and a whole number of AMOUNT_STEP. Raises ValidationError with the buyer's message."""
+def validate_flexible_amount(
+    *, product: Product | ShopItem, amount: Decimal | None
+) -> Decimal | None:
+    """The face amount to order `product` (or a shop item) with: None for a fixed one
+    (whatever was sent); for a flexible one `amount` itself, once it is given, within its
+    range and a whole number of AMOUNT_STEP. Raises ValidationError with the buyer's message."""
     if not product.is_flexible:
         return None
     if amount is None:
@@ -25,8 +27,8 @@ def validate_flexible_amount(*, product: Product, amount: Decimal | None) -> Dec
         raise ValidationError(
             _("Enter an amount from %(min)s to %(max)s.")
             % {
-                "min": format_money(product.min_amount, product.cost_currency),
-                "max": format_money(product.max_amount, product.cost_currency),
+                "min": format_money(product.min_amount, getattr(product, "cost_currency", "")),
+                "max": format_money(product.max_amount, getattr(product, "cost_currency", "")),
             },
             code="amount_out_of_range",
         )

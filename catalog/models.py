@@ -5,6 +5,7 @@ from decimal import Decimal
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import translation
 
 from shop.models import PriceTier
 from shop.money import money_field
@@ -241,6 +242,11 @@ class ShopItem(models.Model):
     def stored_price(self, tier: str) -> Decimal | None:
         return self.price_reseller if tier == PriceTier.RESELLER else self.price_retail
 
+    def localized_name(self) -> str:
+        """The name in the active language: `name_id` on Indonesian pages when set."""
+        language = (translation.get_language() or "en").split("-")[0]
+        return self.name_id if language == "id" and self.name_id else self.name
+
 
 class Product(models.Model):
     """One item of one provider (its SKU), sold under a brand.
@@ -332,6 +338,7 @@ class Product(models.Model):
 
 
 class PricingScope(models.TextChoices):
+    ITEM = "item", "Shop item"
     PRODUCT = "product", "Product"
     BRAND = "brand", "Brand"
     CATEGORY = "category", "Category"
@@ -339,10 +346,15 @@ class PricingScope(models.TextChoices):
 
 
 class PricingRule(models.Model):
-    """Margin for a tier: the most specific active rule (product, brand, category, global) wins."""
+    """Margin for a tier: the most specific active rule (shop item or product, brand,
+    category, global) wins. A shop item is priced by its own rule, else the product rule of
+    the route it is priced from, else its brand's, category's, the global one."""
 
     scope = models.CharField(max_length=16, choices=PricingScope.choices)
     tier = models.CharField(max_length=16, choices=PriceTier.choices)
+    item = models.ForeignKey(
+        ShopItem, null=True, blank=True, on_delete=models.CASCADE, related_name="pricing_rules"
+    )
     product = models.ForeignKey(
         Product, null=True, blank=True, on_delete=models.CASCADE, related_name="pricing_rules"
     )
@@ -364,25 +376,36 @@ class PricingRule(models.Model):
             models.CheckConstraint(
                 condition=(
                     Q(
+                        scope="item",
+                        item__isnull=False,
+                        product__isnull=True,
+                        brand__isnull=True,
+                        category__isnull=True,
+                    )
+                    | Q(
                         scope="product",
+                        item__isnull=True,
                         product__isnull=False,
                         brand__isnull=True,
                         category__isnull=True,
                     )
                     | Q(
                         scope="brand",
+                        item__isnull=True,
                         product__isnull=True,
                         brand__isnull=False,
                         category__isnull=True,
                     )
                     | Q(
                         scope="category",
+                        item__isnull=True,
                         product__isnull=True,
                         brand__isnull=True,
                         category__isnull=False,
                     )
                     | Q(
                         scope="global",
+                        item__isnull=True,
                         product__isnull=True,
                         brand__isnull=True,
                         category__isnull=True,
@@ -397,7 +420,7 @@ class PricingRule(models.Model):
         ]
 
     def __str__(self) -> str:
-        target = self.product or self.brand or self.category or "all products"
+        target = self.item or self.product or self.brand or self.category or "all products"
         return f"{self.get_tier_display()} {self.percent}% + {self.flat_amount} on {target}"
 
 

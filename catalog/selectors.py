@@ -61,6 +61,7 @@ def active_pricing_rules() -> list[PricingRule]:
 
 
 _SCOPE_ORDER = (  # most specific first
+    PricingScope.ITEM,
     PricingScope.PRODUCT,
     PricingScope.BRAND,
     PricingScope.CATEGORY,
@@ -97,6 +98,7 @@ class PricingRuleIndex:
         self.winners: dict[tuple[str, int | None], PricingRule] = {}
         for rule in sorted(rules, key=lambda rule: rule.pk, reverse=True):  # oldest last: wins
             target = {
+                PricingScope.ITEM: rule.item_id,
                 PricingScope.PRODUCT: rule.product_id,
                 PricingScope.BRAND: rule.brand_id,
                 PricingScope.CATEGORY: rule.category_id,
@@ -108,11 +110,17 @@ class PricingRuleIndex:
         return cls(PricingRule.objects.filter(active=True, tier=tier))
 
     def rule_for(
-        self, *, product_id: int | None, brand_id: int, category_id: int | None
+        self,
+        *,
+        product_id: int | None,
+        brand_id: int,
+        category_id: int | None,
+        item_id: int | None = None,
     ) -> PricingRule | None:
         winners = self.winners
         return (
-            winners.get((PricingScope.PRODUCT, product_id))
+            (winners.get((PricingScope.ITEM, item_id)) if item_id else None)
+            or winners.get((PricingScope.PRODUCT, product_id))
             or winners.get((PricingScope.BRAND, brand_id))
             or (winners.get((PricingScope.CATEGORY, category_id)) if category_id else None)
             or winners.get((PricingScope.GLOBAL, None))
@@ -128,8 +136,47 @@ def pricing_rules_changed(**_kwargs) -> None:
     pricing_rules.invalidate()
 
 
+def item_pricing_rule_for(
+    *,
+    item: ShopItem,
+    product: Product | None,
+    tier: str,
+    rules: Iterable[PricingRule] | None = None,
+) -> PricingRule | None:
+    """The active rule that prices shop `item` at `tier` from its route `product` (None:
+    no route): the item's own rule, else `product`'s, else the item's brand's, its
+    category's (its own, else its brand's), the global one; the oldest within a scope.
+    `rules`: see `pricing_rule_for`."""
+    category_id = item.category_id or item.brand.category_id
+    product_id = product.pk if product is not None else None
+    if rules is None:
+        return pricing_rules.get(tier, partial(PricingRuleIndex.load, tier)).rule_for(
+            product_id=product_id, brand_id=item.brand_id, category_id=category_id, item_id=item.pk
+        )
+    matching = [
+        rule
+        for rule in rules
+        if rule.active
+        and rule.tier == tier
+        and (
+            (rule.scope == PricingScope.ITEM and rule.item_id == item.pk)
+            or (rule.scope == PricingScope.PRODUCT and rule.product_id == product_id)
+            or (rule.scope == PricingScope.BRAND and rule.brand_id == item.brand_id)
+            or (
+                rule.scope == PricingScope.CATEGORY
+                and category_id is not None
+                and rule.category_id == category_id
+            )
+            or rule.scope == PricingScope.GLOBAL
+        )
+    ]
+    return min(matching, key=lambda rule: (_SCOPE_ORDER.index(rule.scope), rule.pk), default=None)
+
+
 def _rule_matches(rule: PricingRule, product: Product, category_id: int | None, tier: str) -> bool:
     if not rule.active or rule.tier != tier:
+        return False
+    if rule.scope == PricingScope.ITEM:
         return False
     if rule.scope == PricingScope.PRODUCT:
         return rule.product_id == product.pk

@@ -9,7 +9,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from catalog.models import Brand, Category, Product
+from catalog.models import Brand, Category, Product, ShopItem
 from catalog.page_cache import page_fragment
 from catalog.selectors import (
     brands_with_sellable_items,
@@ -17,6 +17,7 @@ from catalog.selectors import (
     shop_items_with_price,
 )
 from catalog.services import product_unavailable_reason
+from catalog.services.items import item_usable_routes
 from shop.models import PriceTier
 
 
@@ -33,6 +34,8 @@ def buyer_reason(product: Product, tier: str) -> str:
         return _("Out of stock at the supplier.")
     if not product.admin_active:
         return _("Not on sale at the moment.")
+    if product.stock is not None and product.stock <= 0:
+        return _("Out of stock at the supplier.")
     # a flexible product has no stored price: it is priced per amount at checkout
     no_price = not product.is_flexible and product.stored_price(tier) is None
     if no_price or product_unavailable_reason(product):
@@ -40,17 +43,36 @@ def buyer_reason(product: Product, tier: str) -> str:
     return ""
 
 
+def buyer_item_reason(item: ShopItem, tier: str) -> str:
+    """Why a buyer cannot take shop `item`, in words for the buyer (never a provider's
+    name); empty when for sale. With no usable route, what stops its first route says it."""
+    routes = list(item.routes.all())
+    if not item_usable_routes(item):
+        reasons = [buyer_reason(product, tier) for product in routes]
+        return next((reason for reason in reasons if reason), _("Temporarily unavailable."))
+    # a flexible item has no stored price: it is priced per amount at checkout
+    if not item.is_flexible and item.stored_price(tier) is None:
+        return _("Temporarily unavailable.")
+    return ""
+
+
 def brand_offers(brand: Brand, tier: str) -> tuple[list, list]:
-    """([(product, price)] for sale at `tier`, [(product, reason)] not for sale); a flexible
-    product's price is None (it depends on the amount the buyer types)."""
+    """([(item, price)] for sale at `tier`, [(item, reason)] not for sale): the brand's
+    active shop items; a flexible item's price is None (it depends on the amount the buyer
+    types). Two queries: the items, their routes with providers."""
     for_sale, unavailable = [], []
-    products = brand.products.select_related("provider").order_by("price_retail", "name", "pk")
-    for product in products:
-        reason = buyer_reason(product, tier)
+    routes = Product.objects.select_related("provider").order_by("pk")
+    items = (
+        brand.items.filter(active=True)
+        .prefetch_related(Prefetch("routes", queryset=routes))
+        .order_by("price_retail", "sort_order", "name", "pk")
+    )
+    for item in items:
+        reason = buyer_item_reason(item, tier)
         if reason:
-            unavailable.append((product, reason))
+            unavailable.append((item, reason))
         else:
-            for_sale.append((product, product.stored_price(tier)))
+            for_sale.append((item, item.stored_price(tier)))
     return for_sale, unavailable
 
 

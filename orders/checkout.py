@@ -212,12 +212,12 @@ def _first_order(*, purchase: Purchase) -> Order:
 
 
 def _same_purchase(order: Order, *, purchase: Purchase) -> bool:
-    product = purchase.product
-    if order.product_id != product.pk or order.amount != purchase.amount:
+    item = purchase.shop_item()
+    if item is None or order.shop_item_id != item.pk or order.amount != purchase.amount:
         return False
     try:
         customer = validate_customer_input(
-            schema=product.brand.input_schema, data=purchase.customer_data
+            schema=item.brand.input_schema, data=purchase.customer_data
         )
     except ApplicationError:
         return False

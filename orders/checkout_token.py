@@ -22,7 +22,7 @@ SALT = "orders.checkout-token"
 @dataclass(frozen=True)
 class CheckoutToken:
     value: str  # the random part, what the order stores
-    prices: dict[int, Decimal]  # product id -> the price the page showed
+    prices: dict[int, Decimal]  # shop item id -> the price the page showed
 
 
 def _signer(request) -> signing.Signer:

@@ -22,16 +22,16 @@ from shop.phones import InvalidPhone, indonesian_mobile_e164
 
 
 class CheckoutForm(forms.Form):
-    """`products`: (product, price) pairs for sale to this buyer; `channels`: the gateway's
+    """`items`: (shop item, price) pairs for sale to this buyer; `channels`: the gateway's
     payment channels; `wallet_balance`: None for guests (no wallet option, e-mail asked).
-    `amount` is the face amount of a flexible product, required and checked against its
+    `amount` is the face amount of a flexible item, required and checked against its
     range and step only when one is chosen (None otherwise). A bound form needs the
     `request`: its `checkout_token` (a hidden input, one per view of the page) must be one
     issued to this browser; `cleaned_data["checkout_token"]` is what the order stores, and
     `cleaned_data["shown_price"]` the price the page showed for the chosen item (None for
     a flexible one, whose price follows the amount)."""
 
-    product = forms.TypedChoiceField(label=_("Item"), coerce=int, widget=forms.RadioSelect)
+    item = forms.TypedChoiceField(label=_("Item"), coerce=int, widget=forms.RadioSelect)
     amount = forms.DecimalField(
         label=_("Amount"),
         required=False,
@@ -40,15 +40,15 @@ class CheckoutForm(forms.Form):
         widget=forms.NumberInput(attrs={"inputmode": "numeric", "step": str(AMOUNT_STEP)}),
     )
 
-    def __init__(self, *args, brand: Brand, products, user, channels, request=None, **kwargs):
+    def __init__(self, *args, brand: Brand, items, user, channels, request=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.request = request
         # The account check made when the form was cleaned (None: not made).
         self.account_check: AccountCheck | None = None
         self.brand = brand
         self.user = user
-        self.products = {product.pk: product for product, _price in products}
-        self.fields["product"].choices = [(p.pk, p.name) for p, _price in products]
+        self.items = {item.pk: item for item, _price in items}
+        self.fields["item"].choices = [(item.pk, item.localized_name()) for item, _price in items]
         self.account_fields = []
         gift_card = brand.input_schema == InputSchema.EMAIL
         # A gift card goes to whoever the buyer names; other items to the buyer's own account.
@@ -138,19 +138,19 @@ class CheckoutForm(forms.Form):
             self.add_error(None, _("This page has expired. Please reload it and try again."))
         cleaned["checkout_token"] = token.value if token is not None else None
         cleaned["shown_price"] = (
-            token.prices.get(cleaned.get("product")) if token is not None else None
+            token.prices.get(cleaned.get("item")) if token is not None else None
         )
-        product = self.products.get(cleaned.get("product"))
-        if token is not None and product is not None and not product.is_flexible:
+        item = self.items.get(cleaned.get("item"))
+        if token is not None and item is not None and not item.is_flexible:
             if cleaned["shown_price"] is None:  # not on the page this token was shown with
                 self.add_error(None, _("This page has expired. Please reload it and try again."))
-        if product is None or not product.is_flexible:
+        if item is None or not item.is_flexible:
             cleaned["amount"] = None
             return cleaned
         if "amount" in self.errors:  # not a number at all
             return cleaned
         try:  # the rule the order services (and so the reseller API) apply too
-            validate_flexible_amount(product=product, amount=cleaned.get("amount"))
+            validate_flexible_amount(product=item, amount=cleaned.get("amount"))
         except forms.ValidationError as exc:
             self.add_error("amount", exc)
         return cleaned
@@ -197,14 +197,14 @@ class CheckoutForm(forms.Form):
     def customer_data(self) -> dict:
         return {name: self.cleaned_data.get(name, "") for name in self.account_fields}
 
-    def selected_product(self):
-        return self.products[self.cleaned_data["product"]]
+    def selected_item(self):
+        return self.items[self.cleaned_data["item"]]
 
     def purchase(self, *, user) -> Purchase:
         """The buyer's choice from the valid form; `user` is the signed-in buyer or None."""
         data = self.cleaned_data
         return Purchase(
-            product=self.selected_product(),
+            item=self.selected_item(),
             customer_data=self.customer_data(),
             payment_method=data["payment_method"],
             user=user,

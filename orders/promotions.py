@@ -14,10 +14,11 @@ gateway payment or later wallet debit.
 
 from decimal import Decimal
 
-from catalog.models import Brand, Product
-from catalog.services import PriceQuote, catalog_price_for
+from catalog.models import Brand, ShopItem
+from catalog.services.items import ItemQuote, catalog_item_price_for
 from orders.models import Order, OrderStatus
 from orders.purchase import Purchase
+from orders.routing import item_with_routes
 from promotions.models import FlashSale
 from promotions.selectors import flash_sales_active, promotion_use_for_order
 from promotions.services import (
@@ -37,25 +38,25 @@ RELEASING_STATUSES = frozenset({OrderStatus.REFUNDED, OrderStatus.EXPIRED, Order
 
 
 def order_priced_item(
-    *, product: Product, tier: str, quote: PriceQuote, with_category: bool = True
+    *, item: ShopItem, tier: str, quote: ItemQuote, with_category: bool = True
 ) -> PricedItem:
-    """The plain values a promotion prices: the product's shop item, brand, category (the
-    item's, else the product's; only `with_category`: a code's scope needs it, a flash sale
-    does not, and reading it may load the item), the tier, the list price, the cost and the
-    pricing rule's minimum margin (the floor)."""
+    """The plain values a promotion prices: the shop item, its brand and category (the
+    item's, else its brand's; only `with_category`: a code's scope needs it, a flash sale
+    does not), the tier, the list price, the cost the floor holds against (the dearest
+    route that may be used, so a failover never sells below cost) and the pricing rule's
+    minimum margin."""
     category_id = None
     if with_category:
-        item = product.shop_item
-        category_id = (item.category_id if item is not None else None) or product.category_id
+        category_id = item.category_id or item.brand.category_id
     return PricedItem(
-        item_id=product.shop_item_id,
-        brand_id=product.brand_id,
+        item_id=item.pk,
+        brand_id=item.brand_id,
         category_id=category_id,
         tier=tier,
         list_price=quote.price,
-        cost=quote.cost,
+        cost=quote.floor_cost,
         min_margin=getattr(quote.rule, "min_margin", None) or Decimal("0"),
-        fixed_price=not product.is_flexible,
+        fixed_price=not item.is_flexible,
     )
 
 
@@ -83,13 +84,13 @@ def _buyer_has_orders(purchase: Purchase, *, besides: Order | None = None) -> bo
 
 
 def order_promotion_quote(
-    *, purchase: Purchase, product: Product, tier: str, quote: PriceQuote
+    *, purchase: Purchase, item: ShopItem, tier: str, quote: ItemQuote
 ) -> PromotionQuote:
     """The buyer's price for a priced item (see the module); refuses a code that does not
     apply (ApplicationError `promo_code_refused`)."""
     code = purchase.promo_code
     promo = promotion_quote(
-        priced=order_priced_item(product=product, tier=tier, quote=quote, with_category=bool(code)),
+        priced=order_priced_item(item=item, tier=tier, quote=quote, with_category=bool(code)),
         code=code,
         buyer_key=_buyer_key(purchase),
         buyer_has_orders=bool(code) and _buyer_has_orders(purchase),
@@ -100,7 +101,7 @@ def order_promotion_quote(
 
 
 def order_promotion_claim(
-    *, order: Order, purchase: Purchase, promotion: PromotionQuote, tier: str, quote: PriceQuote
+    *, order: Order, purchase: Purchase, promotion: PromotionQuote, tier: str, quote: ItemQuote
 ) -> None:
     """Hold `promotion` for the new `order`, in the caller's transaction (nothing without a
     discount); a refusal (used up, sold out since the quote) rolls it all back."""
@@ -110,7 +111,7 @@ def order_promotion_claim(
         order_id=order.pk,
         quote=promotion,
         priced=order_priced_item(
-            product=order.product,
+            item=order.shop_item,
             tier=tier,
             quote=quote,
             with_category=promotion.promo_code is not None,
@@ -136,22 +137,23 @@ def order_promotion_released(*, order: Order, from_status: str, **signal_kwargs)
 
 def order_promotion_preview(
     *,
-    product: Product,
+    item: ShopItem,
     user,
     code: str,
     amount: Decimal | None = None,
     guest_email: str = "",
     guest_phone: str = "",
 ) -> PromotionQuote:
-    """What the checkout's "Apply" shows before paying: `product`'s price for this buyer
-    with `code` (the same quote the order will take). Refuses like the order would:
+    """What the checkout's "Apply" shows before paying: `item`'s price for this buyer with
+    `code` (the same quote the order will take). Refuses like the order would:
     `not_for_sale`, `promo_code_refused`."""
     tier = user.price_tier if user is not None else PriceTier.RETAIL
-    quote = catalog_price_for(product=product, tier=tier, amount=amount)
+    item = item_with_routes(item)
+    quote = catalog_item_price_for(item=item, tier=tier, amount=amount)
     if not quote.for_sale:
         raise ApplicationError("This item is not for sale right now.", code="not_for_sale")
     purchase = Purchase(
-        product=product,
+        item=item,
         customer_data={},
         payment_method="",
         user=user,
@@ -160,7 +162,7 @@ def order_promotion_preview(
         amount=amount,
         promo_code=code,
     )
-    return order_promotion_quote(purchase=purchase, product=product, tier=tier, quote=quote)
+    return order_promotion_quote(purchase=purchase, item=item, tier=tier, quote=quote)
 
 
 def brand_flash_sales(brand: Brand) -> list[FlashSale]:

@@ -71,7 +71,7 @@ def brand_page(
     if form is None:
         form = CheckoutForm(
             brand=brand,
-            products=for_sale,
+            items=for_sale,
             user=request.user,
             channels=checkout_payment_channels(),
             initial=initial,
@@ -102,7 +102,7 @@ class BrandPageParts:
     has_offers: bool
     checkout_fields: str  # the form's inside, after its tokens (HTML)
     unavailable_list: str  # what is not for sale and why (HTML)
-    prices: dict[int, Decimal]  # what the checkout token carries: {product id: price shown}
+    prices: dict[int, Decimal]  # what the checkout token carries: {item id: price shown}
 
 
 def _brand_page_parts(
@@ -117,16 +117,17 @@ def _brand_page_parts(
     promo: dict | None = None,
 ) -> BrandPageParts:
     checks_accounts = account_check_supported(brand)
-    chosen = form.products.get(_int_or_none(form["product"].value()))
+    chosen = form.items.get(_int_or_none(form["item"].value()))
     context = {
         "brand": brand,
         "offers": for_sale,
         "form": form,
         "wallet": wallet,
         "tier": tier,
-        "has_flexible": any(product.is_flexible for product, _price in for_sale),
+        "has_flexible": any(item.is_flexible for item, _price in for_sale),
         "flexible_chosen": chosen is not None and chosen.is_flexible,
         "amount_step": AMOUNT_STEP,
+        "shop_currency": settings.SHOP_CURRENCY,
         "simulator_hint": simulator_hint(
             input_schema=brand.input_schema, checks_accounts=checks_accounts
         ),
@@ -143,7 +144,7 @@ def _brand_page_parts(
         unavailable_list=mark_safe(  # noqa: S308 (rendered by the template engine)
             render_to_string("catalog/_unavailable.html", {"unavailable": unavailable})
         ),
-        prices={product.pk: price for product, price in for_sale if price is not None},
+        prices={item.pk: price for item, price in for_sale if price is not None},
     )
 
 
@@ -165,7 +166,7 @@ def _guest_brand_page_parts(slug: str, channels: list) -> BrandPageParts | None:
     if brand is None:
         return None
     for_sale, unavailable = brand_offers(brand, PriceTier.RETAIL)
-    form = CheckoutForm(brand=brand, products=for_sale, user=AnonymousUser(), channels=channels)
+    form = CheckoutForm(brand=brand, items=for_sale, user=AnonymousUser(), channels=channels)
     return _brand_page_parts(
         brand=brand,
         for_sale=for_sale,
@@ -216,7 +217,7 @@ def checkout(request, slug: str):
     form = CheckoutForm(
         request.POST,
         brand=brand,
-        products=for_sale,
+        items=for_sale,
         user=request.user,
         channels=checkout_payment_channels(),
         request=request,
@@ -242,11 +243,11 @@ def _promo_preview(request, brand: Brand):
     created; the order takes the same quote when it is bought."""
     user = request.user if request.user.is_authenticated else None
     for_sale, _unavailable = brand_offers(brand, viewer_tier(request.user))
-    products = {product.pk: product for product, _price in for_sale}
-    product = products.get(_int_or_none(request.POST.get("product")))
+    items = {item.pk: item for item, _price in for_sale}
+    item = items.get(_int_or_none(request.POST.get("item")))
     code = request.POST.get("promo_code", "").strip()[:40]
     promo: dict = {"code": code}
-    if product is None:
+    if item is None:
         promo["error"] = _("Choose an item first, then apply the code.")
     elif not code:
         promo["error"] = _("Type a promo code first.")
@@ -254,14 +255,14 @@ def _promo_preview(request, brand: Brand):
         try:
             amount = Decimal(request.POST.get("amount") or "0") or None
             quote = order_promotion_preview(
-                product=product,
+                item=item,
                 user=user,
                 code=code,
-                amount=amount if product.is_flexible else None,
+                amount=amount if item.is_flexible else None,
                 guest_email=request.POST.get("buyer_email", "").strip(),
                 guest_phone=request.POST.get("buyer_whatsapp", "").strip(),
             )
-            promo.update(price=quote.price, list_price=quote.list_price, product=product)
+            promo.update(price=quote.price, list_price=quote.list_price, item=item)
         except ApplicationError as exc:
             promo["error"] = _(exc.message)
         except ArithmeticError:

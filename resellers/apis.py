@@ -134,7 +134,7 @@ class ResellerApi(APIView):
 
 class ProductsApi(ResellerApi):
     @extend_schema(
-        summary="Price list at your tier",
+        summary="Price list at your tier: the shop's items",
         parameters=[
             OpenApiParameter("category", str, description="Category slug."),
             OpenApiParameter("brand", str, description="Brand slug."),
@@ -172,7 +172,8 @@ class BalanceApi(ResellerApi):
 
 def _order_request(data: dict) -> services.ApiOrderRequest:
     return services.ApiOrderRequest(
-        product_id=data["product_id"],
+        item_id=data.get("item_id"),
+        product_id=data.get("product_id"),
         customer_data=data["customer_data"],
         amount=data.get("amount"),
         promo_code=data.get("promo_code") or "",
@@ -197,12 +198,13 @@ class OrderValidateApi(ResellerApi):
         responses={
             **ERRORS,  # first: this call's own 400 below wins
             200: ValidateOutput,
-            400: OpenApiResponse(ErrorOutput, description="Bad fields or unknown product."),
+            400: OpenApiResponse(
+                ErrorOutput, description="Bad fields, or unknown item or product."
+            ),
             402: OpenApiResponse(ErrorOutput, description="Balance too low (in `details`)."),
             422: OpenApiResponse(
                 ErrorOutput,
-                description="Product not for sale, or `promo_code_refused` (why in "
-                "`details.reason`).",
+                description="Item not for sale, or `promo_code_refused` (why in `details.reason`).",
             ),
         },
     )
@@ -213,7 +215,8 @@ class OrderValidateApi(ResellerApi):
             ValidateOutput(
                 {
                     "valid": True,
-                    "product_id": quote.product.pk,
+                    "item_id": quote.item.pk,
+                    "product_id": data.get("product_id"),
                     "price": quote.price,
                     "list_price": quote.list_price,
                     "discount": quote.discount,
@@ -283,12 +286,14 @@ class OrdersApi(ResellerApi):
             **ERRORS,  # first: this call's own 400 below wins
             201: OpenApiResponse(OrderOutput, description="Created and paid."),
             200: OpenApiResponse(OrderOutput, description="This ref_id and body exist already."),
-            400: OpenApiResponse(ErrorOutput, description="Bad fields or unknown product."),
+            400: OpenApiResponse(
+                ErrorOutput, description="Bad fields, or unknown item or product."
+            ),
             402: OpenApiResponse(ErrorOutput, description="Balance too low (in `details`)."),
             409: OpenApiResponse(ErrorOutput, description="ref_id used with another body."),
             422: OpenApiResponse(
                 ErrorOutput,
-                description="Product not for sale, `promo_code_refused` (why in "
+                description="Item not for sale, `promo_code_refused` (why in "
                 "`details.reason`), or `account_not_found` (the account check found no such "
                 "account).",
             ),
@@ -323,7 +328,7 @@ class AccountCheckApi(ResellerApi):
         summary="Check whose account it is before ordering",
         description=(
             "Asks a provider's account check (a game nickname, a PLN customer's name and "
-            "tariff) for the brand of `product_id` or `brand`. Free; answers are cached for "
+            "tariff) for the brand of `item_id` or `brand`. Free; answers are cached for "
             "minutes, and checks that reach a provider count against the key's account-check "
             "limit. An order for the same account records the name as `account_name`."
         ),
@@ -353,6 +358,7 @@ class AccountCheckApi(ResellerApi):
         brand, result = services.api_account_check(
             user=request.user,
             customer_data=data["customer_data"],
+            item_id=data.get("item_id"),
             product_id=data.get("product_id"),
             brand_slug=data.get("brand"),
             rate_limits=(rate_limit_for_api_key(request.auth.prefix),),

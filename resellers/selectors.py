@@ -1,16 +1,34 @@
-"""Reseller API reads: the price list at a tier, a reseller's orders and callbacks."""
+"""Reseller API reads: the price list (shop items) at a tier, a reseller's orders and callbacks."""
 
 from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from catalog.input_schemas import schema_fields
-from catalog.models import Product
-from catalog.services import product_unavailable_reason
+from catalog.models import Product, ShopItem
+from catalog.services.items import item_usable_routes, route_static_reason
 from promotions.selectors import flash_sales_active
 from resellers.models import ApiKey, ApiOrder, CallbackDelivery
+
+
+def _item_unavailable_reason(item: ShopItem, tier: str) -> str:
+    """Why a reseller cannot order `item` at `tier` now; empty when it may. Never a
+    provider's name: a reason of a route that names its provider is said as "temporarily
+    unavailable at the supplier"."""
+    if not item.active:
+        return "deactivated by an admin"
+    if not item_usable_routes(item):
+        reasons = {route_static_reason(product) for product in item.routes.all()}
+        reasons = {
+            "temporarily unavailable at the supplier" if r.startswith("provider ") else r
+            for r in reasons
+        }
+        return reasons.pop() if len(reasons) == 1 else "no route may be used"
+    if not item.is_flexible and item.stored_price(tier) is None:
+        return item.unavailable_reason or "not priced for your tier"
+    return ""
 
 
 def flash_sales_for_api(*, tier: str) -> list[dict]:
@@ -42,39 +60,46 @@ def flash_sales_for_api(*, tier: str) -> list[dict]:
 
 
 def price_list(*, tier: str, category: str = "", brand: str = "") -> list[dict]:
-    """Every product an admin has not switched off, at `tier`, with its availability and the
-    fields `customer_data` needs; filtered by category and brand slug."""
-    products = Product.objects.filter(admin_active=True).select_related(
-        "provider", "brand__category", "category"
+    """Every active shop item, at `tier`, with its availability and the fields
+    `customer_data` needs; filtered by category and brand slug. `id` (deprecated, for
+    resellers who order by `product_id`) is a provider product of the item, which the
+    order services resolve to this item; order by `item_id`. Two queries (items, their
+    routes with providers)."""
+    items = (
+        ShopItem.objects.filter(active=True)
+        .select_related("brand__category", "category")
+        .prefetch_related(
+            Prefetch("routes", queryset=Product.objects.select_related("provider").order_by("pk"))
+        )
     )
     if category:
-        products = products.filter(
+        items = items.filter(
             Q(category__slug=category) | Q(category__isnull=True, brand__category__slug=category)
         )
     if brand:
-        products = products.filter(brand__slug=brand)
+        items = items.filter(brand__slug=brand)
     fields_by_schema: dict[str, list] = {}
     rows = []
-    for product in products.order_by("brand__name", "name", "pk"):
-        schema = product.brand.input_schema
+    for item in items.order_by("brand__name", "sort_order", "name", "pk"):
+        schema = item.brand.input_schema
         if schema not in fields_by_schema:
             fields_by_schema[schema] = schema_fields(schema)
-        price: Decimal | None = None if product.is_flexible else product.stored_price(tier)
-        reason = product_unavailable_reason(product)
-        if not reason and not product.is_flexible and price is None:
-            reason = product.unavailable_reason or "not priced for your tier"
-        listed_category = product.category or product.brand.category
+        price: Decimal | None = None if item.is_flexible else item.stored_price(tier)
+        reason = _item_unavailable_reason(item, tier)
+        listed_category = item.category or item.brand.category
+        routes = list(item.routes.all())
         rows.append(
             {
-                "id": product.pk,
-                "name": product.name,
-                "brand": product.brand.slug,
-                "brand_name": product.brand.name,
+                "item_id": item.pk,
+                "id": routes[0].pk if routes else None,
+                "name": item.name,
+                "brand": item.brand.slug,
+                "brand_name": item.brand.name,
                 "category": listed_category.slug if listed_category else None,
-                "denomination_type": product.denomination_type,
+                "denomination_type": item.denomination_type,
                 "price": None if reason else price,
-                "min_amount": product.min_amount,
-                "max_amount": product.max_amount,
+                "min_amount": item.min_amount,
+                "max_amount": item.max_amount,
                 "currency": settings.SHOP_CURRENCY,
                 "available": not reason,
                 "unavailable_reason": reason,

@@ -33,7 +33,12 @@ class FieldOutput(serializers.Serializer):
 
 
 class ProductOutput(serializers.Serializer):
-    id = serializers.IntegerField()
+    item_id = serializers.IntegerField(help_text="The shop item: what `item_id` orders.")
+    id = serializers.IntegerField(
+        allow_null=True,
+        help_text="Deprecated: a product id that `product_id` still accepts for this item. "
+        "Order by `item_id`.",
+    )
     name = serializers.CharField()
     brand = serializers.CharField(help_text="Brand slug.")
     brand_name = serializers.CharField()
@@ -66,10 +71,22 @@ class OrderInput(serializers.Serializer):
             "unique per reseller."
         ),
     )
-    product_id = serializers.IntegerField(min_value=1, max_value=2**62)
+    item_id = serializers.IntegerField(
+        min_value=1,
+        max_value=2**62,
+        required=False,
+        help_text="The shop item to buy (`item_id` of the price list).",
+    )
+    product_id = serializers.IntegerField(
+        min_value=1,
+        max_value=2**62,
+        required=False,
+        help_text="Deprecated: the price list's `id`; the shop item it belongs to is bought. "
+        "Give `item_id` instead.",
+    )
     customer_data = serializers.DictField(
         child=serializers.CharField(max_length=200, allow_blank=True, trim_whitespace=False),
-        help_text='The product\'s `fields`, e.g. {"user_id": "12345678"}.',
+        help_text='The item\'s `fields`, e.g. {"user_id": "12345678"}.',
     )
     amount = serializers.DecimalField(
         max_digits=18,
@@ -77,7 +94,7 @@ class OrderInput(serializers.Serializer):
         min_value=0,
         required=False,
         allow_null=True,
-        help_text="Face amount, for flexible products only.",
+        help_text="Face amount, for flexible items only.",
     )
     promo_code = serializers.CharField(
         max_length=40,
@@ -89,6 +106,11 @@ class OrderInput(serializers.Serializer):
         "paused, not_started, expired, used_up, buyer_limit, not_for_item, not_for_tier, "
         "minimum_not_met, first_order_only, below_margin, flash_sale, sold_out, changed.",
     )
+
+    def validate(self, attrs):
+        if ("item_id" in attrs) == ("product_id" in attrs):
+            raise serializers.ValidationError("Give either `item_id` or `product_id`.")
+        return attrs
 
     def validate_ref_id(self, value):
         # Every ref_id must be readable at /api/v1/orders/{ref_id}; HTTP clients turn the
@@ -110,7 +132,10 @@ class ValidateInput(OrderInput):
 
 class ValidateOutput(serializers.Serializer):
     valid = serializers.BooleanField()
-    product_id = serializers.IntegerField()
+    item_id = serializers.IntegerField()
+    product_id = serializers.IntegerField(
+        allow_null=True, help_text="Deprecated: the `product_id` sent, if one was."
+    )
     price = serializers.DecimalField(
         max_digits=18, decimal_places=2, help_text="What you pay, after any promotion."
     )
@@ -129,14 +154,20 @@ class ValidateOutput(serializers.Serializer):
 
 
 class AccountCheckInput(serializers.Serializer):
+    item_id = serializers.IntegerField(
+        min_value=1,
+        max_value=2**62,
+        required=False,
+        help_text="A shop item of the brand to check (or give `brand`).",
+    )
     product_id = serializers.IntegerField(
         min_value=1,
         max_value=2**62,
         required=False,
-        help_text="A product of the brand to check (or give `brand`).",
+        help_text="Deprecated: the price list's `id` of an item of the brand.",
     )
     brand = serializers.SlugField(
-        max_length=100, required=False, help_text="Brand slug (or give `product_id`)."
+        max_length=100, required=False, help_text="Brand slug (or give `item_id`)."
     )
     customer_data = serializers.DictField(
         child=serializers.CharField(max_length=200, allow_blank=True, trim_whitespace=False),
@@ -149,8 +180,8 @@ class AccountCheckInput(serializers.Serializer):
         return value
 
     def validate(self, attrs):
-        if ("product_id" in attrs) == ("brand" in attrs):
-            raise serializers.ValidationError("Give either `product_id` or `brand`.")
+        if sum(name in attrs for name in ("item_id", "product_id", "brand")) != 1:
+            raise serializers.ValidationError("Give one of `item_id`, `product_id` or `brand`.")
         return attrs
 
 

@@ -14,13 +14,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from catalog.input_schemas import validate_customer_input
-from catalog.models import Brand, Product
+from catalog.models import Brand, Product, ShopItem
 from catalog.selectors import product_for_order
-from catalog.services import catalog_price_for
+from catalog.services.items import catalog_item_price_for
 from orders.account_checks import ACCOUNT_NOT_FOUND, CHECKS_RATE_LIMITED
 from orders.models import Order, PaymentMethod, Voucher
 from orders.promotions import order_promotion_quote
 from orders.purchase import Purchase
+from orders.routing import item_with_routes, route_choose
 from orders.services.creation import order_amount_checked, order_create_paid_from_wallet
 from providers.account_check import (
     AccountCheck,
@@ -154,10 +155,12 @@ def signing_secrets(found: ResellerSettings) -> list[str]:
 @dataclass(frozen=True)
 class ApiOrderRequest:
     """What a reseller asks the API to order (the provider-facing one is
-    `providers.base.OrderRequest`)."""
+    `providers.base.OrderRequest`): the shop item `item_id`, or (deprecated) a provider
+    product `product_id`, whose shop item is bought."""
 
-    product_id: int
     customer_data: dict
+    item_id: int | None = None
+    product_id: int | None = None
     amount: Decimal | None = None
     promo_code: str = ""
 
@@ -165,9 +168,14 @@ class ApiOrderRequest:
         # A promo code is part of the request only when given: the fingerprints of
         # requests without one stay what they were.
         code = {"promo_code": self.promo_code.strip().upper()} if self.promo_code else {}
+        target = (
+            {"item_id": self.item_id}
+            if self.item_id is not None
+            else {"product_id": self.product_id}  # as before items: old replays match
+        )
         canonical = json.dumps(
             {
-                "product_id": self.product_id,
+                **target,
                 "customer_data": self.customer_data,
                 "amount": None if self.amount is None else str(self.amount.normalize()),
                 **code,
@@ -178,10 +186,10 @@ class ApiOrderRequest:
         )
         return hashlib.sha256(canonical.encode()).hexdigest()
 
-    def purchase(self, *, user, product: Product) -> Purchase:
-        """The order service's purchase: `product` (this request's) paid from `user`'s wallet."""
+    def purchase(self, *, user, item: ShopItem) -> Purchase:
+        """The order service's purchase: `item` (this request's) paid from `user`'s wallet."""
         return Purchase(
-            product=product,
+            item=item,
             customer_data=self.customer_data,
             payment_method=PaymentMethod.BALANCE,
             user=user,
@@ -192,7 +200,7 @@ class ApiOrderRequest:
 
 @dataclass(frozen=True)
 class OrderQuote:
-    product: Product
+    item: ShopItem
     price: Decimal
     currency: str
     balance: Decimal
@@ -204,25 +212,27 @@ class OrderQuote:
 
 def api_order_validate(*, user, request: ApiOrderRequest) -> OrderQuote:
     """Check an order as `api_order_create` would, without charging or writing anything:
-    the product is for sale at the reseller's tier, the fields pass the brand's schema, and
-    the wallet holds the price (after the promo code or the item's flash sale). Refusals:
-    `unknown_product`, `not_for_sale`, `promo_code_refused` (`extra["reason"]`),
-    `invalid_input` (fields in `extra`), `insufficient_balance` (balance in `extra`)."""
+    the item is for sale at the reseller's tier and a route may take it now, the fields
+    pass the brand's schema, and the wallet holds the price (after the promo code or the
+    item's flash sale). Refusals: `unknown_item`, `unknown_product`, `not_for_sale`,
+    `promo_code_refused` (`extra["reason"]`), `invalid_input` (fields in `extra`),
+    `insufficient_balance` (balance in `extra`). Asks routing as an order does
+    (`route_choose`), so a half-open circuit may give its probe to this check."""
     _require_reseller(user)
-    product = _product(request.product_id)
-    amount = order_amount_checked(product=product, amount=request.amount)
-    quote = catalog_price_for(product=product, tier=user.price_tier, amount=amount)
-    if not quote.for_sale:
-        raise ApplicationError(f"{product.name} is not for sale right now.", code="not_for_sale")
+    item = item_with_routes(_item(request))
+    amount = order_amount_checked(product=item, amount=request.amount)
+    quote = catalog_item_price_for(item=item, tier=user.price_tier, amount=amount)
+    if not quote.for_sale or route_choose(item, amount=amount, max_cost=quote.price) is None:
+        raise ApplicationError(f"{item.name} is not for sale right now.", code="not_for_sale")
     promotion = order_promotion_quote(
-        purchase=request.purchase(user=user, product=product),
-        product=product,
+        purchase=request.purchase(user=user, item=item),
+        item=item,
         tier=user.price_tier,
         quote=quote,
     )
     try:
         customer = validate_customer_input(
-            schema=product.brand.input_schema, data=request.customer_data
+            schema=item.brand.input_schema, data=request.customer_data
         )
     except ValidationError as exc:
         raise ApplicationError(
@@ -241,7 +251,7 @@ def api_order_validate(*, user, request: ApiOrderRequest) -> OrderQuote:
         )
     kind = "code" if promotion.promo_code else "flash_sale" if promotion.flash_sale else ""
     return OrderQuote(
-        product,
+        item,
         price,
         wallet.currency,
         wallet.balance,
@@ -263,7 +273,32 @@ def _product(product_id: int) -> Product:
     return product
 
 
-def _brand_of(*, product_id: int | None, brand_slug: str | None) -> Brand:
+def _item(request: ApiOrderRequest) -> ShopItem:
+    """The shop item `request` buys: by `item_id`, else the item of its (deprecated)
+    `product_id`; `unknown_item` / `unknown_product`, or `not_for_sale` for a product no
+    item sells."""
+    if request.item_id is None:
+        product = _product(request.product_id)
+        if product.shop_item_id is None:
+            raise ApplicationError(
+                f"{product.name} is not for sale right now.", code="not_for_sale"
+            )
+        request_item_id = product.shop_item_id
+    else:
+        request_item_id = request.item_id
+    item = ShopItem.objects.select_related("brand").filter(pk=request_item_id).first()
+    if item is None:
+        raise ApplicationError(
+            f"There is no item {request_item_id}.",
+            code="unknown_item",
+            extra={"item_id": request_item_id},
+        )
+    return item
+
+
+def _brand_of(*, product_id: int | None, brand_slug: str | None, item_id: int | None) -> Brand:
+    if item_id is not None:
+        return _item(ApiOrderRequest(customer_data={}, item_id=item_id)).brand
     if product_id is not None:
         return _product(product_id).brand
     brand = Brand.objects.filter(slug=brand_slug or "").first()
@@ -300,14 +335,16 @@ def api_account_check(
     product_id: int | None = None,
     brand_slug: str | None = None,
     rate_limits: tuple[RateLimit, ...] = (),
+    item_id: int | None = None,
 ) -> tuple[Brand, AccountCheck]:
-    """Whose account `customer_data` names, for the brand of `product_id` (or `brand_slug`):
-    the brand and a FOUND check. Every other answer is a refusal: `unknown_product`,
+    """Whose account `customer_data` names, for the brand of `item_id` (or the deprecated
+    `product_id`, or `brand_slug`): the brand and a FOUND check. Every other answer is a
+    refusal: `unknown_item`, `unknown_product`,
     `unknown_brand`, `invalid_input`; `account_not_found`; `account_check_unsupported` (no
     provider checks the brand); `account_check_unavailable` (no provider answered now);
     `account_checks_rate_limited` (the key's account-check limit; `retry_after`)."""
     _require_reseller(user)
-    brand = _brand_of(product_id=product_id, brand_slug=brand_slug)
+    brand = _brand_of(product_id=product_id, brand_slug=brand_slug, item_id=item_id)
     fields = _checked_fields(brand=brand, customer_data=customer_data)
     result = account_check(brand=brand, fields=fields, rate_limits=rate_limits)
     if result.found:
@@ -333,7 +370,7 @@ def _account_precheck(*, request: ApiOrderRequest, rate_limits: tuple[RateLimit,
     if not rate_limits:
         return
     try:
-        brand = _product(request.product_id).brand
+        brand = _item(request).brand
         fields = _checked_fields(brand=brand, customer_data=request.customer_data)
     except ApplicationError:
         return
@@ -410,7 +447,7 @@ def _api_order_insert(*, user, ref_id: str, fingerprint: str, request: ApiOrderR
         recorded.append(api_order)
 
     order = order_create_paid_from_wallet(
-        purchase=request.purchase(user=user, product=_product(request.product_id)),
+        purchase=request.purchase(user=user, item=_item(request)),
         before_debit=record_ref_id,
     )
     # The reply is the order as this transaction leaves it: paid, with no vouchers yet

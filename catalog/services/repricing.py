@@ -6,9 +6,10 @@ from collections.abc import Iterable, Sequence
 from django.db import connection, transaction
 from django.utils import timezone
 
-from catalog.models import PriceChange, PricingRule, Product, Provider
+from catalog.models import PriceChange, PricingRule, Product, Provider, ShopItem
 from catalog.selectors import active_pricing_rules, stored_price_field
 from catalog.services.bulk import reprice_batch_postgresql
+from catalog.services.items import catalog_reprice_items, catalog_reprice_items_of_products
 from catalog.services.pricing import REPRICED_FIELDS, reprice_in_memory
 
 
@@ -23,9 +24,14 @@ def catalog_reprice_product(
     are available. A PriceChange row (with `reason`) is written for each tier whose stored
     price changed, so repricing an unchanged product writes nothing. The repriced fields are
     copied onto `product` too, so a later `product.save()` cannot put back stale prices.
-    `rules`: see `pricing_rule_for`.
+    `rules`: see `pricing_rule_for`. The shop item the product is a route of is repriced
+    after it (`catalog_reprice_items`), as is the one it was a route of when the caller's
+    instance still names another.
     """
     repriced, _ = _reprice(product_id=product.pk, reason=reason, rules=rules)
+    catalog_reprice_items(
+        items={pk for pk in (repriced.shop_item_id, product.shop_item_id) if pk is not None}
+    )
     for field in REPRICED_FIELDS:
         setattr(product, field, getattr(repriced, field))
     return repriced
@@ -35,16 +41,22 @@ def catalog_reprice_all(*, provider: Provider | None = None, reason: str = "") -
     """Reprice every product (or only `provider`'s); return how many changed a stored price.
 
     Each product is repriced in its own transaction (one row lock at a time, in pk order),
-    with the active rules read once.
+    with the active rules read once; then the shop items they are routes of
+    (`catalog_reprice_items`, every item when `provider` is None).
     """
     rules = active_pricing_rules()
     products = Product.objects.order_by("pk")
     if provider is not None:
         products = products.filter(provider=provider)
-    return sum(
+    changed = sum(
         _reprice(product_id=product_id, reason=reason, rules=rules)[1]
         for product_id in products.values_list("pk", flat=True)
     )
+    if provider is None:
+        catalog_reprice_items(items=ShopItem.objects.values_list("pk", flat=True), rules=rules)
+    else:
+        catalog_reprice_items_of_products(provider_id=provider.pk)
+    return changed
 
 
 @transaction.atomic
@@ -89,6 +101,8 @@ def catalog_create_products(
     with transaction.atomic():
         created = Product.objects.bulk_create(products)
         PriceChange.objects.bulk_create(price_changes)  # product ids are known by now
+    item_ids = {product.shop_item_id for product in created if product.shop_item_id}
+    catalog_reprice_items(items=item_ids, rules=rules)
     return created
 
 
@@ -115,12 +129,18 @@ def catalog_reprice_products(
     product_ids = sorted(
         {product.pk if isinstance(product, Product) else product for product in products}
     )
-    return sum(
-        _reprice_batch(
-            product_ids=product_ids[start : start + batch_size], reason=reason, rules=rules
+    changed = 0
+    item_ids: set[int] = set()
+    for start in range(0, len(product_ids), batch_size):
+        batch = product_ids[start : start + batch_size]
+        changed += _reprice_batch(product_ids=batch, reason=reason, rules=rules)
+        item_ids.update(
+            Product.objects.filter(pk__in=batch, shop_item__isnull=False).values_list(
+                "shop_item_id", flat=True
+            )
         )
-        for start in range(0, len(product_ids), batch_size)
-    )
+    catalog_reprice_items(items=item_ids, rules=rules)
+    return changed
 
 
 @transaction.atomic

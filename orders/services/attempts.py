@@ -15,14 +15,12 @@ cost), and fewer than ROUTING_MAX_ATTEMPTS attempts. Never after pending, unknow
 timeout or a missing answer.
 """
 
-from decimal import Decimal
-
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from orders.models import AttemptOutcome, Order, OrderAttempt, OrderStatus
-from orders.routing import Route, item_routes
+from orders.routing import Route, route_choose
 from orders.services.transitions import order_transition
 from providers.base import ProviderResult, ProviderStatus
 from wallets.services import wallet_book_order_cost
@@ -134,17 +132,16 @@ def order_book_delivery(*, order: Order, result: ProviderResult | None = None) -
 
 
 def failover_route(*, order: Order, exclude_provider_codes: set[str]) -> Route | None:
-    """The next route for `order`'s shop item: the best usable route at a provider not
-    tried yet, costing no more than the order's price unless the item allows selling below
-    cost. (Until `route_choose` takes `max_cost`, the cost cap is applied here.)"""
-    item = order.shop_item
-    max_cost: Decimal | None = None if item.allow_below_cost else order.price
-    for route in item_routes(
-        item, amount=order.amount, exclude_provider_codes=exclude_provider_codes
-    ):
-        if max_cost is None or route.cost <= max_cost:
-            return route
-    return None
+    """The next route for `order`'s shop item: the best route that may take it now at a
+    provider not tried yet, costing no more than the price the buyer paid unless the item
+    allows selling below cost (`route_choose`'s `max_cost`; its circuit asked last, so a
+    half-open circuit's one probe goes to this order)."""
+    return route_choose(
+        order.shop_item,
+        amount=order.amount,
+        exclude_provider_codes=exclude_provider_codes,
+        max_cost=order.price,
+    )
 
 
 def order_fail_over(*, order: Order, attempt: OrderAttempt, result: ProviderResult) -> Order | None:

@@ -1,4 +1,4 @@
-"""Creating orders: checked, priced at the buyer's tier, stored under a fresh code."""
+"""Creating orders: checked, priced at the buyer's tier, routed, stored under a fresh code."""
 
 import secrets
 from collections.abc import Callable
@@ -13,8 +13,8 @@ from django.utils.translation import gettext_noop
 
 from catalog.amounts import validate_flexible_amount
 from catalog.input_schemas import validate_customer_input
-from catalog.models import Product
-from catalog.services import catalog_price_for
+from catalog.models import Product, ShopItem
+from catalog.services.items import catalog_item_price_for
 from orders.account_checks import order_account_name
 from orders.models import (
     Order,
@@ -25,6 +25,7 @@ from orders.models import (
 )
 from orders.promotions import order_promotion_claim, order_promotion_quote
 from orders.purchase import Purchase
+from orders.routing import item_with_routes, route_choose
 from orders.services.transitions import order_enqueue_placement
 from shop.errors import ApplicationError
 from shop.models import PriceTier
@@ -50,7 +51,12 @@ def order_create(*, purchase: Purchase) -> Order:
     """Create a `pending_payment` order for `purchase` at the buyer's tier price, fixed
     from now on.
 
-    Refuses (ApplicationError) a product not for sale, input that fails the brand's schema
+    The shop item (`purchase.shop_item()`) is priced (`catalog_item_price_for`) and routed
+    (`orders.routing.route_choose`, at most the price unless the item allows below cost);
+    the order records the item, the route's product, provider, SKU and cost.
+    Refuses (ApplicationError) an item not for sale or with no route that may take it now
+    (`not_for_sale`, which never says why: the reason may name a provider or our cost),
+    input that fails the brand's schema
     (code `invalid_input`, `extra["fields"]` per field), an account the account check
     refuses (`orders.account_checks`: `account_not_found`, `account_unconfirmed`; a found
     account's name is stored as `account_name`), a balance payment without a
@@ -108,7 +114,7 @@ def order_create_paid_from_wallet(
     return order
 
 
-def order_amount_checked(*, product: Product, amount: Decimal | None) -> Decimal | None:
+def order_amount_checked(*, product: Product | ShopItem, amount: Decimal | None) -> Decimal | None:
     """`catalog.amounts.validate_flexible_amount` as a refusal of the order services: the
     same rule and words for the storefront and the reseller API (`invalid_input`, the
     message under `extra["fields"]["amount"]`)."""
@@ -144,7 +150,7 @@ def _order_draft(*, purchase: Purchase, payment_method: str) -> tuple[Order, dic
     list price is refused (`price_changed`): nobody is charged a price they did not see.
     A promotion (`purchase.promo_code`, or the item's flash sale) only lowers it; a code
     that does not apply is refused (`promo_code_refused`)."""
-    product, user, shown_price = purchase.product, purchase.user, purchase.shown_price
+    item, user, shown_price = purchase.shop_item(), purchase.user, purchase.shown_price
     if payment_method == PaymentMethod.BALANCE and user is None:
         raise ApplicationError(
             gettext_noop("Log in to pay from your wallet."), code="login_required"
@@ -155,11 +161,18 @@ def _order_draft(*, purchase: Purchase, payment_method: str) -> tuple[Order, dic
             code="contact_required",
         )
     guest_phone = _guest_phone_checked(purchase.guest_phone) if user is None else ""
-    amount = order_amount_checked(product=product, amount=purchase.amount)
+    if item is None:  # a provider product no shop item sells (not mapped yet)
+        raise ApplicationError(
+            gettext_noop("This item is not for sale right now."), code="not_for_sale"
+        )
+    item = item_with_routes(item)
+    amount = order_amount_checked(product=item, amount=purchase.amount)
     tier = user.price_tier if user is not None else PriceTier.RETAIL
-    quote = catalog_price_for(product=product, tier=tier, amount=amount)
-    if not quote.for_sale:
-        # Not the reason: it may name our cost and margin.
+    quote = catalog_item_price_for(item=item, tier=tier, amount=amount)
+    # The route: the best one now whose cost the price covers (unless the item allows less).
+    route = route_choose(item, amount=amount, max_cost=quote.price) if quote.for_sale else None
+    if route is None:
+        # Not the reason: it may name our cost, margin or provider.
         raise ApplicationError(
             gettext_noop("This item is not for sale right now."), code="not_for_sale"
         )
@@ -172,10 +185,11 @@ def _order_draft(*, purchase: Purchase, payment_method: str) -> tuple[Order, dic
             code="price_changed",
             extra={"shown": str(shown_price), "price": str(quote.price)},
         )
-    promotion = order_promotion_quote(purchase=purchase, product=product, tier=tier, quote=quote)
+    product = route.product
+    promotion = order_promotion_quote(purchase=purchase, item=item, tier=tier, quote=quote)
     try:
         customer = validate_customer_input(
-            schema=product.brand.input_schema, data=purchase.customer_data
+            schema=item.brand.input_schema, data=purchase.customer_data
         )
     except ValidationError as exc:
         raise ApplicationError(
@@ -183,7 +197,7 @@ def _order_draft(*, purchase: Purchase, payment_method: str) -> tuple[Order, dic
             code="invalid_input",
             extra={"fields": exc.message_dict},
         ) from None
-    account_name = order_account_name(brand=product.brand, fields=customer.fields)
+    account_name = order_account_name(brand=item.brand, fields=customer.fields)
     priced = {"promotion": promotion, "tier": tier, "quote": quote}
     return Order(
         user=user,
@@ -191,9 +205,9 @@ def _order_draft(*, purchase: Purchase, payment_method: str) -> tuple[Order, dic
         guest_phone=guest_phone,
         access_token=secrets.token_urlsafe(32),
         checkout_token=purchase.checkout_token,
-        shop_item_id=product.shop_item_id,
+        shop_item=item,
         product=product,
-        product_name=product.name,
+        product_name=item.name,
         provider_code=product.provider.code,
         provider_sku=product.provider_sku,
         price_tier=tier,
@@ -202,7 +216,7 @@ def _order_draft(*, purchase: Purchase, payment_method: str) -> tuple[Order, dic
         account_name=account_name,
         amount=amount,
         price=promotion.price,
-        cost=quote.cost,
+        cost=route.cost,
         currency=settings.SHOP_CURRENCY,
         payment_method=payment_method,
         payment_expires_at=timezone.now() + timedelta(minutes=settings.ORDER_PAYMENT_MINUTES),

@@ -30,13 +30,13 @@
       done();
     }
   });
-  // Checkout: the amount field shows, with the chosen flexible product's range and step
-  // (min/max/step checked by the browser), only while such a product is chosen.
+  // Checkout: the amount field shows, with the chosen flexible item's range and step
+  // (min/max/step checked by the browser), only while such an item is chosen.
   var syncAmount = function (form) {
     var box = form.querySelector("[data-amount-field]");
     if (!box) return;
     var input = box.querySelector("input");
-    var chosen = form.querySelector("input[name=product]:checked");
+    var chosen = form.querySelector("input[name=item]:checked");
     var flexible = chosen && chosen.hasAttribute("data-flexible");
     box.hidden = !flexible;
     input.required = !!flexible;
@@ -48,7 +48,7 @@
     }
   };
   document.addEventListener("change", function (event) {
-    if (event.target.matches("form.checkout input[name=product]")) syncAmount(event.target.form);
+    if (event.target.matches("form.checkout input[name=item]")) syncAmount(event.target.form);
   });
   document.querySelectorAll("form.checkout").forEach(syncAmount);
   // Flash sales: <time datetime="…" data-countdown> counts down to its end each second

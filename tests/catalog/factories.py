@@ -105,6 +105,8 @@ class ProductFactory(factory.django.DjangoModelFactory):
 
 
 def _scope_of(rule) -> str:
+    if rule.item is not None:
+        return PricingScope.ITEM
     if rule.product is not None:
         return PricingScope.PRODUCT
     if rule.brand is not None:
@@ -115,11 +117,13 @@ def _scope_of(rule) -> str:
 
 
 class PricingRuleFactory(factory.django.DjangoModelFactory):
-    """The scope follows the target given: product=, brand=, category= or none (global)."""
+    """The scope follows the target given: item=, product=, brand=, category= or none
+    (global)."""
 
     class Meta:
         model = PricingRule
 
+    item = None
     product = None
     brand = None
     category = None

@@ -296,15 +296,16 @@ def test_a_flexible_product_stores_no_price_only_its_availability():
     assert not PriceChange.objects.filter(product=product).exists()
 
 
-def test_repricing_locks_the_product_row(both_tiers_priced):
+def test_repricing_locks_the_product_row_then_its_shop_item(both_tiers_priced):
     product = ProductFactory()
 
     with CaptureQueriesContext(connection) as queries:
         catalog_reprice_product(product=product)
 
     locking = [q["sql"] for q in queries if "FOR UPDATE" in q["sql"]]
-    assert len(locking) == 1
+    assert len(locking) == 2
     assert 'FOR UPDATE OF "catalog_product"' in locking[0]
+    assert 'FOR UPDATE OF "catalog_shopitem"' in locking[1]
 
 
 # catalog_reprice_all

@@ -75,6 +75,18 @@ def test_found_names_the_account(api, pln_item):
 
 
 @responses.activate
+def test_by_item_id_too(api, pln_item):
+    responses.post(INQUIRY, json=FOUND)
+
+    response = api.post(
+        CHECK, {"item_id": pln_item.shop_item_id, "customer_data": {"meter_number": METER}}
+    )
+
+    assert response.status_code == 200
+    assert response.json()["brand"] == "pln"
+
+
+@responses.activate
 def test_by_brand_slug_too(api, pln_item):
     responses.post(INQUIRY, json=FOUND)
 
@@ -91,6 +103,8 @@ def test_by_brand_slug_too(api, pln_item):
         ({"brand": "pln", "product_id": 1, "customer_data": {}}, 400, "invalid_request"),
         ({"brand": "nope", "customer_data": {"meter_number": METER}}, 400, "unknown_brand"),
         ({"product_id": 2**40, "customer_data": {"meter_number": METER}}, 400, "unknown_product"),
+        ({"item_id": 2**40, "customer_data": {"meter_number": METER}}, 400, "unknown_item"),
+        ({"item_id": 1, "product_id": 1, "customer_data": {}}, 400, "invalid_request"),
         ({"brand": "pln", "customer_data": {"meter_number": "12"}}, 400, "invalid_input"),
     ],
 )

@@ -30,7 +30,8 @@ def test_the_price_list_is_at_the_resellers_tier_with_fields(api, priced_product
     assert reply.status_code == 200
     [row] = reply.json()
     assert row == {
-        "id": priced_product.pk,
+        "item_id": priced_product.shop_item_id,
+        "id": priced_product.pk,  # deprecated: a product id that orders this item
         "name": priced_product.name,
         "brand": priced_product.brand.slug,
         "brand_name": priced_product.brand.name,
@@ -81,7 +82,8 @@ def test_validate_checks_without_charging(api, priced_product, funded_reseller):
     assert reply.status_code == 200
     assert reply.json() == {
         "valid": True,
-        "product_id": priced_product.pk,
+        "item_id": priced_product.shop_item_id,
+        "product_id": priced_product.pk,  # as sent (deprecated)
         "price": "10200.00",
         "list_price": "10200.00",  # no promotion: the same
         "discount": "0.00",
@@ -111,7 +113,9 @@ def test_validate_refusals(api, priced_product):
     assert no_product.json()["code"] == "unknown_product"
     assert missing.status_code == 400
     assert missing.json()["code"] == "invalid_request"
-    assert set(missing.json()["details"]["fields"]) == {"product_id"}
+    assert missing.json()["details"]["fields"] == {
+        "non_field_errors": ["Give either `item_id` or `product_id`."]
+    }
 
 
 def test_create_pays_from_the_wallet(api, priced_product, funded_reseller):

@@ -40,6 +40,10 @@ def test_notification_ids_that_are_not_ascii_digits_are_ignored(client):
 def test_a_product_below_its_minimum_margin_is_refused_without_naming_our_cost():
     PricingRuleFactory(percent=Decimal("0"), min_margin=Decimal("50"))
     product = ProductFactory(cost=Decimal("1423"))
+    # A shop item's price is raised to its margin floor (docs/routing.md); one that may sell
+    # below cost is priced from its cheapest route alone and refused under the margin.
+    product.shop_item.allow_below_cost = True
+    product.shop_item.save()
 
     with pytest.raises(ApplicationError) as refused:
         order_create(

@@ -69,8 +69,9 @@ def make_storefront() -> tuple[Brand, Product, Product]:
 def bulk_catalog(*, products: int, brands: int, into: Brand | None = None) -> list[Brand]:
     """`products` Digiflazz products spread evenly over `brands` new brands in 10 new
     categories (a tenth of the brands popular), or all into `into` when given; every tenth
-    product is out of stock at the provider. Stored prices are written directly (5% and 2%
-    over cost, as `make_storefront`'s rules would), in bulk: fast enough for 10,000."""
+    product is out of stock at the provider. Each is the one route of its own shop item.
+    Stored prices are written directly (5% and 2% over cost, as `make_storefront`'s rules
+    would), in bulk: fast enough for 10,000."""
     digiflazz = provider_ensure("digiflazz")
     if into is not None:
         targets = [into]
@@ -89,13 +90,15 @@ def bulk_catalog(*, products: int, brands: int, into: Brand | None = None) -> li
             for i in range(brands)
         )
     start = Product.objects.count()
-    # each product the one route of its own shop item, as the catalog's migration made them
-    items = ShopItem.objects.bulk_create(
+    items = ShopItem.objects.bulk_create(  # each product the one route of its own item
         (
             ShopItem(
                 brand=targets[i % len(targets)],
                 category_id=targets[i % len(targets)].category_id,
                 name=f"Bulk item {start + i}",
+                price_retail=Decimal(1000 + i) * Decimal("1.05"),
+                price_reseller=Decimal(1000 + i) * Decimal("1.02"),
+                unavailable_reason="" if i % 10 else "no route may be used",
             )
             for i in range(products)
         ),

@@ -57,7 +57,7 @@ def pln(account_checks, settings):
 
 def guest_form(item, meter: str = METER, **overrides) -> dict:
     return {
-        "product": item.pk,
+        "item": item.shop_item_id,
         "meter_number": meter,
         "buyer_email": "guest@example.com",
         "payment_method": PaymentMethod.GATEWAY,
@@ -70,7 +70,7 @@ def test_the_account_fields_and_check_come_before_the_items(client, pln):
     page = client.get("/brands/pln/").content.decode()
 
     assert page.index('name="meter_number"') < page.index("data-account-check-button")
-    assert page.index("data-account-check-button") < page.index('name="product"')
+    assert page.index("data-account-check-button") < page.index('name="item"')
     assert f'hx-post="{CHECK_URL}"' in page
     assert f'formaction="{CHECK_URL}"' in page  # the same check without JavaScript
 
@@ -106,7 +106,7 @@ def test_check_without_javascript_returns_the_page_with_the_fields_as_typed(clie
     assert response.status_code == 200
     assert f'value="{METER}"' in html
     assert "SITI RAHAYU" in html
-    assert 'name="product"' in html  # the whole page, ready to buy
+    assert 'name="item"' in html  # the whole page, ready to buy
 
 
 @responses.activate

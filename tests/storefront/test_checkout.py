@@ -13,9 +13,9 @@ pytestmark = pytest.mark.django_db
 URL = "/buy/mobile-legends/"
 
 
-def guest_form(item, **overrides) -> dict:
+def guest_form(product, **overrides) -> dict:
     return {
-        "product": item.pk,
+        "item": product.shop_item_id,
         "user_id": "12345678",
         "zone_id": "1234",
         "buyer_email": "guest@example.com",
@@ -84,7 +84,7 @@ def test_a_guest_may_give_only_a_whatsapp_number(client, storefront, settings):
         ),
         ({"buyer_email": "not-an-email"}, "buyer_email", "Enter a valid email address."),
         ({"payment_method": "balance"}, "payment_method", "Select a valid choice."),
-        ({"product": "999999"}, "product", "Select a valid choice."),
+        ({"item": "999999"}, "item", "Select a valid choice."),
     ],
 )
 def test_bad_input_gets_form_errors_and_changes_nothing(

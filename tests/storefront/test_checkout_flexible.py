@@ -31,7 +31,7 @@ def flexible(storefront) -> Product:
 
 def guest_form(item, **overrides) -> dict:
     return {
-        "product": item.pk,
+        "item": item.shop_item_id,
         "user_id": "12345678",
         "zone_id": "1234",
         "buyer_email": "guest@example.com",
@@ -46,7 +46,7 @@ def test_the_brand_page_offers_the_flexible_product_with_its_range(client, flexi
 
     html = response.content.decode()
     assert response.status_code == 200
-    assert flexible in [product for product, _price in response.context["offers"]]
+    assert flexible.shop_item in [item for item, _price in response.context["offers"]]
     assert "any amount, Rp 10,000 to Rp 1,000,000" in html
     assert 'data-min="10000" data-max="1000000" data-step="1"' in html
     # the field is there for the browser, hidden until a flexible item is chosen
@@ -79,7 +79,7 @@ def test_a_reseller_pays_the_amount_from_the_wallet(client, flexible, placement_
     response = buy(
         client,
         {
-            "product": flexible.pk,
+            "item": flexible.shop_item_id,
             "user_id": "12345678",
             "zone_id": "1234",
             "payment_method": PaymentMethod.BALANCE,

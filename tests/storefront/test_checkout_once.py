@@ -23,12 +23,12 @@ SENT_ALREADY = "This form was sent already. Please reload the page and try again
 
 
 def wallet_form(item) -> dict:
-    return {"product": item.pk, **GAME_ZONE_INPUT, "payment_method": PaymentMethod.BALANCE}
+    return {"item": item.shop_item_id, **GAME_ZONE_INPUT, "payment_method": PaymentMethod.BALANCE}
 
 
 def guest_form(item) -> dict:
     return {
-        "product": item.pk,
+        "item": item.shop_item_id,
         **GAME_ZONE_INPUT,
         "buyer_email": "guest@example.com",
         "payment_method": PaymentMethod.GATEWAY,

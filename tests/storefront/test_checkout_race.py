@@ -53,7 +53,7 @@ def test_a_wallet_checkout_sent_5_times_at_once_makes_one_order_and_one_debit(st
     browser.force_login(reseller)
     form = {
         "checkout_token": checkout_token(browser),
-        "product": ml5.pk,
+        "item": ml5.shop_item_id,
         **GAME_ZONE_INPUT,
         "payment_method": PaymentMethod.BALANCE,
     }
@@ -74,7 +74,7 @@ def test_a_guest_checkout_sent_5_times_at_once_makes_one_gateway_payment(storefr
     browser = Client()
     form = {
         "checkout_token": checkout_token(browser),
-        "product": ml5.pk,
+        "item": ml5.shop_item_id,
         **GAME_ZONE_INPUT,
         "buyer_email": "guest@example.com",
         "payment_method": PaymentMethod.GATEWAY,

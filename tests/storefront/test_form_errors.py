@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 def guest_form(item, **overrides) -> dict:
     return {
-        "product": item.pk,
+        "item": item.shop_item_id,
         "user_id": "12345678",
         "zone_id": "1234",
         "buyer_email": "guest@example.com",
@@ -62,7 +62,7 @@ def phone_brand(storefront):
 
 def test_a_bad_e_mail_no_longer_hides_a_bad_phone_number(client, phone_brand):
     form = {
-        "product": phone_brand.pk,
+        "item": phone_brand.shop_item_id,
         "phone": "0712 3456 7890",
         "buyer_email": "guest@",
         "payment_method": PaymentMethod.GATEWAY,
@@ -81,7 +81,7 @@ def test_a_bad_e_mail_no_longer_hides_a_bad_phone_number(client, phone_brand):
 def test_the_indonesian_page_names_both_errors_in_indonesian(client, phone_brand):
     client.cookies["django_language"] = "id"
     form = {
-        "product": phone_brand.pk,
+        "item": phone_brand.shop_item_id,
         "phone": "0812abc",
         "buyer_email": "guest@",
         "payment_method": PaymentMethod.GATEWAY,
@@ -135,7 +135,7 @@ def buy_gift_card_from_wallet(client, gift_card, *, buyer: str, to: str) -> None
     client.force_login(user)
     buy(
         client,
-        {"product": gift_card.pk, "email": to, "payment_method": PaymentMethod.BALANCE},
+        {"item": gift_card.shop_item_id, "email": to, "payment_method": PaymentMethod.BALANCE},
         slug="play-gift",
     )
 

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 def wallet_purchase(reseller, product) -> dict:
     return {
-        "product": product.pk,
+        "item": product.shop_item_id,
         "user_id": "12345678",
         "zone_id": "1234",
         "payment_method": PaymentMethod.BALANCE,

@@ -14,7 +14,7 @@ from django.db import connection, transaction
 from django.test import Client
 from django.urls import reverse
 
-from catalog.models import Brand, PricingRule, Product, Provider
+from catalog.models import Brand, PricingRule, Product, Provider, ShopItem
 from catalog.page_cache import catalog_version, fragments
 from catalog.services import catalog_reprice_product
 from providers.base import Balance
@@ -140,6 +140,7 @@ def test_a_product_deactivated_in_the_admin_leaves_the_page_at_once(
         "cost_currency": "IDR",
         "denomination_type": "fixed",
         "provider_active": "on",
+        "shop_item": ml5.shop_item_id,
     }
 
     response = admin_client.post(reverse("admin:catalog_product_change", args=[ml5.pk]), form)
@@ -208,7 +209,9 @@ def test_a_brands_words_and_a_raw_sql_price_show_at_once(client, committed_store
 
     Brand.objects.filter(pk=brand.pk).update(instructions="Type the id shown in the game.")
     with connection.cursor() as cursor:
-        cursor.execute("UPDATE catalog_product SET price_retail = 1777 WHERE id = %s", [ml5.pk])
+        cursor.execute(  # the price shown is the shop item's
+            "UPDATE catalog_shopitem SET price_retail = 1777 WHERE id = %s", [ml5.shop_item_id]
+        )
 
     page = client.get(BRAND_URL).content.decode()
     assert "Type the id shown in the game." in page
@@ -231,7 +234,7 @@ def test_a_transaction_sees_its_own_change_before_it_commits(client, committed_s
     client.get(BRAND_URL)
 
     with transaction.atomic():
-        Product.objects.filter(pk=ml5.pk).update(price_retail=Decimal("1888"))
+        ShopItem.objects.filter(pk=ml5.shop_item_id).update(price_retail=Decimal("1888"))
         assert catalog_version() is None  # this transaction's pages are not cached
         assert ml5_price(client) == rupiah(Decimal("1888"))
         transaction.set_rollback(True)

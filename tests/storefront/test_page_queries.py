@@ -47,7 +47,8 @@ def signed_in_reseller(client):
 # wallet balance and unread count on top). Home, search and a guest's brand page read the
 # catalog version first (catalog.page_cache); here the catalog is this test's uncommitted
 # data, so the cache is not used and the page's own reads follow (cached pages:
-# tests/storefront/test_page_cache.py). A brand page reads its running flash sales on every
+# tests/storefront/test_page_cache.py). A brand page reads the brand's shop items, then
+# their routes with their providers (one query each), and its running flash sales on every
 # view (one query: the panel is never cached).
 CATALOG_PAGES = [
     ("guest", "/", 4),
@@ -77,7 +78,7 @@ def test_catalog_pages_with_10000_products_run_a_bounded_number_of_queries(
                 assert 'href="/brands/bulk-brand-99/"' in page
         elif url.startswith("/brands/") and big_catalog == "all in the brand shown":
             # every item is on the page: the bound is not bought by leaving products out
-            assert page.count('name="product"') == 1 + PRODUCTS * 9 // 10
+            assert page.count('name="item"') == 1 + PRODUCTS * 9 // 10
             assert page.count('<span class="reason">') == 1 + PRODUCTS // 10
         elif url.startswith("/search/"):
             assert "Bulk item" in page

@@ -29,7 +29,7 @@ def reseller(client):
 def wallet_form(item, token) -> dict:
     return {
         "checkout_token": token,
-        "product": item.pk,
+        "item": item.shop_item_id,
         **GAME_ZONE_INPUT,
         "payment_method": PaymentMethod.BALANCE,
     }

@@ -45,7 +45,7 @@ def test_the_checkout_shown_again_with_errors_keeps_the_hint(client, settings, s
     settings.SIMULATORS_ENABLED = True
     _brand, ml5, _ml86 = storefront
 
-    page = buy(client, {"product": ml5.pk, "user_id": "12345678", "zone_id": "x"})
+    page = buy(client, {"item": ml5.shop_item_id, "user_id": "12345678", "zone_id": "x"})
 
     assert page.status_code == 400
     assert Order.objects.count() == 0

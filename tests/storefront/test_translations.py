@@ -108,7 +108,7 @@ def test_a_buyer_who_ordered_in_indonesian_gets_the_e_mail_in_indonesian(
     buy(
         client,
         {
-            "product": ml5.pk,
+            "item": ml5.shop_item_id,
             "user_id": "12345678",
             "zone_id": "1234",
             "payment_method": PaymentMethod.BALANCE,
