@@ -3,8 +3,7 @@
 from collections.abc import Iterable
 from functools import partial
 
-from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Subquery, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Value, When
 from django.utils import translation
 
 from catalog.input_schemas import schema_instructions
@@ -228,20 +227,13 @@ def brands_with_sellable_items() -> QuerySet[Brand]:
 
 def shop_items_with_price(items: QuerySet[ShopItem], *, tier: str) -> QuerySet[ShopItem]:
     """`items` annotated with `shown_price`, the price a buyer at `tier` sees: the item's own
-    stored price; while it has none (shop item pricing not run yet), the lowest stored price
-    of its routes that may deliver. None for a flexible item (priced per amount)."""
+    stored price (`catalog.services.items`); None for a flexible item (priced per amount)
+    and for an item not priced at `tier`."""
     field = stored_price_field(tier)
-    cheapest_route = (
-        Product.objects.filter(
-            route_for_sale_filter(), shop_item=OuterRef("pk"), **{f"{field}__isnull": False}
-        )
-        .order_by(field)
-        .values(field)[:1]
-    )
     return items.annotate(
         shown_price=Case(
             When(denomination_type=DenominationType.FLEXIBLE, then=Value(None)),
-            default=Coalesce(F(field), Subquery(cheapest_route)),
+            default=F(field),
             output_field=ShopItem._meta.get_field(field),
         )
     )

@@ -18,6 +18,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from catalog.models import Brand, DenominationType, Product, Provider, ShopItem
+from catalog.services.items import catalog_reprice_items
 from shop.errors import ApplicationError
 
 SUGGESTIONS = 5  # items suggested per product
@@ -74,11 +75,12 @@ def product_map_to_item(*, products: Iterable[Product], item: ShopItem) -> int:
             if product.provider_id in providers:
                 raise _refused(product, f"{item} already has a route from {product.provider.name}")
             providers.add(product.provider_id)
-        return (
-            Product.objects.filter(pk__in=[p.pk for p in products])
-            .exclude(shop_item=item)
-            .update(shop_item=item, updated_at=timezone.now())
-        )
+        moving = Product.objects.filter(pk__in=[p.pk for p in products]).exclude(shop_item=item)
+        left_items = set(moving.exclude(shop_item=None).values_list("shop_item_id", flat=True))
+        changed = moving.update(shop_item=item, updated_at=timezone.now())
+        # The item's price floor now covers its new routes; the items they left lost one.
+        catalog_reprice_items(items={item.pk, *left_items})
+        return changed
 
 
 def shop_items_create_for_products(*, products: Iterable[Product]) -> list[ShopItem]:
@@ -232,7 +234,20 @@ def shop_items_auto_map(*, provider: Provider, since: datetime) -> AutoMapCounts
         else:
             created = _create_items_orm(params)
     unmapped = new.count()
+    _reprice_items_given_routes(provider=provider, since=since)
     return AutoMapCounts(linked=to_map - created - unmapped, created=created, unmapped=unmapped)
+
+
+def _reprice_items_given_routes(*, provider: Provider, since: datetime) -> int:
+    """Reprice the items that a new product of `provider` joined as a second (or later)
+    route: their price floor must cover it. (An item made for a new product is priced like
+    that product already.)"""
+    new_route = Product.objects.filter(
+        provider=provider, created_at__gte=since, shop_item=OuterRef("pk")
+    )
+    other_route = Product.objects.filter(shop_item=OuterRef("pk")).exclude(provider=provider)
+    joined = ShopItem.objects.filter(Exists(new_route), Exists(other_route))
+    return catalog_reprice_items(items=joined.values_list("pk", flat=True))
 
 
 def _creates_in_one_statement() -> bool:

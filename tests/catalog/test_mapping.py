@@ -9,6 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from catalog.models import DenominationType, Product, ShopItem
+from catalog.services.items import catalog_reprice_items
 from catalog.services.mapping import (
     mapping_suggestions,
     product_map_to_item,
@@ -19,6 +20,7 @@ from shop.errors import ApplicationError
 from shop.models import User
 from tests.catalog.factories import (
     BrandFactory,
+    PricingRuleFactory,
     ProductFactory,
     ProviderFactory,
     ShopItemFactory,
@@ -108,6 +110,27 @@ def test_mapping_makes_the_product_a_second_route_of_the_item(ml):
 
     assert set(item.routes.values_list("provider__code", flat=True)) == {"prova", "provb"}
     assert ml["new86"] not in unmapped_products()
+
+
+def test_a_dearer_second_route_raises_the_items_price_to_its_floor_and_the_left_item_is_repriced(
+    ml,
+):
+    PricingRuleFactory(percent=Decimal("5"), min_margin=Decimal("500"))
+    item, new86 = ml["ml86"].shop_item, ml["new86"]
+    old_item = ShopItemFactory(brand=ml["brand"], name="Old 86")
+    Product.objects.filter(pk=new86.pk).update(shop_item=old_item, cost=Decimal("12000"))
+    new86.refresh_from_db()
+    catalog_reprice_items(items=[item, old_item])
+    item.refresh_from_db()
+    assert item.price_retail == Decimal("10500.00")  # 10,000 + 5%
+
+    product_map_to_item(products=[new86], item=item)
+
+    item.refresh_from_db()
+    old_item.refresh_from_db()
+    assert item.price_retail == Decimal("12500.00")  # the dearer route's 12,000 + 500
+    assert old_item.price_retail is None
+    assert old_item.unavailable_reason == "no route may be used"
 
 
 @pytest.mark.parametrize(
@@ -253,7 +276,10 @@ def test_the_shop_item_page_shows_routes_prices_and_why_not_for_sale(admin_clien
     assert "routes (provider products this item is bought from)" in content.lower()
     assert "prova" in content.lower()
     assert "provb" in content.lower()
-    assert "no stored price at any tier yet" in content  # the factory's item has no price
+    item.refresh_from_db()  # mapping repriced it: no pricing rule here, so no price
+    assert item.price_retail is None
+    assert item.unavailable_reason
+    assert item.unavailable_reason in content
     listing = admin_client.get(reverse("admin:catalog_shopitem_changelist")).content.decode()
     assert "2 of 2" in listing
 

@@ -95,12 +95,13 @@ def test_search_never_finds_a_providers_product_name(client, shop):
     assert "Nothing found" in page(client, "/search/", q="ML5")
 
 
-def test_search_shows_an_items_route_price_while_it_has_none_of_its_own(client, shop):
+def test_search_shows_no_price_for_an_item_not_priced_even_when_a_route_is(client, shop):
     ShopItem.objects.filter(pk=shop["ml5"].shop_item_id).update(price_retail=None)
 
     results = page(client, "/search/", q="5 diamonds")
 
-    assert "Rp 1,495" in results  # ML5's stored retail price
+    assert "5 Diamonds" in results
+    assert "Rp 1,495" not in results  # the route's own stored price is not the item's
 
 
 def test_search_finds_brands_by_either_name(client, shop):
