@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from catalog.models import InputSchema
+from catalog.models import InputSchema, Product
 from orders.models import (
     AttemptOutcome,
     Order,
@@ -193,14 +193,20 @@ def test_after_max_attempts_the_order_is_refunded(pricing, buyer, settings):
 
 
 def test_no_failover_to_a_route_dearer_than_the_price_unless_the_item_allows_it(pricing, buyer):
-    first, _dear = make_routes("digiflazz", ("vipreseller", Decimal("20000")))
+    # The price's floor covers every route usable when the order was priced; a route whose
+    # cost rose since (20,000 against the 10,500 paid) is not taken.
+    first, dear = make_routes("digiflazz", ("vipreseller", Decimal("10000")))
     order = placed(first, buyer)
+    assert order.price == Decimal("10500.00")
+    Product.objects.filter(pk=dear.pk).update(cost=Decimal("20000"))
     assert order_apply_provider_update(order=order, result=FAILED).status == OrderStatus.REFUNDED
 
     item = first.shop_item
     item.allow_below_cost = True
     item.save(update_fields=["allow_below_cost"])
+    Product.objects.filter(pk=dear.pk).update(cost=Decimal("10000"))
     order = placed(first, buyer)
+    Product.objects.filter(pk=dear.pk).update(cost=Decimal("20000"))
     order = order_apply_provider_update(order=order, result=FAILED)
     assert order.status == OrderStatus.PAID
     assert (order.provider_code, order.cost) == ("vipreseller", Decimal("20000.00"))

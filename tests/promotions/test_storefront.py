@@ -21,7 +21,7 @@ URL = "/buy/mobile-legends/"
 
 def guest_form(item, **overrides) -> dict:
     return {
-        "product": item.pk,
+        "item": item.shop_item_id,
         "user_id": "12345678",
         "zone_id": "1234",
         "buyer_email": "guest@example.com",
