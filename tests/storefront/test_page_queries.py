@@ -52,10 +52,10 @@ def signed_in_reseller(client):
 # view (one query: the panel is never cached).
 CATALOG_PAGES = [
     ("guest", "/", 4),
-    ("guest", "/brands/mobile-legends/", 4),
+    ("guest", "/brands/mobile-legends/", 5),
     ("guest", "/search/?q=item", 3),
     ("reseller", "/", 7),
-    ("reseller", "/brands/mobile-legends/", 7),
+    ("reseller", "/brands/mobile-legends/", 8),
     ("reseller", "/search/?q=item", 6),
 ]
 

@@ -48,7 +48,7 @@ def all_system_accounts() -> None:
 
 @pytest.fixture
 def ledger() -> dict[str, Wallet]:
-    """Two users funded, a purchase and its refund: 8 wallets (6 system), 4 transfers."""
+    """Two users funded, a purchase and its refund: 9 wallets (7 system), 4 transfers."""
     all_system_accounts()
     alice = fund(UserFactory(username="alice"), "1000")
     bob = fund(UserFactory(username="bob"), "50")
@@ -73,15 +73,15 @@ def test_empty_ledger_is_ok():
 
     out, err = check_ledger()
 
-    assert out == "Ledger OK: 6 wallets, 0 transfers checked.\n"
+    assert out == "Ledger OK: 7 wallets, 0 transfers checked.\n"
     assert err == ""
 
 
 def test_clean_ledger_is_ok_and_counts_what_it_checked(ledger):
     out, err = check_ledger()
 
-    assert (Wallet.objects.count(), Transfer.objects.count()) == (8, 4)
-    assert out == "Ledger OK: 8 wallets, 4 transfers checked.\n"
+    assert (Wallet.objects.count(), Transfer.objects.count()) == (9, 4)
+    assert out == "Ledger OK: 9 wallets, 4 transfers checked.\n"
     assert err == ""
 
 
@@ -91,7 +91,7 @@ def test_a_corrupted_balance_is_named(ledger):
 
     error, err = broken_ledger()
 
-    assert str(error) == "Ledger BROKEN: 2 problems; 8 wallets, 4 transfers checked."
+    assert str(error) == "Ledger BROKEN: 2 problems; 9 wallets, 4 transfers checked."
     assert err.splitlines() == [
         f"wallet {alice.pk} (alice (IDR)): balance 1001.00 != sum of legs 1000.00",
         f"wallet {alice.pk} (alice (IDR)): balance 1001.00 != last leg's balance after 1000.00",
@@ -188,7 +188,7 @@ def test_manage_py_check_ledger_exits_0_then_1_once_broken():
     clean = run_manage("check_ledger", env=manage_env())
 
     assert clean.returncode == 0, clean.stderr
-    assert clean.stdout.strip() == "Ledger OK: 7 wallets, 1 transfers checked."
+    assert clean.stdout.strip() == "Ledger OK: 8 wallets, 1 transfers checked."
 
     raw("UPDATE wallets_wallet SET balance = 999 WHERE id = %s", [alice.pk])
     broken = run_manage("check_ledger", env=manage_env())
@@ -197,7 +197,7 @@ def test_manage_py_check_ledger_exits_0_then_1_once_broken():
     assert f"wallet {alice.pk} (alice (IDR)): balance 999.00 != sum of legs 1000.00" in (
         broken.stderr
     )
-    assert "Ledger BROKEN: 2 problems; 7 wallets, 1 transfers checked." in broken.stderr
+    assert "Ledger BROKEN: 2 problems; 8 wallets, 1 transfers checked." in broken.stderr
     assert "Traceback" not in broken.stderr
 
 
