@@ -81,7 +81,8 @@ def wallet_debit_for_order(
         sales = next(pk for pk, wallet in wallets.items() if wallet.pk != buyer)
         return [(buyer, -price), (sales, price)]
 
-    return transfer_apply(
+    return _order_debit(
+        order=order,
         lock_wallets=partial(
             _lock_buyer_and_system,
             user_id=order.user_id,
@@ -89,6 +90,16 @@ def wallet_debit_for_order(
             stripe=stripe_for(SystemAccount.SALES, key=order.code),
             currency=order.currency,
         ),
+        plan_legs=plan_legs,
+        actor=actor,
+        new_order=new_order,
+    )
+
+
+def _order_debit(*, order, lock_wallets, plan_legs, actor, new_order: bool) -> Transfer:
+    """The order's debit transfer (key `order:<code>:debit`) with the given legs."""
+    return transfer_apply(
+        lock_wallets=lock_wallets,
         plan_legs=plan_legs,
         request=None,
         reason=TransferReason.PURCHASE,
@@ -107,19 +118,16 @@ def _debit_with_discount(
     buyer = wallet_for_user_id(user_id=order.user_id, currency=order.currency)
     sales = sales_wallet_for(order_code=order.code, currency=order.currency)
     promotions = system_wallet(SystemAccount.PROMOTIONS, currency=order.currency)
-    return transfer_apply(
+    return _order_debit(
+        order=order,
         lock_wallets=partial(wallets_lock, [buyer.pk, sales.pk, promotions.pk]),
         plan_legs=lambda _wallets: [
             (buyer.pk, -price),
             (promotions.pk, -discount),
             (sales.pk, price + discount),
         ],
-        request=None,
-        reason=TransferReason.PURCHASE,
-        reference=order.code,
-        idempotency_key=order_transfer_key(order_code=order.code, kind=OrderTransferKind.DEBIT),
         actor=actor,
-        savepoint=not new_order,
+        new_order=new_order,
     )
 
 
