@@ -1,8 +1,9 @@
 """The circuit breaker end to end: real orders placed at the Digiflazz simulator (over the
 live server) that answer HTTP 500 open Digiflazz's circuit and tell staff; after the
 cool-down one probe order goes through, is delivered, and closes it again. Nothing is
-refunded while the failed placements' outcome is unknown. (Routing's question,
-`provider_circuit_allows`, is asked here by hand: the order path asks it once routing does.)"""
+refunded while the failed placements' outcome is unknown. While the circuit is open the
+item (its only route is Digiflazz) is not for sale; routing asks `provider_circuit_allows`
+for the route an order will use, so the probe is a real order."""
 
 from datetime import timedelta
 
@@ -11,6 +12,7 @@ import pytest
 from orders.models import OrderStatus
 from providers.health import provider_circuit_allows, provider_circuit_state
 from providers.models import CircuitState, ProviderCall
+from shop.errors import ApplicationError
 from tests.pipeline.support import (
     DIGIFLAZZ,
     PLACE_ENDPOINTS,
@@ -44,13 +46,13 @@ def test_failing_placements_open_the_circuit_and_a_probe_closes_it(
     )
     assert list(placements.values_list("http_status", "provider_fault")) == [(500, True)] * 3
     assert provider_circuit_state(DIGIFLAZZ) == CircuitState.OPEN
-    assert provider_circuit_allows(DIGIFLAZZ) is False
     assert list(circuit_notices()) == ["Digiflazz: circuit open, no new orders"]
+    with pytest.raises(ApplicationError) as refused:
+        buy(product, suffix="00", user=buyer)
+    assert refused.value.code == "not_for_sale"
 
     clock.shift(timedelta(seconds=61))
-    assert provider_circuit_allows(DIGIFLAZZ) is True  # the probe
-    assert provider_circuit_allows(DIGIFLAZZ) is False
-    probe = buy(product, suffix="00", user=buyer)
+    probe = buy(product, suffix="00", user=buyer)  # routing gives it the half-open probe
 
     assert fresh(probe).status == OrderStatus.SUCCESS
     assert provider_circuit_state(DIGIFLAZZ) == CircuitState.CLOSED
