@@ -41,6 +41,7 @@ from catalog.models import Provider, ProviderKind
 from providers.models import CircuitChange, CircuitState, ProviderCall, ProviderCircuit
 from shop.models import NotificationLevel, StaffAlertKind
 from shop.notifications import notify
+from shop.precompiled import PrecompiledSelect
 
 logger = logging.getLogger(__name__)
 
@@ -106,15 +107,20 @@ def _provider_name(code: str) -> str:
     return Provider.objects.filter(code=code).values_list("name", flat=True).first() or code
 
 
+_CIRCUIT_NOT_CLOSED = PrecompiledSelect(ProviderCircuit, where="t.provider = %s AND t.state <> %s")
+
+
 def provider_circuit_allows(code: str) -> bool:
     """False while `code`'s circuit is open: routing sends it no new order.
 
     Half-open (the cool-down over), True for exactly one caller, which takes the probe:
     call it only for the route the order will really use. Every other caller gets False
     until the probe's answer closes or reopens the circuit, or the probe expires."""
-    circuit = ProviderCircuit.objects.filter(provider=code).first()
-    if circuit is None or circuit.state == CircuitState.CLOSED:
+    # Asked on every order: one precompiled lookup that finds no row while closed.
+    found = _CIRCUIT_NOT_CLOSED.fetch([code, CircuitState.CLOSED])
+    if not found:
         return True
+    circuit = found[0]
     now = timezone.now()
     if not _may_probe(circuit, now):
         return False
