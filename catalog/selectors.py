@@ -200,10 +200,12 @@ def products_for_sale(*, tier: str) -> QuerySet[Product]:
 
 
 def route_for_sale_filter(prefix: str = "") -> Q:
-    """The products (`prefix`: the lookup path to them, e.g. "routes__") that may deliver
-    now: provider enabled and not out of balance, active at the provider and in the admin.
-    Price, stock, cut-off and health are the router's (orders.routing)."""
-    return Q(
+    """The products (`prefix`: the lookup path to them, e.g. "routes__") that may be used
+    as routes, in SQL: the rule `catalog.services.items.route_static_reason` applies in
+    Python (provider enabled and not out of balance, active at the provider and in the
+    admin, in stock). Price, cut-off and health are the router's (orders.routing)."""
+    in_stock = Q(**{f"{prefix}stock__isnull": True}) | Q(**{f"{prefix}stock__gt": 0})
+    return in_stock & Q(
         **{
             f"{prefix}provider__enabled": True,
             f"{prefix}provider__out_of_balance_since__isnull": True,

@@ -32,7 +32,8 @@ def route_cost(product: Product, amount: Decimal | None) -> Decimal:
 def route_static_reason(product: Product) -> str:
     """Why `product` may not be used as a route whatever the time, the circuit or the
     order: provider disabled or out of balance, product inactive, out of stock. Empty when
-    nothing stops it: such a route "may be used", and the item's price covers it."""
+    nothing stops it: such a route "may be used", and the item's price covers it. The same
+    rule in SQL: `catalog.selectors.route_for_sale_filter`."""
     reason = product_unavailable_reason(product)
     if reason:
         return reason

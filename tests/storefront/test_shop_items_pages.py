@@ -51,6 +51,13 @@ def test_a_brand_whose_items_cannot_deliver_leaves_the_home_page(client, shop):
     assert 'href="/brands/mobile-legends/"' not in page(client, "/")
 
 
+def test_a_brand_whose_items_are_out_of_stock_leaves_the_home_page(client, shop):
+    # the home page's SQL rule is the router's: a route with no stock may not be used
+    Product.objects.filter(pk=shop["ml5"].pk).update(stock=0)
+
+    assert 'href="/brands/mobile-legends/"' not in page(client, "/")
+
+
 def test_a_switched_off_item_does_not_sell(client, shop):
     ShopItem.objects.filter(pk=shop["ml5"].shop_item_id).update(active=False)
 
