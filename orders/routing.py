@@ -1,9 +1,10 @@
 """Which provider product (route) an order of a shop item is bought through.
 
-The contract the order path and failover use: `item_routes` lists the routes that may be
-used now, best first; `route_choose` is its first; `item_route_report` adds the routes
-skipped, each with its reason (the admin and the tests read it). A route is one `Product`
-linked to the item (`Product.shop_item`), with its cost for this order in the shop currency.
+The contract the order path and failover use: `route_choose` gives the best route that may
+be used now; `item_route_report` lists every route, the usable ones best first and the
+skipped ones each with its reason (the admin and the tests read it; it takes no probe).
+A route is one `Product` linked to the item (`Product.shop_item`), with its cost for this
+order in the shop currency.
 
 A route may take an order only when (docs/routing.md):
 
@@ -33,6 +34,7 @@ from django.utils import timezone
 from catalog.models import Product, ShopItem
 from catalog.services.items import route_cost, route_static_reason
 from providers import health
+from providers.models import CircuitState
 
 
 @dataclass(frozen=True)
@@ -177,8 +179,9 @@ def item_route_report(
     the current time): the usable ones best first (pins, then cheapest, then pk) and the
     skipped ones with the reason (routes of `exclude_provider_codes` are skipped as
     "excluded"). `max_cost`: see `route_choose`. Reads the routes in one query (none when
-    prefetched); asks the health helper about every route the other rules let through,
-    so it may take a half-open circuit's probe: the order path uses `route_choose`."""
+    prefetched) and each candidate's circuit state without taking a half-open circuit's
+    probe (a route whose circuit is not closed is skipped): for the admin and tests; the
+    order path uses `route_choose`."""
     report = _candidates(
         item,
         amount=amount,
@@ -188,27 +191,14 @@ def item_route_report(
     )
     usable, skipped = [], list(report.skipped)
     for route in report.usable:
-        reason = _circuit_reason(route)
+        state = health.provider_circuit_state(route.provider_code)
+        closed = state == CircuitState.CLOSED
+        reason = "" if closed else f"provider {route.provider_code}'s circuit is {state}"
         if reason:
             skipped.append(SkippedRoute(product=route.product, cost=route.cost, reason=reason))
         else:
             usable.append(route)
     return RouteReport(usable=usable, skipped=skipped)
-
-
-def item_routes(
-    item: ShopItem,
-    *,
-    amount: Decimal | None = None,
-    exclude_provider_codes: Iterable[str] = (),
-    max_cost: Decimal | None = None,
-) -> list[Route]:
-    """The routes of `item` that may take an order now, best first: staff pins
-    (`route_priority`, 1 first) before unpinned routes, then the cheapest, then pk.
-    Asks every candidate's circuit (see `item_route_report`)."""
-    return item_route_report(
-        item, amount=amount, exclude_provider_codes=exclude_provider_codes, max_cost=max_cost
-    ).usable
 
 
 def route_choose(

@@ -9,6 +9,8 @@ import pytest
 from django.utils import timezone
 
 from orders.routing import in_cutoff, item_route_report, route_choose
+from providers.health import provider_circuit_force
+from providers.models import CircuitState, ProviderCircuit
 from tests.catalog.factories import ProductFactory, ProviderFactory, ShopItemFactory
 
 pytestmark = pytest.mark.django_db
@@ -207,17 +209,21 @@ def test_another_items_routes_are_not_this_items(item):
 
 
 def test_an_open_circuit_sends_the_order_to_the_next_route(item):
-    """Through the health helper's own state (its `provider_circuit_force`, a row in the
-    database): nothing about the circuit is faked. Skipped until the health branch that
-    defines that state is merged."""
-    from providers import health
-
-    force = getattr(health, "provider_circuit_force", None)
-    if force is None:
-        pytest.skip("the health helper's circuit breaker is not on this branch yet")
+    """Through the circuit breaker's own state (`provider_circuit_force`, a row in the
+    database): nothing about the circuit is faked."""
     cheap = route(item, "9000")
     other = route(item, "9500")
-    force(code=cheap.provider.code, state="open", actor=None, reason="test")
+    provider_circuit_force(code=cheap.provider.code, state="open", actor=None, reason="test")
 
     assert route_choose(item).product == other
     assert "circuit is open" in skipped(item)[cheap]
+
+
+def test_the_report_leaves_a_half_open_circuits_one_probe_to_the_order(item):
+    cheap = route(item, "9000")
+    route(item, "9500")
+    ProviderCircuit.objects.create(provider=cheap.provider.code, state=CircuitState.HALF_OPEN)
+
+    assert "circuit is half_open" in skipped(item)[cheap]  # a report (the admin's) ...
+    assert route_choose(item).product == cheap  # ... takes no probe: the order gets it
+    assert route_choose(item).product != cheap  # and it is the only one
